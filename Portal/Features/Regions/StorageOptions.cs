@@ -1,0 +1,53 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Portal.Features.Regions;
+
+/// <summary>The <c>Storage</c> section of appsettings: the regions vaults can be created in.</summary>
+public sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Folder that relative local-disk replica paths are resolved against (default <c>.data/regions</c> under the working folder).</summary>
+    public string Root { get; set; } = ".data/regions";
+
+    [Required, MinLength(1, ErrorMessage = "Storage:Regions must list at least one region.")]
+    public List<RegionOptions> Regions { get; set; } = [];
+}
+
+/// <summary>One storage region: a name, an optional paired region for GRS, and its replica locations.</summary>
+public sealed class RegionOptions
+{
+    public string Name { get; set; } = "";
+    public string? DisplayName { get; set; }
+
+    /// <summary>The region GRS vaults copy to; must be another configured region that pairs back.</summary>
+    public string? PairedRegion { get; set; }
+
+    /// <summary>The region's replica locations (three for LRS, ideally on three disks).</summary>
+    public List<ReplicaOptions> Replicas { get; set; } = [];
+}
+
+/// <summary>Where one replica of a region lives.</summary>
+public sealed class ReplicaOptions
+{
+    /// <summary><c>LocalDisk</c> (the default) or <c>AzureBlob</c>.</summary>
+    public string Kind { get; set; } = ReplicaKinds.LocalDisk;
+
+    /// <summary>Folder of a LocalDisk replica; relative paths are under <see cref="StorageOptions.Root"/>.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Connection string of an AzureBlob replica (Azurite and development).</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Account URL of an AzureBlob replica signed in with DefaultAzureCredential (production).</summary>
+    public string? AccountUrl { get; set; }
+
+    /// <summary>Container of an AzureBlob replica.</summary>
+    public string? Container { get; set; }
+}
+
+public static class ReplicaKinds
+{
+    public const string LocalDisk = "LocalDisk";
+    public const string AzureBlob = "AzureBlob";
+}

@@ -1,0 +1,217 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Portal.Data;
+using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Protection;
+using Portal.Features.Regions;
+
+namespace Portal.Features.Vaults;
+
+/// <summary>Vaults: list, read, create, change and delete, with Azure's rules and the caller's roles enforced here.</summary>
+public sealed class VaultService(
+    IDbContextFactory<PortalDbContext> dbFactory, RegionCatalog regions, ICurrentUser currentUser, TimeProvider clock)
+{
+    public async Task<PagedResult<VaultSummary>> ListAsync(VaultQuery query, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("list vaults");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vaults = db.Vaults.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
+            vaults = vaults.Where(v => EF.Functions.ILike(v.Name, pattern, "\\"));
+        }
+
+        var total = await vaults.CountAsync(ct);
+        var rows = vaults.Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt));
+        var ascending = query.Direction == SortDirection.Ascending;
+        rows = query.SortBy switch
+        {
+            VaultSortColumn.Region => ascending ? rows.OrderBy(v => v.Region).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.Region).ThenBy(v => v.Name),
+            VaultSortColumn.Redundancy => ascending ? rows.OrderBy(v => v.Redundancy).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.Redundancy).ThenBy(v => v.Name),
+            VaultSortColumn.ItemCount => ascending ? rows.OrderBy(v => v.ItemCount).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.ItemCount).ThenBy(v => v.Name),
+            VaultSortColumn.CreatedAt => ascending ? rows.OrderBy(v => v.CreatedAt) : rows.OrderByDescending(v => v.CreatedAt),
+            _ => ascending ? rows.OrderBy(v => v.Name) : rows.OrderByDescending(v => v.Name),
+        };
+        var pageSize = Math.Clamp(query.PageSize, 1, 200);
+        var page = await rows.Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize).ToListAsync(ct);
+        return new PagedResult<VaultSummary>(page, total);
+    }
+
+    public async Task<int> CountAsync(CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view vaults");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Vaults.CountAsync(ct);
+    }
+
+    /// <summary>The vault called <paramref name="name"/> (ignoring case), or null.</summary>
+    public async Task<VaultDetails?> GetAsync(string name, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view vaults");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalized = VaultRules.Normalize(name);
+        return await db.Vaults.AsNoTracking()
+            .Where(v => v.NormalizedName == normalized)
+            .Select(v => new VaultDetails(
+                v.Id, v.Name, v.Region, null, v.Redundancy, v.SoftDeleteEnabled, v.SoftDeleteRetentionDays,
+                v.Items.Count(i => i.State == ProtectionState.Protected),
+                v.Items.Count(i => i.State == ProtectionState.ProtectionStopped),
+                v.Items.Count(i => i.State == ProtectionState.SoftDeleted),
+                v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, v.Version))
+            .FirstOrDefaultAsync(ct) is { } vault
+            ? vault with { PairedRegion = regions.Find(vault.Region)?.PairedRegion }
+            : null;
+    }
+
+    public async Task<VaultDetails> CreateAsync(CreateVaultRequest request, CancellationToken ct = default)
+    {
+        var user = await currentUser.RequireAnyRoleAsync("create vaults", PortalRoles.Contributor);
+        var name = request.Name?.Trim() ?? "";
+        var errors = new Dictionary<string, string>();
+        if (VaultRules.CheckName(name) is { } nameError)
+            errors[nameof(request.Name)] = nameError;
+        var region = regions.Find(request.Region);
+        if (region is null)
+            errors[nameof(request.Region)] = string.IsNullOrWhiteSpace(request.Region)
+                ? "Choose a region."
+                : $"Region \"{request.Region}\" is not configured. Choose one of: {string.Join(", ", regions.All.Select(r => r.Name))}.";
+        else if (VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
+            errors[nameof(request.Redundancy)] = redundancyError;
+        if (errors.Count > 0)
+            throw new PortalValidationException(errors);
+
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalized = VaultRules.Normalize(name);
+        if (await db.Vaults.AnyAsync(v => v.NormalizedName == normalized, ct))
+            throw DuplicateName(name);
+
+        var now = clock.GetUtcNow().UtcDateTime;
+        var vault = new Vault
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            NormalizedName = normalized,
+            Region = region!.Name,
+            Redundancy = request.Redundancy,
+            CreatedAt = now,
+            CreatedBy = user.DisplayName(),
+            UpdatedAt = now,
+            UpdatedBy = user.DisplayName(),
+        };
+        db.Vaults.Add(vault);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            throw DuplicateName(name); // created by someone else between the check and the insert
+        }
+
+        return (await GetAsync(vault.Name, ct))!;
+    }
+
+    public async Task<VaultDetails> UpdateAsync(UpdateVaultRequest request, CancellationToken ct = default)
+    {
+        var user = await currentUser.RequireAnyRoleAsync("change vault properties", PortalRoles.Contributor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.Id, ct)
+            ?? throw new PortalNotFoundException("This vault no longer exists: someone deleted it.");
+        if (vault.Version != request.Version)
+            throw ChangedMeanwhile(vault);
+
+        if (request.Redundancy != vault.Redundancy)
+        {
+            var region = regions.Find(vault.Region);
+            if (region is not null && VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
+                throw new PortalValidationException(nameof(request.Redundancy), redundancyError);
+            var items = await db.BackupItems.CountAsync(i => i.VaultId == vault.Id, ct);
+            if (items > 0)
+                throw new PortalValidationException(nameof(request.Redundancy),
+                    $"Storage redundancy can't change while the vault has backup items ({items} now). " +
+                    "Choose redundancy before protecting items, or create a new vault with the redundancy you need.");
+        }
+
+        if (VaultRules.CheckSoftDeleteDays(request.SoftDeleteRetentionDays) is { } daysError)
+            throw new PortalValidationException(nameof(request.SoftDeleteRetentionDays), daysError);
+
+        vault.Redundancy = request.Redundancy;
+        vault.SoftDeleteEnabled = request.SoftDeleteEnabled;
+        vault.SoftDeleteRetentionDays = request.SoftDeleteRetentionDays;
+        if (db.ChangeTracker.HasChanges())
+        {
+            vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+            vault.UpdatedBy = user.DisplayName();
+            await SaveOrReportConflictAsync(db, vault, ct);
+        }
+
+        return (await GetAsync(vault.Name, ct))!;
+    }
+
+    /// <summary>Deletes an empty vault; <paramref name="typedName"/> must repeat its name exactly.</summary>
+    public async Task DeleteAsync(Guid id, uint version, string typedName, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("delete vaults", PortalRoles.Contributor);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == id, ct)
+            ?? throw new PortalNotFoundException("This vault no longer exists: someone deleted it.");
+        if (!string.Equals(typedName?.Trim(), vault.Name, StringComparison.Ordinal))
+            throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
+        if (vault.Version != version)
+            throw ChangedMeanwhile(vault);
+
+        var items = await db.BackupItems.Where(i => i.VaultId == id)
+            .GroupBy(i => i.State == ProtectionState.SoftDeleted)
+            .Select(g => new { SoftDeleted = g.Key, Count = g.Count(), Until = g.Max(i => i.SoftDeletedAt) })
+            .ToListAsync(ct);
+        if (items.FirstOrDefault(g => !g.SoftDeleted) is { } live)
+            throw new PortalConflictException(
+                $"Vault {vault.Name} still holds {live.Count} backup item(s). Stop protection and delete their backup data first.");
+        if (items.FirstOrDefault(g => g.SoftDeleted) is { } soft)
+        {
+            var purge = soft.Until?.AddDays(vault.SoftDeleteRetentionDays);
+            throw new PortalConflictException(
+                $"Vault {vault.Name} still holds soft-deleted backup data of {soft.Count} item(s)" +
+                (purge is null ? "" : $", purged after {purge:yyyy-MM-dd HH:mm} UTC") +
+                ". A vault can be deleted once that data is purged.");
+        }
+
+        db.Vaults.Remove(vault);
+        try
+        {
+            await SaveOrReportConflictAsync(db, vault, ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
+        {
+            throw new PortalConflictException($"Vault {vault.Name} received a backup item while you were deleting it; it was not deleted.");
+        }
+    }
+
+    private async Task SaveOrReportConflictAsync(PortalDbContext db, Vault vault, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            await using var fresh = await dbFactory.CreateDbContextAsync(ct);
+            var current = await fresh.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vault.Id, ct);
+            throw current is null
+                ? new PortalNotFoundException("This vault no longer exists: someone deleted it.")
+                : ChangedMeanwhile(current);
+        }
+    }
+
+    private static PortalConflictException ChangedMeanwhile(Vault current) =>
+        new($"Vault {current.Name} was changed by {current.UpdatedBy} at {current.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC after you opened it. " +
+            "Nothing was saved: reload to see the current settings, then make your change again.");
+
+    private static PortalValidationException DuplicateName(string name) =>
+        new(nameof(CreateVaultRequest.Name), $"A vault named \"{name}\" already exists (names are unique ignoring case). Choose another name.");
+
+    private static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
+}

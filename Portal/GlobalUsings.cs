@@ -1,0 +1,4 @@
+global using Portal.Data;
+global using Portal.Features.Identity;
+global using Portal.Features.Regions;
+global using Portal.Features.Vaults;

@@ -1,0 +1,27 @@
+using Portal;
+using Portal.Features.Common;
+
+var builder = WebApplication.CreateBuilder(args);
+try
+{
+    builder.AddPortalConfiguration();
+    builder.AddPortalData();
+    builder.AddPortalIdentity();
+    builder.Services.AddPortalRegions();
+    builder.Services.AddPortalVaults();
+    builder.Services.AddPortalUi();
+
+    var app = builder.Build();
+    await app.Services.MigratePortalDatabaseAsync();
+    app.UsePortalPipeline();
+    app.Run();
+    return 0;
+}
+catch (Exception e) when (e is PortalStartupException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    Console.Error.WriteLine($"portal: cannot start: {e.Message}");
+    return 2;
+}
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,64 @@
+using Microsoft.Playwright;
+
+namespace Portal.E2E;
+
+/// <summary>Debian's Chromium driven by Playwright, with a screenshot per journey step under the test output.</summary>
+public sealed class Browser : IAsyncDisposable
+{
+    private readonly IPlaywright playwright;
+    private readonly IBrowser browser;
+    private readonly string screenshots;
+    private int step;
+
+    private Browser(IPlaywright playwright, IBrowser browser, IPage page, string screenshots)
+    {
+        this.playwright = playwright;
+        this.browser = browser;
+        Page = page;
+        this.screenshots = screenshots;
+    }
+
+    public IPage Page { get; }
+
+    public static async Task<Browser> StartAsync(string journey)
+    {
+        var executable = Environment.GetEnvironmentVariable("PORTAL_TEST_CHROMIUM") ?? "/usr/bin/chromium";
+        if (!File.Exists(executable))
+            throw new InvalidOperationException($"Chromium not found at {executable}: run the tests with ./portal.sh test, which installs it.");
+        var output = Environment.GetEnvironmentVariable("PORTAL_TEST_OUTPUT") ?? Path.Combine(AppContext.BaseDirectory, "test-output");
+        var screenshots = Path.Combine(output, "screenshots", journey);
+        Directory.CreateDirectory(screenshots);
+
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = executable,
+            Headless = true,
+            ChromiumSandbox = false,
+            Args =
+            [
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run",
+            ],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        page.SetDefaultTimeout(20_000);
+        return new Browser(playwright, browser, page, screenshots);
+    }
+
+    /// <summary>Waits until the page's circuit is live, so clicks reach the server.</summary>
+    public Task WaitInteractiveAsync() =>
+        Page.Locator("#portal-root[data-interactive='true']").WaitForAsync();
+
+    public async Task ScreenshotAsync(string name)
+    {
+        step++;
+        await Page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(screenshots, $"{step:00}-{name}.png"), FullPage = true });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await browser.DisposeAsync();
+        playwright.Dispose();
+    }
+}
