@@ -101,7 +101,7 @@ postgres_home() {
 
 cmd_run() {
   need_dotnet
-  local started_pg=
+  started_pg=  # global: the EXIT trap reads it
   if [ -z "${ConnectionStrings__Portal:-}" ]; then
     need_postgres
     mkdir -p "$repo/.data"
@@ -129,9 +129,10 @@ cmd_test() {
   need_chromium
   need_node_services
 
-  local tmp; tmp=$(mktemp -d /tmp/portal-test.XXXXXX)
+  # globals: the EXIT trap runs after this function has returned
+  tmp=$(mktemp -d /tmp/portal-test.XXXXXX)
   chmod 755 "$tmp"
-  local pid_azurite=
+  pid_azurite=
   cleanup() {
     [ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"
     [ -n "$pid_azurite" ] && kill "$pid_azurite" 2>/dev/null && wait "$pid_azurite" 2>/dev/null

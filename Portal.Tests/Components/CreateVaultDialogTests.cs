@@ -14,8 +14,8 @@ public sealed class CreateVaultDialogTests : PortalComponentTest
     private async Task<(IRenderedComponent<MudDialogProvider> Provider, IDialogReference Dialog)> OpenAsync()
     {
         SignIn(TestUsers.WithRoles("Ann", PortalRoles.Contributor));
+        RenderProviders();
         var provider = Context.Render<MudDialogProvider>();
-        Context.Render<MudPopoverProvider>();
         var dialogs = Context.Services.GetRequiredService<IDialogService>();
         IDialogReference? reference = null;
         await provider.InvokeAsync(async () => reference = await dialogs.ShowAsync<CreateVaultDialog>("Create vault"));

@@ -2,7 +2,9 @@ using System.Security.Claims;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using MudBlazor;
 using MudBlazor.Services;
 using Portal.Features.Identity;
@@ -25,12 +27,15 @@ public abstract class PortalComponentTest : IAsyncLifetime
     {
         await Database.InitializeAsync();
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
-        Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         Context.Services.AddMudServices();
         Context.Services.AddSingleton(Database.Factory);
         Context.Services.AddSingleton<RegionCatalog>(TestRegions.Catalog());
         Context.Services.AddSingleton(TimeProvider.System);
         Context.Services.AddScoped<ICurrentUser, AuthenticationStateCurrentUser>();
+        Context.Services.AddSingleton<AuthenticationStateProvider>(_ => new FixedAuthenticationStateProvider(user));
+        // bUnit registers placeholders for authorization: use the real service and the portal's real policies.
+        Context.Services.RemoveAll<IAuthorizationService>();
+        Context.Services.RemoveAll<IAuthorizationPolicyProvider>();
         Context.Services.AddAuthorizationBuilder().AddPortalPolicies();
         Context.Services.AddCascadingAuthenticationState();
         Context.Services.AddPortalVaults();
@@ -42,15 +47,23 @@ public abstract class PortalComponentTest : IAsyncLifetime
         await Database.DisposeAsync();
     }
 
-    protected void SignIn(ClaimsPrincipal user) =>
-        Context.Services.AddSingleton<AuthenticationStateProvider>(new FixedAuthenticationStateProvider(user));
+    private ClaimsPrincipal user = TestUsers.Anonymous;
+
+    /// <summary>The user the components see; call before the first render.</summary>
+    protected void SignIn(ClaimsPrincipal signedIn) => user = signedIn;
+
+    /// <summary>Renders the providers the layout gives pages; services can't be added after this.</summary>
+    protected void RenderProviders()
+    {
+        Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        Context.Render<MudPopoverProvider>();
+    }
 
     /// <summary>Renders <typeparamref name="T"/> inside the providers and cascading state the layout gives pages.</summary>
     protected IRenderedComponent<T> RenderPage<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null)
         where T : IComponent
     {
-        Context.Render<MudPopoverProvider>();
-        Context.Render<MudDialogProvider>();
+        RenderProviders();
         return Context.Render<CascadingAuthenticationState>(p => p.AddChildContent<T>(parameters ?? (_ => { })))
             .FindComponent<T>();
     }

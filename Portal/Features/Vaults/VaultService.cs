@@ -24,16 +24,17 @@ public sealed class VaultService(
         }
 
         var total = await vaults.CountAsync(ct);
-        var rows = vaults.Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt));
         var ascending = query.Direction == SortDirection.Ascending;
-        rows = query.SortBy switch
+        var ordered = query.SortBy switch
         {
-            VaultSortColumn.Region => ascending ? rows.OrderBy(v => v.Region).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.Region).ThenBy(v => v.Name),
-            VaultSortColumn.Redundancy => ascending ? rows.OrderBy(v => v.Redundancy).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.Redundancy).ThenBy(v => v.Name),
-            VaultSortColumn.ItemCount => ascending ? rows.OrderBy(v => v.ItemCount).ThenBy(v => v.Name) : rows.OrderByDescending(v => v.ItemCount).ThenBy(v => v.Name),
-            VaultSortColumn.CreatedAt => ascending ? rows.OrderBy(v => v.CreatedAt) : rows.OrderByDescending(v => v.CreatedAt),
-            _ => ascending ? rows.OrderBy(v => v.Name) : rows.OrderByDescending(v => v.Name),
+            VaultSortColumn.Region => ascending ? vaults.OrderBy(v => v.Region) : vaults.OrderByDescending(v => v.Region),
+            VaultSortColumn.Redundancy => ascending ? vaults.OrderBy(v => v.Redundancy) : vaults.OrderByDescending(v => v.Redundancy),
+            VaultSortColumn.ItemCount => ascending ? vaults.OrderBy(v => v.Items.Count) : vaults.OrderByDescending(v => v.Items.Count),
+            VaultSortColumn.CreatedAt => ascending ? vaults.OrderBy(v => v.CreatedAt) : vaults.OrderByDescending(v => v.CreatedAt),
+            _ => ascending ? vaults.OrderBy(v => v.NormalizedName) : vaults.OrderByDescending(v => v.NormalizedName),
         };
+        var rows = ordered.ThenBy(v => v.NormalizedName)
+            .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt));
         var pageSize = Math.Clamp(query.PageSize, 1, 200);
         var page = await rows.Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize).ToListAsync(ct);
         return new PagedResult<VaultSummary>(page, total);
