@@ -114,13 +114,23 @@ cmd_run() {
     start_postgres "$data" "$port" "$(dirname "$data")/postgres.log"
     started_pg=$data
     trap 'say "stopping PostgreSQL"; stop_postgres "$started_pg"' EXIT
-    trap 'exit 130' INT TERM
     export ConnectionStrings__Portal="Host=127.0.0.1;Port=$port;Username=postgres;Database=portal"
   fi
   export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
   export Storage__Root=${Storage__Root:-$repo/.data/regions}
-  say "the portal at http://127.0.0.1:5080 (Ctrl-C stops it)"
-  dotnet run --project Portal --no-launch-profile --urls "${PORTAL_URLS:-http://127.0.0.1:5080}"
+  say "building the portal"
+  dotnet build Portal/Portal.csproj -nologo -v q -clp:ErrorsOnly
+  say "the portal at ${PORTAL_URLS:-http://127.0.0.1:5080} (Ctrl-C stops it)"
+  # In the background with wait, so that Ctrl-C or a TERM to this script reaches the portal as a TERM
+  # (its graceful shutdown), and then the EXIT trap stops PostgreSQL.
+  dotnet Portal/bin/Debug/net10.0/Portal.dll --contentRoot "$repo/Portal" --urls "${PORTAL_URLS:-http://127.0.0.1:5080}" &
+  portal_pid=$!
+  trap 'kill -TERM "$portal_pid" 2>/dev/null || true' INT TERM
+  local rc=0
+  while kill -0 "$portal_pid" 2>/dev/null; do
+    wait "$portal_pid" && rc=0 || rc=$?
+  done
+  return "$rc"
 }
 
 cmd_test() {

@@ -12,6 +12,7 @@ try
     builder.Services.AddPortalUi();
 
     var app = builder.Build();
+    app.Services.GetRequiredService<Microsoft.Extensions.Options.IStartupValidator>().Validate(); // configuration first, before the database
     await app.Services.MigratePortalDatabaseAsync();
     app.UsePortalPipeline();
     app.Run();

@@ -1,5 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using Portal.Features.Common;
@@ -20,18 +22,47 @@ public static class DataServiceCollectionExtensions
     }
 
     /// <summary>
-    /// Applies pending migrations. An unreachable or refusing database becomes one clear
-    /// <see cref="PortalStartupException"/> instead of a stack trace.
+    /// Creates the database if needed and applies pending migrations. An unreachable or refusing database
+    /// becomes one clear <see cref="PortalStartupException"/> instead of a stack trace.
     /// </summary>
     public static async Task MigratePortalDatabaseAsync(this IServiceProvider services, CancellationToken ct = default)
     {
-        await using var db = await services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(ct);
-        var target = DescribeTarget(db.Database.GetConnectionString());
+        var connectionString = ReadConnectionString(services.GetRequiredService<IConfiguration>());
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PortalDbContext));
+        var exists = await ProbeAsync(connectionString, ct);
+
+        // A context of its own, without the portal's logger: on a new database EF Core logs the expected
+        // failure of its first look at the migrations history as an error, which would mislead operators.
+        await using var db = new PortalDbContext(new DbContextOptionsBuilder<PortalDbContext>().UseNpgsql(connectionString).Options);
+        if (!exists)
+            await db.GetService<IRelationalDatabaseCreator>().CreateAsync(ct);
+        var pending = (await db.Database.GetPendingMigrationsAsync(ct)).ToList();
+        await db.Database.MigrateAsync(ct);
+        if (pending.Count > 0)
+            logger.LogInformation("Portal database {Database}: applied {Count} migration(s), now at {Latest}",
+                new NpgsqlConnectionStringBuilder(connectionString).Database, pending.Count, pending[^1]);
+    }
+
+    /// <summary>
+    /// Opens one plain connection first, so that an unreachable server is one clear line rather than
+    /// EF Core's logged stack trace. A database that does not exist yet is fine: migrating creates it.
+    /// </summary>
+    /// <returns>Whether the database exists.</returns>
+    private static async Task<bool> ProbeAsync(string connectionString, CancellationToken ct)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = 10 };
+        var target = $"{csb.Host}:{csb.Port}/{csb.Database}"; // never the password
         try
         {
-            await db.Database.MigrateAsync(ct);
+            await using var connection = new NpgsqlConnection(csb.ConnectionString);
+            await connection.OpenAsync(ct);
+            return true;
         }
-        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException || e.InnerException is NpgsqlException or SocketException)
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidCatalogName)
+        {
+            return false;
+        }
+        catch (Exception e) when (e is NpgsqlException or SocketException or TimeoutException)
         {
             var reason = e is PostgresException pg ? pg.MessageText : (e.InnerException ?? e).Message;
             throw new PortalStartupException(
@@ -57,11 +88,6 @@ public static class DataServiceCollectionExtensions
         return connectionString;
     }
 
-    private static string DescribeTarget(string? connectionString)
-    {
-        var csb = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{csb.Host}:{csb.Port}/{csb.Database}"; // never the password
-    }
 }
 
 /// <summary><c>/healthz</c>: healthy when the database answers.</summary>
