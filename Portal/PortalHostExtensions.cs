@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.Json;
 using MudBlazor.Services;
 using Portal.Components;
+using Portal.Features.Audit;
 using Portal.Features.Identity;
 
 namespace Portal;
@@ -55,6 +56,7 @@ public static class PortalHostExtensions
         }).AllowAnonymous();
         app.MapStaticAssets().AllowAnonymous();
         app.MapPortalIdentity();
+        app.MapPortalAudit();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

@@ -8,6 +8,8 @@ try
     builder.AddPortalData();
     builder.AddPortalIdentity();
     builder.Services.AddPortalRegions();
+    builder.Services.AddPortalAudit();
+    builder.Services.AddPortalApprovals();
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalUi();
 

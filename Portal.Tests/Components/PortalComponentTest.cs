@@ -28,9 +28,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
         await Database.InitializeAsync();
         Context.JSInterop.Mode = JSRuntimeMode.Loose;
         Context.Services.AddMudServices();
-        Context.Services.AddSingleton(Database.Factory);
-        Context.Services.AddSingleton<RegionCatalog>(TestRegions.Catalog());
-        Context.Services.AddSingleton(TimeProvider.System);
+        Context.Services.AddFeatureServices(Database);
         Context.Services.AddScoped<ICurrentUser, AuthenticationStateCurrentUser>();
         Context.Services.AddSingleton<AuthenticationStateProvider>(_ => new FixedAuthenticationStateProvider(user));
         // bUnit registers placeholders for authorization: use the real service and the portal's real policies.
@@ -38,7 +36,6 @@ public abstract class PortalComponentTest : IAsyncLifetime
         Context.Services.RemoveAll<IAuthorizationPolicyProvider>();
         Context.Services.AddAuthorizationBuilder().AddPortalPolicies();
         Context.Services.AddCascadingAuthenticationState();
-        Context.Services.AddPortalVaults();
     }
 
     public async Task DisposeAsync()
@@ -71,8 +68,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
     /// <summary>Vaults created through the real service, as a contributor.</summary>
     protected async Task SeedVaultsAsync(int count)
     {
-        var vaults = new VaultService(Database.Factory, TestRegions.Catalog(),
-            new FixedCurrentUser(TestUsers.WithRoles("Seeder", PortalRoles.Contributor)), TimeProvider.System);
+        var vaults = TestPortal.For(Database, TestUsers.WithRoles("Seeder", PortalRoles.Contributor)).Vaults();
         for (var i = 1; i <= count; i++)
             await vaults.CreateAsync(new CreateVaultRequest($"vault-{i:000}", "east"));
     }

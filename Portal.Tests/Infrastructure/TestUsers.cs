@@ -7,9 +7,11 @@ namespace Portal.Tests.Infrastructure;
 /// <summary>Signed-in users of the shape the portal's sign-in produces.</summary>
 public static class TestUsers
 {
-    public static ClaimsPrincipal WithRoles(string name, params string[] roles)
+    public static ClaimsPrincipal WithRoles(string name, params string[] roles) => WithObjectId(Guid.NewGuid().ToString(), name, roles);
+
+    public static ClaimsPrincipal WithObjectId(string objectId, string name, params string[] roles)
     {
-        var claims = new List<Claim> { new("name", name), new(LocalSignIn.ObjectIdClaim, Guid.NewGuid().ToString()) };
+        var claims = new List<Claim> { new("name", name), new(LocalSignIn.ObjectIdClaim, objectId) };
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, "Test", "name", ClaimTypes.Role));
     }

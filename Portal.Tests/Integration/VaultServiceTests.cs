@@ -17,8 +17,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
 
     public Task DisposeAsync() => database.DisposeAsync();
 
-    private VaultService ServiceFor(ClaimsPrincipal user) =>
-        new(database.Factory, TestRegions.Catalog(), new FixedCurrentUser(user), TimeProvider.System);
+    private VaultService ServiceFor(ClaimsPrincipal user) => TestPortal.For(database, user).Vaults();
 
     private VaultService Contributor(string name = "Ann") => ServiceFor(TestUsers.WithRoles(name, PortalRoles.Contributor));
 
@@ -123,7 +122,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
         var vaults = Contributor();
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
 
-        vault = await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14));
+        vault = (await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14))).Vault;
         Assert.Equal(StorageRedundancy.LRS, vault.Redundancy);
 
         await AddItemAsync(vault.Id, ProtectionState.Protected);
@@ -174,7 +173,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
         var vaults = Contributor();
         var vault = await vaults.CreateAsync(new CreateVaultRequest("Keep-Me", "east"));
 
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() => vaults.DeleteAsync(vault.Id, vault.Version, "keep-me"));
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() => vaults.RequestDeleteAsync(vault.Id, vault.Version, "keep-me"));
 
         Assert.Contains("Keep-Me", error.Errors["ConfirmName"]);
         Assert.Equal(1, await VaultRowsAsync());
@@ -187,7 +186,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
         await AddItemAsync(vault.Id, ProtectionState.ProtectionStopped);
 
-        var error = await Assert.ThrowsAsync<PortalConflictException>(() => vaults.DeleteAsync(vault.Id, vault.Version, "v1"));
+        var error = await Assert.ThrowsAsync<PortalConflictException>(() => vaults.RequestDeleteAsync(vault.Id, vault.Version, "v1"));
 
         Assert.Contains("still holds 1 backup item", error.Message);
         Assert.Equal(1, await VaultRowsAsync());
@@ -200,7 +199,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
         await AddItemAsync(vault.Id, ProtectionState.SoftDeleted, new DateTime(2026, 11, 20, 8, 0, 0, DateTimeKind.Utc));
 
-        var error = await Assert.ThrowsAsync<PortalConflictException>(() => vaults.DeleteAsync(vault.Id, vault.Version, "v1"));
+        var error = await Assert.ThrowsAsync<PortalConflictException>(() => vaults.RequestDeleteAsync(vault.Id, vault.Version, "v1"));
 
         Assert.Contains("soft-deleted backup data of 1 item", error.Message);
         Assert.Contains("2026-12-04 08:00", error.Message);
@@ -208,18 +207,17 @@ public sealed class VaultServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_empty_vault_is_deleted_but_not_with_a_stale_version()
+    public async Task Deleting_a_vault_with_a_stale_version_is_refused()
     {
         var vaults = Contributor();
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
-        var changed = await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14));
+        await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14));
 
-        await Assert.ThrowsAsync<PortalConflictException>(() => vaults.DeleteAsync(vault.Id, vault.Version, "v1"));
-        Assert.Equal(1, await VaultRowsAsync());
+        var error = await Assert.ThrowsAsync<PortalConflictException>(() => vaults.RequestDeleteAsync(vault.Id, vault.Version, "v1"));
 
-        await vaults.DeleteAsync(changed.Id, changed.Version, "v1");
-        Assert.Equal(0, await VaultRowsAsync());
-        Assert.Null(await vaults.GetAsync("v1"));
+        Assert.Contains("was changed by Ann", error.Message);
+        await using var db = database.Factory.CreateDbContext();
+        Assert.Equal(0, await db.ApprovalRequests.CountAsync());
     }
 
     [Fact]
@@ -255,7 +253,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() => service.CreateAsync(new CreateVaultRequest("v2", "east")));
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() =>
                 service.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14)));
-            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => service.DeleteAsync(vault.Id, vault.Version, "v1"));
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => service.RequestDeleteAsync(vault.Id, vault.Version, "v1"));
         }
 
         var anonymous = ServiceFor(TestUsers.Anonymous);

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
 using Portal.Features.Protection;
 using Portal.Features.Vaults;
 
@@ -8,6 +10,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
 {
     public DbSet<Vault> Vaults => Set<Vault>();
     public DbSet<BackupItem> BackupItems => Set<BackupItem>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+    public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

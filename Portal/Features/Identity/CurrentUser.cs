@@ -1,6 +1,5 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
-using Portal.Features.Common;
 
 namespace Portal.Features.Identity;
 
@@ -30,14 +29,10 @@ public static class CurrentUserExtensions
     public static async Task<ClaimsPrincipal> RequireAnyRoleAsync(this ICurrentUser currentUser, string action, params string[] roles)
     {
         var user = await currentUser.GetPrincipalAsync();
-        if (user.Identity?.IsAuthenticated != true)
-            throw new PortalAccessDeniedException($"Sign in to {action}.");
-        if (!roles.Any(user.IsInRole))
-            throw new PortalAccessDeniedException(
-                $"You can't {action}: that needs the {string.Join(" or ", roles)} role. Ask a Backup.Contributor to grant it in Entra ID.");
+        Access.Require(user, action, roles);
         return user;
     }
 
     public static Task<ClaimsPrincipal> RequireViewerAsync(this ICurrentUser currentUser, string action) =>
-        currentUser.RequireAnyRoleAsync(action, [.. PortalRoles.All]);
+        currentUser.RequireAnyRoleAsync(action, Access.Viewers);
 }

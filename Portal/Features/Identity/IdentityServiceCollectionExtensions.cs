@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Identity.Web;
 
+using Portal.Features.Audit;
 using Portal.Features.Common;
 
 namespace Portal.Features.Identity;
@@ -56,7 +57,8 @@ public static class IdentityServiceCollectionExtensions
     public static AuthorizationBuilder AddPortalPolicies(this AuthorizationBuilder authorization) => authorization
         .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
         .AddPolicy(PortalPolicies.View, p => p.RequireRole(PortalRoles.All))
-        .AddPolicy(PortalPolicies.ManageVaults, p => p.RequireRole(PortalRoles.Contributor));
+        .AddPolicy(PortalPolicies.ManageVaults, p => p.RequireRole(PortalRoles.Contributor))
+        .AddPolicy(PortalPolicies.ReadAudit, p => p.RequireRole(PortalRoles.Contributor, PortalRoles.Reader));
 
     /// <summary>Sign-in (a challenge) and sign-out (a form post, so antiforgery applies).</summary>
     public static IEndpointRouteBuilder MapPortalIdentity(this IEndpointRouteBuilder endpoints)
@@ -65,8 +67,9 @@ public static class IdentityServiceCollectionExtensions
         endpoints.MapGet("/account/signin", (string? returnUrl, LocalSignIn local) =>
                 Results.Challenge(new AuthenticationProperties { RedirectUri = local.SafeReturnUrl(returnUrl) }))
             .AllowAnonymous();
-        endpoints.MapPost("/account/signout", async (HttpContext http) =>
+        endpoints.MapPost("/account/signout", async (HttpContext http, AuditLog audit) =>
         {
+            await audit.RecordAsync(http.User, AuditActions.SignOut, "portal", AuditOutcome.Succeeded, null);
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             if (mode.UsesEntra)
                 return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIdConnectDefaults.AuthenticationScheme]);
@@ -77,6 +80,8 @@ public static class IdentityServiceCollectionExtensions
 
     private static void BoundCookie(CookieAuthenticationOptions options)
     {
+        options.Events.OnSignedIn = context => context.HttpContext.RequestServices.GetRequiredService<AuditLog>()
+            .RecordAsync(context.Principal!, AuditActions.SignIn, "portal", AuditOutcome.Succeeded, context.Scheme.Name);
         options.Cookie.Name = "portal.auth";
         options.Cookie.HttpOnly = true;
         options.Cookie.SameSite = SameSiteMode.Lax;

@@ -24,6 +24,9 @@ public static class PortalPolicies
     /// <summary>Any portal role: may open the portal's pages.</summary>
     public const string View = "Portal.View";
 
-    /// <summary>Create, change and delete vaults.</summary>
+    /// <summary>Create, change and delete vaults; approve critical operations.</summary>
     public const string ManageVaults = "Portal.ManageVaults";
+
+    /// <summary>Read and export the audit log.</summary>
+    public const string ReadAudit = "Portal.ReadAudit";
 }

@@ -1,16 +1,24 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
-using Portal.Data;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
 using Portal.Features.Common;
-using Portal.Features.Identity;
 using Portal.Features.Protection;
-using Portal.Features.Regions;
 
 namespace Portal.Features.Vaults;
 
-/// <summary>Vaults: list, read, create, change and delete, with Azure's rules and the caller's roles enforced here.</summary>
+/// <summary>
+/// Vaults: list, read, create, change and delete, with Azure's rules and the caller's roles enforced here.
+/// Deleting a vault and turning soft delete off are critical: they become requests that a second
+/// Backup.Contributor approves (<see cref="ApprovalService"/>).
+/// </summary>
 public sealed class VaultService(
-    IDbContextFactory<PortalDbContext> dbFactory, RegionCatalog regions, ICurrentUser currentUser, TimeProvider clock)
+    IDbContextFactory<PortalDbContext> dbFactory,
+    RegionCatalog regions,
+    ICurrentUser currentUser,
+    AuditLog audit,
+    ApprovalService approvals,
+    TimeProvider clock)
 {
     public async Task<PagedResult<VaultSummary>> ListAsync(VaultQuery query, CancellationToken ct = default)
     {
@@ -18,10 +26,7 @@ public sealed class VaultService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var vaults = db.Vaults.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(query.Search))
-        {
-            var pattern = "%" + EscapeLike(query.Search.Trim()) + "%";
-            vaults = vaults.Where(v => EF.Functions.ILike(v.Name, pattern, "\\"));
-        }
+            vaults = vaults.Where(v => EF.Functions.ILike(v.Name, "%" + Like.Escape(query.Search.Trim()) + "%", "\\"));
 
         var total = await vaults.CountAsync(ct);
         var ascending = query.Direction == SortDirection.Ascending;
@@ -33,10 +38,11 @@ public sealed class VaultService(
             VaultSortColumn.CreatedAt => ascending ? vaults.OrderBy(v => v.CreatedAt) : vaults.OrderByDescending(v => v.CreatedAt),
             _ => ascending ? vaults.OrderBy(v => v.NormalizedName) : vaults.OrderByDescending(v => v.NormalizedName),
         };
-        var rows = ordered.ThenBy(v => v.NormalizedName)
-            .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt));
         var pageSize = Math.Clamp(query.PageSize, 1, 200);
-        var page = await rows.Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize).ToListAsync(ct);
+        var page = await ordered.ThenBy(v => v.NormalizedName)
+            .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt))
+            .Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize)
+            .ToListAsync(ct);
         return new PagedResult<VaultSummary>(page, total);
     }
 
@@ -66,104 +72,139 @@ public sealed class VaultService(
             : null;
     }
 
-    public async Task<VaultDetails> CreateAsync(CreateVaultRequest request, CancellationToken ct = default)
-    {
-        var user = await currentUser.RequireAnyRoleAsync("create vaults", PortalRoles.Contributor);
-        var name = request.Name?.Trim() ?? "";
-        var errors = new Dictionary<string, string>();
-        if (VaultRules.CheckName(name) is { } nameError)
-            errors[nameof(request.Name)] = nameError;
-        var region = regions.Find(request.Region);
-        if (region is null)
-            errors[nameof(request.Region)] = string.IsNullOrWhiteSpace(request.Region)
-                ? "Choose a region."
-                : $"Region \"{request.Region}\" is not configured. Choose one of: {string.Join(", ", regions.All.Select(r => r.Name))}.";
-        else if (VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
-            errors[nameof(request.Redundancy)] = redundancyError;
-        if (errors.Count > 0)
-            throw new PortalValidationException(errors);
-
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var normalized = VaultRules.Normalize(name);
-        if (await db.Vaults.AnyAsync(v => v.NormalizedName == normalized, ct))
-            throw DuplicateName(name);
-
-        var now = clock.GetUtcNow().UtcDateTime;
-        var vault = new Vault
+    public Task<VaultDetails> CreateAsync(CreateVaultRequest request, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultCreate, VaultResource(request.Name), async user =>
         {
-            Id = Guid.CreateVersion7(),
-            Name = name,
-            NormalizedName = normalized,
-            Region = region!.Name,
-            Redundancy = request.Redundancy,
-            CreatedAt = now,
-            CreatedBy = user.DisplayName(),
-            UpdatedAt = now,
-            UpdatedBy = user.DisplayName(),
-        };
-        db.Vaults.Add(vault);
-        try
+            Access.Require(user, "create vaults", PortalRoles.Contributor);
+            var name = request.Name?.Trim() ?? "";
+            var errors = new Dictionary<string, string>();
+            if (VaultRules.CheckName(name) is { } nameError)
+                errors[nameof(request.Name)] = nameError;
+            var region = regions.Find(request.Region);
+            if (region is null)
+                errors[nameof(request.Region)] = string.IsNullOrWhiteSpace(request.Region)
+                    ? "Choose a region."
+                    : $"Region \"{request.Region}\" is not configured. Choose one of: {string.Join(", ", regions.All.Select(r => r.Name))}.";
+            else if (VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
+                errors[nameof(request.Redundancy)] = redundancyError;
+            if (errors.Count > 0)
+                throw new PortalValidationException(errors);
+
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var normalized = VaultRules.Normalize(name);
+            if (await db.Vaults.AnyAsync(v => v.NormalizedName == normalized, ct))
+                throw DuplicateName(name);
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            db.Vaults.Add(new Vault
+            {
+                Id = Guid.CreateVersion7(),
+                Name = name,
+                NormalizedName = normalized,
+                Region = region!.Name,
+                Redundancy = request.Redundancy,
+                CreatedAt = now,
+                CreatedBy = user.DisplayName(),
+                UpdatedAt = now,
+                UpdatedBy = user.DisplayName(),
+            });
+            audit.Append(db, user, AuditActions.VaultCreate, VaultResource(name), $"{region.Name}, {request.Redundancy}");
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                throw DuplicateName(name); // created by someone else between the check and the insert
+            }
+
+            return (await GetAsync(name, ct))!;
+        });
+
+    /// <summary>
+    /// Saves changed properties. Turning soft delete off is not applied here: it becomes a request for a
+    /// second approver, and <see cref="VaultUpdateResult.ApprovalRequested"/> says so.
+    /// </summary>
+    public Task<VaultUpdateResult> UpdateAsync(UpdateVaultRequest request, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultUpdate, $"vault/{request.Id}", async user =>
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
-        {
-            throw DuplicateName(name); // created by someone else between the check and the insert
-        }
+            Access.Require(user, "change vault properties", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.Id, ct) ?? throw Gone();
+            if (vault.Version != request.Version)
+                throw ChangedMeanwhile(vault);
 
-        return (await GetAsync(vault.Name, ct))!;
-    }
+            if (request.Redundancy != vault.Redundancy)
+            {
+                var region = regions.Find(vault.Region);
+                if (region is not null && VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
+                    throw new PortalValidationException(nameof(request.Redundancy), redundancyError);
+                var items = await db.BackupItems.CountAsync(i => i.VaultId == vault.Id, ct);
+                if (items > 0)
+                    throw new PortalValidationException(nameof(request.Redundancy),
+                        $"Storage redundancy can't change while the vault has backup items ({items} now). " +
+                        "Choose redundancy before protecting items, or create a new vault with the redundancy you need.");
+            }
 
-    public async Task<VaultDetails> UpdateAsync(UpdateVaultRequest request, CancellationToken ct = default)
-    {
-        var user = await currentUser.RequireAnyRoleAsync("change vault properties", PortalRoles.Contributor);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.Id, ct)
-            ?? throw new PortalNotFoundException("This vault no longer exists: someone deleted it.");
-        if (vault.Version != request.Version)
-            throw ChangedMeanwhile(vault);
+            if (VaultRules.CheckSoftDeleteDays(request.SoftDeleteRetentionDays) is { } daysError)
+                throw new PortalValidationException(nameof(request.SoftDeleteRetentionDays), daysError);
 
-        if (request.Redundancy != vault.Redundancy)
-        {
-            var region = regions.Find(vault.Region);
-            if (region is not null && VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
-                throw new PortalValidationException(nameof(request.Redundancy), redundancyError);
-            var items = await db.BackupItems.CountAsync(i => i.VaultId == vault.Id, ct);
-            if (items > 0)
-                throw new PortalValidationException(nameof(request.Redundancy),
-                    $"Storage redundancy can't change while the vault has backup items ({items} now). " +
-                    "Choose redundancy before protecting items, or create a new vault with the redundancy you need.");
-        }
+            var changes = new List<string>();
+            if (vault.Redundancy != request.Redundancy)
+                changes.Add($"redundancy {vault.Redundancy} → {request.Redundancy}");
+            if (vault.SoftDeleteRetentionDays != request.SoftDeleteRetentionDays)
+                changes.Add($"soft delete days {vault.SoftDeleteRetentionDays} → {request.SoftDeleteRetentionDays}");
+            if (!vault.SoftDeleteEnabled && request.SoftDeleteEnabled)
+                changes.Add("soft delete turned on");
+            vault.Redundancy = request.Redundancy;
+            vault.SoftDeleteRetentionDays = request.SoftDeleteRetentionDays;
+            vault.SoftDeleteEnabled |= request.SoftDeleteEnabled;
 
-        if (VaultRules.CheckSoftDeleteDays(request.SoftDeleteRetentionDays) is { } daysError)
-            throw new PortalValidationException(nameof(request.SoftDeleteRetentionDays), daysError);
+            ApprovalRequest? approval = null;
+            if (vault.SoftDeleteEnabled && !request.SoftDeleteEnabled)
+            {
+                approval = await approvals.AddRequestAsync(db, user, CriticalOperations.DisableSoftDelete, vault.Id, VaultResource(vault.Name),
+                    $"Turn soft delete off for vault {vault.Name}: deleted backup data would be purged at once.", ct);
+                audit.Append(db, user, AuditActions.VaultDisableSoftDeleteRequest, VaultResource(vault.Name), approval.Summary);
+            }
 
-        vault.Redundancy = request.Redundancy;
-        vault.SoftDeleteEnabled = request.SoftDeleteEnabled;
-        vault.SoftDeleteRetentionDays = request.SoftDeleteRetentionDays;
-        if (db.ChangeTracker.HasChanges())
-        {
-            vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
-            vault.UpdatedBy = user.DisplayName();
+            if (changes.Count > 0)
+            {
+                vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+                vault.UpdatedBy = user.DisplayName();
+                audit.Append(db, user, AuditActions.VaultUpdate, VaultResource(vault.Name), string.Join("; ", changes));
+            }
+
             await SaveOrReportConflictAsync(db, vault, ct);
-        }
+            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null);
+        });
 
-        return (await GetAsync(vault.Name, ct))!;
-    }
+    /// <summary>
+    /// Asks for the deletion of an empty vault; <paramref name="typedName"/> must repeat its name exactly.
+    /// The vault is deleted when another Backup.Contributor approves, if it is still empty then.
+    /// </summary>
+    public Task RequestDeleteAsync(Guid id, uint version, string typedName, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultDeleteRequest, $"vault/{id}", async user =>
+        {
+            Access.Require(user, "delete vaults", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == id, ct) ?? throw Gone();
+            if (!string.Equals(typedName?.Trim(), vault.Name, StringComparison.Ordinal))
+                throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
+            if (vault.Version != version)
+                throw ChangedMeanwhile(vault);
+            await EnsureEmptyAsync(db, vault, ct);
 
-    /// <summary>Deletes an empty vault; <paramref name="typedName"/> must repeat its name exactly.</summary>
-    public async Task DeleteAsync(Guid id, uint version, string typedName, CancellationToken ct = default)
+            var request = await approvals.AddRequestAsync(db, user, CriticalOperations.DeleteVault, vault.Id, VaultResource(vault.Name),
+                $"Delete vault {vault.Name} ({vault.Region}, {vault.Redundancy}).", ct);
+            audit.Append(db, user, AuditActions.VaultDeleteRequest, VaultResource(vault.Name), request.Summary);
+            await db.SaveChangesAsync(ct);
+        });
+
+    /// <summary>Refuses while the vault holds backup items or soft-deleted backup data.</summary>
+    internal static async Task EnsureEmptyAsync(PortalDbContext db, Vault vault, CancellationToken ct)
     {
-        await currentUser.RequireAnyRoleAsync("delete vaults", PortalRoles.Contributor);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == id, ct)
-            ?? throw new PortalNotFoundException("This vault no longer exists: someone deleted it.");
-        if (!string.Equals(typedName?.Trim(), vault.Name, StringComparison.Ordinal))
-            throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
-        if (vault.Version != version)
-            throw ChangedMeanwhile(vault);
-
-        var items = await db.BackupItems.Where(i => i.VaultId == id)
+        var items = await db.BackupItems.Where(i => i.VaultId == vault.Id)
             .GroupBy(i => i.State == ProtectionState.SoftDeleted)
             .Select(g => new { SoftDeleted = g.Key, Count = g.Count(), Until = g.Max(i => i.SoftDeletedAt) })
             .ToListAsync(ct);
@@ -178,17 +219,11 @@ public sealed class VaultService(
                 (purge is null ? "" : $", purged after {purge:yyyy-MM-dd HH:mm} UTC") +
                 ". A vault can be deleted once that data is purged.");
         }
-
-        db.Vaults.Remove(vault);
-        try
-        {
-            await SaveOrReportConflictAsync(db, vault, ct);
-        }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.ForeignKeyViolation })
-        {
-            throw new PortalConflictException($"Vault {vault.Name} received a backup item while you were deleting it; it was not deleted.");
-        }
     }
+
+    internal static string VaultResource(string? name) => $"vault/{name}";
+
+    internal static PortalNotFoundException Gone() => new("This vault no longer exists: someone deleted it.");
 
     private async Task SaveOrReportConflictAsync(PortalDbContext db, Vault vault, CancellationToken ct)
     {
@@ -200,9 +235,7 @@ public sealed class VaultService(
         {
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             var current = await fresh.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vault.Id, ct);
-            throw current is null
-                ? new PortalNotFoundException("This vault no longer exists: someone deleted it.")
-                : ChangedMeanwhile(current);
+            throw current is null ? Gone() : ChangedMeanwhile(current);
         }
     }
 
@@ -212,7 +245,7 @@ public sealed class VaultService(
 
     private static PortalValidationException DuplicateName(string name) =>
         new(nameof(CreateVaultRequest.Name), $"A vault named \"{name}\" already exists (names are unique ignoring case). Choose another name.");
-
-    private static string EscapeLike(string text) =>
-        text.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_");
 }
+
+/// <summary>The vault after an update, and whether part of the change waits for a second approver.</summary>
+public sealed record VaultUpdateResult(VaultDetails Vault, bool ApprovalRequested);

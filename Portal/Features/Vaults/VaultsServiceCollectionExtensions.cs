@@ -1,3 +1,5 @@
+using Portal.Features.Approvals;
+
 namespace Portal.Features.Vaults;
 
 public static class VaultsServiceCollectionExtensions
@@ -5,6 +7,8 @@ public static class VaultsServiceCollectionExtensions
     public static IServiceCollection AddPortalVaults(this IServiceCollection services)
     {
         services.AddScoped<VaultService>();
+        services.AddScoped<ICriticalOperation, DeleteVaultOperation>();
+        services.AddScoped<ICriticalOperation, DisableSoftDeleteOperation>();
         return services;
     }
 }

@@ -1,0 +1,39 @@
+using System.Security.Claims;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>The portal's real feature services, wired as the host wires them, for one signed-in user.</summary>
+public static class TestPortal
+{
+    /// <summary>Adds the feature services (without the caller identity) to <paramref name="services"/>.</summary>
+    public static IServiceCollection AddFeatureServices(this IServiceCollection services, TestDatabase database, TimeProvider? clock = null)
+    {
+        services.AddLogging();
+        services.AddSingleton(database.Factory);
+        services.AddSingleton<RegionCatalog>(TestRegions.Catalog());
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddPortalAudit();
+        services.AddPortalApprovals();
+        services.AddPortalVaults();
+        return services;
+    }
+
+    /// <summary>A service provider whose <see cref="ICurrentUser"/> is <paramref name="user"/>.</summary>
+    public static IServiceProvider For(TestDatabase database, ClaimsPrincipal user, TimeProvider? clock = null) =>
+        new ServiceCollection()
+            .AddFeatureServices(database, clock)
+            .AddSingleton<ICurrentUser>(new FixedCurrentUser(user))
+            .BuildServiceProvider();
+
+    public static VaultService Vaults(this IServiceProvider services) => services.GetRequiredService<VaultService>();
+
+    public static ApprovalService Approvals(this IServiceProvider services) => services.GetRequiredService<ApprovalService>();
+
+    public static AuditLog Audit(this IServiceProvider services) => services.GetRequiredService<AuditLog>();
+}

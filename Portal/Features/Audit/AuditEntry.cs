@@ -1,0 +1,47 @@
+namespace Portal.Features.Audit;
+
+/// <summary>
+/// One row of the audit log: when, who, what, on which resource, and the outcome. Rows are only ever
+/// appended: the portal has no way to change or delete them, and a database trigger refuses it too.
+/// </summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTime At { get; set; }
+    public string ActorObjectId { get; set; } = "";
+    public string ActorName { get; set; } = "";
+    public string Action { get; set; } = "";
+    public string Resource { get; set; } = "";
+    public AuditOutcome Outcome { get; set; }
+
+    /// <summary>What a reader needs to know: the reason of a refusal, the approver of a request. Never a secret.</summary>
+    public string? Detail { get; set; }
+}
+
+public enum AuditOutcome
+{
+    Succeeded,
+
+    /// <summary>Refused by a rule, a role or a conflict; nothing changed.</summary>
+    Refused,
+
+    /// <summary>Failed unexpectedly.</summary>
+    Failed,
+}
+
+/// <summary>The audited actions, as written in the log.</summary>
+public static class AuditActions
+{
+    public const string SignIn = "SignIn";
+    public const string SignOut = "SignOut";
+    public const string VaultCreate = "Vault.Create";
+    public const string VaultUpdate = "Vault.Update";
+    public const string VaultDelete = "Vault.Delete";
+    public const string VaultDeleteRequest = "Vault.Delete.Request";
+    public const string VaultDisableSoftDelete = "Vault.DisableSoftDelete";
+    public const string VaultDisableSoftDeleteRequest = "Vault.DisableSoftDelete.Request";
+    public const string ApprovalApprove = "Approval.Approve";
+    public const string ApprovalReject = "Approval.Reject";
+    public const string ApprovalCancel = "Approval.Cancel";
+    public const string AuditExport = "Audit.Export";
+}

@@ -1,0 +1,10 @@
+namespace Portal.Features.Audit;
+
+public static class AuditServiceCollectionExtensions
+{
+    public static IServiceCollection AddPortalAudit(this IServiceCollection services)
+    {
+        services.AddScoped<AuditLog>();
+        return services;
+    }
+}
