@@ -54,7 +54,7 @@ public sealed class VaultJourneyTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
         await Expect(page.GetByTestId("vault-link")).ToHaveTextAsync(["Finance-Vault"]);
 
-        // Delete it, confirming by typing the name.
+        // Ask for its deletion, confirming by typing the name: it waits for a second contributor.
         await page.GetByTestId("vault-link").ClickAsync();
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/Finance-Vault");
         await page.GetByTestId("vault-delete").ClickAsync();
@@ -62,9 +62,71 @@ public sealed class VaultJourneyTests
         await page.FillAsync("#delete-vault-confirm", "Finance-Vault");
         await browser.ScreenshotAsync("delete-confirm");
         await page.GetByTestId("delete-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults");
+        await Expect(page.GetByTestId("vault-pending-approval")).ToContainTextAsync("Delete vault Finance-Vault");
+        await browser.ScreenshotAsync("deletion-requested");
+
+        // The requester cannot approve their own request.
+        await page.GotoAsync(app.BaseUrl + "/approvals");
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("approval-cancel")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("approval-approve")).ToHaveCountAsync(0);
+
+        // A second contributor approves; the vault is gone and the audit log names both.
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/dev-signin"));
+        await page.GotoAsync(app.BaseUrl + "/account/dev-signin?ReturnUrl=%2Fapprovals");
+        await page.FillAsync("#dev-name", "Frank Approver");
+        await page.ClickAsync("#dev-signin-submit");
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/approvals");
+        await browser.WaitInteractiveAsync();
+        await page.GetByTestId("approval-approve").ClickAsync();
+        await Expect(page.GetByTestId("approval-status")).ToHaveTextAsync("Approved");
+        await browser.ScreenshotAsync("deletion-approved");
+        await page.GotoAsync(app.BaseUrl + "/vaults");
+        await browser.WaitInteractiveAsync();
         await Expect(page.GetByTestId("vaults-empty")).ToBeVisibleAsync();
-        await browser.ScreenshotAsync("deleted");
+        await page.GotoAsync(app.BaseUrl + "/audit");
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("audit-detail").First).ToContainTextAsync("Requested by Erin Operator, approved by Frank Approver");
+        await browser.ScreenshotAsync("audit-log");
+    }
+
+    [Fact]
+    public async Task Help_desk_staff_see_vaults_but_are_offered_no_change_and_cannot_open_the_audit_log()
+    {
+        await using var app = new PortalApp();
+        await using var browser = await Browser.StartAsync("restore-operator-limits");
+        var page = browser.Page;
+        await page.GotoAsync(app.BaseUrl + "/account/dev-signin");
+        await page.FillAsync("#dev-name", "Contributor Carla");
+        await page.ClickAsync("#dev-signin-submit");
+        await browser.WaitInteractiveAsync();
+        await page.GotoAsync(app.BaseUrl + "/vaults");
+        await browser.WaitInteractiveAsync();
+        await page.GetByTestId("create-vault").ClickAsync();
+        await page.FillAsync("#vault-name", "payroll");
+        await page.GetByTestId("create-vault-submit").ClickAsync();
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/payroll");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+
+        await page.GotoAsync(app.BaseUrl + "/account/dev-signin?ReturnUrl=%2Fvaults%2Fpayroll");
+        await page.FillAsync("#dev-name", "Helpdesk Hana");
+        await page.UncheckAsync("#role-contributor");
+        await page.CheckAsync("#role-restore-operator");
+        await page.ClickAsync("#dev-signin-submit");
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/payroll");
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("vault-overview")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("vault-delete")).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("vault-properties")).ToHaveCountAsync(0);
+        await browser.ScreenshotAsync("vault-without-actions");
+
+        await page.GotoAsync(app.BaseUrl + "/audit");
+        await Expect(page.GetByTestId("access-denied")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("audit-refused");
+var export = await page.APIRequest.GetAsync(app.BaseUrl + "/audit/export.csv", new() { MaxRedirects = 0 });
+        Assert.Equal(302, export.Status);
+        Assert.Contains("/account/access-denied", export.Headers["location"]);
     }
 
     [Fact]

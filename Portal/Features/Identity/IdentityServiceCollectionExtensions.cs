@@ -43,7 +43,6 @@ public static class IdentityServiceCollectionExtensions
                 {
                     BoundCookie(options);
                     options.LoginPath = "/account/dev-signin";
-                    options.AccessDeniedPath = "/not-found";
                 });
         }
 
@@ -82,6 +81,7 @@ public static class IdentityServiceCollectionExtensions
     {
         options.Events.OnSignedIn = context => context.HttpContext.RequestServices.GetRequiredService<AuditLog>()
             .RecordAsync(context.Principal!, AuditActions.SignIn, "portal", AuditOutcome.Succeeded, context.Scheme.Name);
+        options.AccessDeniedPath = "/account/access-denied";
         options.Cookie.Name = "portal.auth";
         options.Cookie.HttpOnly = true;
         options.Cookie.SameSite = SameSiteMode.Lax;
