@@ -20,7 +20,7 @@ public sealed class Browser : IAsyncDisposable
 
     public IPage Page { get; }
 
-    public static async Task<Browser> StartAsync(string journey)
+    public static async Task<Browser> StartAsync(string journey, bool ignoreHttpsErrors = false)
     {
         var executable = Environment.GetEnvironmentVariable("PORTAL_TEST_CHROMIUM") ?? "/usr/bin/chromium";
         if (!File.Exists(executable))
@@ -41,7 +41,7 @@ public sealed class Browser : IAsyncDisposable
                 "--disable-sync", "--no-first-run",
             ],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 } });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, IgnoreHTTPSErrors = ignoreHttpsErrors });
         page.SetDefaultTimeout(20_000);
         return new Browser(playwright, browser, page, screenshots);
     }

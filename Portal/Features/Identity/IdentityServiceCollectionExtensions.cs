@@ -80,7 +80,8 @@ public static class IdentityServiceCollectionExtensions
     private static void BoundCookie(CookieAuthenticationOptions options)
     {
         options.Events.OnSignedIn = context => context.HttpContext.RequestServices.GetRequiredService<AuditLog>()
-            .RecordAsync(context.Principal!, AuditActions.SignIn, "portal", AuditOutcome.Succeeded, context.Scheme.Name);
+            .RecordAsync(context.Principal!, AuditActions.SignIn, "portal", AuditOutcome.Succeeded,
+                context.Principal!.Identity?.AuthenticationType == LocalSignIn.AuthenticationType ? "development sign-in" : "Entra ID");
         options.AccessDeniedPath = "/account/access-denied";
         options.Cookie.Name = "portal.auth";
         options.Cookie.HttpOnly = true;

@@ -13,6 +13,7 @@ namespace Portal.Features.Identity;
 public sealed class LocalSignIn(IHostEnvironment environment, SignInMode mode)
 {
     public const string ObjectIdClaim = "http://schemas.microsoft.com/identity/claims/objectidentifier";
+    public const string AuthenticationType = "LocalDevelopment";
     public const string TenantIdClaim = "http://schemas.microsoft.com/identity/claims/tenantid";
 
     public bool IsAllowed(HttpContext http) =>
@@ -30,7 +31,7 @@ public sealed class LocalSignIn(IHostEnvironment environment, SignInMode mode)
             new(TenantIdClaim, "local"),
         };
         claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return new ClaimsPrincipal(new ClaimsIdentity(claims, "LocalDevelopment", "name", ClaimTypes.Role));
+        return new ClaimsPrincipal(new ClaimsIdentity(claims, AuthenticationType, "name", ClaimTypes.Role));
     }
 
     /// <summary>Only local paths: an open redirect to another site is never followed.</summary>

@@ -1,0 +1,72 @@
+using System.Net;
+using Microsoft.AspNetCore.Authentication.OpenIdConnect;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Identity.Web;
+using Npgsql;
+
+namespace Portal.E2E.Entra;
+
+/// <summary>
+/// The portal in Production with Microsoft.Identity.Web configured as in production against the local
+/// Entra-shaped provider, on HTTPS (Kestrel, loopback). The only test-specific part: trusting the
+/// throw-away certificate, through DI.
+/// </summary>
+public sealed class EntraPortalApp : WebApplicationFactory<Program>
+{
+    private readonly EntraProvider provider;
+    private readonly string server = Environment.GetEnvironmentVariable("PORTAL_TEST_PG")
+        ?? throw new InvalidOperationException("PORTAL_TEST_PG is not set: run the tests with ./portal.sh test.");
+    private readonly string database = "portal_entra_" + Guid.NewGuid().ToString("N")[..12];
+
+    private EntraPortalApp(EntraProvider provider)
+    {
+        this.provider = provider;
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(provider.Certificate)));
+        StartServer();
+        BaseUrl = ClientOptions.BaseAddress.ToString().TrimEnd('/');
+    }
+
+    public string BaseUrl { get; }
+
+    /// <summary>The portal's own database, for arranging what a journey starts from.</summary>
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+
+    public static async Task<EntraPortalApp> StartAsync(EntraProvider provider)
+    {
+        var app = new EntraPortalApp(provider);
+        await provider.RegisterClientAsync(app.BaseUrl);
+        return app;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseStaticWebAssets();
+        builder.UseSetting("ConnectionStrings:Portal", new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
+        builder.UseSetting("Storage:Root", Path.Combine(Path.GetTempPath(), database));
+        builder.UseSetting("AzureAd:Instance", provider.Instance);
+        builder.UseSetting("AzureAd:TenantId", provider.TenantId);
+        builder.UseSetting("AzureAd:ClientId", provider.ClientId);
+        builder.UseSetting("AzureAd:ClientSecret", provider.ClientSecret);
+        builder.ConfigureTestServices(services =>
+        {
+            services.Configure<OpenIdConnectOptions>(OpenIdConnectDefaults.AuthenticationScheme,
+                options => options.BackchannelHttpHandler = provider.CreateTrustingHandler());
+            services.AddHttpClient("entra-test").ConfigurePrimaryHttpMessageHandler(provider.CreateTrustingHandler);
+            services.Configure<AadIssuerValidatorOptions>(options => options.HttpClientName = "entra-test");
+        });
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        NpgsqlConnection.ClearAllPools();
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
+    }
+}
