@@ -19,13 +19,14 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
     private readonly List<IndexPack> _written = [];
     private readonly int _target = repo.Config.PackTarget;
     private PackBuffer? _current;
-    private long _bytesWritten, _packsWritten;
+    private long _bytesWritten, _packsWritten, _blobsWritten;
 
     /// <summary>Called after each stored pack (the backup refreshes its lock there).</summary>
     public Func<CancellationToken, Task>? AfterPack { get; set; }
 
     public long BytesWritten => Interlocked.Read(ref _bytesWritten);
     public long PacksWritten => Interlocked.Read(ref _packsWritten);
+    public long BlobsAdded => Interlocked.Read(ref _blobsWritten);
 
     public async Task AddAsync(BlobId id, byte type, byte[] sealedBytes, CancellationToken ct)
     {
@@ -93,6 +94,7 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
             }
             Interlocked.Add(ref _bytesWritten, pack.Length);
             Interlocked.Increment(ref _packsWritten);
+            Interlocked.Add(ref _blobsWritten, pack.Entries.Count);
         }
         finally
         {
