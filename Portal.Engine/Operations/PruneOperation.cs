@@ -23,7 +23,10 @@ internal sealed class PruneOperation(Repo repo)
         await using var repoLock = await RepoLock.AcquireAsync(repo, exclusive: true, "prune", ct).ConfigureAwait(false);
         var start = repo.Time.GetUtcNow();
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
-        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
+        // Packs whose index is lost or damaged are indexed from their headers, but only those older than the
+        // grace period: a young unindexed pack may belong to a backup that is still running.
+        await OrphanPacks.AdoptAsync(repo, index, [], ct, writtenBefore: start - Grace, save: false).ConfigureAwait(false);
+        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct, strict: true).ConfigureAwait(false);
         progress.Report(new OperationProgress("prune", 0, snapshots.Count, 0, 0));
         var used = new HashSet<BlobId>();
         foreach (var s in snapshots)

@@ -27,14 +27,20 @@ internal sealed class MasterIndex
 
     public IReadOnlyList<BlobId> Packs { get { lock (_lock) return _packs.ToList(); } }
 
+    /// <summary>
+    /// Loads every index object. A damaged one is skipped: its packs then look unindexed, and the next backup
+    /// (or prune, after the grace period) indexes them again from their own headers.
+    /// </summary>
     public static async Task<MasterIndex> LoadAsync(Repo repo, CancellationToken ct)
     {
         var index = new MasterIndex();
         foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false))
         {
-            var file = await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false);
-            index.Add(file);
             index.IndexNames.Add(name);
+            IndexFile file;
+            try { file = await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false); }
+            catch (DamagedObjectException) { continue; }
+            index.Add(file);
         }
         return index;
     }

@@ -8,13 +8,15 @@ namespace Portal.Engine.Repository;
 /// </summary>
 internal static class OrphanPacks
 {
-    public static async Task<int> AdoptAsync(Repo repo, MasterIndex index, List<string> warnings, CancellationToken ct)
+    public static async Task<int> AdoptAsync(Repo repo, MasterIndex index, List<string> warnings, CancellationToken ct,
+        DateTimeOffset? writtenBefore = null, bool save = true)
     {
         var file = new IndexFile();
         await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false))
         {
             var hex = o.Name[(o.Name.LastIndexOf('/') + 1)..];
             if (!BlobId.TryParse(hex, out var packId) || index.HasPack(packId)) continue;
+            if (writtenBefore is { } limit && o.LastModified >= limit) continue;
             List<(BlobId Id, byte Type, uint Offset, uint Length)> entries;
             try
             {
@@ -32,7 +34,7 @@ internal static class OrphanPacks
                 Blobs = entries.Select(e => new IndexBlob { Id = e.Id.ToHex(), Type = e.Type, Offset = e.Offset, Length = e.Length }).ToList(),
             });
         }
-        if (file.Packs.Count > 0)
+        if (save && file.Packs.Count > 0)
             await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, ct).ConfigureAwait(false);
         return file.Packs.Count;
     }

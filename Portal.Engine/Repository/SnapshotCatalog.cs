@@ -9,12 +9,22 @@ internal sealed record StoredSnapshot(string Id, Snapshot Snapshot)
 /// <summary>Loads snapshot manifests and resolves references: a full id, a unique prefix, or "latest".</summary>
 internal static class SnapshotCatalog
 {
-    public static async Task<List<StoredSnapshot>> LoadAllAsync(Repo repo, CancellationToken ct)
+    /// <summary>
+    /// Loads every snapshot. A damaged manifest is skipped (check reports it) unless <paramref name="strict"/>:
+    /// prune must never treat data as unused because the snapshot that needs it could not be read.
+    /// </summary>
+    public static async Task<List<StoredSnapshot>> LoadAllAsync(Repo repo, CancellationToken ct, bool strict = false)
     {
         var list = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
-            var snap = await repo.LoadJsonAsync(name, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
+            Snapshot snap;
+            try { snap = await repo.LoadJsonAsync(name, RepoJson.Default.Snapshot, ct).ConfigureAwait(false); }
+            catch (DamagedObjectException) when (!strict) { continue; }
+            catch (DamagedObjectException e)
+            {
+                throw new RepositoryException($"Stopped without deleting anything: {e.Message} Run check.", e);
+            }
             list.Add(new StoredSnapshot(name[Repo.SnapshotsPrefix.Length..], snap));
         }
         list.Sort((a, b) => a.Snapshot.Time != b.Snapshot.Time
