@@ -15,84 +15,115 @@ internal static class BlobCodec
 {
     public const byte None = 0, Zstd = 1;
     public const int Level = 3;
-    private const int SampleSize = 64 * 1024;
+    private const int SampleSlice = 16 * 1024, SampledAbove = 128 * 1024;
     [ThreadStatic] private static Compressor? t_compressor;
     [ThreadStatic] private static Decompressor? t_decompressor;
 
     private static Compressor Compressor => t_compressor ??= new Compressor(Level);
     private static Decompressor Decompressor => t_decompressor ??= new Decompressor();
 
-    /// <summary>Compresses (when worth it) and seals. Returns the sealed bytes and the stored length.</summary>
+    /// <summary>Compresses (when worth it) and seals into an exact-size array.</summary>
     public static byte[] Encode(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
     {
-        var bound = Compressor.GetCompressBound(plain.Length) + 5;
-        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(bound, plain.Length + 1));
-        try
-        {
-            var body = rented.AsSpan();
-            var length = 0;
-            if (WorthCompressing(plain))
-            {
-                var n = Compressor.Wrap(plain, body[5..]);
-                if (n + 5 < plain.Length + 1)
-                {
-                    body[0] = Zstd;
-                    BinaryPrimitives.WriteInt32LittleEndian(body[1..], plain.Length);
-                    length = n + 5;
-                }
-            }
-            if (length == 0)
-            {
-                body[0] = None;
-                plain.CopyTo(body[1..]);
-                length = plain.Length + 1;
-            }
-            return Sealer.Seal(key, body[..length], aad);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        using var pooled = EncodePooled(key, plain, aad);
+        return pooled.Span.ToArray();
     }
 
-    /// <summary>Opens and decompresses. Throws <see cref="CryptographicException"/> or <see cref="InvalidDataException"/> on damage.</summary>
+    /// <summary>Compresses (when worth it) and seals into a rented buffer.</summary>
+    public static PooledBuffer EncodePooled(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
+    {
+        var bound = Compressor.GetCompressBound(plain.Length) + 5;
+        using var body = PooledBuffer.Rent(Math.Max(bound, plain.Length + 1));
+        var b = body.Array.AsSpan();
+        var length = 0;
+        if (WorthCompressing(plain))
+        {
+            var n = Compressor.Wrap(plain, b[5..]);
+            if (n + 5 < plain.Length + 1)
+            {
+                b[0] = Zstd;
+                BinaryPrimitives.WriteInt32LittleEndian(b[1..], plain.Length);
+                length = n + 5;
+            }
+        }
+        if (length == 0)
+        {
+            b[0] = None;
+            plain.CopyTo(b[1..]);
+            length = plain.Length + 1;
+        }
+        var sealedBytes = PooledBuffer.Rent(length + Sealer.Overhead);
+        Sealer.Seal(key, b[..length], aad, sealedBytes.Array.AsSpan(0, sealedBytes.Length));
+        return sealedBytes;
+    }
+
+    /// <summary>Opens and decompresses into an exact-size array.</summary>
     public static byte[] Decode(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
     {
-        var body = Sealer.Open(key, sealedBytes, aad);
-        if (body.Length == 0) throw new InvalidDataException("Empty blob body.");
-        switch (body[0])
+        using var pooled = DecodePooled(key, sealedBytes, aad);
+        return pooled.Span.ToArray();
+    }
+
+    /// <summary>Opens and decompresses into a rented buffer. Throws <see cref="CryptographicException"/> or <see cref="InvalidDataException"/> on damage.</summary>
+    public static PooledBuffer DecodePooled(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
+    {
+        if (sealedBytes.Length < Sealer.Overhead + 1) throw new InvalidDataException("Sealed blob too short.");
+        using var body = PooledBuffer.Rent(sealedBytes.Length - Sealer.Overhead);
+        Sealer.Open(key, sealedBytes, aad, body.Array.AsSpan(0, body.Length));
+        var span = body.Span;
+        switch (span[0])
         {
             case None:
-                return body.AsSpan(1).ToArray();
-            case Zstd:
-                var rawLength = BinaryPrimitives.ReadInt32LittleEndian(body.AsSpan(1));
-                if (rawLength is < 0 or > 256 * 1024 * 1024) throw new InvalidDataException("Bad uncompressed length.");
-                var raw = GC.AllocateUninitializedArray<byte>(rawLength);
-                int written;
-                try { written = Decompressor.Unwrap(body.AsSpan(5), raw); }
-                catch (ZstdException e) { throw new InvalidDataException("Corrupt zstd data.", e); }
-                if (written != rawLength) throw new InvalidDataException("Uncompressed length mismatch.");
+            {
+                var raw = PooledBuffer.Rent(span.Length - 1);
+                span[1..].CopyTo(raw.Array);
                 return raw;
+            }
+            case Zstd:
+            {
+                var rawLength = BinaryPrimitives.ReadInt32LittleEndian(span[1..]);
+                if (rawLength is < 0 or > 256 * 1024 * 1024) throw new InvalidDataException("Bad uncompressed length.");
+                var raw = PooledBuffer.Rent(rawLength);
+                try
+                {
+                    var written = Decompressor.Unwrap(span[5..], raw.Array.AsSpan(0, rawLength));
+                    if (written != rawLength) throw new InvalidDataException("Uncompressed length mismatch.");
+                    return raw;
+                }
+                catch (Exception e)
+                {
+                    raw.Dispose();
+                    if (e is ZstdException) throw new InvalidDataException("Corrupt zstd data.", e);
+                    throw;
+                }
+            }
             default:
-                throw new InvalidDataException($"Unknown compression id {body[0]}.");
+                throw new InvalidDataException($"Unknown compression id {span[0]}.");
         }
     }
 
-    /// <summary>Large inputs are judged by a compressed sample first, so incompressible data costs little.</summary>
+    /// <summary>
+    /// Large inputs are judged by compressing three 16 KiB slices (start, middle, end) first, so incompressible
+    /// data costs little while partly compressible chunks (a disk image's zero runs) are still compressed.
+    /// </summary>
     private static bool WorthCompressing(ReadOnlySpan<byte> plain)
     {
         if (plain.Length < 64) return false;
-        if (plain.Length <= SampleSize * 2) return true;
-        var sample = plain.Slice(plain.Length / 2 - SampleSize / 2, SampleSize);
-        var rented = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(SampleSize));
+        if (plain.Length <= SampledAbove) return true;
+        var sample = ArrayPool<byte>.Shared.Rent(3 * SampleSlice);
+        var output = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(3 * SampleSlice));
         try
         {
-            var n = Compressor.Wrap(sample, rented);
-            return n < SampleSize * 0.97;
+            plain[..SampleSlice].CopyTo(sample);
+            plain.Slice(plain.Length / 2 - SampleSlice / 2, SampleSlice).CopyTo(sample.AsSpan(SampleSlice));
+            plain[^SampleSlice..].CopyTo(sample.AsSpan(2 * SampleSlice));
+            var n = Compressor.Wrap(sample.AsSpan(0, 3 * SampleSlice), output);
+            return n < 3 * SampleSlice * 0.97;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(rented);
+            ArrayPool<byte>.Shared.Return(sample);
+            ArrayPool<byte>.Shared.Return(output);
         }
     }
 }

@@ -35,12 +35,19 @@ internal static class Sealer
     public static byte[] Open(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
     {
         if (sealedBytes.Length < Overhead) throw new CryptographicException("Sealed data is too short.");
+        var plain = GC.AllocateUninitializedArray<byte>(sealedBytes.Length - Overhead);
+        Open(key, sealedBytes, aad, plain);
+        return plain;
+    }
+
+    /// <summary>Opens into <paramref name="plain"/>, which is exactly <c>sealedBytes.Length - Overhead</c> long.</summary>
+    public static void Open(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad, Span<byte> plain)
+    {
+        if (sealedBytes.Length < Overhead) throw new CryptographicException("Sealed data is too short.");
         if (sealedBytes[0] != FormatVersion) throw new CryptographicException($"Unknown sealing format {sealedBytes[0]}.");
         if (sealedBytes[1] != AeadAes256Gcm) throw new CryptographicException($"Unknown cipher id {sealedBytes[1]}.");
         var ctLength = sealedBytes.Length - Overhead;
-        var plain = GC.AllocateUninitializedArray<byte>(ctLength);
         key.Aes.Decrypt(sealedBytes.Slice(2, NonceSize), sealedBytes.Slice(HeaderSize, ctLength),
             sealedBytes.Slice(HeaderSize + ctLength, TagSize), plain, aad);
-        return plain;
     }
 }

@@ -125,8 +125,8 @@ internal sealed class BackupOperation(Repo repo)
                 {
                     try
                     {
-                        var sealedBytes = BlobCodec.Encode(repo.Key, job.Buffer.AsSpan(0, job.Length), Repo.BlobAad(Repo.DataBlob, job.Id));
-                        await packs.AddAsync(job.Id, Repo.DataBlob, sealedBytes, cts.Token).ConfigureAwait(false);
+                        using var sealedBytes = BlobCodec.EncodePooled(repo.Key, job.Buffer.AsSpan(0, job.Length), Repo.BlobAad(Repo.DataBlob, job.Id));
+                        await packs.AddAsync(job.Id, Repo.DataBlob, sealedBytes.Memory, cts.Token).ConfigureAwait(false);
                     }
                     finally
                     {

@@ -101,7 +101,11 @@ internal sealed class CheckOperation(Repo repo)
             var ok = loc.Offset + (long)loc.Length <= data.Length;
             if (ok)
             {
-                try { ok = repo.Key.Id(BlobCodec.Decode(repo.Key, data.AsSpan((int)loc.Offset, (int)loc.Length), Repo.BlobAad(loc.Type, id))) == id; }
+                try
+                {
+                    using var plain = BlobCodec.DecodePooled(repo.Key, data.AsSpan((int)loc.Offset, (int)loc.Length), Repo.BlobAad(loc.Type, id));
+                    ok = repo.Key.Id(plain.Span) == id;
+                }
                 catch (Exception e) when (e is CryptographicException or InvalidDataException) { ok = false; }
             }
             if (ok) Interlocked.Increment(ref _verified);

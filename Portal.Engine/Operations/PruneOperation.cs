@@ -3,6 +3,7 @@ using Portal.Engine.Compression;
 using Portal.Engine.Crypto;
 using Portal.Engine.Progress;
 using Portal.Engine.Repository;
+using Portal.Engine.Storage;
 
 namespace Portal.Engine.Operations;
 

@@ -147,8 +147,8 @@ internal sealed class RestoreOperation(Repo repo)
                 foreach (var hex in job.Node.Content ?? [])
                 {
                     if (!BlobId.TryParse(hex, out var id)) throw new RepositoryException($"bad chunk id '{hex}'.");
-                    var data = await index.ReadBlobAsync(repo, id, ct).ConfigureAwait(false); // decrypted and verified
-                    await fs.WriteAsync(data, ct).ConfigureAwait(false);
+                    using var data = await index.ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false); // decrypted and verified
+                    await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
                     written += data.Length;
                 }
             }

@@ -98,27 +98,37 @@ internal sealed class MasterIndex
     /// <summary>Reads one blob, decrypts, decompresses and verifies its keyed hash. Damage names the pack.</summary>
     public async Task<byte[]> ReadBlobAsync(Repo repo, BlobId id, CancellationToken ct)
     {
+        using var pooled = await ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false);
+        return pooled.Span.ToArray();
+    }
+
+    /// <summary>As <see cref="ReadBlobAsync"/>, into a rented buffer the caller disposes.</summary>
+    public async Task<PooledBuffer> ReadBlobPooledAsync(Repo repo, BlobId id, CancellationToken ct)
+    {
         if (!TryGet(id, out var loc, out var pack))
             throw new RepositoryException($"Blob {id.Short} is referenced but not in any index (run check).");
         var packName = Repo.PackName(pack);
-        byte[] sealedBytes;
+        using var sealedBytes = PooledBuffer.Rent((int)loc.Length);
         try
         {
-            sealedBytes = await repo.Store.GetRangeAsync(packName, loc.Offset, (int)loc.Length, ct).ConfigureAwait(false);
+            await repo.Store.ReadRangeAsync(packName, loc.Offset, sealedBytes.Array.AsMemory(0, sealedBytes.Length), ct).ConfigureAwait(false);
         }
         catch (ObjectNotFoundException e) { throw new DamagedObjectException(packName, "the pack is missing.", e); }
         catch (ObjectTruncatedException e) { throw new DamagedObjectException(packName, "the pack is truncated.", e); }
-        byte[] plain;
+        PooledBuffer plain;
         try
         {
-            plain = BlobCodec.Decode(repo.Key, sealedBytes, Repo.BlobAad(loc.Type, id));
+            plain = BlobCodec.DecodePooled(repo.Key, sealedBytes.Span, Repo.BlobAad(loc.Type, id));
         }
         catch (Exception e) when (e is CryptographicException or InvalidDataException)
         {
             throw new DamagedObjectException(packName, $"blob {id.Short} at offset {loc.Offset} fails authentication.", e);
         }
-        if (repo.Key.Id(plain) != id)
+        if (repo.Key.Id(plain.Span) != id)
+        {
+            plain.Dispose();
             throw new DamagedObjectException(packName, $"blob {id.Short} does not match its id.");
+        }
         return plain;
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Portal.Engine.Crypto;
+using Portal.Engine.Storage;
 
 namespace Portal.Engine.Repository;
 

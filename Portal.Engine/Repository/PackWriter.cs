@@ -28,13 +28,14 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
     public long PacksWritten => Interlocked.Read(ref _packsWritten);
     public long BlobsAdded => Interlocked.Read(ref _blobsWritten);
 
-    public async Task AddAsync(BlobId id, byte type, byte[] sealedBytes, CancellationToken ct)
+    /// <summary>Copies the sealed blob into the current pack; the caller keeps ownership of the memory.</summary>
+    public async Task AddAsync(BlobId id, byte type, ReadOnlyMemory<byte> sealedBytes, CancellationToken ct)
     {
         PackBuffer? full = null;
         lock (_lock)
         {
             _current ??= new PackBuffer(_freeBuffers.TryTake(out var b) ? b : new byte[_target + 2 * 1024 * 1024]);
-            _current.Append(id, type, sealedBytes);
+            _current.Append(id, type, sealedBytes.Span);
             if (_current.Length >= _target)
             {
                 full = _current;

@@ -28,10 +28,10 @@ public interface IObjectStore
     Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Reads <paramref name="length"/> bytes at <paramref name="offset"/>. Throws <see cref="ObjectNotFoundException"/>
+    /// Fills <paramref name="destination"/> with the bytes at <paramref name="offset"/>. Throws <see cref="ObjectNotFoundException"/>
     /// if the object does not exist and <see cref="ObjectTruncatedException"/> if it is shorter than the range.
     /// </summary>
-    Task<byte[]> GetRangeAsync(string name, long offset, int length, CancellationToken cancellationToken = default);
+    Task ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default);
 
     /// <summary>Returns the object's size and time of writing, or <c>null</c> if it does not exist.</summary>
     Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken = default);
@@ -41,6 +41,18 @@ public interface IObjectStore
 
     /// <summary>Deletes an object. Deleting a missing object is not an error.</summary>
     Task DeleteAsync(string name, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Conveniences over <see cref="IObjectStore"/>.</summary>
+public static class ObjectStoreExtensions
+{
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> into a new array (see <see cref="IObjectStore.ReadRangeAsync"/>).</summary>
+    public static async Task<byte[]> GetRangeAsync(this IObjectStore store, string name, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        var buffer = GC.AllocateUninitializedArray<byte>(length);
+        await store.ReadRangeAsync(name, offset, buffer, cancellationToken).ConfigureAwait(false);
+        return buffer;
+    }
 }
 
 /// <summary>An object's name, size in bytes and the time it was written (UTC).</summary>

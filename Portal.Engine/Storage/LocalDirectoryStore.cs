@@ -79,25 +79,23 @@ public sealed class LocalDirectoryStore : IObjectStore
     }
 
     /// <inheritdoc />
-    public async Task<byte[]> GetRangeAsync(string name, long offset, int length, CancellationToken cancellationToken = default)
+    public async Task ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
     {
         ObjectName.Validate(name);
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var length = destination.Length;
         try
         {
-            using var handle = File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+            using var handle = File.OpenHandle(PathOf(name), FileMode.Open, FileAccess.Read, FileShare.Read);
             var size = RandomAccess.GetLength(handle);
             if (offset + length > size) throw new ObjectTruncatedException(name, size, offset + length);
-            var buffer = GC.AllocateUninitializedArray<byte>(length);
             var done = 0;
             while (done < length)
             {
-                var n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(done), offset + done, cancellationToken).ConfigureAwait(false);
+                var n = await RandomAccess.ReadAsync(handle, destination[done..], offset + done, cancellationToken).ConfigureAwait(false);
                 if (n == 0) throw new ObjectTruncatedException(name, offset + done, offset + length);
                 done += n;
             }
-            return buffer;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

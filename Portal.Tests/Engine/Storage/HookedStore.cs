@@ -19,7 +19,7 @@ public sealed class HookedStore(IObjectStore inner) : IObjectStore
     }
 
     public Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default) => inner.GetAsync(name, cancellationToken);
-    public Task<byte[]> GetRangeAsync(string name, long offset, int length, CancellationToken cancellationToken = default) => inner.GetRangeAsync(name, offset, length, cancellationToken);
+    public Task ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(name, offset, destination, cancellationToken);
     public Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken = default) => inner.StatAsync(name, cancellationToken);
     public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
     public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);

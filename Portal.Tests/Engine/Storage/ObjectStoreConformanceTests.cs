@@ -88,6 +88,9 @@ public abstract class ObjectStoreConformanceTests : IAsyncLifetime
         Assert.Equal(data[1000..1500], await Store.GetRangeAsync("data/01/pack", 1000, 500));
         Assert.Equal(data[9990..], await Store.GetRangeAsync("data/01/pack", 9990, 10));
         await Assert.ThrowsAsync<ObjectTruncatedException>(() => Store.GetRangeAsync("data/01/pack", 9990, 11));
+        var into = new byte[300];
+        await Store.ReadRangeAsync("data/01/pack", 5, into.AsMemory(100, 100));
+        Assert.Equal(data[5..105], into[100..200]);
     }
 
     [Fact]

@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Portal.Bench.ChunkPathBenchmarks).Assembly).Run(args);
