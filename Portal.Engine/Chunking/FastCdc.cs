@@ -1,4 +1,6 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace Portal.Engine.Chunking;
 
@@ -51,18 +53,20 @@ internal sealed class FastCdc
         if (n <= Params.Min) return n;
         if (n > Params.Max) n = Params.Max;
         var normal = Math.Min(Params.Avg, n);
-        var gear = _gear;
-        ulong hash = 0;
+        // Bounds are checked above; the loops index without checks (the hot path of every backup).
+        ref var src = ref MemoryMarshal.GetReference(data);
+        ref var gear = ref MemoryMarshal.GetArrayDataReference(_gear);
+        ulong hash = 0, maskS = _maskS, maskL = _maskL;
         var i = Params.Min;
         for (; i < normal; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
-            if ((hash & _maskS) == 0) return i + 1;
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
+            if ((hash & maskS) == 0) return i + 1;
         }
         for (; i < n; i++)
         {
-            hash = (hash << 1) + gear[data[i]];
-            if ((hash & _maskL) == 0) return i + 1;
+            hash = (hash << 1) + Unsafe.Add(ref gear, Unsafe.Add(ref src, i));
+            if ((hash & maskL) == 0) return i + 1;
         }
         return n;
     }

@@ -15,6 +15,7 @@ internal sealed class MasterKey : IDisposable
     private readonly byte[] _sealKey;
     private readonly byte[] _idKey;
     private readonly ThreadLocal<AesGcm> _aes;
+    private readonly ThreadLocal<IncrementalHash> _hmac;
 
     public MasterKey(byte[] master)
     {
@@ -23,6 +24,7 @@ internal sealed class MasterKey : IDisposable
         _sealKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("portal/seal/aes-256-gcm"));
         _idKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("portal/id/hmac-sha256"));
         _aes = new ThreadLocal<AesGcm>(() => new AesGcm(_sealKey, Sealer.TagSize), trackAllValues: true);
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _idKey), trackAllValues: true);
     }
 
     public static MasterKey CreateRandom() => new(RandomNumberGenerator.GetBytes(Length));
@@ -36,8 +38,11 @@ internal sealed class MasterKey : IDisposable
     /// <summary>Keyed id of plaintext: HMAC-SHA256 with the id key, so the store never sees content fingerprints.</summary>
     public BlobId Id(ReadOnlySpan<byte> plaintext)
     {
+        // One keyed HMAC per thread, reset after each use: no key setup per chunk.
+        var hmac = _hmac.Value!;
+        hmac.AppendData(plaintext);
         Span<byte> mac = stackalloc byte[32];
-        HMACSHA256.HashData(_idKey, plaintext, mac);
+        hmac.GetHashAndReset(mac);
         return new BlobId(mac);
     }
 
@@ -57,5 +62,7 @@ internal sealed class MasterKey : IDisposable
         CryptographicOperations.ZeroMemory(_idKey);
         foreach (var a in _aes.Values) a.Dispose();
         _aes.Dispose();
+        foreach (var h in _hmac.Values) h.Dispose();
+        _hmac.Dispose();
     }
 }
