@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Xml.Linq;
 
 namespace Portal.Tests.Engine;
@@ -26,7 +25,7 @@ public sealed class EngineDependencyTests
     [Fact]
     public void The_compiled_engine_loads_no_web_database_or_UI_assembly()
     {
-        var engine = Assembly.Load(new AssemblyName("Portal.Engine"));
+        var engine = typeof(Portal.Engine.BackupEngine).Assembly;
         var referenced = engine.GetReferencedAssemblies().Select(a => a.Name ?? "").ToList();
 
         Assert.DoesNotContain(referenced, r => Forbidden.Any(f => r.StartsWith(f, StringComparison.OrdinalIgnoreCase)) || r == "Portal");

@@ -1,0 +1,122 @@
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+
+namespace Portal.Cli;
+
+internal static partial class Commands
+{
+    private static async Task<int> RunCommandAsync(string command, Args a, BackupEngine engine, bool json, IProgress<OperationProgress>? progress, CancellationToken ct)
+    {
+        switch (command)
+        {
+            case "backup":
+            {
+                var request = new BackupRequest(a.Require("--source")) { Tags = a.All("--tag") };
+                a.EnsureAllUsed();
+                var r = await engine.BackupAsync(request, progress, ct);
+                Print(json, r, $"snapshot {r.SnapshotId[..8]} saved: {r.Files} files, {r.Directories} folders, {TerminalProgress.Size(r.Bytes)}; " +
+                    $"read {r.FilesRead}, unchanged {r.FilesUnchanged}; added {TerminalProgress.Size(r.BytesAdded)}");
+                if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
+                return r.Status == JobStatus.Completed ? 0 : 3;
+            }
+            case "restore":
+            {
+                var snapshot = a.Get("--snapshot") ?? a.Positional.FirstOrDefault() ?? throw new UsageException("missing --snapshot");
+                string target;
+                if (a.Flag("--in-place"))
+                {
+                    var all = await engine.ListSnapshotsAsync(ct);
+                    var s = snapshot == "latest" ? all.LastOrDefault() : all.SingleOrDefault(x => x.Id.StartsWith(snapshot, StringComparison.Ordinal));
+                    target = s?.Paths.FirstOrDefault() ?? throw new SnapshotNotFoundException(snapshot);
+                }
+                else target = a.Require("--target");
+                var conflict = (a.Get("--conflict") ?? "overwrite") switch
+                {
+                    "overwrite" => RestoreConflict.Overwrite,
+                    "copy" => RestoreConflict.CreateCopy,
+                    "skip" => RestoreConflict.Skip,
+                    var other => throw new UsageException($"--conflict must be overwrite, copy or skip, not '{other}'"),
+                };
+                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict };
+                a.EnsureAllUsed();
+                var r = await engine.RestoreAsync(request, progress, ct);
+                Print(json, r, $"restored {r.FilesRestored} files ({TerminalProgress.Size(r.BytesRestored)}) to {Path.GetFullPath(target)}" +
+                    (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : ""));
+                if (!json) foreach (var e in r.Errors) Console.Error.WriteLine($"error: {e}");
+                return r.Status == JobStatus.Completed ? 0 : 1;
+            }
+            case "snapshots":
+            {
+                a.EnsureAllUsed();
+                var list = await engine.ListSnapshotsAsync(ct);
+                Print(json, list, string.Join(Environment.NewLine, list.Select(s =>
+                    $"{s.ShortId}  {s.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {s.Host}  {string.Join(",", s.Paths)}  {s.Files} files  {TerminalProgress.Size(s.Bytes)}  {s.Status}")
+                    .Prepend($"{list.Count} snapshot(s)")));
+                return 0;
+            }
+            case "ls":
+            {
+                var snapshot = a.Get("--snapshot") ?? a.Positional.FirstOrDefault() ?? throw new UsageException("missing --snapshot");
+                var path = a.Get("--path");
+                a.EnsureAllUsed();
+                var entries = await engine.ListTreeAsync(snapshot, path, ct);
+                Print(json, entries, string.Join(Environment.NewLine, entries.Select(e =>
+                    $"{Type(e.Type)} {Convert.ToString(e.Mode, 8).PadLeft(4, '0')} {e.Size,12} {e.ModifiedUtc.ToLocalTime():yyyy-MM-dd HH:mm} {e.Path}" +
+                    (e.LinkTarget is null ? "" : $" -> {e.LinkTarget}"))));
+                return 0;
+            }
+            case "diff":
+            {
+                a.EnsureAllUsed();
+                if (a.Positional.Count != 2) throw new UsageException("diff needs two snapshot ids");
+                var d = await engine.DiffAsync(a.Positional[0], a.Positional[1], ct);
+                Print(json, d, string.Join(Environment.NewLine, d.Select(e => $"{e.Kind switch { DiffKind.Added => '+', DiffKind.Removed => '-', _ => 'M' }} {e.Path}")));
+                return 0;
+            }
+            case "check":
+            {
+                var readData = a.Flag("--read-data");
+                a.EnsureAllUsed();
+                var r = await engine.CheckAsync(readData, progress, ct);
+                var text = r.IsHealthy
+                    ? $"no problems found ({r.Snapshots} snapshots, {r.Packs} packs{(readData ? $", {r.BlobsVerified} blobs verified" : "")})"
+                    : string.Join(Environment.NewLine, r.Problems.SelectMany(p => p.Files.Select(f => $"  affects {f}")
+                        .Prepend($"damaged: {p.ObjectName}: {p.Problem}")));
+                Print(json, r, text);
+                if (!json) foreach (var n in r.Notes) Console.Error.WriteLine($"note: {n}");
+                return r.IsHealthy ? 0 : 1;
+            }
+            case "forget":
+            {
+                a.EnsureAllUsed();
+                if (a.Positional.Count == 0) throw new UsageException("forget needs snapshot ids");
+                var removed = await engine.ForgetAsync(a.Positional, ct);
+                Print(json, removed, string.Join(Environment.NewLine, removed.Select(id => $"removed snapshot {id[..8]}")));
+                return 0;
+            }
+            case "prune":
+            {
+                a.EnsureAllUsed();
+                var r = await engine.PruneAsync(progress, ct);
+                Print(json, r, $"deleted {r.PacksDeleted} packs ({r.PacksRepacked} repacked), freed {TerminalProgress.Size(r.BytesFreed)}" +
+                    (r.PacksKeptInGrace > 0 ? $"; kept {r.PacksKeptInGrace} recent unindexed packs" : ""));
+                return 0;
+            }
+            case "passwd":
+            {
+                var newPass = a.Get("--new-passphrase-file") is { } f ? ReadPassphraseFile(f)
+                    : Environment.GetEnvironmentVariable("PORTAL_NEW_PASSPHRASE") is { Length: > 0 } env ? env
+                    : throw new UsageException("give the new passphrase with --new-passphrase-file FILE or PORTAL_NEW_PASSPHRASE");
+                a.EnsureAllUsed();
+                await engine.ChangePassphraseAsync(newPass, ct);
+                Print(json, new { changed = true }, "passphrase changed");
+                return 0;
+            }
+            default:
+                throw new UsageException($"unknown command '{command}'");
+        }
+    }
+
+    private static char Type(EntryType t) => t switch { EntryType.Directory => 'd', EntryType.Symlink => 'l', _ => '-' };
+}

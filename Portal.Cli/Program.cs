@@ -1,0 +1,165 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Portal.Cli;
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+using Portal.Engine.Storage;
+
+// Exit codes: 0 ok, 1 failure (also: check found problems, restore incomplete), 2 usage,
+// 3 backup completed with warnings, 10 no repository, 11 locked, 12 wrong passphrase, 130 cancelled.
+using var cts = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
+try
+{
+    return await Commands.RunAsync(args, cts.Token);
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"usage error: {e.Message}. Run 'portal --help'.");
+    return 2;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("cancelled; the repository is consistent and the next backup reuses what was stored.");
+    return 130;
+}
+catch (WrongPassphraseException e) { return Fail(e.Message, 12); }
+catch (RepositoryNotFoundException e) { return Fail(e.Message, 10); }
+catch (RepositoryLockedException e) { return Fail(e.Message, 11); }
+catch (RepositoryException e) { return Fail(e.Message, 1); }
+catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or StoreException or NotSupportedException)
+{
+    return Fail(e.Message, 1);
+}
+catch (Exception e)
+{
+    return Fail($"{e.GetType().Name}: {e.Message}", 1);
+}
+
+static int Fail(string message, int code)
+{
+    Console.Error.WriteLine($"error: {message.ReplaceLineEndings(" ")}");
+    return code;
+}
+
+namespace Portal.Cli
+{
+    internal static partial class Commands
+    {
+        public const string Usage = """
+            portal <command> --repo DIR [options]     (passphrase: PORTAL_PASSPHRASE or --passphrase-file F)
+              init                                    create a repository
+              backup   --source DIR [--tag T]...      back up a folder
+              restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip]
+                       (or --in-place instead of --target: back to the original folder)
+              snapshots                               list snapshots
+              ls       --snapshot ID|latest [--path P] list a snapshot's items
+              diff     ID1 ID2                        what changed between two snapshots
+              check    [--read-data]                  verify structure (and all data)
+              forget   ID...                          remove snapshots (data stays until prune)
+              prune                                   delete data no snapshot needs
+              passwd   --new-passphrase-file F        change the passphrase (or PORTAL_NEW_PASSPHRASE)
+            common: --json (machine-readable output), --quiet (no progress)
+            exit codes: 0 ok, 1 failure, 2 usage, 3 backup with warnings, 10 no repository, 11 locked,
+                        12 wrong passphrase, 130 cancelled
+            """;
+
+        internal static readonly JsonSerializerOptions Json = new()
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            Converters = { new JsonStringEnumConverter() },
+        };
+
+        public static async Task<int> RunAsync(string[] argv, CancellationToken ct)
+        {
+            if (argv.Length == 0 || argv[0] is "--help" or "-h" or "help")
+            {
+                Console.WriteLine(Usage);
+                return argv.Length == 0 ? 2 : 0;
+            }
+            var command = argv[0];
+            var a = new Args(argv[1..]);
+            var json = a.Flag("--json");
+            var quiet = a.Flag("--quiet") || json || Console.IsErrorRedirected;
+            var store = new LocalDirectoryStore(a.Require("--repo"));
+            if (command == "init")
+            {
+                var pass = Passphrase(a);
+                a.EnsureAllUsed();
+                using var created = await BackupEngine.InitAsync(store, pass, cancellationToken: ct);
+                Print(json, new { repository = created.RepositoryId, location = store.Root }, $"created repository {created.RepositoryId} at {store.Root}");
+                return 0;
+            }
+            if (!Known(command)) throw new UsageException($"unknown command '{command}'");
+            using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
+            var progress = quiet ? null : new TerminalProgress();
+            try
+            {
+                return await RunCommandAsync(command, a, engine, json, progress, ct);
+            }
+            finally
+            {
+                progress?.Clear();
+            }
+        }
+
+        private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd";
+
+        private static string Passphrase(Args a)
+        {
+            if (a.Get("--passphrase-file") is { } file) return ReadPassphraseFile(file);
+            return Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") is { Length: > 0 } env
+                ? env
+                : throw new UsageException("no passphrase: set PORTAL_PASSPHRASE or use --passphrase-file FILE");
+        }
+
+        internal static string ReadPassphraseFile(string file)
+        {
+            try { return File.ReadAllText(file).TrimEnd('\r', '\n'); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new UsageException($"cannot read passphrase file '{file}'");
+            }
+        }
+
+        internal static void Print(bool json, object value, string text)
+        {
+            Console.WriteLine(json ? JsonSerializer.Serialize(value, Json) : text);
+        }
+    }
+
+    /// <summary>Progress on the terminal (stderr), at most four updates a second.</summary>
+    internal sealed class TerminalProgress : IProgress<OperationProgress>
+    {
+        private long _last;
+        private bool _shown;
+
+        public void Report(OperationProgress p)
+        {
+            var now = Environment.TickCount64;
+            if (now - Interlocked.Read(ref _last) < 250) return;
+            Interlocked.Exchange(ref _last, now);
+            var files = p.FilesTotal > 0 ? $"{p.FilesDone}/{p.FilesTotal} files" : $"{p.FilesDone} files";
+            var bytes = p.BytesTotal > 0 ? $" {Size(p.BytesDone)}/{Size(p.BytesTotal)}" : "";
+            lock (this)
+            {
+                Console.Error.Write($"\r{p.Phase}: {files}{bytes}".PadRight(60));
+                _shown = true;
+            }
+        }
+
+        public void Clear()
+        {
+            lock (this) if (_shown) Console.Error.Write("\r" + new string(' ', 60) + "\r");
+        }
+
+        public static string Size(long b) => b switch
+        {
+            >= 1L << 30 => $"{b / (double)(1L << 30):0.00} GiB",
+            >= 1L << 20 => $"{b / (double)(1L << 20):0.0} MiB",
+            >= 1L << 10 => $"{b / 1024.0:0.0} KiB",
+            _ => $"{b} B",
+        };
+    }
+}

@@ -1,0 +1,116 @@
+using Portal.Engine.Crypto;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+using Portal.Engine.Storage;
+
+namespace Portal.Engine;
+
+/// <summary>Settings of an engine instance.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>The clock for snapshot times, lock ages and the prune grace period (default: system clock).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Argon2id cost for new key objects (init, change passphrase). Opening uses what each key stores.</summary>
+    public KdfParameters Kdf { get; init; } = KdfParameters.Default;
+}
+
+/// <summary>
+/// The backup engine's one entry point: an opened repository (a vault's data) in an <see cref="IObjectStore"/>.
+/// Create one with <see cref="InitAsync"/> or <see cref="OpenAsync"/>. Every operation takes an optional
+/// <see cref="IProgress{T}"/> (default: none) and a <see cref="CancellationToken"/>; a cancelled operation
+/// leaves the repository consistent. Instances are safe to use for one operation at a time.
+/// </summary>
+public sealed class BackupEngine : IDisposable
+{
+    private readonly Repo _repo;
+
+    private BackupEngine(Repo repo) => _repo = repo;
+
+    /// <summary>The repository's random id.</summary>
+    public string RepositoryId => _repo.Config.Id;
+
+    /// <summary>
+    /// Creates a repository in an empty store: a random master key wrapped by <paramref name="passphrase"/>
+    /// (at least 16 characters) and the config. Throws <see cref="RepositoryExistsException"/> if one exists.
+    /// </summary>
+    public static async Task<BackupEngine> InitAsync(IObjectStore store, string passphrase, EngineOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EngineOptions();
+        return new BackupEngine(await Repo.InitAsync(store, passphrase, options.Kdf, options.Time, Describe(store), cancellationToken).ConfigureAwait(false))
+        {
+            Options = options,
+        };
+    }
+
+    /// <summary>
+    /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key, and
+    /// <see cref="RepositoryNotFoundException"/> if the store holds no repository.
+    /// </summary>
+    public static async Task<BackupEngine> OpenAsync(IObjectStore store, string passphrase, EngineOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new EngineOptions();
+        return new BackupEngine(await Repo.OpenAsync(store, passphrase, options.Time, Describe(store), cancellationToken).ConfigureAwait(false))
+        {
+            Options = options,
+        };
+    }
+
+    private EngineOptions Options { get; init; } = new();
+
+    /// <summary>
+    /// Backs up a folder into a new snapshot. Files whose size, mtime, ctime and inode match the parent snapshot
+    /// are not read. Unreadable items are skipped with a warning each (status CompletedWithWarnings).
+    /// Throws <see cref="RepositoryLockedException"/> while a prune runs.
+    /// </summary>
+    public Task<BackupResult> BackupAsync(BackupRequest request, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new BackupOperation(_repo).RunAsync(request, progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>
+    /// Restores a snapshot, or selected paths of it, into a folder. Every chunk is verified before it is written;
+    /// names with "..", separators or NUL and existing symlinks on the way are refused, so nothing is written
+    /// outside the target. Items that fail are listed in <see cref="RestoreResult.Errors"/>; all others are restored.
+    /// </summary>
+    public Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new RestoreOperation(_repo).RunAsync(request, progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>Lists the snapshots (recovery points), oldest first.</summary>
+    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(CancellationToken cancellationToken = default) =>
+        new ListSnapshotsOperation(_repo).RunAsync(cancellationToken);
+
+    /// <summary>Lists the items of a snapshot ("latest", an id or a prefix), all or those under <paramref name="path"/>.</summary>
+    public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string snapshot, string? path = null, CancellationToken cancellationToken = default) =>
+        new ListTreeOperation(_repo).RunAsync(snapshot, path, cancellationToken);
+
+    /// <summary>Lists what was added, removed or modified from snapshot <paramref name="from"/> to <paramref name="to"/>.</summary>
+    public Task<IReadOnlyList<DiffEntry>> DiffAsync(string from, string to, CancellationToken cancellationToken = default) =>
+        new DiffOperation(_repo).RunAsync(from, to, cancellationToken);
+
+    /// <summary>
+    /// Checks the repository's structure; with <paramref name="readData"/> also reads, decrypts and verifies
+    /// every blob. Each damaged object is named with the snapshots and files it affects.
+    /// </summary>
+    public Task<CheckResult> CheckAsync(bool readData = false, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new CheckOperation(_repo).RunAsync(readData, progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>Removes snapshots by id or unique prefix (all must resolve, or none is removed). Returns the removed ids. Data stays until <see cref="PruneAsync"/>.</summary>
+    public Task<IReadOnlyList<string>> ForgetAsync(IEnumerable<string> snapshots, CancellationToken cancellationToken = default) =>
+        new ForgetOperation(_repo).RunAsync(snapshots, cancellationToken);
+
+    /// <summary>
+    /// Deletes data no snapshot needs. Takes an exclusive lock (throws <see cref="RepositoryLockedException"/>
+    /// while a backup runs) and keeps unindexed packs younger than one hour.
+    /// </summary>
+    public Task<PruneResult> PruneAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new PruneOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
+    public Task ChangePassphraseAsync(string newPassphrase, CancellationToken cancellationToken = default) =>
+        _repo.ReplaceKeyAsync(newPassphrase, Options.Kdf, cancellationToken);
+
+    /// <summary>Wipes the master key from memory.</summary>
+    public void Dispose() => _repo.Dispose();
+
+    private static string Describe(IObjectStore store) => store is LocalDirectoryStore l ? l.Root : store.GetType().Name;
+}

@@ -1,0 +1,47 @@
+namespace Portal.Engine.Chunking;
+
+/// <summary>
+/// Cuts a stream into content-defined chunks with one reusable buffer of twice the maximum chunk size,
+/// so memory stays bounded whatever the file size. Each returned chunk is valid until the next call.
+/// </summary>
+internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
+{
+    private int _start, _end;
+    private bool _eof;
+    private Stream? _stream;
+
+    public static int BufferSize(ChunkerParams p) => p.Max * 2;
+
+    public void Reset(Stream stream)
+    {
+        _stream = stream;
+        _start = _end = 0;
+        _eof = false;
+    }
+
+    /// <summary>The next chunk, or an empty memory at the end of the stream.</summary>
+    public async ValueTask<ReadOnlyMemory<byte>> NextAsync(CancellationToken ct)
+    {
+        var max = cdc.Params.Max;
+        if (!_eof && _end - _start < max)
+        {
+            if (_start > 0)
+            {
+                Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
+                _end -= _start;
+                _start = 0;
+            }
+            while (!_eof && _end < buffer.Length)
+            {
+                var n = await _stream!.ReadAsync(buffer.AsMemory(_end), ct).ConfigureAwait(false);
+                if (n == 0) _eof = true;
+                _end += n;
+            }
+        }
+        if (_start == _end) return ReadOnlyMemory<byte>.Empty;
+        var length = cdc.Cut(buffer.AsSpan(_start, _end - _start));
+        var chunk = buffer.AsMemory(_start, length);
+        _start += length;
+        return chunk;
+    }
+}

@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Portal.Engine.Crypto;
+using ZstdSharp;
+
+namespace Portal.Engine.Compression;
+
+/// <summary>
+/// Turns plaintext into sealed bytes and back: zstd unless it does not shrink the data, then AES-256-GCM.
+/// The plaintext inside the seal starts with a compression id: <c>0</c> = none, <c>1</c> = zstd followed by
+/// the 4-byte little-endian uncompressed length. Readers pick the decompressor by that stored id.
+/// </summary>
+internal static class BlobCodec
+{
+    public const byte None = 0, Zstd = 1;
+    /// <summary>
+    /// zstd level 1: on the benchmark's text and records it stores about the same as level 3 (±2 %) at twice
+    /// the speed in this managed port. Not part of the format: any level decompresses the same way.
+    /// </summary>
+    public const int Level = 1;
+    private const int SampleSlice = 8 * 1024, SampledAbove = 32 * 1024;
+    [ThreadStatic] private static Compressor? t_compressor;
+    [ThreadStatic] private static Decompressor? t_decompressor;
+
+    private static Compressor Compressor => t_compressor ??= new Compressor(Level);
+    private static Decompressor Decompressor => t_decompressor ??= new Decompressor();
+
+    /// <summary>Compresses (when worth it) and seals into an exact-size array.</summary>
+    public static byte[] Encode(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
+    {
+        using var pooled = EncodePooled(key, plain, aad);
+        return pooled.Span.ToArray();
+    }
+
+    /// <summary>Compresses (when worth it) and seals into a rented buffer.</summary>
+    public static PooledBuffer EncodePooled(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
+    {
+        var bound = Compressor.GetCompressBound(plain.Length) + 5;
+        using var body = PooledBuffer.Rent(Math.Max(bound, plain.Length + 1));
+        var b = body.Array.AsSpan();
+        var length = 0;
+        if (WorthCompressing(plain))
+        {
+            var n = Compressor.Wrap(plain, b[5..]);
+            if (n + 5 < plain.Length + 1)
+            {
+                b[0] = Zstd;
+                BinaryPrimitives.WriteInt32LittleEndian(b[1..], plain.Length);
+                length = n + 5;
+            }
+        }
+        if (length == 0)
+        {
+            b[0] = None;
+            plain.CopyTo(b[1..]);
+            length = plain.Length + 1;
+        }
+        var sealedBytes = PooledBuffer.Rent(length + Sealer.Overhead);
+        Sealer.Seal(key, b[..length], aad, sealedBytes.Array.AsSpan(0, sealedBytes.Length));
+        return sealedBytes;
+    }
+
+    /// <summary>Opens and decompresses into an exact-size array.</summary>
+    public static byte[] Decode(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
+    {
+        using var pooled = DecodePooled(key, sealedBytes, aad);
+        return pooled.Span.ToArray();
+    }
+
+    /// <summary>Opens and decompresses into a rented buffer. Throws <see cref="CryptographicException"/> or <see cref="InvalidDataException"/> on damage.</summary>
+    public static PooledBuffer DecodePooled(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
+    {
+        if (sealedBytes.Length < Sealer.Overhead + 1) throw new InvalidDataException("Sealed blob too short.");
+        using var body = PooledBuffer.Rent(sealedBytes.Length - Sealer.Overhead);
+        Sealer.Open(key, sealedBytes, aad, body.Array.AsSpan(0, body.Length));
+        var span = body.Span;
+        switch (span[0])
+        {
+            case None:
+            {
+                var raw = PooledBuffer.Rent(span.Length - 1);
+                span[1..].CopyTo(raw.Array);
+                return raw;
+            }
+            case Zstd:
+            {
+                var rawLength = BinaryPrimitives.ReadInt32LittleEndian(span[1..]);
+                if (rawLength is < 0 or > 256 * 1024 * 1024) throw new InvalidDataException("Bad uncompressed length.");
+                var raw = PooledBuffer.Rent(rawLength);
+                try
+                {
+                    var written = Decompressor.Unwrap(span[5..], raw.Array.AsSpan(0, rawLength));
+                    if (written != rawLength) throw new InvalidDataException("Uncompressed length mismatch.");
+                    return raw;
+                }
+                catch (Exception e)
+                {
+                    raw.Dispose();
+                    if (e is ZstdException) throw new InvalidDataException("Corrupt zstd data.", e);
+                    throw;
+                }
+            }
+            default:
+                throw new InvalidDataException($"Unknown compression id {span[0]}.");
+        }
+    }
+
+    /// <summary>
+    /// Inputs over 32 KiB are judged by compressing a sample first (8 KiB slices spread evenly, up to 8 of
+    /// them), so incompressible data costs little while partly compressible chunks (a disk image's zero
+    /// runs between random blocks) are still compressed.
+    /// </summary>
+    private static bool WorthCompressing(ReadOnlySpan<byte> plain)
+    {
+        if (plain.Length < 64) return false;
+        if (plain.Length <= SampledAbove) return true;
+        var slices = Math.Min(8, plain.Length / SampleSlice);
+        var sample = ArrayPool<byte>.Shared.Rent(slices * SampleSlice);
+        var output = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(slices * SampleSlice));
+        try
+        {
+            var step = (plain.Length - SampleSlice) / Math.Max(1, slices - 1);
+            for (var i = 0; i < slices; i++) plain.Slice(i * step, SampleSlice).CopyTo(sample.AsSpan(i * SampleSlice));
+            var n = Compressor.Wrap(sample.AsSpan(0, slices * SampleSlice), output);
+            return n < slices * SampleSlice * 0.97;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sample);
+            ArrayPool<byte>.Shared.Return(output);
+        }
+    }
+}

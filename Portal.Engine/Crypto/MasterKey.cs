@@ -1,0 +1,68 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Portal.Engine.Crypto;
+
+/// <summary>
+/// The repository's random 256-bit master key and the subkeys derived from it with HKDF-SHA256:
+/// the sealing key (AES-256-GCM), the chunk-id key (HMAC-SHA256) and the chunker's gear table.
+/// The plaintext key never leaves memory; <see cref="Dispose"/> wipes it.
+/// </summary>
+internal sealed class MasterKey : IDisposable
+{
+    public const int Length = 32;
+    private readonly byte[] _master;
+    private readonly byte[] _sealKey;
+    private readonly byte[] _idKey;
+    private readonly ThreadLocal<AesGcm> _aes;
+    private readonly ThreadLocal<IncrementalHash> _hmac;
+
+    public MasterKey(byte[] master)
+    {
+        if (master.Length != Length) throw new ArgumentException("The master key is 32 bytes.", nameof(master));
+        _master = master;
+        _sealKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("portal/seal/aes-256-gcm"));
+        _idKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, master, 32, info: Encoding.ASCII.GetBytes("portal/id/hmac-sha256"));
+        _aes = new ThreadLocal<AesGcm>(() => new AesGcm(_sealKey, Sealer.TagSize), trackAllValues: true);
+        _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _idKey), trackAllValues: true);
+    }
+
+    public static MasterKey CreateRandom() => new(RandomNumberGenerator.GetBytes(Length));
+
+    /// <summary>The raw key, only for wrapping it in a key object.</summary>
+    public ReadOnlySpan<byte> Raw => _master;
+
+    /// <summary>The AES-GCM instance of the calling thread (AesGcm is not thread-safe).</summary>
+    public AesGcm Aes => _aes.Value!;
+
+    /// <summary>Keyed id of plaintext: HMAC-SHA256 with the id key, so the store never sees content fingerprints.</summary>
+    public BlobId Id(ReadOnlySpan<byte> plaintext)
+    {
+        // One keyed HMAC per thread, reset after each use: no key setup per chunk.
+        var hmac = _hmac.Value!;
+        hmac.AppendData(plaintext);
+        Span<byte> mac = stackalloc byte[32];
+        hmac.GetHashAndReset(mac);
+        return new BlobId(mac);
+    }
+
+    /// <summary>The gear table of the chunker, secret so chunk boundaries do not reveal content.</summary>
+    public ulong[] GearTable()
+    {
+        var bytes = HKDF.DeriveKey(HashAlgorithmName.SHA256, _master, 256 * 8, info: Encoding.ASCII.GetBytes("portal/chunker/gear"));
+        var table = new ulong[256];
+        for (var i = 0; i < 256; i++) table[i] = BitConverter.ToUInt64(bytes, i * 8);
+        return table;
+    }
+
+    public void Dispose()
+    {
+        CryptographicOperations.ZeroMemory(_master);
+        CryptographicOperations.ZeroMemory(_sealKey);
+        CryptographicOperations.ZeroMemory(_idKey);
+        foreach (var a in _aes.Values) a.Dispose();
+        _aes.Dispose();
+        foreach (var h in _hmac.Values) h.Dispose();
+        _hmac.Dispose();
+    }
+}

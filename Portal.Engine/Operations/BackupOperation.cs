@@ -1,0 +1,244 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Threading.Channels;
+using Portal.Engine.Chunking;
+using Portal.Engine.Compression;
+using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>
+/// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → a pipeline of
+/// two readers (read, chunk, keyed hash, dedup) and two sealers (compress, encrypt, pack) joined by a
+/// bounded channel → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by
+/// the reader buffers (2 × 2 MiB), the channel (8 chunks of at most 1 MiB) and three pack buffers.
+/// </summary>
+internal sealed class BackupOperation(Repo repo)
+{
+    private const int Workers = 2;
+    private sealed record ChunkJob(BlobId Id, byte[] Buffer, int Length);
+
+    public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        var source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.SourcePath));
+        var host = request.Host ?? Environment.MachineName;
+        await using var repoLock = await RepoLock.AcquireAsync(repo, exclusive: false, "backup", ct).ConfigureAwait(false);
+        var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+        var warnings = new List<string>();
+        await OrphanPacks.AdoptAsync(repo, index, warnings, ct).ConfigureAwait(false);
+        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
+        var parent = request.Parent is { } p ? SnapshotCatalog.Resolve(snapshots, p)
+            : snapshots.LastOrDefault(s => s.Snapshot.Host == host && s.Snapshot.Paths.SequenceEqual([source]));
+
+        progress.Report(new OperationProgress("scan", 0, 0, 0, 0));
+        var root = BackupScanner.Scan(source, warnings, ct);
+        var files = BackupScanner.Files(root).ToList();
+        var unchanged = 0L;
+        if (parent is not null)
+            unchanged = await MatchParentAsync(root, BlobId.Parse(parent.Snapshot.Tree), index, ct).ConfigureAwait(false);
+        var toRead = files.Where(f => f.Content is null).ToList();
+        var totalBytes = toRead.Sum(f => f.Stat.Size);
+        progress.Report(new OperationProgress("read", 0, toRead.Count, 0, totalBytes));
+
+        var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
+        try
+        {
+            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, ct).ConfigureAwait(false);
+            progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
+            var rootTree = await SaveTreeAsync(root, index, packs, ct).ConfigureAwait(false);
+            await packs.FlushAsync(ct).ConfigureAwait(false);
+            await SaveIndexAsync(packs).ConfigureAwait(false);
+            var failed = files.Count(f => f.Failed);
+            var status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed;
+            var snapshot = new Snapshot
+            {
+                Time = repo.Time.GetUtcNow(), Host = host, User = Environment.UserName, Paths = [source],
+                Tree = rootTree.ToHex(), Parent = parent?.Id, Tags = [.. request.Tags], Status = status.ToString(),
+                Summary = new SnapshotSummary
+                {
+                    Files = files.Count - failed, Dirs = BackupScanner.CountDirs(root), Bytes = files.Where(f => !f.Failed).Sum(f => f.StoredSize),
+                    FilesRead = toRead.Count - failed, FilesUnchanged = unchanged, BlobsAdded = packs.BlobsAdded,
+                    BytesAdded = packs.BytesWritten, Warnings = warnings.Count,
+                },
+            };
+            // Last: once this object exists, the snapshot is visible, and everything it needs is already stored.
+            var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
+            var s = snapshot.Summary;
+            return new BackupResult
+            {
+                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = status, Warnings = warnings,
+                Files = s.Files, Directories = s.Dirs, Bytes = s.Bytes, FilesRead = s.FilesRead,
+                FilesUnchanged = s.FilesUnchanged, BlobsAdded = s.BlobsAdded, BytesAdded = s.BytesAdded,
+            };
+        }
+        finally
+        {
+            // Whatever happened, index the packs that were fully stored so the next backup reuses them.
+            await SaveIndexAsync(packs).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SaveIndexAsync(PackWriter packs)
+    {
+        var file = packs.TakeWritten();
+        if (file.Packs.Count > 0)
+            await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Gives unchanged files (same size, mtime, ctime, inode, all chunks indexed) the parent's content.</summary>
+    private async Task<long> MatchParentAsync(ScanItem dir, BlobId parentTree, MasterIndex index, CancellationToken ct)
+    {
+        Tree tree;
+        try { tree = await index.LoadTreeAsync(repo, parentTree, ct).ConfigureAwait(false); }
+        catch (RepositoryException) { return 0; } // a damaged parent only costs re-reading
+        var byName = tree.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        long count = 0;
+        foreach (var child in dir.Children ?? [])
+        {
+            if (!byName.TryGetValue(child.Name, out var old)) continue;
+            if (child.IsDir && old.Type == Node.Dir && old.Subtree is not null)
+                count += await MatchParentAsync(child, BlobId.Parse(old.Subtree), index, ct).ConfigureAwait(false);
+            else if (child.IsFile && old.Type == Node.File && old.Content is not null && old.Size == child.Stat.Size
+                     && old.MtimeNs == child.Stat.MtimeNs && old.CtimeNs == child.Stat.CtimeNs && old.Inode == child.Stat.Inode
+                     && old.Content.All(c => BlobId.TryParse(c, out var id) && index.Contains(id)))
+            {
+                child.Content = old.Content;
+                child.StoredSize = old.Size;
+                count++;
+            }
+        }
+        return count;
+    }
+
+    private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
+        IProgress<OperationProgress> progress, long totalBytes, CancellationToken ct)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(8) { SingleReader = false, SingleWriter = false });
+        var sealers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var job in channel.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
+                {
+                    try
+                    {
+                        using var sealedBytes = BlobCodec.EncodePooled(repo.Key, job.Buffer.AsSpan(0, job.Length), Repo.BlobAad(Repo.DataBlob, job.Id));
+                        await packs.AddAsync(job.Id, Repo.DataBlob, sealedBytes.Memory, cts.Token).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(job.Buffer);
+                    }
+                }
+            }
+            catch
+            {
+                await cts.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, CancellationToken.None)).ToArray();
+
+        var cdc = repo.CreateChunker();
+        var buffers = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        long filesDone = 0, bytesDone = 0;
+        var warningsLock = new Lock();
+        try
+        {
+            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cts.Token },
+                async (file, token) =>
+                {
+                    var buffer = buffers.TryTake(out var b) ? b : new byte[ChunkStream.BufferSize(cdc.Params)];
+                    try
+                    {
+                        var read = await ReadFileAsync(file, new ChunkStream(cdc, buffer), index, channel.Writer, token).ConfigureAwait(false);
+                        Interlocked.Add(ref bytesDone, read);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        file.Failed = true;
+                        lock (warningsLock) warnings.Add($"{file.RelativePath}: cannot read file: {e.Message}");
+                    }
+                    finally
+                    {
+                        buffers.Add(buffer);
+                    }
+                    var done = Interlocked.Increment(ref filesDone);
+                    progress.Report(new OperationProgress("read", done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
+                }).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            channel.Writer.TryComplete();
+            try { await Task.WhenAll(sealers).ConfigureAwait(false); }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested) { }
+        }
+        await Task.WhenAll(sealers).ConfigureAwait(false); // surfaces a sealer's own failure
+        warnings.Sort(StringComparer.Ordinal);
+    }
+
+    private async Task<long> ReadFileAsync(ScanItem file, ChunkStream chunks, MasterIndex index, ChannelWriter<ChunkJob> writer, CancellationToken ct)
+    {
+        await using var fs = new FileStream(file.FullPath, new FileStreamOptions
+        {
+            Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
+            BufferSize = 0, Options = FileOptions.SequentialScan,
+        });
+        chunks.Reset(fs);
+        var content = new List<string>();
+        long size = 0;
+        while (true)
+        {
+            var chunk = await chunks.NextAsync(ct).ConfigureAwait(false);
+            if (chunk.IsEmpty) break;
+            size += chunk.Length;
+            var id = repo.Key.Id(chunk.Span);
+            content.Add(id.ToHex());
+            if (!index.TryReserve(id)) continue;
+            var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
+            chunk.CopyTo(copy);
+            await writer.WriteAsync(new ChunkJob(id, copy, chunk.Length), ct).ConfigureAwait(false);
+        }
+        file.Content = content;
+        file.StoredSize = size;
+        return size;
+    }
+
+    private async Task<BlobId> SaveTreeAsync(ScanItem dir, MasterIndex index, PackWriter packs, CancellationToken ct)
+    {
+        var tree = new Tree();
+        foreach (var child in dir.Children ?? [])
+        {
+            if (child.IsDir)
+            {
+                var node = child.ToNode(Node.Dir);
+                node.Subtree = (await SaveTreeAsync(child, index, packs, ct).ConfigureAwait(false)).ToHex();
+                tree.Nodes.Add(node);
+            }
+            else if (child.IsSymlink)
+            {
+                var node = child.ToNode(Node.Symlink);
+                node.LinkTarget = child.LinkTarget;
+                tree.Nodes.Add(node);
+            }
+            else if (child.IsFile && !child.Failed && child.Content is not null)
+            {
+                var node = child.ToNode(Node.File);
+                node.Content = child.Content;
+                tree.Nodes.Add(node);
+            }
+        }
+        var json = JsonSerializer.SerializeToUtf8Bytes(tree, RepoJson.Default.Tree);
+        var id = repo.Key.Id(json);
+        if (index.TryReserve(id))
+            await packs.AddAsync(id, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json, Repo.BlobAad(Repo.TreeBlob, id)), ct).ConfigureAwait(false);
+        return id;
+    }
+}

@@ -1,0 +1,109 @@
+using Portal.Engine.Platform;
+using Portal.Engine.Repository;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>One item found by the scan: its lstat, its children (folders) and, once known, its content.</summary>
+internal sealed class ScanItem(string name, string fullPath, string relativePath, StatInfo stat)
+{
+    public string Name { get; } = name;
+    public string FullPath { get; } = fullPath;
+    public string RelativePath { get; } = relativePath;
+    public StatInfo Stat { get; } = stat;
+    public string? LinkTarget { get; set; }
+    public List<ScanItem>? Children { get; set; }
+    public List<string>? Content { get; set; }
+    public long StoredSize { get; set; }
+    public bool Failed { get; set; }
+
+    public bool IsDir => Stat.FileType == StatInfo.Directory;
+    public bool IsFile => Stat.FileType == StatInfo.Regular;
+    public bool IsSymlink => Stat.FileType == StatInfo.Symlink;
+
+    public Node ToNode(string type) => new()
+    {
+        Name = Name, Type = type, Mode = Stat.Permissions, Uid = Stat.Uid, Gid = Stat.Gid,
+        Size = type == Node.File ? StoredSize : 0, MtimeNs = Stat.MtimeNs, CtimeNs = Stat.CtimeNs,
+        Inode = Stat.Inode, Device = Stat.Device,
+    };
+}
+
+/// <summary>
+/// Walks the source folder with lstat only (no link following): regular files, folders and symlinks.
+/// Anything else, and anything that cannot be listed or stat'ed, becomes a warning with its path.
+/// </summary>
+internal static class BackupScanner
+{
+    public static ScanItem Scan(string root, List<string> warnings, CancellationToken ct)
+    {
+        var stat = Native.TryLStat(root) ?? throw new DirectoryNotFoundException($"Source folder '{root}' does not exist.");
+        if (stat.FileType != StatInfo.Directory) throw new IOException($"Source '{root}' is not a folder.");
+        var item = new ScanItem("", root, "", stat);
+        ScanDir(item, warnings, ct);
+        return item;
+    }
+
+    private static void ScanDir(ScanItem dir, List<string> warnings, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        dir.Children = [];
+        List<string> names;
+        try
+        {
+            names = Directory.EnumerateFileSystemEntries(dir.FullPath).Select(Path.GetFileName).OfType<string>().ToList();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"{Display(dir)}: cannot list folder: {e.Message}");
+            return;
+        }
+        names.Sort(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            var full = Path.Combine(dir.FullPath, name);
+            var rel = dir.RelativePath.Length == 0 ? name : dir.RelativePath + "/" + name;
+            StatInfo? st;
+            try { st = Native.TryLStat(full); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                warnings.Add($"{rel}: cannot stat: {e.Message}");
+                continue;
+            }
+            if (st is null) continue; // vanished between listing and stat: not part of this backup
+            var child = new ScanItem(name, full, rel, st.Value);
+            switch (st.Value.FileType)
+            {
+                case StatInfo.Directory:
+                    ScanDir(child, warnings, ct);
+                    break;
+                case StatInfo.Symlink:
+                    try { child.LinkTarget = new FileInfo(full).LinkTarget ?? ""; }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        warnings.Add($"{rel}: cannot read symlink: {e.Message}");
+                        continue;
+                    }
+                    break;
+                case StatInfo.Regular:
+                    break;
+                default:
+                    warnings.Add($"{rel}: skipped: not a regular file, folder or symlink.");
+                    continue;
+            }
+            dir.Children.Add(child);
+        }
+    }
+
+    private static string Display(ScanItem item) => item.RelativePath.Length == 0 ? "." : item.RelativePath;
+
+    public static IEnumerable<ScanItem> Files(ScanItem dir)
+    {
+        foreach (var c in dir.Children ?? [])
+        {
+            if (c.IsFile) yield return c;
+            else if (c.IsDir) foreach (var f in Files(c)) yield return f;
+        }
+    }
+
+    public static long CountDirs(ScanItem dir) => 1 + (dir.Children ?? []).Where(c => c.IsDir).Sum(CountDirs);
+}

@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Portal.Engine.Compression;
+using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+using Portal.Engine.Storage;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>
+/// Check: every indexed pack exists and is long enough; every snapshot's trees load; every referenced chunk
+/// is indexed. With read-data, every pack is read, its SHA-256 compared with its name and every blob
+/// decrypted and verified. Each damaged object is reported once, with the snapshots and files it affects.
+/// </summary>
+internal sealed class CheckOperation(Repo repo)
+{
+    private sealed class Finding(string problem)
+    {
+        public string Problem { get; } = problem;
+        public SortedSet<string> Snapshots { get; } = new(StringComparer.Ordinal);
+        public List<string> Files { get; } = [];
+    }
+
+    private readonly ConcurrentDictionary<string, Finding> _findings = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<BlobId, string> _badBlobs = new(); // blob → object name of its problem
+    private readonly List<string> _notes = [];
+    private long _verified;
+
+    public async Task<CheckResult> RunAsync(bool readData, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        var snapshots = new List<StoredSnapshot>();
+        foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
+        {
+            try { snapshots.Add(new StoredSnapshot(name[Repo.SnapshotsPrefix.Length..], await repo.LoadJsonAsync(name, RepoJson.Default.Snapshot, ct).ConfigureAwait(false))); }
+            catch (DamagedObjectException e) { Add(e.ObjectName, e.Message); }
+        }
+        var index = new MasterIndex();
+        foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false))
+        {
+            try { index.Add(await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false)); }
+            catch (DamagedObjectException e) { Add(e.ObjectName, e.Message); }
+        }
+        var stored = new Dictionary<string, long>(StringComparer.Ordinal);
+        await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false)) stored[o.Name] = o.Length;
+
+        var blobsByPack = index.Snapshot().GroupBy(b => b.Pack).ToList();
+        long packsDone = 0;
+        progress.Report(new OperationProgress("check", 0, blobsByPack.Count, 0, 0));
+        await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
+        {
+            await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
+            progress.Report(new OperationProgress("check", Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
+        }).ConfigureAwait(false);
+        var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in stored.Keys.Where(n => !indexed.Contains(n)).Order(StringComparer.Ordinal))
+            _notes.Add($"{name}: not in any index (left by a stopped backup); the next backup indexes it, prune removes it if unused.");
+
+        foreach (var s in snapshots)
+            await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", [], ct).ConfigureAwait(false);
+
+        return new CheckResult
+        {
+            Problems = _findings.OrderBy(kv => kv.Key, StringComparer.Ordinal)
+                .Select(kv => new CheckProblem(kv.Key, kv.Value.Problem, [.. kv.Value.Snapshots], [.. kv.Value.Files])).ToList(),
+            Notes = _notes, Snapshots = snapshots.Count, Packs = stored.Count, BlobsVerified = _verified,
+        };
+    }
+
+    private Finding Add(string objectName, string problem) => _findings.GetOrAdd(objectName, _ => new Finding(problem));
+
+    private async Task CheckPackAsync(string packName, List<(BlobId Id, BlobId Pack, BlobLocation Location)> blobs,
+        Dictionary<string, long> stored, bool readData, CancellationToken ct)
+    {
+        if (!stored.TryGetValue(packName, out var length))
+        {
+            Add(packName, "the pack is missing.");
+            foreach (var b in blobs) _badBlobs[b.Id] = packName;
+            return;
+        }
+        var needed = blobs.Max(b => (long)b.Location.Offset + b.Location.Length) + 4;
+        if (length < needed)
+        {
+            Add(packName, $"the pack is truncated ({length} bytes, at least {needed} expected).");
+            foreach (var b in blobs.Where(b => b.Location.Offset + (long)b.Location.Length > length)) _badBlobs[b.Id] = packName;
+            if (!readData) return;
+        }
+        if (!readData) return;
+        byte[] data;
+        try { data = await repo.Store.GetAsync(packName, ct).ConfigureAwait(false); }
+        catch (StoreException e)
+        {
+            Add(packName, $"the pack cannot be read: {e.Message}");
+            foreach (var b in blobs) _badBlobs[b.Id] = packName;
+            return;
+        }
+        var nameMatches = Convert.ToHexStringLower(SHA256.HashData(data)) == packName[(packName.LastIndexOf('/') + 1)..];
+        var bad = 0;
+        foreach (var (id, _, loc) in blobs)
+        {
+            var ok = loc.Offset + (long)loc.Length <= data.Length;
+            if (ok)
+            {
+                try
+                {
+                    using var plain = BlobCodec.DecodePooled(repo.Key, data.AsSpan((int)loc.Offset, (int)loc.Length), Repo.BlobAad(loc.Type, id));
+                    ok = repo.Key.Id(plain.Span) == id;
+                }
+                catch (Exception e) when (e is CryptographicException or InvalidDataException) { ok = false; }
+            }
+            if (ok) Interlocked.Increment(ref _verified);
+            else
+            {
+                bad++;
+                _badBlobs[id] = packName;
+            }
+        }
+        if (bad > 0 || !nameMatches)
+            Add(packName, $"the pack's content does not match its name; {bad} of {blobs.Count} blobs fail verification.");
+    }
+
+    private async Task WalkAsync(MasterIndex index, StoredSnapshot snap, BlobId treeId, string prefix, HashSet<BlobId> seen, CancellationToken ct)
+    {
+        if (!seen.Add(treeId)) return;
+        var where = $"{snap.Id[..8]}:{(prefix.Length == 0 ? "/" : prefix + "/")}";
+        if (_badBlobs.TryGetValue(treeId, out var badObject)) { Affect(badObject, snap, where + " (folder listing)"); return; }
+        Tree tree;
+        try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
+        catch (DamagedObjectException e) { Affect(Add(e.ObjectName, e.Message), snap, where + " (folder listing)"); return; }
+        catch (RepositoryException e) { Affect(Add("index", e.Message), snap, where + " (folder listing)"); return; }
+        foreach (var node in tree.Nodes)
+        {
+            var path = prefix.Length == 0 ? node.Name : prefix + "/" + node.Name;
+            if (node.Type == Node.Dir && node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub))
+                await WalkAsync(index, snap, sub, path, seen, ct).ConfigureAwait(false);
+            foreach (var hex in node.Content ?? [])
+            {
+                if (!BlobId.TryParse(hex, out var id) || !index.Contains(id))
+                {
+                    Affect(Add("index", "chunks are referenced by snapshots but listed in no index (their data is missing)."), snap, $"{snap.Id[..8]}:{path}");
+                    break;
+                }
+                if (_badBlobs.TryGetValue(id, out var obj))
+                {
+                    Affect(obj, snap, $"{snap.Id[..8]}:{path}");
+                    break;
+                }
+            }
+        }
+    }
+
+    private void Affect(string objectName, StoredSnapshot snap, string file) => Affect(_findings[objectName], snap, file);
+
+    private static void Affect(Finding f, StoredSnapshot snap, string file)
+    {
+        lock (f)
+        {
+            f.Snapshots.Add(snap.Id);
+            if (f.Files.Count < 1000) f.Files.Add(file);
+        }
+    }
+}

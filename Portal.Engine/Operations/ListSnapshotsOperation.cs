@@ -1,0 +1,16 @@
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>Lists snapshots, oldest first.</summary>
+internal sealed class ListSnapshotsOperation(Repo repo)
+{
+    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(CancellationToken ct) =>
+        (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
+
+    public static SnapshotInfo ToInfo(StoredSnapshot s) => new(
+        s.Id, s.Snapshot.Time, s.Snapshot.Host, s.Snapshot.Paths, s.Snapshot.Tags,
+        Enum.TryParse<JobStatus>(s.Snapshot.Status, out var st) ? st : JobStatus.Completed,
+        s.Snapshot.Summary.Files, s.Snapshot.Summary.Bytes, s.Snapshot.Summary.BytesAdded, s.Snapshot.Parent);
+}

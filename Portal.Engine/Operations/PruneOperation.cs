@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using Portal.Engine.Compression;
+using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+using Portal.Engine.Storage;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>
+/// Prune, under an exclusive lock (so no backup runs meanwhile): find every blob a snapshot needs, copy the
+/// used blobs of mostly-unused packs into new packs, write one new index for everything kept, then delete
+/// the old indexes, and only then the packs nothing needs. Unindexed packs younger than
+/// <see cref="Grace"/> are kept: a backup that ignores locks, or one that crashed, may still want them.
+/// If any snapshot cannot be fully read, nothing is deleted.
+/// </summary>
+internal sealed class PruneOperation(Repo repo)
+{
+    public static readonly TimeSpan Grace = TimeSpan.FromHours(1);
+    private const double RepackUnusedShare = 0.2;
+
+    public async Task<PruneResult> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        await using var repoLock = await RepoLock.AcquireAsync(repo, exclusive: true, "prune", ct).ConfigureAwait(false);
+        var start = repo.Time.GetUtcNow();
+        var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+        // Packs whose index is lost or damaged are indexed from their headers, but only those older than the
+        // grace period: a young unindexed pack may belong to a backup that is still running.
+        await OrphanPacks.AdoptAsync(repo, index, [], ct, writtenBefore: start - Grace, save: false).ConfigureAwait(false);
+        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct, strict: true).ConfigureAwait(false);
+        progress.Report(new OperationProgress("prune", 0, snapshots.Count, 0, 0));
+        var used = new HashSet<BlobId>();
+        foreach (var s in snapshots)
+            await MarkAsync(index, BlobId.Parse(s.Snapshot.Tree), used, ct).ConfigureAwait(false);
+
+        var stored = new Dictionary<string, Storage.ObjectInfo>(StringComparer.Ordinal);
+        await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false)) stored[o.Name] = o;
+
+        var byPack = index.Snapshot().GroupBy(b => b.Pack).ToList();
+        var keep = new List<IGrouping<BlobId, (BlobId Id, BlobId Pack, BlobLocation Location)>>();
+        var delete = new List<string>();
+        var repack = new List<(BlobId Id, BlobId Pack, BlobLocation Location)>();
+        var repacked = 0;
+        foreach (var pack in byPack)
+        {
+            var total = pack.Sum(b => (long)b.Location.Length);
+            var unused = pack.Where(b => !used.Contains(b.Id)).Sum(b => (long)b.Location.Length);
+            if (unused == 0) keep.Add(pack);
+            else if (unused == total) delete.Add(Repo.PackName(pack.Key));
+            else if (unused >= total * RepackUnusedShare)
+            {
+                repack.AddRange(pack.Where(b => used.Contains(b.Id)));
+                delete.Add(Repo.PackName(pack.Key));
+                repacked++;
+            }
+            else keep.Add(pack);
+        }
+        var indexedNames = byPack.Select(p => Repo.PackName(p.Key)).ToHashSet(StringComparer.Ordinal);
+        var inGrace = 0;
+        foreach (var (name, info) in stored)
+        {
+            if (indexedNames.Contains(name)) continue;
+            if (info.LastModified > start - Grace) inGrace++;
+            else delete.Add(name);
+        }
+
+        // Copy used blobs out of packs that go away. They are verified first, so damage is never copied on.
+        var newIndex = new MasterIndex();
+        var writer = new PackWriter(repo, newIndex);
+        foreach (var (id, pack, loc) in repack)
+        {
+            var sealedBytes = await repo.Store.GetRangeAsync(Repo.PackName(pack), loc.Offset, (int)loc.Length, ct).ConfigureAwait(false);
+            try
+            {
+                if (repo.Key.Id(BlobCodec.Decode(repo.Key, sealedBytes, Repo.BlobAad(loc.Type, id))) != id) throw new InvalidDataException();
+            }
+            catch (Exception e) when (e is CryptographicException or InvalidDataException)
+            {
+                throw new DamagedObjectException(Repo.PackName(pack), $"blob {id.Short} fails verification; prune stopped without deleting anything (run check).");
+            }
+            await writer.AddAsync(id, loc.Type, sealedBytes, ct).ConfigureAwait(false);
+        }
+        await writer.FlushAsync(ct).ConfigureAwait(false);
+        var full = writer.TakeWritten();
+        foreach (var pack in keep)
+            full.Packs.Add(new IndexPack
+            {
+                Id = pack.Key.ToHex(),
+                Blobs = pack.Select(b => new IndexBlob { Id = b.Id.ToHex(), Type = b.Location.Type, Offset = b.Location.Offset, Length = b.Location.Length }).ToList(),
+            });
+        progress.Report(new OperationProgress("prune", snapshots.Count, snapshots.Count, 0, 0));
+
+        // From here on the order matters: new index, then drop old indexes, then packs.
+        var newName = await repo.SaveJsonAsync(Repo.IndexPrefix, full, RepoJson.Default.IndexFile, ct).ConfigureAwait(false);
+        foreach (var old in index.IndexNames.Where(n => n != newName))
+            await repo.Store.DeleteAsync(old, CancellationToken.None).ConfigureAwait(false);
+        long freed = 0;
+        foreach (var name in delete)
+        {
+            freed += stored.TryGetValue(name, out var info) ? info.Length : 0;
+            await repo.Store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
+        }
+        return new PruneResult { PacksDeleted = delete.Count, PacksRepacked = repacked, PacksKeptInGrace = inGrace, BytesFreed = freed - writer.BytesWritten };
+    }
+
+    private async Task MarkAsync(MasterIndex index, BlobId treeId, HashSet<BlobId> used, CancellationToken ct)
+    {
+        if (!used.Add(treeId)) return;
+        Tree tree;
+        try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
+        catch (RepositoryException e)
+        {
+            throw new RepositoryException($"Prune stopped without deleting anything: a snapshot cannot be read ({e.Message}). Run check.", e);
+        }
+        foreach (var node in tree.Nodes)
+        {
+            if (node.Subtree is not null) await MarkAsync(index, BlobId.Parse(node.Subtree), used, ct).ConfigureAwait(false);
+            foreach (var hex in node.Content ?? []) used.Add(BlobId.Parse(hex));
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using Portal.Engine.Progress;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>What to do when a restored item already exists at the target (Azure Backup's options).</summary>
+public enum RestoreConflict
+{
+    /// <summary>Replace the existing file or symlink.</summary>
+    Overwrite,
+    /// <summary>Keep the existing item and restore next to it as "name (restored)", "name (restored 2)"...</summary>
+    CreateCopy,
+    /// <summary>Keep the existing item and do not restore this one.</summary>
+    Skip,
+}
+
+/// <summary>What to restore, and where.</summary>
+/// <param name="Snapshot">A snapshot id, a unique id prefix, or "latest".</param>
+/// <param name="TargetPath">The folder that receives the snapshot's root contents (created if missing).</param>
+public sealed record RestoreRequest(string Snapshot, string TargetPath)
+{
+    /// <summary>
+    /// Paths inside the snapshot ('/'-separated, relative to its root) to restore with everything below them.
+    /// Empty (the default) restores the whole snapshot. Selected items keep their relative path under the target.
+    /// </summary>
+    public IReadOnlyList<string> Include { get; init; } = [];
+
+    /// <summary>What to do with items that already exist (default <see cref="RestoreConflict.Overwrite"/>).</summary>
+    public RestoreConflict Conflict { get; init; } = RestoreConflict.Overwrite;
+}
+
+/// <summary>The outcome of a restore.</summary>
+public sealed record RestoreResult
+{
+    /// <summary>Completed, or Failed when some items could not be restored (all others were).</summary>
+    public required JobStatus Status { get; init; }
+    /// <summary>Files written.</summary>
+    public long FilesRestored { get; init; }
+    /// <summary>Bytes of file content written.</summary>
+    public long BytesRestored { get; init; }
+    /// <summary>Items left alone because they existed and the conflict option was Skip.</summary>
+    public long Skipped { get; init; }
+    /// <summary>One line per item that could not be restored, naming its path and the reason.</summary>
+    public required IReadOnlyList<string> Errors { get; init; }
+}

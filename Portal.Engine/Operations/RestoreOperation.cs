@@ -1,0 +1,211 @@
+using Portal.Engine.Crypto;
+using Portal.Engine.Platform;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>
+/// Restore: walk the snapshot's trees (checking every name), create folders, then write files two at a
+/// time through a temporary file in the same folder that is renamed into place only after every chunk
+/// was read and verified; then symlinks; then folder modes and times, deepest first.
+/// </summary>
+internal sealed class RestoreOperation(Repo repo)
+{
+    private sealed record FileJob(Node Node, string Dir, string Rel);
+    private sealed record DirJob(Node Node, string Path);
+
+    private readonly List<string> _errors = [];
+    private readonly Lock _lock = new();
+    private readonly List<FileJob> _files = [];
+    private readonly List<(Node Node, string Dir, string Rel)> _links = [];
+    private readonly List<DirJob> _dirs = [];
+    private long _skipped, _restored;
+
+    public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
+        var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
+        var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+        var target = Path.GetFullPath(request.TargetPath);
+        Directory.CreateDirectory(target);
+
+        await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, ct).ConfigureAwait(false);
+
+        var totalBytes = _files.Sum(f => f.Node.Size);
+        long filesDone = 0, bytesDone = 0;
+        progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
+        await Parallel.ForEachAsync(_files, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (job, token) =>
+        {
+            var written = await RestoreFileAsync(index, job, request.Conflict, token).ConfigureAwait(false);
+            if (written >= 0) Interlocked.Add(ref bytesDone, written);
+            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+        }).ConfigureAwait(false);
+
+        foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
+        foreach (var d in Enumerable.Reverse(_dirs)) ApplyMetadata(d.Path, d.Node, d.Path);
+
+        _errors.Sort(StringComparer.Ordinal);
+        return new RestoreResult
+        {
+            Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
+            FilesRestored = Interlocked.Read(ref _restored),
+            BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
+        };
+    }
+
+    private void Error(string rel, string message)
+    {
+        lock (_lock) _errors.Add($"{rel}: {message}");
+    }
+
+    private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
+        List<string[]> includes, RestoreConflict conflict, CancellationToken ct)
+    {
+        Tree tree;
+        try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
+        catch (RepositoryException e)
+        {
+            Error(dirRel.Length == 0 ? "." : dirRel, $"cannot read folder listing: {e.Message}");
+            return;
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var node in tree.Nodes)
+        {
+            ct.ThrowIfCancellationRequested();
+            var rel = dirRel.Length == 0 ? node.Name : dirRel + "/" + node.Name;
+            if (RestorePaths.Unsafe(node.Name) is { } why)
+            {
+                Error(dirRel.Length == 0 ? "." : dirRel, $"refused an entry with {why} (a restore never writes outside its target).");
+                continue;
+            }
+            if (!seen.Add(node.Name))
+            {
+                Error(rel, "refused: the name appears twice in its folder.");
+                continue;
+            }
+            string[] path = [.. here, node.Name];
+            var selected = includes.Count == 0 || includes.Any(inc => inc.Length <= path.Length && path.Take(inc.Length).SequenceEqual(inc));
+            var onTheWay = !selected && includes.Any(inc => inc.Length > path.Length && inc.Take(path.Length).SequenceEqual(path));
+            if (!selected && !onTheWay) continue;
+            var dest = Path.Combine(dirPath, node.Name);
+            switch (node.Type)
+            {
+                case Node.Dir when node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub):
+                    var destDir = dest;
+                    if (conflict == RestoreConflict.Skip && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
+                    {
+                        Interlocked.Increment(ref _skipped);
+                        continue;
+                    }
+                    if (conflict == RestoreConflict.CreateCopy && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
+                        destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name));
+                    if (!RestorePaths.EnsureDirectory(destDir, conflict == RestoreConflict.Overwrite, out var error))
+                    {
+                        Error(rel, error!);
+                        continue;
+                    }
+                    if (selected) _dirs.Add(new DirJob(node, destDir));
+                    await WalkAsync(index, sub, destDir, rel, path, includes, conflict, ct).ConfigureAwait(false);
+                    break;
+                case Node.File when selected:
+                    _files.Add(new FileJob(node, dirPath, rel));
+                    break;
+                case Node.Symlink when selected:
+                    _links.Add((node, dirPath, rel));
+                    break;
+                case Node.Dir or Node.File or Node.Symlink:
+                    break;
+                default:
+                    Error(rel, $"unknown entry type '{node.Type}'.");
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Returns bytes written, or -1 if skipped or failed.</summary>
+    private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, CancellationToken ct)
+    {
+        var name = job.Node.Name;
+        var existing = Native.TryLStat(Path.Combine(job.Dir, name));
+        if (existing is not null)
+        {
+            if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
+            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name);
+            else if (existing.Value.FileType == StatInfo.Directory)
+            {
+                Error(job.Rel, "refused: an existing folder is in the way.");
+                return -1;
+            }
+        }
+        var temp = Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+        try
+        {
+            long written = 0;
+            await using (var fs = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 }))
+            {
+                foreach (var hex in job.Node.Content ?? [])
+                {
+                    if (!BlobId.TryParse(hex, out var id)) throw new RepositoryException($"bad chunk id '{hex}'.");
+                    using var data = await index.ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false); // decrypted and verified
+                    await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+                    written += data.Length;
+                }
+            }
+            ApplyMetadata(temp, job.Node, job.Rel);
+            File.Move(temp, Path.Combine(job.Dir, name), overwrite: true); // rename(2): replaces a link, never follows it
+            Interlocked.Increment(ref _restored);
+            return written;
+        }
+        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException)
+        {
+            Error(job.Rel, $"not restored: {e.Message}");
+            return -1;
+        }
+        finally
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+        }
+    }
+
+    private void RestoreSymlink(Node node, string dir, string rel, RestoreConflict conflict)
+    {
+        var name = node.Name;
+        var existing = Native.TryLStat(Path.Combine(dir, name));
+        if (existing is not null)
+        {
+            if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return; }
+            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(dir, name);
+            else if (existing.Value.FileType == StatInfo.Directory)
+            {
+                Error(rel, "refused: an existing folder is in the way of a symlink.");
+                return;
+            }
+            else File.Delete(Path.Combine(dir, name));
+        }
+        var path = Path.Combine(dir, name);
+        try
+        {
+            File.CreateSymbolicLink(path, node.LinkTarget ?? "");
+            ApplyMetadata(path, node, rel);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error(rel, $"symlink not restored: {e.Message}");
+        }
+    }
+
+    private void ApplyMetadata(string path, Node node, string rel)
+    {
+        try
+        {
+            if (Native.IsRoot) Native.SetOwner(path, node.Uid, node.Gid);
+            if (node.Type != Node.Symlink && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(node.Mode & 0xFFF));
+            Native.SetMtime(path, node.MtimeNs);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Error(rel, $"metadata not restored: {e.Message}");
+        }
+    }
+}

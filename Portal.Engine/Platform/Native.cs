@@ -1,0 +1,119 @@
+using System.Runtime.InteropServices;
+
+namespace Portal.Engine.Platform;
+
+/// <summary>What lstat(2) says about one path (no link following).</summary>
+internal readonly record struct StatInfo(
+    ulong Device, ulong Inode, uint Mode, uint Uid, uint Gid, long Size, long MtimeNs, long CtimeNs)
+{
+    public const uint TypeMask = 0xF000, Regular = 0x8000, Directory = 0x4000, Symlink = 0xA000;
+    public uint FileType => Mode & TypeMask;
+    public uint Permissions => Mode & 0xFFF;
+}
+
+/// <summary>
+/// The few POSIX calls .NET does not expose: lstat (inode, ctime, owner ids), utimensat without following
+/// links, and fsync of a directory. Only Linux x64/arm64 layouts are known; elsewhere lstat falls back to
+/// what .NET offers (no inode/ctime/owner), which only weakens the change detection.
+/// </summary>
+internal static unsafe partial class Native
+{
+    private static readonly bool LinuxX64 = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
+    private static readonly bool LinuxArm64 = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
+
+    [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LStat(string path, byte* buf);
+
+    [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int UtimensAt(int dirfd, string path, long* times, int flags);
+
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LChown(string path, uint uid, uint gid);
+
+    /// <summary>True when running as root (owner ids can then be restored).</summary>
+    public static bool IsRoot => OperatingSystem.IsLinux() && GetEuid() == 0;
+
+    /// <summary>lstat(2); null if the path does not exist. Throws IOException/UnauthorizedAccessException otherwise.</summary>
+    public static StatInfo? TryLStat(string path)
+    {
+        if (!LinuxX64 && !LinuxArm64) return ManagedStat(path);
+        var buf = stackalloc byte[256];
+        if (LStat(path, buf) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
+            if (errno == 13) throw new UnauthorizedAccessException($"Permission denied: {path}");
+            throw new IOException($"lstat failed (errno {errno}): {path}");
+        }
+        if (LinuxX64)
+        {
+            return new StatInfo(*(ulong*)buf, *(ulong*)(buf + 8), *(uint*)(buf + 24), *(uint*)(buf + 28), *(uint*)(buf + 32),
+                *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104));
+        }
+        // arm64 (asm-generic layout)
+        return new StatInfo(*(ulong*)buf, *(ulong*)(buf + 8), *(uint*)(buf + 16), *(uint*)(buf + 24), *(uint*)(buf + 28),
+            *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104));
+    }
+
+    private static long Ns(byte* ts) => *(long*)ts * 1_000_000_000L + *(long*)(ts + 8);
+
+    private static StatInfo? ManagedStat(string path)
+    {
+        FileSystemInfo fi = new FileInfo(path);
+        if (!fi.Exists)
+        {
+            fi = new DirectoryInfo(path);
+            if (!fi.Exists && fi.LinkTarget is null) return null;
+        }
+        uint type = fi.LinkTarget is not null ? StatInfo.Symlink : fi is DirectoryInfo ? StatInfo.Directory : StatInfo.Regular;
+        uint perm = OperatingSystem.IsWindows() ? 0x1A4u : (uint)fi.UnixFileMode;
+        long size = fi is FileInfo f && type == StatInfo.Regular ? f.Length : 0;
+        long mtime = (fi.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks * 100;
+        return new StatInfo(0, 0, type | perm, 0, 0, size, mtime, mtime);
+    }
+
+    /// <summary>Sets mtime (and atime to the same) without following a final symlink.</summary>
+    public static void SetMtime(string path, long mtimeNs)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UnixEpoch.AddTicks(mtimeNs / 100));
+            return;
+        }
+        var times = stackalloc long[4];
+        times[0] = times[2] = Math.DivRem(mtimeNs, 1_000_000_000L, out var rem);
+        times[1] = times[3] = rem;
+        const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
+        if (UtimensAt(AtFdCwd, path, times, AtSymlinkNoFollow) != 0)
+            throw new IOException($"Could not set the time of {path} (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    /// <summary>Sets owner ids without following links; only meaningful as root.</summary>
+    public static void SetOwner(string path, uint uid, uint gid)
+    {
+        if (OperatingSystem.IsLinux() && LChown(path, uid, gid) != 0)
+            throw new IOException($"Could not set the owner of {path} (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
+    /// <summary>Flushes a directory entry change (a rename) to disk. Best effort off Linux.</summary>
+    public static void FsyncDirectory(string dir)
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        const int ORdOnly = 0, ODirectory = 0x10000;
+        var fd = Open(dir, ORdOnly | ODirectory);
+        if (fd < 0) return;
+        try { Fsync(fd); } finally { Close(fd); }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Portal.Engine.Compression;
+using Portal.Engine.Crypto;
+using Portal.Engine.Storage;
+
+namespace Portal.Engine.Repository;
+
+/// <summary>Where a blob is stored: pack number (into <see cref="MasterIndex.Packs"/>), offset, sealed length, type.</summary>
+internal readonly record struct BlobLocation(int Pack, uint Offset, uint Length, byte Type);
+
+/// <summary>
+/// All index objects merged in memory: blob id → location. Thread-safe. <see cref="TryReserve"/> lets
+/// concurrent backup workers agree on who stores a new blob, so each is written once.
+/// </summary>
+internal sealed class MasterIndex
+{
+    private readonly Lock _lock = new();
+    private readonly List<BlobId> _packs = [];
+    private readonly Dictionary<BlobId, int> _packNumbers = [];
+    private readonly Dictionary<BlobId, BlobLocation> _blobs = [];
+    private readonly HashSet<BlobId> _reserved = [];
+
+    public List<string> IndexNames { get; } = [];
+
+    public int BlobCount { get { lock (_lock) return _blobs.Count; } }
+
+    public IReadOnlyList<BlobId> Packs { get { lock (_lock) return _packs.ToList(); } }
+
+    /// <summary>
+    /// Loads every index object. A damaged one is skipped: its packs then look unindexed, and the next backup
+    /// (or prune, after the grace period) indexes them again from their own headers.
+    /// </summary>
+    public static async Task<MasterIndex> LoadAsync(Repo repo, CancellationToken ct)
+    {
+        var index = new MasterIndex();
+        foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false))
+        {
+            index.IndexNames.Add(name);
+            IndexFile file;
+            try { file = await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false); }
+            catch (DamagedObjectException) { continue; }
+            index.Add(file);
+        }
+        return index;
+    }
+
+    public void Add(IndexFile file)
+    {
+        foreach (var p in file.Packs)
+            AddPack(BlobId.Parse(p.Id), p.Blobs.Select(b => (BlobId.Parse(b.Id), b.Type, b.Offset, b.Length)));
+    }
+
+    public void AddPack(BlobId pack, IEnumerable<(BlobId Id, byte Type, uint Offset, uint Length)> blobs)
+    {
+        lock (_lock)
+        {
+            if (!_packNumbers.TryGetValue(pack, out var n))
+            {
+                n = _packs.Count;
+                _packs.Add(pack);
+                _packNumbers[pack] = n;
+            }
+            foreach (var b in blobs) _blobs.TryAdd(b.Id, new BlobLocation(n, b.Offset, b.Length, b.Type));
+        }
+    }
+
+    public bool HasPack(BlobId pack) { lock (_lock) return _packNumbers.ContainsKey(pack); }
+
+    public bool Contains(BlobId id) { lock (_lock) return _blobs.ContainsKey(id); }
+
+    /// <summary>True if the caller must store <paramref name="id"/>: it is neither indexed nor claimed by another worker.</summary>
+    public bool TryReserve(BlobId id)
+    {
+        lock (_lock) return !_blobs.ContainsKey(id) && _reserved.Add(id);
+    }
+
+    public bool TryGet(BlobId id, out BlobLocation location, out BlobId pack)
+    {
+        lock (_lock)
+        {
+            if (_blobs.TryGetValue(id, out location))
+            {
+                pack = _packs[location.Pack];
+                return true;
+            }
+            pack = default;
+            return false;
+        }
+    }
+
+    /// <summary>Every blob with its pack, for check and prune.</summary>
+    public List<(BlobId Id, BlobId Pack, BlobLocation Location)> Snapshot()
+    {
+        lock (_lock) return _blobs.Select(kv => (kv.Key, _packs[kv.Value.Pack], kv.Value)).ToList();
+    }
+
+    /// <summary>Reads one blob, decrypts, decompresses and verifies its keyed hash. Damage names the pack.</summary>
+    public async Task<byte[]> ReadBlobAsync(Repo repo, BlobId id, CancellationToken ct)
+    {
+        using var pooled = await ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false);
+        return pooled.Span.ToArray();
+    }
+
+    /// <summary>As <see cref="ReadBlobAsync"/>, into a rented buffer the caller disposes.</summary>
+    public async Task<PooledBuffer> ReadBlobPooledAsync(Repo repo, BlobId id, CancellationToken ct)
+    {
+        if (!TryGet(id, out var loc, out var pack))
+            throw new RepositoryException($"Blob {id.Short} is referenced but not in any index (run check).");
+        var packName = Repo.PackName(pack);
+        using var sealedBytes = PooledBuffer.Rent((int)loc.Length);
+        try
+        {
+            await repo.Store.ReadRangeAsync(packName, loc.Offset, sealedBytes.Array.AsMemory(0, sealedBytes.Length), ct).ConfigureAwait(false);
+        }
+        catch (ObjectNotFoundException e) { throw new DamagedObjectException(packName, "the pack is missing.", e); }
+        catch (ObjectTruncatedException e) { throw new DamagedObjectException(packName, "the pack is truncated.", e); }
+        PooledBuffer plain;
+        try
+        {
+            plain = BlobCodec.DecodePooled(repo.Key, sealedBytes.Span, Repo.BlobAad(loc.Type, id));
+        }
+        catch (Exception e) when (e is CryptographicException or InvalidDataException)
+        {
+            throw new DamagedObjectException(packName, $"blob {id.Short} at offset {loc.Offset} fails authentication.", e);
+        }
+        if (repo.Key.Id(plain.Span) != id)
+        {
+            plain.Dispose();
+            throw new DamagedObjectException(packName, $"blob {id.Short} does not match its id.");
+        }
+        return plain;
+    }
+
+    public async Task<Tree> LoadTreeAsync(Repo repo, BlobId id, CancellationToken ct)
+    {
+        var plain = await ReadBlobAsync(repo, id, ct).ConfigureAwait(false);
+        try
+        {
+            return JsonSerializer.Deserialize(plain, RepoJson.Default.Tree) ?? throw new InvalidDataException("empty tree");
+        }
+        catch (JsonException e)
+        {
+            throw new RepositoryException($"Tree {id.Short} cannot be parsed.", e);
+        }
+    }
+}

@@ -1,0 +1,135 @@
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+using Portal.Tests.Engine.Storage;
+
+namespace Portal.Tests.Engine.Operations;
+
+public sealed class PruneTests : IDisposable
+{
+    private readonly EngineTestKit _kit = new();
+
+    public void Dispose() => _kit.Dispose();
+
+    /// <summary>A clock that stands still at a chosen time.</summary>
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+
+    [Fact]
+    public async Task Forget_then_prune_removes_only_data_no_snapshot_needs()
+    {
+        _kit.Write("stays.bin", EngineTestKit.Random(2 * 1024 * 1024, 31));
+        _kit.Write("goes.bin", EngineTestKit.Random(4 * 1024 * 1024, 32));
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        File.Delete(Path.Combine(_kit.Source, "goes.bin"));
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var before = _kit.StoredBytes();
+
+        Assert.Equal([first.SnapshotId], await engine.ForgetAsync([first.SnapshotId[..12]]));
+        var prune = await engine.PruneAsync();
+
+        Assert.True(before - _kit.StoredBytes() > 3 * 1024 * 1024, $"freed only {before - _kit.StoredBytes()} bytes");
+        Assert.Equal(1, prune.PacksRepacked);
+        Assert.True((await engine.CheckAsync(readData: true)).IsHealthy);
+        var target = _kit.NewTarget();
+        Assert.Equal(JobStatus.Completed, (await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target))).Status);
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+        Assert.Single(Directory.GetFiles(Path.Combine(_kit.RepoDir, "index")));
+    }
+
+    [Fact]
+    public async Task Prune_during_a_backup_is_refused_and_the_backup_loses_nothing()
+    {
+        var shared = EngineTestKit.Random(3 * 1024 * 1024, 41);
+        _kit.Write("shared.bin", shared);
+        using (var setup = await _kit.InitAsync())
+        {
+            var old = await setup.BackupAsync(new BackupRequest(_kit.Source));
+            await setup.ForgetAsync([old.SnapshotId]); // shared.bin's chunks are now unreferenced, and about to be reused
+        }
+        _kit.Write("new.bin", EngineTestKit.Random(1024 * 1024, 42));
+
+        var store = new HookedStore(_kit.Store);
+        var packStored = new TaskCompletionSource();
+        var resume = new TaskCompletionSource();
+        store.AfterPut = async name =>
+        {
+            if (!name.StartsWith("data/", StringComparison.Ordinal)) return;
+            packStored.TrySetResult();
+            await resume.Task;
+        };
+        using var backupEngine = await BackupEngine.OpenAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options);
+        var backup = Task.Run(() => backupEngine.BackupAsync(new BackupRequest(_kit.Source)));
+        await packStored.Task; // the backup is mid-way: it deduplicated shared.bin against the forgotten data
+
+        using var pruner = await _kit.OpenAsync();
+        await Assert.ThrowsAsync<RepositoryLockedException>(() => pruner.PruneAsync());
+        resume.SetResult();
+        var result = await backup;
+        store.AfterPut = null;
+
+        await pruner.PruneAsync(); // now it runs, and must keep what the new snapshot needs
+        Assert.True((await pruner.CheckAsync(readData: true)).IsHealthy);
+        var target = _kit.NewTarget();
+        Assert.Equal(JobStatus.Completed, (await pruner.RestoreAsync(new RestoreRequest(result.SnapshotId, target))).Status);
+        Assert.Equal(shared, await File.ReadAllBytesAsync(Path.Combine(target, "shared.bin")));
+    }
+
+    [Fact]
+    public async Task A_backup_during_a_prune_is_refused()
+    {
+        _kit.Write("a.bin", EngineTestKit.Random(100_000, 43));
+        using (var setup = await _kit.InitAsync())
+        {
+            var s = await setup.BackupAsync(new BackupRequest(_kit.Source));
+            await setup.ForgetAsync([s.SnapshotId]);
+        }
+        var store = new HookedStore(_kit.Store);
+        var locked = new TaskCompletionSource();
+        var resume = new TaskCompletionSource();
+        store.AfterPut = async name =>
+        {
+            if (!name.StartsWith("locks/", StringComparison.Ordinal)) return;
+            locked.TrySetResult();
+            await resume.Task;
+        };
+        using var pruner = await BackupEngine.OpenAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options);
+        var prune = Task.Run(() => pruner.PruneAsync());
+        await locked.Task;
+        using var backupEngine = await _kit.OpenAsync();
+        var e = await Assert.ThrowsAsync<RepositoryLockedException>(() => backupEngine.BackupAsync(new BackupRequest(_kit.Source)));
+        Assert.Contains("prune", e.Message);
+        resume.SetResult();
+        await prune;
+        store.AfterPut = null;
+        Assert.Equal(JobStatus.Completed, (await backupEngine.BackupAsync(new BackupRequest(_kit.Source))).Status);
+    }
+
+    [Fact]
+    public async Task Unindexed_packs_are_kept_during_the_grace_period_and_removed_after_it()
+    {
+        _kit.Write("a.bin", EngineTestKit.Random(500_000, 44));
+        var store = new HookedStore(_kit.Store);
+        using (var engine = await BackupEngine.InitAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options))
+        {
+            // A backup that dies after storing its pack: the index and snapshot puts fail.
+            store.BeforePut = name => name.StartsWith("index/", StringComparison.Ordinal) ? new IOException("crash") : null;
+            await Assert.ThrowsAsync<IOException>(() => engine.BackupAsync(new BackupRequest(_kit.Source)));
+            store.BeforePut = null;
+        }
+        var orphanBytes = _kit.StoredBytes();
+        Assert.True(orphanBytes > 0);
+
+        using (var now = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, EngineTestKit.Options))
+            Assert.Equal(1, (await now.PruneAsync()).PacksKeptInGrace);
+        Assert.Equal(orphanBytes, _kit.StoredBytes());
+
+        var later = EngineTestKit.Options with { Time = new FixedTime(DateTimeOffset.UtcNow.AddHours(2)) };
+        using (var engine = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, later))
+            Assert.Equal(1, (await engine.PruneAsync()).PacksDeleted);
+        Assert.Equal(0, _kit.StoredBytes());
+    }
+}

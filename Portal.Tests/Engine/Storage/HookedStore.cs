@@ -1,0 +1,26 @@
+using Portal.Engine.Storage;
+
+namespace Portal.Tests.Engine.Storage;
+
+/// <summary>
+/// A decorator around a real store for fault injection and pausing (kopia's blobtesting/faulty.go idea):
+/// <see cref="BeforePut"/> can fail a put, <see cref="AfterPut"/> runs (and may wait) after a put succeeded.
+/// </summary>
+public sealed class HookedStore(IObjectStore inner) : IObjectStore
+{
+    public Func<string, Exception?>? BeforePut { get; set; }
+    public Func<string, Task>? AfterPut { get; set; }
+
+    public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (BeforePut?.Invoke(name) is { } e) throw e;
+        await inner.PutAsync(name, data, cancellationToken);
+        if (AfterPut is { } after) await after(name);
+    }
+
+    public Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default) => inner.GetAsync(name, cancellationToken);
+    public Task ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default) => inner.ReadRangeAsync(name, offset, destination, cancellationToken);
+    public Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken = default) => inner.StatAsync(name, cancellationToken);
+    public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, CancellationToken cancellationToken = default) => inner.ListAsync(prefix, cancellationToken);
+    public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(name, cancellationToken);
+}
