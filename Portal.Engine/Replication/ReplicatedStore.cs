@@ -1,0 +1,374 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Portal.Engine.Storage;
+
+namespace Portal.Engine.Replication;
+
+/// <summary>
+/// LRS: one logical store over a region's replicas (three folders or containers), itself an <see cref="IObjectStore"/>.
+/// </summary>
+/// <remarks>
+/// <list type="bullet">
+/// <item><description><b>Put</b> succeeds when every replica holds the object, or when a majority does and the rest
+/// failed transiently: the missing copies are queued for repair (<see cref="PendingRepairs"/>,
+/// <see cref="RepairPendingAsync"/>) and the write is reported as degraded. Fewer than a majority fails the put.</description></item>
+/// <item><description><b>Get</b> verifies content-addressed objects (<see cref="ObjectIntegrity"/>) and falls back to the
+/// next replica when a copy is missing or damaged, then heals the bad copies from the good one.</description></item>
+/// <item><description><b>Range reads</b> of content-addressed objects verify the whole object once and serve ranges
+/// from a small cache of verified objects, so a damaged copy is never returned piecemeal.</description></item>
+/// <item><description><b>Delete</b> must reach every replica; otherwise it throws and the caller retries.</description></item>
+/// <item><description><see cref="ScrubAsync"/> compares the replicas' listings and contents and heals every divergence:
+/// the durable repair, which needs no memory of earlier failures.</description></item>
+/// </list>
+/// </remarks>
+public sealed class ReplicatedStore : IObjectStore
+{
+    private const int CachedObjects = 4;
+    private readonly IReadOnlyList<IObjectStore> replicas;
+    private readonly ConcurrentDictionary<(string Name, int Replica), string> pending = new();
+    private readonly LinkedList<(string Name, byte[] Data)> verified = new();
+    private readonly Lock cacheLock = new();
+
+    /// <summary>A store over <paramref name="replicas"/> (one to three; LRS uses three).</summary>
+    public ReplicatedStore(IReadOnlyList<IObjectStore> replicas)
+    {
+        if (replicas.Count is < 1 or > 9) throw new ArgumentOutOfRangeException(nameof(replicas), "Use one to nine replicas.");
+        this.replicas = replicas;
+    }
+
+    /// <summary>How many replicas must hold an object for a put to succeed.</summary>
+    public int Quorum => replicas.Count / 2 + 1;
+
+    /// <summary>Copies that are known to be missing or damaged, with why, waiting for <see cref="RepairPendingAsync"/>.</summary>
+    public IReadOnlyCollection<ReplicaIssue> PendingRepairs =>
+        [.. pending.Select(p => new ReplicaIssue(p.Key.Name, p.Key.Replica, p.Value))];
+
+    /// <inheritdoc />
+    public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        var results = await Task.WhenAll(replicas.Select((r, i) => Attempt(() => r.PutAsync(name, data, cancellationToken)))).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        if (results.FirstOrDefault(e => e is StoreException { IsTransient: false }) is { } permanent)
+            throw permanent;
+        var failed = results.Select((e, i) => (e, i)).Where(x => x.e is not null).ToList();
+        if (replicas.Count - failed.Count < Quorum)
+            throw new StoreException(
+                $"Only {replicas.Count - failed.Count} of {replicas.Count} replicas stored '{name}' (a majority is needed): {failed[0].e!.Message}",
+                isTransient: true, failed[0].e);
+        foreach (var (e, i) in failed)
+            pending[(name, i)] = $"put failed: {e!.Message}";
+    }
+
+    /// <inheritdoc />
+    public async Task<byte[]> GetAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var bad = new List<(int Replica, string Why)>();
+        StoreException? transient = null;
+        for (var i = 0; i < replicas.Count; i++)
+        {
+            byte[] data;
+            try
+            {
+                data = await replicas[i].GetAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (ObjectNotFoundException)
+            {
+                bad.Add((i, "missing"));
+                continue;
+            }
+            catch (StoreException e) when (e.IsTransient)
+            {
+                transient ??= e;
+                continue;
+            }
+
+            if (!ObjectIntegrity.Matches(name, data))
+            {
+                bad.Add((i, "damaged (hash mismatch)"));
+                continue;
+            }
+
+            await HealAsync(name, data, bad, cancellationToken).ConfigureAwait(false);
+            return data;
+        }
+
+        if (transient is not null)
+            throw transient;
+        if (bad.All(b => b.Why == "missing"))
+            throw new ObjectNotFoundException(name);
+        throw new ObjectCorruptException(name, $"no replica holds a good copy ({string.Join(", ", bad.Select(b => $"replica {b.Replica + 1} {b.Why}"))}).");
+    }
+
+    /// <inheritdoc />
+    public async Task ReadRangeAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken = default)
+    {
+        if (!ObjectIntegrity.IsContentAddressed(name))
+        {
+            await FirstAvailable(r => r.ReadRangeAsync(name, offset, destination, cancellationToken), name).ConfigureAwait(false);
+            return;
+        }
+
+        var data = Cached(name) ?? Remember(name, await GetAsync(name, cancellationToken).ConfigureAwait(false));
+        if (offset + destination.Length > data.Length)
+            throw new ObjectTruncatedException(name, data.Length, offset + destination.Length);
+        data.AsMemory((int)offset, destination.Length).CopyTo(destination);
+    }
+
+    /// <inheritdoc />
+    public Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken = default) =>
+        FirstAvailable(async r => await r.StatAsync(name, cancellationToken).ConfigureAwait(false), name, nullMeansMissing: true);
+
+    /// <summary>The union of the replicas' listings; a replica that cannot be listed is skipped unless all fail.</summary>
+    public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        StoreException? lastError = null;
+        var listed = 0;
+        foreach (var replica in replicas)
+        {
+            var items = new List<ObjectInfo>();
+            try
+            {
+                await foreach (var info in replica.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+                    items.Add(info);
+                listed++;
+            }
+            catch (StoreException e) when (e.IsTransient)
+            {
+                lastError = e;
+                continue;
+            }
+
+            foreach (var info in items.Where(info => seen.Add(info.Name)))
+                yield return info;
+        }
+
+        if (listed == 0 && lastError is not null)
+            throw lastError;
+    }
+
+    /// <inheritdoc />
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var results = await Task.WhenAll(replicas.Select(r => Attempt(() => r.DeleteAsync(name, cancellationToken)))).ConfigureAwait(false);
+        Forget(name);
+        if (results.FirstOrDefault(e => e is not null) is { } error)
+            throw new StoreException($"'{name}' was not deleted from every replica: {error.Message} Retry the operation.", error.IsTransient, error);
+        foreach (var i in Enumerable.Range(0, replicas.Count))
+            pending.TryRemove((name, i), out _);
+    }
+
+    /// <summary>Writes the copies queued by degraded puts and reads; what still fails stays queued.</summary>
+    /// <returns>How many copies were repaired.</returns>
+    public async Task<int> RepairPendingAsync(CancellationToken cancellationToken = default)
+    {
+        var repaired = 0;
+        foreach (var group in pending.ToList().GroupBy(p => p.Key.Name))
+        {
+            byte[] good;
+            try
+            {
+                good = await GetAsync(group.Key, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException)
+            {
+                continue; // no good copy reachable now: stays queued
+            }
+
+            var before = pending.Count;
+            await HealAsync(group.Key, good, [.. group.Select(p => (p.Key.Replica, p.Value.StartsWith("put failed", StringComparison.Ordinal) ? "missing" : p.Value))],
+                cancellationToken).ConfigureAwait(false);
+            repaired += before - pending.Count;
+        }
+
+        return repaired;
+    }
+
+    /// <summary>
+    /// Compares every replica's objects (listing, and for content-addressed objects the bytes) and heals each
+    /// missing or damaged copy from a good one. Objects with no good copy anywhere are reported, not touched.
+    /// </summary>
+    public async Task<ScrubReport> ScrubAsync(IProgress<ScrubProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var listings = new List<Dictionary<string, ObjectInfo>?>();
+        foreach (var replica in replicas)
+        {
+            try
+            {
+                var map = new Dictionary<string, ObjectInfo>(StringComparer.Ordinal);
+                await foreach (var info in replica.ListAsync("", cancellationToken).ConfigureAwait(false))
+                    map[info.Name] = info;
+                listings.Add(map);
+            }
+            catch (StoreException e) when (e.IsTransient)
+            {
+                listings.Add(null);
+            }
+        }
+
+        var names = listings.Where(l => l is not null).SelectMany(l => l!.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var issues = new List<ReplicaIssue>();
+        var healed = 0;
+        var lost = new List<string>();
+        var checkedCount = 0;
+        foreach (var name in names)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[]? good = null;
+            var bad = new List<(int Replica, string Why)>();
+            for (var i = 0; i < replicas.Count; i++)
+            {
+                if (listings[i] is null)
+                    continue; // unreachable replica: nothing to compare
+                if (!listings[i]!.ContainsKey(name))
+                {
+                    bad.Add((i, "missing"));
+                    continue;
+                }
+
+                if (good is not null && !ObjectIntegrity.IsContentAddressed(name))
+                    continue;
+                try
+                {
+                    var data = await replicas[i].GetAsync(name, cancellationToken).ConfigureAwait(false);
+                    if (ObjectIntegrity.Matches(name, data)) good ??= data;
+                    else bad.Add((i, "damaged (hash mismatch)"));
+                }
+                catch (ObjectNotFoundException)
+                {
+                    bad.Add((i, "missing"));
+                }
+            }
+
+            issues.AddRange(bad.Select(b => new ReplicaIssue(name, b.Replica, b.Why)));
+            if (good is null)
+            {
+                if (bad.Count > 0) lost.Add(name);
+            }
+            else if (bad.Count > 0)
+            {
+                await HealAsync(name, good, bad, cancellationToken).ConfigureAwait(false);
+                healed += bad.Count;
+            }
+
+            progress?.Report(new ScrubProgress(++checkedCount, names.Count));
+        }
+
+        return new ScrubReport(names.Count, issues, healed, lost, listings.Select((l, i) => (l, i)).Where(x => x.l is null).Select(x => x.i).ToList());
+    }
+
+    private async Task HealAsync(string name, byte[] good, List<(int Replica, string Why)> bad, CancellationToken cancellationToken)
+    {
+        foreach (var (replica, why) in bad)
+        {
+            try
+            {
+                if (why != "missing")
+                    await replicas[replica].DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+                await replicas[replica].PutAsync(name, good, cancellationToken).ConfigureAwait(false);
+                pending.TryRemove((name, replica), out _);
+            }
+            catch (StoreException e)
+            {
+                pending[(name, replica)] = $"{why}; repair failed: {e.Message}";
+            }
+        }
+    }
+
+    private async Task<T> FirstAvailable<T>(Func<IObjectStore, Task<T>> read, string name, bool nullMeansMissing = false)
+    {
+        StoreException? last = null;
+        foreach (var replica in replicas)
+        {
+            try
+            {
+                var result = await read(replica).ConfigureAwait(false);
+                if (nullMeansMissing && result is null)
+                    continue;
+                return result;
+            }
+            catch (StoreException e) when (e.IsTransient || e is ObjectNotFoundException)
+            {
+                last = e;
+            }
+        }
+
+        if (nullMeansMissing && last is null or ObjectNotFoundException)
+            return default!;
+        throw last ?? new ObjectNotFoundException(name);
+    }
+
+    private Task FirstAvailable(Func<IObjectStore, Task> read, string name) =>
+        FirstAvailable(async r =>
+        {
+            await read(r).ConfigureAwait(false);
+            return true;
+        }, name);
+
+    private static async Task<StoreException?> Attempt(Func<Task> call)
+    {
+        try
+        {
+            await call().ConfigureAwait(false);
+            return null;
+        }
+        catch (StoreException e)
+        {
+            return e;
+        }
+    }
+
+    private byte[]? Cached(string name)
+    {
+        lock (cacheLock)
+        {
+            for (var node = verified.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Name != name) continue;
+                verified.Remove(node);
+                verified.AddFirst(node);
+                return node.Value.Data;
+            }
+            return null;
+        }
+    }
+
+    private byte[] Remember(string name, byte[] data)
+    {
+        lock (cacheLock)
+        {
+            verified.AddFirst((name, data));
+            while (verified.Count > CachedObjects) verified.RemoveLast();
+        }
+        return data;
+    }
+
+    private void Forget(string name)
+    {
+        lock (cacheLock)
+        {
+            for (var node = verified.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Name == name) { verified.Remove(node); return; }
+            }
+        }
+    }
+}
+
+/// <summary>A replica's copy of an object that is missing or damaged (replica numbers start at 0).</summary>
+public sealed record ReplicaIssue(string Name, int Replica, string Problem);
+
+/// <summary>Scrub progress: objects compared so far of the total.</summary>
+public sealed record ScrubProgress(int Checked, int Total);
+
+/// <summary>What a scrub found and did.</summary>
+/// <param name="Objects">Distinct objects across all replicas.</param>
+/// <param name="Issues">Every missing or damaged copy found.</param>
+/// <param name="Healed">Copies rewritten from a good copy.</param>
+/// <param name="Lost">Objects with no good copy on any reachable replica.</param>
+/// <param name="UnreachableReplicas">Replicas that could not be listed (not compared).</param>
+public sealed record ScrubReport(int Objects, IReadOnlyList<ReplicaIssue> Issues, int Healed, IReadOnlyList<string> Lost, IReadOnlyList<int> UnreachableReplicas)
+{
+    /// <summary>True when every copy matched and every replica was reachable.</summary>
+    public bool Clean => Issues.Count == 0 && UnreachableReplicas.Count == 0;
+}
