@@ -179,7 +179,7 @@ public sealed class AzureBlobStore : IObjectStore
         Retry = { MaxRetries = 0, NetworkTimeout = TimeSpan.FromSeconds(100) },
     };
 
-    private static async Task Call<T>(string what, Func<Task<T>> call)
+    private async Task Call<T>(string what, Func<Task<T>> call)
     {
         try
         {
@@ -192,10 +192,12 @@ public sealed class AzureBlobStore : IObjectStore
     }
 
     /// <summary>Maps SDK and network errors to the store contract; null leaves the exception as it is (cancellation).</summary>
-    private static StoreException? Translate(Exception e, string name) => e switch
+    private StoreException? Translate(Exception e, string name) => e switch
     {
         StoreException => null,
         OperationCanceledException => null,
+        RequestFailedException { ErrorCode: "ContainerNotFound" } => new StoreException(
+            $"Azure Blob container '{container.Name}' does not exist: create it, or check the region's replica settings.", false, e),
         RequestFailedException { Status: (int)HttpStatusCode.NotFound } => new ObjectNotFoundException(name, e),
         RequestFailedException { Status: 0 } r => new StoreException(
             $"Azure Blob Storage could not be reached for '{name}': {(r.InnerException ?? r).Message}", true, e),
