@@ -4,3 +4,4 @@ global using Portal.Features.Regions;
 global using Portal.Features.Vaults;
 global using Portal.Features.Approvals;
 global using Portal.Features.Audit;
+global using Portal.Features.Replication;

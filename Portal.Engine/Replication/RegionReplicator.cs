@@ -68,6 +68,26 @@ public sealed class RegionReplicator(IObjectStore primary, IObjectStore secondar
         return new ReplicationResult(done.ObjectsDone, done.BytesDone, stale.Count);
     }
 
+    /// <summary>
+    /// GRS → LRS: removes the repository's copy from the secondary region (recovery points first, so the
+    /// secondary never shows a point whose data is gone). The primary is not touched.
+    /// </summary>
+    /// <returns>How many objects were removed.</returns>
+    public async Task<int> RemoveSecondaryCopyAsync(IProgress<ReplicationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var names = (await NamesAsync(secondary, cancellationToken).ConfigureAwait(false))
+            .OrderBy(n => n.StartsWith("snapshots/", StringComparison.Ordinal) ? 0 : n.StartsWith("index/", StringComparison.Ordinal) ? 1 : 2)
+            .ToList();
+        var done = 0;
+        foreach (var name in names)
+        {
+            await secondary.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            progress?.Report(new ReplicationProgress(++done, names.Count, 0, 0));
+        }
+
+        return done;
+    }
+
     private async Task<(List<ObjectInfo> Snapshots, List<ObjectInfo> Others)> ListPrimaryAsync(CancellationToken cancellationToken)
     {
         var snapshots = new List<ObjectInfo>();

@@ -21,6 +21,7 @@ public static class TestPortal
         services.AddPortalAudit();
         services.AddPortalApprovals();
         services.AddPortalVaults();
+        services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         return services;
     }
 

@@ -1,0 +1,61 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
+using Portal.Features.Replication;
+using Portal.Features.Vaults;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Integration;
+
+/// <summary>The portal copies GRS vaults to the paired region and reports how far behind each one is.</summary>
+public sealed class ReplicationServiceTests : IAsyncLifetime
+{
+    private readonly TestDatabase database = new();
+    private readonly string root = Directory.CreateTempSubdirectory("portal-regions-").FullName;
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        await database.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private (ReplicationService Service, RegionStores Stores, ReplicationStatus Status) Build()
+    {
+        var options = TestRegions.Options();
+        options.Root = root;
+        var stores = new RegionStores(Options.Create(options), NullLogger<RegionStores>.Instance);
+        var status = new ReplicationStatus();
+        var service = new ReplicationService(database.Factory, stores, new RegionCatalog(Options.Create(options)), status,
+            Options.Create(new ReplicationOptions()), clock, NullLogger<ReplicationService>.Instance);
+        return (service, stores, status);
+    }
+
+    [Fact]
+    public async Task A_GRS_vault_is_copied_to_the_paired_region_and_reported_caught_up_while_LRS_vaults_stay_home()
+    {
+        var vaults = TestPortal.For(database, TestUsers.WithRoles("Ann", PortalRoles.Contributor)).Vaults();
+        var grs = await vaults.CreateAsync(new CreateVaultRequest("geo", "east"));
+        var lrs = await vaults.CreateAsync(new CreateVaultRequest("local", "east", StorageRedundancy.LRS));
+        var (service, stores, status) = Build();
+        await stores.PrepareAsync(default);
+        await stores.Vault(grs.Id, "east").PutAsync("config", new byte[] { 1, 2, 3 });
+        await stores.Vault(lrs.Id, "east").PutAsync("config", new byte[] { 4 });
+
+        await service.RunOnceAsync(default);
+
+        Assert.Equal([1, 2, 3], await stores.Vault(grs.Id, "west").GetAsync("config"));
+        Assert.Null(await stores.Vault(lrs.Id, "west").StatAsync("config"));
+        foreach (var replica in new[] { "1", "2", "3" })
+            Assert.True(File.Exists(Path.Combine(root, "west", replica, "vaults", grs.Id.ToString("N"), "config")));
+        var state = status.For(grs.Id)!;
+        Assert.True(state.Lag!.CaughtUp);
+        Assert.Null(state.Error);
+        Assert.Equal(3, state.BytesCopiedLastPass);
+        Assert.Null(status.For(lrs.Id));
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Azure.Identity;
+using Microsoft.Extensions.Options;
+using Portal.Engine.Replication;
+using Portal.Engine.Storage;
+
+namespace Portal.Features.Regions;
+
+/// <summary>
+/// The storage of each configured region: its replicas (local folders or Azure Blob containers), each behind
+/// the retrying decorator, joined into one LRS <see cref="ReplicatedStore"/>. A vault's repository is a prefix
+/// of its region's store; a GRS vault has the same prefix in the paired region.
+/// </summary>
+public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger)
+{
+    private readonly ConcurrentDictionary<string, Lazy<ReplicatedStore>> regions = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The LRS store of <paramref name="region"/>.</summary>
+    public ReplicatedStore Region(string region) =>
+        regions.GetOrAdd(region, name => new Lazy<ReplicatedStore>(() => Build(name))).Value;
+
+    /// <summary>A vault's repository in <paramref name="region"/> (its own region, or the pair for GRS).</summary>
+    public IObjectStore Vault(Guid vaultId, string region) => new PrefixedStore(Region(region), VaultPrefix(vaultId));
+
+    public static string VaultPrefix(Guid vaultId) => $"vaults/{vaultId:N}";
+
+    /// <summary>Creates the folders and containers of every replica; an unreachable one is logged, not fatal.</summary>
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        foreach (var region in options.Value.Regions)
+        {
+            foreach (var replica in region.Replicas)
+            {
+                try
+                {
+                    if (replica.Kind == ReplicaKinds.LocalDisk)
+                        Directory.CreateDirectory(LocalPath(replica));
+                    else
+                        await AzureStore(replica).CreateContainerIfMissingAsync(ct);
+                }
+                catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
+                {
+                    logger.LogWarning("Region {Region}: replica {Replica} is not available yet: {Reason}", region.Name, Describe(replica), e.Message);
+                }
+            }
+        }
+    }
+
+    private ReplicatedStore Build(string name)
+    {
+        var region = options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InvalidOperationException($"Region \"{name}\" is not configured.");
+        return new ReplicatedStore([.. region.Replicas.Select(replica => (IObjectStore)new RetryingStore(
+            replica.Kind == ReplicaKinds.LocalDisk ? new LocalDirectoryStore(LocalPath(replica)) : AzureStore(replica),
+            onRetry: message => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, Describe(replica), message)))]);
+    }
+
+    private string LocalPath(ReplicaOptions replica) => Path.GetFullPath(Path.Combine(options.Value.Root, replica.Path!));
+
+    private static AzureBlobStore AzureStore(ReplicaOptions replica) =>
+        string.IsNullOrWhiteSpace(replica.ConnectionString)
+            ? AzureBlobStore.FromAccountUrl(new Uri(replica.AccountUrl!), replica.Container!, new DefaultAzureCredential())
+            : AzureBlobStore.FromConnectionString(replica.ConnectionString, replica.Container!);
+
+    private string Describe(ReplicaOptions replica) =>
+        replica.Kind == ReplicaKinds.LocalDisk ? LocalPath(replica) : $"container {replica.Container}"; // never the connection string
+}
