@@ -5,3 +5,4 @@ global using Portal.Features.Vaults;
 global using Portal.Features.Approvals;
 global using Portal.Features.Audit;
 global using Portal.Features.Replication;
+global using Portal.Features.Policies;

@@ -12,6 +12,7 @@ try
     builder.Services.AddPortalAudit();
     builder.Services.AddPortalApprovals();
     builder.Services.AddPortalVaults();
+    builder.Services.AddPortalPolicies();
     builder.Services.AddPortalUi();
 
     var app = builder.Build();

@@ -101,7 +101,11 @@ public static class RetentionCalculator
     /// How many points the policy keeps at most once in steady state: the schedule's points over the longest
     /// retention, evaluated as retention would. Used to refuse policies above <see cref="MaxPointsPerItem"/>.
     /// </summary>
-    public static int MaxPointsKept(BackupSchedule schedule, RetentionPolicy policy, DateTimeOffset now)
+    public static int MaxPointsKept(BackupSchedule schedule, RetentionPolicy policy, DateTimeOffset now) =>
+        Evaluate(SimulatePoints(schedule, policy, now), policy, TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZoneId), now).Count(d => !d.Expired);
+
+    /// <summary>The scheduled points <paramref name="schedule"/> would have made up to <paramref name="now"/>, as far back as <paramref name="policy"/> keeps any.</summary>
+    public static IReadOnlyList<RecoveryPointRef> SimulatePoints(BackupSchedule schedule, RetentionPolicy policy, DateTimeOffset now)
     {
         var zone = TimeZoneInfo.FindSystemTimeZoneById(schedule.TimeZoneId);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
@@ -124,6 +128,6 @@ public static class RetentionCalculator
             }
         }
 
-        return Evaluate(points, policy, zone, now).Count(d => !d.Expired);
+        return points;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
+using Portal.Features.Policies;
 using Portal.Features.Regions;
 using Portal.Features.Vaults;
 
@@ -21,6 +22,7 @@ public static class TestPortal
         services.AddPortalAudit();
         services.AddPortalApprovals();
         services.AddPortalVaults();
+        services.AddPortalPolicies();
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         return services;
     }
@@ -37,4 +39,6 @@ public static class TestPortal
     public static ApprovalService Approvals(this IServiceProvider services) => services.GetRequiredService<ApprovalService>();
 
     public static AuditLog Audit(this IServiceProvider services) => services.GetRequiredService<AuditLog>();
+
+    public static PolicyService Policies(this IServiceProvider services) => services.GetRequiredService<PolicyService>();
 }

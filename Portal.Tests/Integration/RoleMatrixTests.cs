@@ -3,6 +3,7 @@ using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Common;
 using Portal.Features.Identity;
+using Portal.Features.Policies;
 using Portal.Features.Vaults;
 using Portal.Tests.Infrastructure;
 
@@ -23,6 +24,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
     public static readonly string[] Operations =
     [
         "Vault.Create", "Vault.Update", "Vault.RequestDelete", "Vault.DisableSoftDelete",
+        "Policy.Create", "Policy.Update", "Policy.ReduceRetention", "Policy.Delete",
         "Approval.Approve", "Approval.Reject", "Approval.Cancel", "Audit.Read", "Audit.Export",
     ];
 
@@ -57,6 +59,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         if (operation.StartsWith("Approval.", StringComparison.Ordinal))
             await requester.Vaults().RequestDeleteAsync(vault.Id, vault.Version, "vault-1");
         var requestId = (await setup.Approvals().ListAsync()).FirstOrDefault()?.Id ?? Guid.Empty;
+        var policy = (await setup.Policies().ListAsync(vault.Id)).Single();
         var before = await SnapshotAsync();
 
         Func<Task> call = operation switch
@@ -65,6 +68,10 @@ public sealed class RoleMatrixTests : IAsyncLifetime
             "Vault.Update" => () => caller.Vaults().UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 30)),
             "Vault.RequestDelete" => () => caller.Vaults().RequestDeleteAsync(vault.Id, vault.Version, "vault-1"),
             "Vault.DisableSoftDelete" => () => caller.Vaults().UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.GRS, false, 14)),
+            "Policy.Create" => () => caller.Policies().CreateAsync(vault.Id, "Nightly", PolicyDefinition.Default),
+            "Policy.Update" => () => caller.Policies().UpdateAsync(policy.Id, policy.Version, PolicyDefinition.Default with { Retention = new(DailyDays: 60) }),
+            "Policy.ReduceRetention" => () => caller.Policies().UpdateAsync(policy.Id, policy.Version, PolicyDefinition.Default with { Retention = new(DailyDays: 7) }),
+            "Policy.Delete" => () => caller.Policies().DeleteAsync(policy.Id, policy.Version),
             "Approval.Approve" => () => caller.Approvals().ApproveAsync(requestId),
             "Approval.Reject" => () => caller.Approvals().RejectAsync(requestId),
             "Approval.Cancel" => () => caller.Approvals().CancelAsync(requestId),
@@ -93,6 +100,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
         await using var db = database.Factory.CreateDbContext();
         var vaults = await db.Vaults.OrderBy(v => v.Name).Select(v => $"{v.Name}:{v.Redundancy}:{v.SoftDeleteEnabled}:{v.SoftDeleteRetentionDays}").ToListAsync();
         var requests = await db.ApprovalRequests.OrderBy(r => r.RequestedAt).Select(r => $"{r.Operation}:{r.Status}").ToListAsync();
-        return string.Join("|", vaults) + "#" + string.Join("|", requests);
+        var policies = await db.BackupPolicies.OrderBy(p => p.Name).Select(p => $"{p.Name}:{p.Definition}").ToListAsync();
+        return string.Join("|", vaults) + "#" + string.Join("|", requests) + "#" + string.Join("|", policies);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
+using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Vaults;
 
@@ -12,6 +13,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<BackupItem> BackupItems => Set<BackupItem>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
+    public DbSet<BackupPolicy> BackupPolicies => Set<BackupPolicy>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

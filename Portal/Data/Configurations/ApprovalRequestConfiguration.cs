@@ -17,6 +17,7 @@ internal sealed class ApprovalRequestConfiguration : IEntityTypeConfiguration<Ap
         builder.Property(r => r.RequestedByName).HasMaxLength(256);
         builder.Property(r => r.DecidedByObjectId).HasMaxLength(128);
         builder.Property(r => r.DecidedByName).HasMaxLength(256);
+        builder.Property(r => r.Payload).HasColumnType("jsonb");
         builder.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
         builder.Property(r => r.Version).IsRowVersion();
         builder.HasIndex(r => new { r.ResourceId, r.Operation, r.Status });

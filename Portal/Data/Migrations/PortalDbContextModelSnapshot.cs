@@ -47,6 +47,9 @@ namespace Portal.Data.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("Payload")
+                        .HasColumnType("jsonb");
+
                     b.Property<DateTime>("RequestedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -67,6 +70,9 @@ namespace Portal.Data.Migrations
 
                     b.Property<Guid>("ResourceId")
                         .HasColumnType("uuid");
+
+                    b.Property<long?>("ResourceVersion")
+                        .HasColumnType("bigint");
 
                     b.Property<string>("Status")
                         .IsRequired()
@@ -136,6 +142,59 @@ namespace Portal.Data.Migrations
                     b.HasIndex("At");
 
                     b.ToTable("audit_entries", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Policies.BackupPolicy", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Definition")
+                        .IsRequired()
+                        .HasColumnType("jsonb");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VaultId", "NormalizedName")
+                        .IsUnique();
+
+                    b.ToTable("backup_policies", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Features.Protection.BackupItem", b =>
@@ -242,6 +301,15 @@ namespace Portal.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("vaults", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Policies.BackupPolicy", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Portal.Features.Protection.BackupItem", b =>

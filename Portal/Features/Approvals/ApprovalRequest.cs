@@ -21,6 +21,12 @@ public sealed class ApprovalRequest
     /// <summary>A plain-language summary shown to the approver.</summary>
     public string Summary { get; set; } = "";
 
+    /// <summary>What the operation needs to run, as JSON (e.g. the proposed policy); null when the resource says it all.</summary>
+    public string? Payload { get; set; }
+
+    /// <summary>The resource's version when the request was made; the operation refuses to run if it changed since.</summary>
+    public uint? ResourceVersion { get; set; }
+
     public string RequestedByObjectId { get; set; } = "";
     public string RequestedByName { get; set; } = "";
     public DateTime RequestedAt { get; set; }
@@ -51,4 +57,5 @@ public static class CriticalOperations
 {
     public const string DeleteVault = "DeleteVault";
     public const string DisableSoftDelete = "DisableSoftDelete";
+    public const string ReducePolicyRetention = "ReducePolicyRetention";
 }

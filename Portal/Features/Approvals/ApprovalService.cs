@@ -18,7 +18,8 @@ public sealed class ApprovalService(
     /// the same operation on the same resource already waits.
     /// </summary>
     public async Task<ApprovalRequest> AddRequestAsync(
-        PortalDbContext db, ClaimsPrincipal user, string operation, Guid resourceId, string resource, string summary, CancellationToken ct)
+        PortalDbContext db, ClaimsPrincipal user, string operation, Guid resourceId, string resource, string summary, CancellationToken ct,
+        string? payload = null, uint? resourceVersion = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var waiting = await db.ApprovalRequests.AsNoTracking()
@@ -35,6 +36,8 @@ public sealed class ApprovalService(
             ResourceId = resourceId,
             Resource = resource,
             Summary = summary,
+            Payload = payload,
+            ResourceVersion = resourceVersion,
             RequestedByObjectId = user.ObjectId(),
             RequestedByName = user.DisplayName(),
             RequestedAt = now,

@@ -40,6 +40,11 @@ public static class AuditActions
     public const string VaultDeleteRequest = "Vault.Delete.Request";
     public const string VaultDisableSoftDelete = "Vault.DisableSoftDelete";
     public const string VaultDisableSoftDeleteRequest = "Vault.DisableSoftDelete.Request";
+    public const string PolicyCreate = "Policy.Create";
+    public const string PolicyUpdate = "Policy.Update";
+    public const string PolicyReduceRetention = "Policy.ReduceRetention";
+    public const string PolicyReduceRetentionRequest = "Policy.ReduceRetention.Request";
+    public const string PolicyDelete = "Policy.Delete";
     public const string ApprovalApprove = "Approval.Approve";
     public const string ApprovalReject = "Approval.Reject";
     public const string ApprovalCancel = "Approval.Cancel";

@@ -3,6 +3,7 @@ using Npgsql;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Common;
+using Portal.Features.Policies;
 using Portal.Features.Protection;
 
 namespace Portal.Features.Vaults;
@@ -96,7 +97,7 @@ public sealed class VaultService(
                 throw DuplicateName(name);
 
             var now = clock.GetUtcNow().UtcDateTime;
-            db.Vaults.Add(new Vault
+            var vault = new Vault
             {
                 Id = Guid.CreateVersion7(),
                 Name = name,
@@ -107,7 +108,9 @@ public sealed class VaultService(
                 CreatedBy = user.DisplayName(),
                 UpdatedAt = now,
                 UpdatedBy = user.DisplayName(),
-            });
+            };
+            db.Vaults.Add(vault);
+            db.BackupPolicies.Add(PolicyService.NewPolicy(vault.Id, "DefaultPolicy", PolicyDefinition.Default, user.DisplayName())); // as Azure does
             audit.Append(db, user, AuditActions.VaultCreate, VaultResource(name), $"{region.Name}, {request.Redundancy}");
             try
             {

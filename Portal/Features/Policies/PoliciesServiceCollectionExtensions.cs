@@ -1,0 +1,11 @@
+namespace Portal.Features.Policies;
+
+public static class PoliciesServiceCollectionExtensions
+{
+    public static IServiceCollection AddPortalPolicies(this IServiceCollection services)
+    {
+        services.AddScoped<PolicyService>();
+        services.AddScoped<ICriticalOperation, ReducePolicyRetentionOperation>();
+        return services;
+    }
+}

@@ -1,0 +1,186 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using Portal.Features.Common;
+
+namespace Portal.Features.Policies;
+
+/// <summary>
+/// Backup policies of a vault: list, read, create, change, delete. Only Backup.Contributors change policies;
+/// a change that would remove recovery points the policy keeps now is a critical operation (second approver).
+/// </summary>
+public sealed class PolicyService(
+    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, ApprovalService approvals, TimeProvider clock)
+{
+    public async Task<IReadOnlyList<PolicyDetails>> ListAsync(Guid vaultId, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup policies");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var policies = await db.BackupPolicies.AsNoTracking().Where(p => p.VaultId == vaultId).OrderBy(p => p.NormalizedName).ToListAsync(ct);
+        return [.. policies.Select(Details)];
+    }
+
+    public async Task<PolicyDetails?> GetAsync(Guid vaultId, string name, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup policies");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var normalized = name.Trim().ToUpperInvariant();
+        return await db.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.VaultId == vaultId && p.NormalizedName == normalized, ct) is { } p
+            ? Details(p)
+            : null;
+    }
+
+    public Task<PolicyDetails> CreateAsync(Guid vaultId, string name, PolicyDefinition definition, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.PolicyCreate, $"policy/{name}", async user =>
+        {
+            Access.Require(user, "create backup policies", PortalRoles.Contributor);
+            Validate(name, definition);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
+            var policy = NewPolicy(vaultId, name.Trim(), definition, user.DisplayName());
+            db.BackupPolicies.Add(policy);
+            audit.Append(db, user, AuditActions.PolicyCreate, Resource(vault.Name, policy.Name), Describe(definition));
+            await SaveNewAsync(db, policy.Name, ct);
+            return Details(policy);
+        });
+
+    /// <summary>Saves a changed policy; a change that removes points it keeps now waits for a second approver instead.</summary>
+    public Task<PolicyUpdateResult> UpdateAsync(Guid policyId, uint version, PolicyDefinition definition, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.PolicyUpdate, $"policy/{policyId}", async user =>
+        {
+            Access.Require(user, "change backup policies", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var policy = await db.BackupPolicies.FirstOrDefaultAsync(p => p.Id == policyId, ct) ?? throw Gone();
+            Validate(policy.Name, definition);
+            if (policy.Version != version)
+                throw ChangedMeanwhile(policy);
+            var vaultName = await db.Vaults.Where(v => v.Id == policy.VaultId).Select(v => v.Name).FirstAsync(ct);
+            var current = PolicyDefinition.FromJson(policy.Definition);
+            if (PolicyRules.ReducesRetention(current, definition, clock.GetUtcNow()))
+            {
+                var request = await approvals.AddRequestAsync(db, user, CriticalOperations.ReducePolicyRetention, policy.Id, Resource(vaultName, policy.Name),
+                    $"Reduce the retention of policy {policy.Name} in vault {vaultName} to: {Describe(definition)}. Recovery points it keeps now would be removed at the next retention run.",
+                    ct, definition.ToJson(), policy.Version);
+                audit.Append(db, user, AuditActions.PolicyReduceRetentionRequest, Resource(vaultName, policy.Name), request.Summary);
+                await db.SaveChangesAsync(ct);
+                return new PolicyUpdateResult(Details(policy), ApprovalRequested: true);
+            }
+
+            Apply(policy, definition, user.DisplayName());
+            audit.Append(db, user, AuditActions.PolicyUpdate, Resource(vaultName, policy.Name), Describe(definition));
+            await SaveChangedAsync(db, policy, ct);
+            return new PolicyUpdateResult(Details(policy), ApprovalRequested: false);
+        });
+
+    public Task DeleteAsync(Guid policyId, uint version, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.PolicyDelete, $"policy/{policyId}", async user =>
+        {
+            Access.Require(user, "delete backup policies", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var policy = await db.BackupPolicies.FirstOrDefaultAsync(p => p.Id == policyId, ct) ?? throw Gone();
+            if (policy.Version != version)
+                throw ChangedMeanwhile(policy);
+            var vaultName = await db.Vaults.Where(v => v.Id == policy.VaultId).Select(v => v.Name).FirstAsync(ct);
+            db.BackupPolicies.Remove(policy);
+            audit.Append(db, user, AuditActions.PolicyDelete, Resource(vaultName, policy.Name));
+            await SaveChangedAsync(db, policy, ct);
+        });
+
+    internal static BackupPolicy NewPolicy(Guid vaultId, string name, PolicyDefinition definition, string author)
+    {
+        var now = DateTime.UtcNow;
+        return new BackupPolicy
+        {
+            Id = Guid.CreateVersion7(),
+            VaultId = vaultId,
+            Name = name,
+            NormalizedName = name.ToUpperInvariant(),
+            Definition = definition.ToJson(),
+            CreatedAt = now,
+            CreatedBy = author,
+            UpdatedAt = now,
+            UpdatedBy = author,
+        };
+    }
+
+    internal static void Apply(BackupPolicy policy, PolicyDefinition definition, string author)
+    {
+        policy.Definition = definition.ToJson();
+        policy.UpdatedAt = DateTime.UtcNow;
+        policy.UpdatedBy = author;
+    }
+
+    internal static string Resource(string vault, string policy) => $"vault/{vault}/policy/{policy}";
+
+    internal static PortalNotFoundException Gone() => new("This backup policy no longer exists: someone deleted it.");
+
+    /// <summary>The policy in one line, as the audit log and approvers read it.</summary>
+    public static string Describe(PolicyDefinition d)
+    {
+        var (s, r) = d;
+        var when = s.Frequency == Engine.Retention.ScheduleFrequency.Daily ? "daily" : "weekly on " + string.Join(", ", s.Days.Select(x => x.ToString()[..3]));
+        var parts = new List<string> { $"{when} at {string.Join(", ", s.Times.Select(t => t.ToString("HH:mm")))} {s.TimeZoneId}" };
+        if (r.DailyDays is { } days) parts.Add($"daily points {days} days");
+        if (r.Weekly is { } w) parts.Add($"weekly ({string.Join("/", w.Days.Select(x => x.ToString()[..3]))}) {w.Weeks} weeks");
+        if (r.Monthly is { } mo) parts.Add($"monthly ({mo.Day}) {mo.Months} months");
+        if (r.Yearly is { } y) parts.Add($"yearly ({Months(y.InMonths)}, {y.Day}) {y.Years} years");
+        return string.Join("; ", parts);
+
+        static string Months(IReadOnlyList<int> months) => string.Join("/", months.Select(x => System.Globalization.CultureInfo.InvariantCulture.DateTimeFormat.GetAbbreviatedMonthName(x)));
+    }
+
+    private void Validate(string name, PolicyDefinition definition)
+    {
+        var errors = PolicyRules.Validate(name, definition, clock.GetUtcNow());
+        if (errors.Count > 0)
+            throw new PortalValidationException(errors);
+    }
+
+    private static PolicyDetails Details(BackupPolicy p) =>
+        new(p.Id, p.VaultId, p.Name, PolicyDefinition.FromJson(p.Definition), p.UpdatedAt, p.UpdatedBy, p.Version);
+
+    private static async Task SaveNewAsync(PortalDbContext db, string name, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            throw new PortalValidationException("Name", $"This vault already has a policy named \"{name}\" (names are unique ignoring case).");
+        }
+    }
+
+    private async Task SaveChangedAsync(PortalDbContext db, BackupPolicy policy, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            await using var fresh = await dbFactory.CreateDbContextAsync(ct);
+            var current = await fresh.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policy.Id, ct);
+            throw current is null ? Gone() : ChangedMeanwhile(current);
+        }
+    }
+
+    private static PortalConflictException ChangedMeanwhile(BackupPolicy current) =>
+        new($"Policy {current.Name} was changed by {current.UpdatedBy} at {current.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC after you opened it. " +
+            "Nothing was saved: reload to see the current policy, then make your change again.");
+}
+
+/// <summary>Applies an approved retention reduction, if the policy did not change since it was requested.</summary>
+internal sealed class ReducePolicyRetentionOperation : ICriticalOperation
+{
+    public string Name => CriticalOperations.ReducePolicyRetention;
+
+    public string AuditAction => AuditActions.PolicyReduceRetention;
+
+    public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
+    {
+        var policy = await db.BackupPolicies.FirstOrDefaultAsync(p => p.Id == request.ResourceId, ct) ?? throw PolicyService.Gone();
+        if (policy.Version != request.ResourceVersion)
+            throw new PortalConflictException($"Policy {policy.Name} changed after this request was made; reject it and ask again if the reduction is still wanted.");
+        PolicyService.Apply(policy, PolicyDefinition.FromJson(request.Payload!), $"{request.RequestedByName} (approved by {request.DecidedByName})");
+    }
+}
