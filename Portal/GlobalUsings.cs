@@ -6,3 +6,4 @@ global using Portal.Features.Approvals;
 global using Portal.Features.Audit;
 global using Portal.Features.Replication;
 global using Portal.Features.Policies;
+global using Portal.Features.Jobs;

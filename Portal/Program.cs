@@ -8,6 +8,7 @@ try
     builder.AddPortalData();
     builder.AddPortalIdentity();
     builder.Services.AddPortalRegions();
+    builder.Services.AddPortalJobs();
     builder.Services.AddPortalReplication();
     builder.Services.AddPortalAudit();
     builder.Services.AddPortalApprovals();

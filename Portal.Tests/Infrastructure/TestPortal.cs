@@ -23,6 +23,9 @@ public static class TestPortal
         services.AddPortalApprovals();
         services.AddPortalVaults();
         services.AddPortalPolicies();
+        services.AddSingleton<Portal.Features.Jobs.JobNotifier>();
+        services.AddSingleton<Portal.Features.Jobs.JobService>();
+        services.AddScoped<Portal.Features.Jobs.JobQueries>();
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         return services;
     }
@@ -41,4 +44,6 @@ public static class TestPortal
     public static AuditLog Audit(this IServiceProvider services) => services.GetRequiredService<AuditLog>();
 
     public static PolicyService Policies(this IServiceProvider services) => services.GetRequiredService<PolicyService>();
+
+    public static Portal.Features.Jobs.JobQueries Jobs(this IServiceProvider services) => services.GetRequiredService<Portal.Features.Jobs.JobQueries>();
 }

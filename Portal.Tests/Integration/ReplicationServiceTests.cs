@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Features.Identity;
+using Portal.Features.Jobs;
 using Portal.Features.Regions;
 using Portal.Features.Replication;
 using Portal.Features.Vaults;
@@ -24,14 +25,17 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         Directory.Delete(root, recursive: true);
     }
 
+    private JobService jobs = null!;
+
     private (ReplicationService Service, RegionStores Stores, ReplicationStatus Status) Build()
     {
         var options = TestRegions.Options();
         options.Root = root;
         var stores = new RegionStores(Options.Create(options), NullLogger<RegionStores>.Instance);
         var status = new ReplicationStatus();
+        jobs = new JobService(database.Factory, new JobNotifier(), clock);
         var service = new ReplicationService(database.Factory, stores, new RegionCatalog(Options.Create(options)), status,
-            Options.Create(new ReplicationOptions()), clock, NullLogger<ReplicationService>.Instance);
+            Options.Create(new ReplicationOptions()), jobs, clock, NullLogger<ReplicationService>.Instance);
         return (service, stores, status);
     }
 
@@ -57,5 +61,10 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         Assert.Null(state.Error);
         Assert.Equal(3, state.BytesCopiedLastPass);
         Assert.Null(status.For(lrs.Id));
+        var job = Assert.Single((await TestPortal.For(database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().ListAsync(new JobQuery())).Items);
+        Assert.Equal((JobKind.Replication, JobStatus.Completed, "geo", "to west"), (job.Kind, job.Status, job.VaultName, job.Subject));
+
+        await service.RunOnceAsync(default); // caught up: no new job
+        Assert.Single((await TestPortal.For(database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().ListAsync(new JobQuery())).Items);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
+using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Vaults;
@@ -14,6 +15,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
     public DbSet<BackupPolicy> BackupPolicies => Set<BackupPolicy>();
+    public DbSet<Job> Jobs => Set<Job>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -30,4 +30,6 @@ public static class Crumbs
     public const string BackupCenterHref = "";
     public const string Vaults = "Vaults";
     public const string VaultsHref = "vaults";
+    public const string Jobs = "Backup jobs";
+    public const string JobsHref = "jobs";
 }

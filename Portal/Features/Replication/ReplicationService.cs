@@ -16,6 +16,7 @@ public sealed class ReplicationService(
     RegionCatalog regions,
     ReplicationStatus status,
     IOptions<ReplicationOptions> options,
+    JobService jobs,
     TimeProvider clock,
     ILogger<ReplicationService> logger) : BackgroundService
 {
@@ -61,18 +62,46 @@ public sealed class ReplicationService(
         var replicator = new RegionReplicator(stores.Vault(id, region), stores.Vault(id, pair), clock);
         var previous = status.For(id);
         var now = clock.GetUtcNow().UtcDateTime;
+        Job? job = null;
         try
         {
-            var result = await replicator.ReplicateAsync(cancellationToken: ct);
+            var lagBefore = await replicator.MeasureLagAsync(ct);
+            if (!lagBefore.CaughtUp)
+            {
+                // A job only when there is something to copy: a pass that finds the pair caught up is not news.
+                job = await jobs.StartAsync(JobKind.Replication, id, name, $"to {pair}", "portal", ct);
+                var reporter = new ThrottledProgress<ReplicationProgress>(p => _ = ReportAsync(job.Id, p), TimeSpan.FromSeconds(1), clock,
+                    p => p.ObjectsDone == p.ObjectsTotal);
+                await replicator.ReplicateAsync(reporter, ct);
+            }
+
             var lag = await replicator.MeasureLagAsync(ct);
-            status.Set(id, new VaultReplicationState(now, lag, null, now, result.BytesCopied));
-            if (result.ObjectsCopied > 0)
-                logger.LogInformation("Vault {Vault}: replicated {Objects} objects ({Bytes} bytes) to {Pair}", name, result.ObjectsCopied, result.BytesCopied, pair);
+            status.Set(id, new VaultReplicationState(now, lag, null, now, lagBefore.Bytes));
+            if (job is not null)
+            {
+                await jobs.FinishAsync(job.Id, JobStatus.Completed, null, ct);
+                logger.LogInformation("Vault {Vault}: replicated {Objects} objects ({Bytes} bytes) to {Pair}", name, lagBefore.Objects, lagBefore.Bytes, pair);
+            }
         }
         catch (StoreException e)
         {
             logger.LogWarning("Vault {Vault}: replication to {Pair} failed, will retry: {Reason}", name, pair, e.Message);
             status.Set(id, new VaultReplicationState(now, previous?.Lag, e.Message, previous?.LastSuccessAt, 0));
+            if (job is not null)
+                await jobs.FinishAsync(job.Id, JobStatus.Failed,
+                    $"Copying to {pair} failed: {e.Message} Backups are not affected; the next pass (every {options.Value.Interval}) continues where this one stopped.", ct);
+        }
+    }
+
+    private async Task ReportAsync(Guid jobId, ReplicationProgress p)
+    {
+        try
+        {
+            await jobs.ReportAsync(jobId, "Copying", p.BytesDone, p.BytesTotal, p.ObjectsDone, p.ObjectsTotal);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
         }
     }
 }

@@ -1,0 +1,25 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Portal.Features.Jobs;
+
+namespace Portal.Data.Configurations;
+
+internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
+{
+    public void Configure(EntityTypeBuilder<Job> builder)
+    {
+        builder.ToTable("jobs");
+        builder.HasKey(j => j.Id);
+        builder.Property(j => j.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(j => j.Status).HasConversion<string>().HasMaxLength(24);
+        builder.Property(j => j.VaultName).HasMaxLength(64);
+        builder.Property(j => j.Subject).HasMaxLength(512);
+        builder.Property(j => j.StartedBy).HasMaxLength(256);
+        builder.Property(j => j.Phase).HasMaxLength(64);
+        builder.Property(j => j.Message).HasMaxLength(8000);
+        builder.Property(j => j.Version).IsRowVersion();
+        builder.HasIndex(j => j.QueuedAt);
+        builder.HasIndex(j => new { j.VaultId, j.QueuedAt });
+        builder.HasIndex(j => new { j.Status, j.HeartbeatAt });
+    }
+}
