@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration.Json;
 using MudBlazor.Services;
 using Portal.Components;
 using Portal.Features.Audit;
+using Portal.Features.Jobs;
 using Portal.Features.Identity;
 
 namespace Portal;
@@ -57,6 +58,7 @@ public static class PortalHostExtensions
         app.MapStaticAssets().AllowAnonymous();
         app.MapPortalIdentity();
         app.MapPortalAudit();
+        app.MapPortalJobs();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

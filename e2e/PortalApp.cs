@@ -13,11 +13,15 @@ public sealed class PortalApp : WebApplicationFactory<Program>
     private readonly string server = Environment.GetEnvironmentVariable("PORTAL_TEST_PG")
         ?? throw new InvalidOperationException("PORTAL_TEST_PG is not set: run the tests with ./portal.sh test.");
 
-    private readonly string database = "portal_e2e_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string database;
+    private readonly bool ownsDatabase;
     private readonly string storageRoot = Directory.CreateTempSubdirectory("portal-e2e-regions-").FullName;
 
-    public PortalApp()
+    /// <summary>A portal on a fresh database, or a second instance on <paramref name="sharedWith"/>'s database.</summary>
+    public PortalApp(PortalApp? sharedWith = null)
     {
+        database = sharedWith?.database ?? "portal_e2e_" + Guid.NewGuid().ToString("N")[..12];
+        ownsDatabase = sharedWith is null;
         UseKestrel(0);
         StartServer();
         BaseUrl = ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -35,11 +39,13 @@ public sealed class PortalApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        Directory.Delete(storageRoot, recursive: true);
+        if (!ownsDatabase)
+            return;
         NpgsqlConnection.ClearAllPools();
         await using var connection = new NpgsqlConnection(server);
         await connection.OpenAsync();
         await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
         await drop.ExecuteNonQueryAsync();
-        Directory.Delete(storageRoot, recursive: true);
     }
 }

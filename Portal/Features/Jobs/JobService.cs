@@ -16,6 +16,9 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
     /// <summary>How long a running job may stay silent before it is taken for dead (its portal instance stopped).</summary>
     public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>This portal instance (one JobService per host), so that its listener ignores its own change notifications.</summary>
+    public Guid InstanceId { get; } = Guid.NewGuid();
+
     public async Task<Job> StartAsync(JobKind kind, Guid? vaultId, string vaultName, string subject, string startedBy, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
@@ -27,7 +30,7 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
-        await notifier.NotifyAsync(job);
+        await ChangedAsync(db, job, ct);
         return job;
     }
 
@@ -41,7 +44,7 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
         (job.Phase, job.BytesDone, job.BytesTotal, job.FilesDone, job.FilesTotal) = (phase, bytesDone, bytesTotal, filesDone, filesTotal);
         job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(ct);
-        await notifier.NotifyAsync(job);
+        await ChangedAsync(db, job, ct);
     }
 
     public async Task FinishAsync(Guid jobId, JobStatus status, string? message = null, CancellationToken ct = default)
@@ -56,7 +59,7 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
         if (status == JobStatus.Completed && job.BytesTotal is { } total)
             job.BytesDone = total;
         await db.SaveChangesAsync(ct);
-        await notifier.NotifyAsync(job);
+        await ChangedAsync(db, job, ct);
     }
 
     /// <summary>Marks running jobs whose instance went silent as failed, so none stays "in progress" forever.</summary>
@@ -77,8 +80,15 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
 
         await db.SaveChangesAsync(ct);
         foreach (var job in abandoned)
-            await notifier.NotifyAsync(job);
+            await ChangedAsync(db, job, ct);
         return abandoned.Count;
+    }
+
+    /// <summary>Tells this instance's pages at once, and the other instances through PostgreSQL NOTIFY.</summary>
+    private async Task ChangedAsync(PortalDbContext db, Job job, CancellationToken ct)
+    {
+        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobChangeListener.Channel}, {InstanceId.ToString("N") + ":" + job.Id})", ct);
+        await notifier.NotifyAsync(job);
     }
 }
 

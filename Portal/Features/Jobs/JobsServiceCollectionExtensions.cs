@@ -8,7 +8,19 @@ public static class JobsServiceCollectionExtensions
         services.AddSingleton<JobService>();
         services.AddScoped<JobQueries>();
         services.AddHostedService<AbandonedJobsReaper>();
+        services.AddHostedService<JobChangeListener>();
+        services.AddSignalR();
+        services.AddHostedService<JobsHubRelay>();
         return services;
+    }
+}
+
+public static class JobsEndpoints
+{
+    public static IEndpointRouteBuilder MapPortalJobs(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapHub<JobsHub>(JobsHub.Path);
+        return endpoints;
     }
 }
 
