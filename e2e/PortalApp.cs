@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Npgsql;
 
 namespace Portal.E2E;
 
@@ -10,9 +9,6 @@ namespace Portal.E2E;
 /// </summary>
 public sealed class PortalApp : WebApplicationFactory<Program>
 {
-    private readonly string server = Environment.GetEnvironmentVariable("PORTAL_TEST_PG")
-        ?? throw new InvalidOperationException("PORTAL_TEST_PG is not set: run the tests with ./portal.sh test.");
-
     private readonly string database;
     private readonly bool ownsDatabase;
     private readonly string storageRoot = Directory.CreateTempSubdirectory("portal-e2e-regions-").FullName;
@@ -32,7 +28,7 @@ public sealed class PortalApp : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
-        builder.UseSetting("ConnectionStrings:Portal", new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Portal", TestEnvironment.ConnectionString(database));
         builder.UseSetting("Storage:Root", storageRoot);
     }
 
@@ -40,12 +36,7 @@ public sealed class PortalApp : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         Directory.Delete(storageRoot, recursive: true);
-        if (!ownsDatabase)
-            return;
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(server);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        if (ownsDatabase)
+            await TestEnvironment.DropDatabaseAsync(database);
     }
 }

@@ -1,3 +1,4 @@
+using Portal.Tests.Infrastructure;
 using System.Xml.Linq;
 
 namespace Portal.Tests.Engine;
@@ -11,7 +12,7 @@ public sealed class EngineDependencyTests
     [Fact]
     public void The_engine_project_references_no_web_database_or_UI_package()
     {
-        var project = XDocument.Load(Path.Combine(RepositoryRoot(), "Portal.Engine", "Portal.Engine.csproj"));
+        var project = XDocument.Load(Path.Combine(Checkout.Root(), "Portal.Engine", "Portal.Engine.csproj"));
         var references = project.Descendants()
             .Where(e => e.Name.LocalName is "PackageReference" or "FrameworkReference" or "ProjectReference")
             .Select(e => (string?)e.Attribute("Include") ?? "")
@@ -29,16 +30,5 @@ public sealed class EngineDependencyTests
         var referenced = engine.GetReferencedAssemblies().Select(a => a.Name ?? "").ToList();
 
         Assert.DoesNotContain(referenced, r => Forbidden.Any(f => r.StartsWith(f, StringComparison.OrdinalIgnoreCase)) || r == "Portal");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Portal.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException($"Portal.sln not found above {AppContext.BaseDirectory}.");
     }
 }

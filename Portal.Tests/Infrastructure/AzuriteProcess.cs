@@ -31,7 +31,7 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
     /// <summary>Starts the service (again), on the port it had before if it ran already.</summary>
     public async Task RestartAsync()
     {
-        var executable = Path.Combine(RepositoryRoot(), "e2e", "services", "node_modules", ".bin", "azurite-blob");
+        var executable = Path.Combine(Checkout.Root(), "e2e", "services", "node_modules", ".bin", "azurite-blob");
         if (!File.Exists(executable))
             throw new InvalidOperationException($"Azurite is not installed at {executable}: run the tests with ./portal.sh test.");
         process = Process.Start(new ProcessStartInfo(executable,
@@ -76,15 +76,4 @@ public sealed partial class AzuriteProcess : IAsyncDisposable
 
     [GeneratedRegex(@"listens on http://127\.0\.0\.1:(\d+)")]
     private static partial Regex Listening();
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Portal.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException("Portal.sln not found above the test output.");
-    }
 }

@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Identity.Web;
-using Npgsql;
 
 namespace Portal.E2E.Entra;
 
@@ -17,8 +16,6 @@ namespace Portal.E2E.Entra;
 public sealed class EntraPortalApp : WebApplicationFactory<Program>
 {
     private readonly EntraProvider provider;
-    private readonly string server = Environment.GetEnvironmentVariable("PORTAL_TEST_PG")
-        ?? throw new InvalidOperationException("PORTAL_TEST_PG is not set: run the tests with ./portal.sh test.");
     private readonly string database = "portal_entra_" + Guid.NewGuid().ToString("N")[..12];
 
     private EntraPortalApp(EntraProvider provider)
@@ -32,7 +29,7 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
     public string BaseUrl { get; }
 
     /// <summary>The portal's own database, for arranging what a journey starts from.</summary>
-    public string ConnectionString => new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
+    public string ConnectionString => TestEnvironment.ConnectionString(database);
 
     public static async Task<EntraPortalApp> StartAsync(EntraProvider provider)
     {
@@ -45,7 +42,7 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Production");
         builder.UseStaticWebAssets();
-        builder.UseSetting("ConnectionStrings:Portal", new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString);
+        builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
         builder.UseSetting("Storage:Root", Path.Combine(Path.GetTempPath(), database));
         builder.UseSetting("AzureAd:Instance", provider.Instance);
         builder.UseSetting("AzureAd:TenantId", provider.TenantId);
@@ -63,10 +60,6 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(server);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await TestEnvironment.DropDatabaseAsync(database);
     }
 }

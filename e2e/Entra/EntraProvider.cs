@@ -51,7 +51,7 @@ public sealed class EntraProvider : IAsyncDisposable
         })));
         var start = new ProcessStartInfo("node",
         [
-            Path.Combine(RepositoryRoot(), "e2e", "services", "entra-provider.mjs"),
+            Path.Combine(TestEnvironment.RepositoryRoot(), "e2e", "services", "entra-provider.mjs"),
             "--cert", Path.Combine(folder, "cert.pem"), "--key", Path.Combine(folder, "key.pem"),
             "--tenant", tenantId, "--users", Path.Combine(folder, "users.json"),
         ])
@@ -128,16 +128,5 @@ public sealed class EntraProvider : IAsyncDisposable
         File.WriteAllText(Path.Combine(folder, "cert.pem"), certificate.ExportCertificatePem());
         File.WriteAllText(Path.Combine(folder, "key.pem"), rsa.ExportPkcs8PrivateKeyPem());
         return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Portal.sln")))
-                return dir.FullName;
-        }
-
-        throw new InvalidOperationException("Portal.sln not found above the test output.");
     }
 }
