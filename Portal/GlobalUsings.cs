@@ -7,3 +7,4 @@ global using Portal.Features.Audit;
 global using Portal.Features.Replication;
 global using Portal.Features.Policies;
 global using Portal.Features.Jobs;
+global using Portal.Features.BackupCenter;

@@ -14,6 +14,7 @@ try
     builder.Services.AddPortalApprovals();
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalPolicies();
+    builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalUi();
 
     var app = builder.Build();

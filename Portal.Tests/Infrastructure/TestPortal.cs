@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
+using Portal.Features.BackupCenter;
 using Portal.Features.Policies;
 using Portal.Features.Regions;
 using Portal.Features.Vaults;
@@ -26,6 +27,7 @@ public static class TestPortal
         services.AddSingleton<Portal.Features.Jobs.JobNotifier>();
         services.AddSingleton<Portal.Features.Jobs.JobService>();
         services.AddScoped<Portal.Features.Jobs.JobQueries>();
+        services.AddPortalBackupCenter();
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         return services;
     }

@@ -1,0 +1,6 @@
+namespace Portal.Features.BackupCenter;
+
+public static class BackupCenterServiceCollectionExtensions
+{
+    public static IServiceCollection AddPortalBackupCenter(this IServiceCollection services) => services.AddScoped<BackupCenterService>();
+}
