@@ -48,6 +48,21 @@ public sealed class ReplicatedStore : IObjectStore
     {
         var results = await Task.WhenAll(replicas.Select((r, i) => Attempt(() => r.PutAsync(name, data, cancellationToken)))).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
+
+        // A replica holding different bytes under a content-addressed name holds a damaged copy (our bytes match the
+        // name): replace it rather than fail the write.
+        if (ObjectIntegrity.IsContentAddressed(name) && ObjectIntegrity.Matches(name, data.Span))
+        {
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i] is not ObjectExistsException)
+                    continue;
+                var damaged = new List<(int Replica, string Why)> { (i, "damaged (hash mismatch)") };
+                await HealAsync(name, data.ToArray(), damaged, cancellationToken).ConfigureAwait(false);
+                results[i] = pending.ContainsKey((name, i)) ? new StoreException($"damaged copy on replica {i + 1} could not be replaced", true) : null;
+            }
+        }
+
         if (results.FirstOrDefault(e => e is StoreException { IsTransient: false }) is { } permanent)
             throw permanent;
         var failed = results.Select((e, i) => (e, i)).Where(x => x.e is not null).ToList();

@@ -137,4 +137,18 @@ public sealed class LocallyRedundantStorageTests : IDisposable
 
         Assert.Contains("Only 1 of 3 replicas stored 'keys/k'", error.Message);
     }
+
+    [Fact]
+    public async Task Writing_an_object_again_replaces_a_damaged_copy_instead_of_failing()
+    {
+        var data = EngineTestKit.Random(10_000, 5);
+        var name = "data/aa/" + Convert.ToHexStringLower(SHA256.HashData(data));
+        await set.Store.PutAsync(name, data);
+        await File.WriteAllBytesAsync(set.PathOf(2, name), [1, 2, 3]);
+
+        await set.Store.PutAsync(name, data);
+
+        Assert.Equal(data, await File.ReadAllBytesAsync(set.PathOf(2, name)));
+        Assert.Empty(set.Store.PendingRepairs);
+    }
 }

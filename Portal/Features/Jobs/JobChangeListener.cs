@@ -33,7 +33,7 @@ internal sealed class JobChangeListener(IDbContextFactory<PortalDbContext> dbFac
                 while (!stoppingToken.IsCancellationRequested)
                     await connection.WaitAsync(stoppingToken);
             }
-            catch (Exception e) when (e is NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 logger.LogWarning("Listening for other instances' job changes failed, retrying in 5 s: {Reason}", e.Message);
                 await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);

@@ -43,7 +43,15 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
             return;
         (job.Phase, job.BytesDone, job.BytesTotal, job.FilesDone, job.FilesTotal) = (phase, bytesDone, bytesTotal, filesDone, filesTotal);
         job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return; // the job changed meanwhile (finished, or a newer report): this report is stale
+        }
+
         await ChangedAsync(db, job, ct);
     }
 
@@ -51,15 +59,27 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
     {
         if (!status.IsFinished())
             throw new ArgumentOutOfRangeException(nameof(status), "A job finishes as Completed, CompletedWithWarnings, Failed or Cancelled.");
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
-        job.Status = status;
-        job.Message = message;
-        job.EndedAt = job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
-        if (status == JobStatus.Completed && job.BytesTotal is { } total)
-            job.BytesDone = total;
-        await db.SaveChangesAsync(ct);
-        await ChangedAsync(db, job, ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+            job.Status = status;
+            job.Message = message;
+            job.EndedAt = job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
+            if (status == JobStatus.Completed && job.BytesTotal is { } total)
+                job.BytesDone = total;
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateConcurrencyException) when (attempt < 3)
+            {
+                continue; // a progress report from elsewhere landed in between: the outcome still has to be written
+            }
+
+            await ChangedAsync(db, job, ct);
+            return;
+        }
     }
 
     /// <summary>Marks running jobs whose instance went silent as failed, so none stays "in progress" forever.</summary>

@@ -52,6 +52,10 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
             case ReplicaKinds.AzureBlob when string.IsNullOrWhiteSpace(replica.ConnectionString) == string.IsNullOrWhiteSpace(replica.AccountUrl):
                 errors.Add($"{where}: set exactly one of ConnectionString (Azurite, development) or AccountUrl (production, DefaultAzureCredential).");
                 break;
+            case ReplicaKinds.AzureBlob when replica.AccountUrl is { Length: > 0 } url
+                                           && (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps):
+                errors.Add($"{where}:AccountUrl \"{url}\" is not an https address such as https://ACCOUNT.blob.core.windows.net.");
+                break;
             case ReplicaKinds.AzureBlob:
                 break;
             default:

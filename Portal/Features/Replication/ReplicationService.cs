@@ -63,6 +63,7 @@ public sealed class ReplicationService(
         var previous = status.For(id);
         var now = clock.GetUtcNow().UtcDateTime;
         Job? job = null;
+        JobReporter<ReplicationProgress>? reporter = null;
         try
         {
             var lagBefore = await replicator.MeasureLagAsync(ct);
@@ -70,9 +71,11 @@ public sealed class ReplicationService(
             {
                 // A job only when there is something to copy: a pass that finds the pair caught up is not news.
                 job = await jobs.StartAsync(JobKind.Replication, id, name, $"to {pair}", "portal", ct);
-                var reporter = new ThrottledProgress<ReplicationProgress>(p => _ = ReportAsync(job.Id, p), TimeSpan.FromSeconds(1), clock,
-                    p => p.ObjectsDone == p.ObjectsTotal);
-                await replicator.ReplicateAsync(reporter, ct);
+                var jobId = job.Id;
+                reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, p));
+                await replicator.ReplicateAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
+                    p => p.ObjectsDone == p.ObjectsTotal), ct);
+                await reporter.FlushAsync();
             }
 
             var lag = await replicator.MeasureLagAsync(ct);
@@ -87,6 +90,8 @@ public sealed class ReplicationService(
         {
             logger.LogWarning("Vault {Vault}: replication to {Pair} failed, will retry: {Reason}", name, pair, e.Message);
             status.Set(id, new VaultReplicationState(now, previous?.Lag, e.Message, previous?.LastSuccessAt, 0));
+            if (reporter is not null)
+                await reporter.FlushAsync();
             if (job is not null)
                 await jobs.FinishAsync(job.Id, JobStatus.Failed,
                     $"Copying to {pair} failed: {e.Message} Backups are not affected; the next pass (every {options.Value.Interval}) continues where this one stopped.", ct);
