@@ -13,7 +13,7 @@ namespace Portal.Engine.Operations;
 /// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → a pipeline of
 /// two readers (read, chunk, keyed hash, dedup) and two sealers (compress, encrypt, pack) joined by a
 /// bounded channel → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by
-/// the reader buffers (2 × 2 MiB), the channel (8 chunks of at most 1 MiB) and three pack buffers.
+/// the reader buffers (2 × 2 MiB), the channel (4 chunks of at most 1 MiB) and two pack buffers.
 /// </summary>
 internal sealed class BackupOperation(Repo repo)
 {
@@ -116,7 +116,7 @@ internal sealed class BackupOperation(Repo repo)
         IProgress<OperationProgress> progress, long totalBytes, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(8) { SingleReader = false, SingleWriter = false });
+        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(4) { SingleReader = false, SingleWriter = false });
         var sealers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
         {
             try
@@ -130,7 +130,7 @@ internal sealed class BackupOperation(Repo repo)
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(job.Buffer);
+                        PooledBuffer.Pool.Return(job.Buffer);
                     }
                 }
             }
@@ -202,7 +202,7 @@ internal sealed class BackupOperation(Repo repo)
             var id = repo.Key.Id(chunk.Span);
             content.Add(id.ToHex());
             if (!index.TryReserve(id)) continue;
-            var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
+            var copy = PooledBuffer.Pool.Rent(chunk.Length);
             chunk.CopyTo(copy);
             await writer.WriteAsync(new ChunkJob(id, copy, chunk.Length), ct).ConfigureAwait(false);
         }

@@ -7,14 +7,14 @@ namespace Portal.Engine.Repository;
 
 /// <summary>
 /// Collects sealed blobs into packs of about <see cref="RepoConfig.PackTarget"/> bytes and stores each full
-/// pack (at most two uploads at a time; callers wait, which bounds memory). Thread-safe. A blob becomes
+/// pack (one upload at a time while the next pack fills; callers wait, which bounds memory to two packs). Thread-safe. A blob becomes
 /// visible in the <see cref="MasterIndex"/> only once its pack is stored; <see cref="TakeWritten"/>
 /// hands the stored packs to the caller, which writes them into an index object.
 /// </summary>
 internal sealed class PackWriter(Repo repo, MasterIndex index)
 {
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _uploads = new(2);
+    private readonly SemaphoreSlim _uploads = new(1);
     private readonly ConcurrentBag<byte[]> _freeBuffers = [];
     private readonly List<IndexPack> _written = [];
     private readonly int _target = repo.Config.PackTarget;
@@ -56,8 +56,8 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
         }
         if (last is { Entries.Count: > 0 }) await UploadAsync(last, ct).ConfigureAwait(false);
         // Wait for uploads started by other callers.
-        for (var i = 0; i < 2; i++) await _uploads.WaitAsync(ct).ConfigureAwait(false);
-        _uploads.Release(2);
+        await _uploads.WaitAsync(ct).ConfigureAwait(false);
+        _uploads.Release();
     }
 
     /// <summary>The packs stored since the last call, as an index object to write.</summary>
