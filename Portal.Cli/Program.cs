@@ -28,7 +28,11 @@ catch (WrongPassphraseException e) { return Fail(e.Message, 12); }
 catch (RepositoryNotFoundException e) { return Fail(e.Message, 10); }
 catch (RepositoryLockedException e) { return Fail(e.Message, 11); }
 catch (RepositoryException e) { return Fail(e.Message, 1); }
-catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException or StoreException or NotSupportedException)
+catch (ArgumentException e)
+{
+    return Fail(e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", "", StringComparison.Ordinal), 1);
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException or StoreException or NotSupportedException)
 {
     return Fail(e.Message, 1);
 }
