@@ -13,7 +13,7 @@ namespace Portal.Engine.Operations;
 /// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → a pipeline of
 /// two readers (read, chunk, keyed hash, dedup) and two sealers (compress, encrypt, pack) joined by a
 /// bounded channel → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by
-/// the reader buffers (2 × 2 MiB), the channel (4 chunks of at most 1 MiB) and two pack buffers.
+/// the reader buffers (2 × 1 MiB), the channel (4 chunks of at most 512 KiB) and two pack buffers.
 /// </summary>
 internal sealed class BackupOperation(Repo repo)
 {
