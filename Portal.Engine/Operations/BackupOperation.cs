@@ -42,7 +42,7 @@ internal sealed class BackupOperation(Repo repo)
         var totalBytes = toRead.Sum(f => f.Stat.Size);
         progress.Report(new OperationProgress("read", 0, toRead.Count, 0, totalBytes));
 
-        var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
+        await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
             await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, ct).ConfigureAwait(false);

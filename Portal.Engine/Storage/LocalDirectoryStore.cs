@@ -8,7 +8,7 @@ namespace Portal.Engine.Storage;
 /// object's own directory, flushes it to disk, moves it into place without replacing anything and flushes
 /// the directory, so a crash never leaves a torn object under a real name.
 /// </summary>
-public sealed class LocalDirectoryStore : IObjectStore
+public sealed class LocalDirectoryStore : IStagedPutStore
 {
     private const string TempMarker = "#tmp-"; // '#' is not a valid name character, so list never shows temps
     private readonly string _root;
@@ -148,6 +148,71 @@ public sealed class LocalDirectoryStore : IObjectStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Map(name, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ObjectName.ValidatePrefix(prefix);
+        var slash = prefix.LastIndexOf('/');
+        var dir = slash < 0 ? _root : PathOf(prefix[..slash]);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var temp = Path.Combine(dir, TempMarker + Guid.NewGuid().ToString("N"));
+            var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 256 * 1024);
+            return Task.FromResult<IStagedObject>(new StagedFile(this, prefix, temp, fs));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Map(prefix, e);
+        }
+    }
+
+    private sealed class StagedFile(LocalDirectoryStore store, string prefix, string temp, FileStream fs) : IStagedObject
+    {
+        private bool _closed;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            try { await fs.WriteAsync(data, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Map(temp, e); }
+        }
+
+        public async Task CommitAsync(string name, CancellationToken cancellationToken = default)
+        {
+            ObjectName.Validate(name);
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) throw new InvalidObjectNameException(name);
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = store.PathOf(name);
+            try
+            {
+                fs.Flush(flushToDisk: true);
+                await fs.DisposeAsync().ConfigureAwait(false);
+                _closed = true;
+                var dir = Path.GetDirectoryName(path)!;
+                Directory.CreateDirectory(dir);
+                try
+                {
+                    File.Move(temp, path, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    await EnsureSameContentAsync(name, path, await File.ReadAllBytesAsync(temp, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                }
+                Native.FsyncDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Map(name, e);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_closed) await fs.DisposeAsync().ConfigureAwait(false);
+            TryDelete(temp);
         }
     }
 
