@@ -86,13 +86,14 @@ namespace Portal.Cli
             var a = new Args(argv[1..]);
             var json = a.Flag("--json");
             var quiet = a.Flag("--quiet") || json || Console.IsErrorRedirected;
-            var store = new LocalDirectoryStore(a.Require("--repo"));
+            var local = new LocalDirectoryStore(a.Require("--repo"));
+            var store = RetryingStore.Wrap(local);
             if (command == "init")
             {
                 var pass = Passphrase(a);
                 a.EnsureAllUsed();
                 using var created = await BackupEngine.InitAsync(store, pass, cancellationToken: ct);
-                Print(json, new { repository = created.RepositoryId, location = store.Root }, $"created repository {created.RepositoryId} at {store.Root}");
+                Print(json, new { repository = created.RepositoryId, location = local.Root }, $"created repository {created.RepositoryId} at {local.Root}");
                 return 0;
             }
             if (!Known(command)) throw new UsageException($"unknown command '{command}'");

@@ -112,5 +112,5 @@ public sealed class BackupEngine : IDisposable
     /// <summary>Wipes the master key from memory.</summary>
     public void Dispose() => _repo.Dispose();
 
-    private static string Describe(IObjectStore store) => store is LocalDirectoryStore l ? l.Root : store.GetType().Name;
+    private static string Describe(IObjectStore store) => store.ToString() ?? store.GetType().Name;
 }

@@ -13,15 +13,14 @@ public sealed class LocalDirectoryStore : IStagedPutStore
     private const string TempMarker = "#tmp-"; // '#' is not a valid name character, so list never shows temps
     private readonly string _root;
 
-    /// <summary>Opens (and creates if missing) a store rooted at <paramref name="root"/>.</summary>
-    public LocalDirectoryStore(string root)
-    {
-        _root = Path.GetFullPath(root);
-        Directory.CreateDirectory(_root);
-    }
+    /// <summary>A store rooted at <paramref name="root"/>; the folder is created by the first write, never by a read.</summary>
+    public LocalDirectoryStore(string root) => _root = Path.GetFullPath(root);
 
     /// <summary>The store's root directory.</summary>
     public string Root => _root;
+
+    /// <summary>The root directory, as shown in messages.</summary>
+    public override string ToString() => _root;
 
     /// <inheritdoc />
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
