@@ -196,7 +196,7 @@ internal sealed class BackupOperation(Repo repo)
         long size = 0;
         while (true)
         {
-            var chunk = await chunks.NextAsync(ct).ConfigureAwait(false);
+            var chunk = chunks.Next(ct);
             if (chunk.IsEmpty) break;
             size += chunk.Length;
             var id = repo.Key.Id(chunk.Span);

@@ -30,7 +30,7 @@ internal static class StageProbe
             while (true)
             {
                 sw[0].Start();
-                var chunk = chunks.NextAsync(default).AsTask().GetAwaiter().GetResult();
+                var chunk = chunks.Next(default);
                 sw[0].Stop();
                 if (chunk.IsEmpty) break;
                 count++;
