@@ -138,18 +138,23 @@ internal sealed class RestoreOperation(Repo repo)
                 return -1;
             }
         }
-        var temp = Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+        // A new file is created under its own name with O_EXCL (which never follows a symlink); replacing an
+        // existing one goes through a temporary name and rename(2), which replaces a link instead of following it.
+        var final = Path.Combine(job.Dir, name);
+        var direct = Native.TryLStat(final) is null;
+        var path = direct ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+        var done = false;
         try
         {
             long written;
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
-            await using (var fs = new FileStream(temp, options))
+            await using (var fs = new FileStream(path, options))
             {
                 written = await WriteContentAsync(index, job.Node.Content ?? [], fs, ct).ConfigureAwait(false);
-                if (written != fs.Length) fs.SetLength(written);
             }
-            ApplyMetadata(temp, job.Node, job.Rel);
-            File.Move(temp, Path.Combine(job.Dir, name), overwrite: true); // rename(2): replaces a link, never follows it
+            ApplyMetadata(path, job.Node, job.Rel);
+            if (!direct) File.Move(path, final, overwrite: true);
+            done = true;
             Interlocked.Increment(ref _restored);
             return written;
         }
@@ -160,7 +165,8 @@ internal sealed class RestoreOperation(Repo repo)
         }
         finally
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            // Never leave a partly written file behind: a file that fails verification is not restored at all.
+            if (!done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
 
