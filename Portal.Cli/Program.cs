@@ -86,14 +86,13 @@ namespace Portal.Cli
             var a = new Args(argv[1..]);
             var json = a.Flag("--json");
             var quiet = a.Flag("--quiet") || json || Console.IsErrorRedirected;
-            var local = new LocalDirectoryStore(a.Require("--repo"));
-            var store = RetryingStore.Wrap(local);
+            var store = new LocalDirectoryStore(a.Require("--repo"));
             if (command == "init")
             {
                 var pass = Passphrase(a);
                 a.EnsureAllUsed();
                 using var created = await BackupEngine.InitAsync(store, pass, cancellationToken: ct);
-                Print(json, new { repository = created.RepositoryId, location = local.Root }, $"created repository {created.RepositoryId} at {local.Root}");
+                Print(json, new { repository = created.RepositoryId, location = store.Root }, $"created repository {created.RepositoryId} at {store.Root}");
                 return 0;
             }
             if (!Known(command)) throw new UsageException($"unknown command '{command}'");
