@@ -38,6 +38,9 @@ internal sealed class BackupOperation(Repo repo)
         var unchanged = 0L;
         if (parent is not null)
             unchanged = await MatchParentAsync(root, BlobId.Parse(parent.Snapshot.Tree), index, ct).ConfigureAwait(false);
+        // The lock goes stale after 30 minutes without a refresh, and a prune may then delete what this
+        // backup deduplicated against: refresh it between stages and per file, not only per stored pack.
+        await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
         var toRead = files.Where(f => f.Content is null).ToList();
         var totalBytes = toRead.Sum(f => f.Stat.Size);
         progress.Report(new OperationProgress("read", 0, toRead.Count, 0, totalBytes));
@@ -45,7 +48,7 @@ internal sealed class BackupOperation(Repo repo)
         await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
-            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, ct).ConfigureAwait(false);
+            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
             progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
             var rootTree = await SaveTreeAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
@@ -63,6 +66,7 @@ internal sealed class BackupOperation(Repo repo)
                     BytesAdded = packs.BytesWritten, Warnings = warnings.Count,
                 },
             };
+            await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
             // Last: once this object exists, the snapshot is visible, and everything it needs is already stored.
             var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
             var s = snapshot.Summary;
@@ -113,7 +117,7 @@ internal sealed class BackupOperation(Repo repo)
     }
 
     private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
-        IProgress<OperationProgress> progress, long totalBytes, CancellationToken ct)
+        IProgress<OperationProgress> progress, long totalBytes, RepoLock repoLock, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(4) { SingleReader = false, SingleWriter = false });
@@ -165,6 +169,7 @@ internal sealed class BackupOperation(Repo repo)
                     {
                         buffers.Add(buffer);
                     }
+                    await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false);
                     var done = Interlocked.Increment(ref filesDone);
                     progress.Report(new OperationProgress("read", done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
                 }).ConfigureAwait(false);
