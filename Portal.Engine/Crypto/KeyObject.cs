@@ -95,11 +95,7 @@ internal sealed class KeyObject
         try
         {
             using var argon = new Argon2id(pass) { Salt = salt, MemorySize = memoryKiB, Iterations = iterations, DegreeOfParallelism = parallelism };
-            var key = argon.GetBytes(32);
-            // Argon2 filled tens of MiB of managed memory on purpose; give it back now instead of carrying it
-            // through the whole operation (it would otherwise stay resident and add to every backup's peak).
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            return key;
+            return argon.GetBytes(32);
         }
         finally
         {
