@@ -26,7 +26,7 @@ internal static partial class Commands
                 string target;
                 if (a.Flag("--in-place"))
                 {
-                    var all = await engine.ListSnapshotsAsync(ct);
+                    var all = await engine.ListSnapshotsAsync(cancellationToken: ct);
                     var s = snapshot == "latest" ? all.LastOrDefault() : all.SingleOrDefault(x => x.Id.StartsWith(snapshot, StringComparison.Ordinal));
                     target = s?.Paths.FirstOrDefault() ?? throw new SnapshotNotFoundException(snapshot);
                 }
@@ -49,7 +49,7 @@ internal static partial class Commands
             case "snapshots":
             {
                 a.EnsureAllUsed();
-                var list = await engine.ListSnapshotsAsync(ct);
+                var list = await engine.ListSnapshotsAsync(cancellationToken: ct);
                 Print(json, list, string.Join(Environment.NewLine, list.Select(s =>
                     $"{s.ShortId}  {s.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {s.Host}  {string.Join(",", s.Paths)}  {s.Files} files  {TerminalProgress.Size(s.Bytes)}  {s.Status}")
                     .Prepend($"{list.Count} snapshot(s)")));
@@ -60,7 +60,7 @@ internal static partial class Commands
                 var snapshot = a.Get("--snapshot") ?? a.Positional.FirstOrDefault() ?? throw new UsageException("missing --snapshot");
                 var path = a.Get("--path");
                 a.EnsureAllUsed();
-                var entries = await engine.ListTreeAsync(snapshot, path, ct);
+                var entries = await engine.ListTreeAsync(snapshot, path, cancellationToken: ct);
                 Print(json, entries, string.Join(Environment.NewLine, entries.Select(e =>
                     $"{Type(e.Type)} {Convert.ToString(e.Mode, 8).PadLeft(4, '0')} {e.Size,12} {e.ModifiedUtc.ToLocalTime():yyyy-MM-dd HH:mm} {e.Path}" +
                     (e.LinkTarget is null ? "" : $" -> {e.LinkTarget}"))));
@@ -70,7 +70,7 @@ internal static partial class Commands
             {
                 a.EnsureAllUsed();
                 if (a.Positional.Count != 2) throw new UsageException("diff needs two snapshot ids");
-                var d = await engine.DiffAsync(a.Positional[0], a.Positional[1], ct);
+                var d = await engine.DiffAsync(a.Positional[0], a.Positional[1], cancellationToken: ct);
                 Print(json, d, string.Join(Environment.NewLine, d.Select(e => $"{e.Kind switch { DiffKind.Added => '+', DiffKind.Removed => '-', _ => 'M' }} {e.Path}")));
                 return 0;
             }
@@ -91,7 +91,7 @@ internal static partial class Commands
             {
                 a.EnsureAllUsed();
                 if (a.Positional.Count == 0) throw new UsageException("forget needs snapshot ids");
-                var removed = await engine.ForgetAsync(a.Positional, ct);
+                var removed = await engine.ForgetAsync(a.Positional, cancellationToken: ct);
                 Print(json, removed, string.Join(Environment.NewLine, removed.Select(id => $"removed snapshot {id[..8]}")));
                 return 0;
             }
@@ -109,7 +109,7 @@ internal static partial class Commands
                     : Environment.GetEnvironmentVariable("PORTAL_NEW_PASSPHRASE") is { Length: > 0 } env ? env
                     : throw new UsageException("give the new passphrase with --new-passphrase-file FILE or PORTAL_NEW_PASSPHRASE");
                 a.EnsureAllUsed();
-                await engine.ChangePassphraseAsync(newPass, ct);
+                await engine.ChangePassphraseAsync(newPass, cancellationToken: ct);
                 Print(json, new { changed = true }, "passphrase changed");
                 return 0;
             }

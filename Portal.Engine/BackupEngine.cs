@@ -19,8 +19,8 @@ public sealed record EngineOptions
 /// <summary>
 /// The backup engine's one entry point: an opened repository (a vault's data) in an <see cref="IObjectStore"/>.
 /// Create one with <see cref="InitAsync"/> or <see cref="OpenAsync"/>. Every operation takes an optional
-/// <see cref="IProgress{T}"/> (default: none) and a <see cref="CancellationToken"/>; a cancelled operation
-/// leaves the repository consistent. Instances are safe to use for one operation at a time.
+/// <see cref="IProgress{T}"/> (default: none; reports may come from worker threads) and a
+/// <see cref="CancellationToken"/>; a cancelled operation leaves the repository consistent. Instances are safe to use for one operation at a time.
 /// </summary>
 public sealed class BackupEngine : IDisposable
 {
@@ -35,26 +35,28 @@ public sealed class BackupEngine : IDisposable
     /// Creates a repository in an empty store: a random master key wrapped by <paramref name="passphrase"/>
     /// (at least 16 characters) and the config. Throws <see cref="RepositoryExistsException"/> if one exists.
     /// </summary>
-    public static async Task<BackupEngine> InitAsync(IObjectStore store, string passphrase, EngineOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<BackupEngine> InitAsync(IObjectStore store, string passphrase, EngineOptions? options = null,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        return new BackupEngine(await Repo.InitAsync(store, passphrase, options.Kdf, options.Time, Describe(store), cancellationToken).ConfigureAwait(false))
-        {
-            Options = options,
-        };
+        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        var repo = await Repo.InitAsync(store, passphrase, options.Kdf, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
+        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        return new BackupEngine(repo) { Options = options };
     }
 
     /// <summary>
     /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key, and
     /// <see cref="RepositoryNotFoundException"/> if the store holds no repository.
     /// </summary>
-    public static async Task<BackupEngine> OpenAsync(IObjectStore store, string passphrase, EngineOptions? options = null, CancellationToken cancellationToken = default)
+    public static async Task<BackupEngine> OpenAsync(IObjectStore store, string passphrase, EngineOptions? options = null,
+        IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        return new BackupEngine(await Repo.OpenAsync(store, passphrase, options.Time, Describe(store), cancellationToken).ConfigureAwait(false))
-        {
-            Options = options,
-        };
+        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        var repo = await Repo.OpenAsync(store, passphrase, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
+        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        return new BackupEngine(repo) { Options = options };
     }
 
     private EngineOptions Options { get; init; } = new();
@@ -76,16 +78,17 @@ public sealed class BackupEngine : IDisposable
         new RestoreOperation(_repo).RunAsync(request, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Lists the snapshots (recovery points), oldest first.</summary>
-    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(CancellationToken cancellationToken = default) =>
-        new ListSnapshotsOperation(_repo).RunAsync(cancellationToken);
+    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Lists the items of a snapshot ("latest", an id or a prefix), all or those under <paramref name="path"/>.</summary>
-    public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string snapshot, string? path = null, CancellationToken cancellationToken = default) =>
-        new ListTreeOperation(_repo).RunAsync(snapshot, path, cancellationToken);
+    public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string snapshot, string? path = null, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        new ListTreeOperation(_repo).RunAsync(snapshot, path, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Lists what was added, removed or modified from snapshot <paramref name="from"/> to <paramref name="to"/>.</summary>
-    public Task<IReadOnlyList<DiffEntry>> DiffAsync(string from, string to, CancellationToken cancellationToken = default) =>
-        new DiffOperation(_repo).RunAsync(from, to, cancellationToken);
+    public Task<IReadOnlyList<DiffEntry>> DiffAsync(string from, string to, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new DiffOperation(_repo).RunAsync(from, to, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>
     /// Checks the repository's structure; with <paramref name="readData"/> also reads, decrypts and verifies
@@ -95,8 +98,8 @@ public sealed class BackupEngine : IDisposable
         new CheckOperation(_repo).RunAsync(readData, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Removes snapshots by id or unique prefix (all must resolve, or none is removed). Returns the removed ids. Data stays until <see cref="PruneAsync"/>.</summary>
-    public Task<IReadOnlyList<string>> ForgetAsync(IEnumerable<string> snapshots, CancellationToken cancellationToken = default) =>
-        new ForgetOperation(_repo).RunAsync(snapshots, cancellationToken);
+    public Task<IReadOnlyList<string>> ForgetAsync(IEnumerable<string> snapshots, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new ForgetOperation(_repo).RunAsync(snapshots, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>
     /// Deletes data no snapshot needs. Takes an exclusive lock (throws <see cref="RepositoryLockedException"/>
@@ -106,11 +109,15 @@ public sealed class BackupEngine : IDisposable
         new PruneOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
-    public Task ChangePassphraseAsync(string newPassphrase, CancellationToken cancellationToken = default) =>
-        _repo.ReplaceKeyAsync(newPassphrase, Options.Kdf, cancellationToken);
+    public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        await _repo.ReplaceKeyAsync(newPassphrase, Options.Kdf, cancellationToken).ConfigureAwait(false);
+        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+    }
 
     /// <summary>Wipes the master key from memory.</summary>
     public void Dispose() => _repo.Dispose();
 
-    private static string Describe(IObjectStore store) => store is LocalDirectoryStore l ? l.Root : store.GetType().Name;
+    private static string Describe(IObjectStore store) => store.ToString() ?? store.GetType().Name;
 }

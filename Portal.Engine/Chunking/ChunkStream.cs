@@ -19,9 +19,13 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
         _eof = false;
     }
 
-    /// <summary>The next chunk, or an empty memory at the end of the stream.</summary>
-    public async ValueTask<ReadOnlyMemory<byte>> NextAsync(CancellationToken ct)
+    /// <summary>
+    /// The next chunk, or an empty memory at the end of the stream. Reads synchronously: the callers are
+    /// dedicated reader workers, and an asynchronous read of a regular file is a thread-pool hop per read.
+    /// </summary>
+    public ReadOnlyMemory<byte> Next(CancellationToken ct)
     {
+        ct.ThrowIfCancellationRequested();
         var max = cdc.Params.Max;
         if (!_eof && _end - _start < max)
         {
@@ -33,7 +37,7 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
             }
             while (!_eof && _end < buffer.Length)
             {
-                var n = await _stream!.ReadAsync(buffer.AsMemory(_end), ct).ConfigureAwait(false);
+                var n = _stream!.Read(buffer, _end, buffer.Length - _end);
                 if (n == 0) _eof = true;
                 _end += n;
             }

@@ -10,8 +10,8 @@ namespace Portal.Engine.Chunking;
 /// <param name="Max">Always cut here.</param>
 internal sealed record ChunkerParams(int Min, int Avg, int Max)
 {
-    /// <summary>32 KiB / 128 KiB / 1 MiB: see docs/repository-format.md for the reasoning.</summary>
-    public static ChunkerParams Default { get; } = new(32 * 1024, 128 * 1024, 1024 * 1024);
+    /// <summary>16 KiB / 64 KiB / 512 KiB, chosen by the peer benchmark: see docs/repository-format.md.</summary>
+    public static ChunkerParams Default { get; } = new(16 * 1024, 64 * 1024, 512 * 1024);
 
     public void Validate()
     {

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Portal.Engine.Crypto;
-using ZstdSharp;
 
 namespace Portal.Engine.Compression;
 
@@ -20,11 +19,6 @@ internal static class BlobCodec
     /// </summary>
     public const int Level = 1;
     private const int SampleSlice = 8 * 1024, SampledAbove = 32 * 1024;
-    [ThreadStatic] private static Compressor? t_compressor;
-    [ThreadStatic] private static Decompressor? t_decompressor;
-
-    private static Compressor Compressor => t_compressor ??= new Compressor(Level);
-    private static Decompressor Decompressor => t_decompressor ??= new Decompressor();
 
     /// <summary>Compresses (when worth it) and seals into an exact-size array.</summary>
     public static byte[] Encode(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
@@ -36,13 +30,13 @@ internal static class BlobCodec
     /// <summary>Compresses (when worth it) and seals into a rented buffer.</summary>
     public static PooledBuffer EncodePooled(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
     {
-        var bound = Compressor.GetCompressBound(plain.Length) + 5;
+        var bound = ZstdContext.CompressBound(plain.Length) + 5;
         using var body = PooledBuffer.Rent(Math.Max(bound, plain.Length + 1));
         var b = body.Array.AsSpan();
         var length = 0;
         if (WorthCompressing(plain))
         {
-            var n = Compressor.Wrap(plain, b[5..]);
+            var n = ZstdContext.Current.Compress(plain, b[5..], Level);
             if (n + 5 < plain.Length + 1)
             {
                 b[0] = Zstd;
@@ -90,14 +84,13 @@ internal static class BlobCodec
                 var raw = PooledBuffer.Rent(rawLength);
                 try
                 {
-                    var written = Decompressor.Unwrap(span[5..], raw.Array.AsSpan(0, rawLength));
+                    var written = ZstdContext.Current.Decompress(span[5..], raw.Array.AsSpan(0, rawLength));
                     if (written != rawLength) throw new InvalidDataException("Uncompressed length mismatch.");
                     return raw;
                 }
-                catch (Exception e)
+                catch
                 {
                     raw.Dispose();
-                    if (e is ZstdException) throw new InvalidDataException("Corrupt zstd data.", e);
                     throw;
                 }
             }
@@ -117,12 +110,12 @@ internal static class BlobCodec
         if (plain.Length <= SampledAbove) return true;
         var slices = Math.Min(8, plain.Length / SampleSlice);
         var sample = ArrayPool<byte>.Shared.Rent(slices * SampleSlice);
-        var output = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(slices * SampleSlice));
+        var output = ArrayPool<byte>.Shared.Rent(ZstdContext.CompressBound(slices * SampleSlice));
         try
         {
             var step = (plain.Length - SampleSlice) / Math.Max(1, slices - 1);
             for (var i = 0; i < slices; i++) plain.Slice(i * step, SampleSlice).CopyTo(sample.AsSpan(i * SampleSlice));
-            var n = Compressor.Wrap(sample.AsSpan(0, slices * SampleSlice), output);
+            var n = ZstdContext.Current.Compress(sample.AsSpan(0, slices * SampleSlice), output, Level);
             return n < slices * SampleSlice * 0.97;
         }
         finally

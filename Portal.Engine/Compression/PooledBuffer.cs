@@ -9,12 +9,18 @@ namespace Portal.Engine.Compression;
 /// </summary>
 internal readonly struct PooledBuffer(byte[] array, int length) : IDisposable
 {
+    /// <summary>
+    /// One shared pool with a small fixed number of arrays per size: ArrayPool.Shared keeps up to eight per
+    /// size per core plus one per thread, which for megabyte buffers is a lot of resident memory.
+    /// </summary>
+    public static readonly ArrayPool<byte> Pool = ArrayPool<byte>.Create(maxArrayLength: 4 * 1024 * 1024, maxArraysPerBucket: 6);
+
     public byte[] Array { get; } = array;
     public int Length { get; } = length;
     public ReadOnlySpan<byte> Span => Array.AsSpan(0, Length);
     public ReadOnlyMemory<byte> Memory => Array.AsMemory(0, Length);
 
-    public static PooledBuffer Rent(int length) => new(ArrayPool<byte>.Shared.Rent(length), length);
+    public static PooledBuffer Rent(int length) => new(Pool.Rent(length), length);
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(Array);
+    public void Dispose() => Pool.Return(Array);
 }

@@ -13,7 +13,7 @@ namespace Portal.Engine.Operations;
 /// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → a pipeline of
 /// two readers (read, chunk, keyed hash, dedup) and two sealers (compress, encrypt, pack) joined by a
 /// bounded channel → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by
-/// the reader buffers (2 × 2 MiB), the channel (8 chunks of at most 1 MiB) and three pack buffers.
+/// the reader buffers (2 × 1 MiB), the channel (4 chunks of at most 512 KiB) and two pack buffers.
 /// </summary>
 internal sealed class BackupOperation(Repo repo)
 {
@@ -38,14 +38,17 @@ internal sealed class BackupOperation(Repo repo)
         var unchanged = 0L;
         if (parent is not null)
             unchanged = await MatchParentAsync(root, BlobId.Parse(parent.Snapshot.Tree), index, ct).ConfigureAwait(false);
+        // The lock goes stale after 30 minutes without a refresh, and a prune may then delete what this
+        // backup deduplicated against: refresh it between stages and per file, not only per stored pack.
+        await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
         var toRead = files.Where(f => f.Content is null).ToList();
         var totalBytes = toRead.Sum(f => f.Stat.Size);
         progress.Report(new OperationProgress("read", 0, toRead.Count, 0, totalBytes));
 
-        var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
+        await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
-            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, ct).ConfigureAwait(false);
+            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
             progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
             var rootTree = await SaveTreeAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
@@ -63,6 +66,7 @@ internal sealed class BackupOperation(Repo repo)
                     BytesAdded = packs.BytesWritten, Warnings = warnings.Count,
                 },
             };
+            await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
             // Last: once this object exists, the snapshot is visible, and everything it needs is already stored.
             var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
             var s = snapshot.Summary;
@@ -113,10 +117,10 @@ internal sealed class BackupOperation(Repo repo)
     }
 
     private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
-        IProgress<OperationProgress> progress, long totalBytes, CancellationToken ct)
+        IProgress<OperationProgress> progress, long totalBytes, RepoLock repoLock, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(8) { SingleReader = false, SingleWriter = false });
+        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(4) { SingleReader = false, SingleWriter = false });
         var sealers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
         {
             try
@@ -130,7 +134,7 @@ internal sealed class BackupOperation(Repo repo)
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(job.Buffer);
+                        PooledBuffer.Pool.Return(job.Buffer);
                     }
                 }
             }
@@ -165,6 +169,7 @@ internal sealed class BackupOperation(Repo repo)
                     {
                         buffers.Add(buffer);
                     }
+                    await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false);
                     var done = Interlocked.Increment(ref filesDone);
                     progress.Report(new OperationProgress("read", done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
                 }).ConfigureAwait(false);
@@ -196,13 +201,13 @@ internal sealed class BackupOperation(Repo repo)
         long size = 0;
         while (true)
         {
-            var chunk = await chunks.NextAsync(ct).ConfigureAwait(false);
+            var chunk = chunks.Next(ct);
             if (chunk.IsEmpty) break;
             size += chunk.Length;
             var id = repo.Key.Id(chunk.Span);
             content.Add(id.ToHex());
             if (!index.TryReserve(id)) continue;
-            var copy = ArrayPool<byte>.Shared.Rent(chunk.Length);
+            var copy = PooledBuffer.Pool.Rent(chunk.Length);
             chunk.CopyTo(copy);
             await writer.WriteAsync(new ChunkJob(id, copy, chunk.Length), ct).ConfigureAwait(false);
         }

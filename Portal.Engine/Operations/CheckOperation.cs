@@ -56,8 +56,21 @@ internal sealed class CheckOperation(Repo repo)
         foreach (var name in stored.Keys.Where(n => !indexed.Contains(n)).Order(StringComparer.Ordinal))
             _notes.Add($"{name}: not in any index (left by a stopped backup); the next backup indexes it, prune removes it if unused.");
 
+        // Walk every tree once; only if something is wrong, walk again per snapshot so that each problem
+        // names every snapshot and file it affects (shared subtrees are then visited once per snapshot).
+        var shared = new HashSet<BlobId>();
         foreach (var s in snapshots)
-            await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", [], ct).ConfigureAwait(false);
+            await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", shared, ct).ConfigureAwait(false);
+        if (!_findings.IsEmpty && snapshots.Count > 1)
+        {
+            foreach (var f in _findings.Values)
+            {
+                f.Snapshots.Clear();
+                f.Files.Clear();
+            }
+            foreach (var s in snapshots)
+                await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", [], ct).ConfigureAwait(false);
+        }
 
         return new CheckResult
         {

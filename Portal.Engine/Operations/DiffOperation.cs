@@ -1,4 +1,5 @@
 using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
 using Portal.Engine.Repository;
 
 namespace Portal.Engine.Operations;
@@ -6,7 +7,7 @@ namespace Portal.Engine.Operations;
 /// <summary>What changed from snapshot A to snapshot B. Identical subtrees (same id) are skipped unread.</summary>
 internal sealed class DiffOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<DiffEntry>> RunAsync(string a, string b, CancellationToken ct)
+    public async Task<IReadOnlyList<DiffEntry>> RunAsync(string a, string b, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var all = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
         var sa = SnapshotCatalog.Resolve(all, a);
@@ -14,6 +15,7 @@ internal sealed class DiffOperation(Repo repo)
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var result = new List<DiffEntry>();
         await CompareAsync(index, sa.Snapshot.Tree, sb.Snapshot.Tree, "", result, ct).ConfigureAwait(false);
+        progress.Report(new OperationProgress("diff", result.Count, result.Count, 0, 0));
         return result;
     }
 

@@ -1,3 +1,4 @@
+using Portal.Engine.Progress;
 using Portal.Engine.Repository;
 
 namespace Portal.Engine.Operations;
@@ -5,11 +6,15 @@ namespace Portal.Engine.Operations;
 /// <summary>Removes snapshot manifests by id or prefix. Their data stays until a prune.</summary>
 internal sealed class ForgetOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<string>> RunAsync(IEnumerable<string> references, CancellationToken ct)
+    public async Task<IReadOnlyList<string>> RunAsync(IEnumerable<string> references, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var all = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
         var doomed = references.Select(r => SnapshotCatalog.Resolve(all, r)).DistinctBy(s => s.Id).ToList(); // all resolve before any delete
-        foreach (var s in doomed) await repo.Store.DeleteAsync(s.ObjectName, ct).ConfigureAwait(false);
+        for (var i = 0; i < doomed.Count; i++)
+        {
+            await repo.Store.DeleteAsync(doomed[i].ObjectName, ct).ConfigureAwait(false);
+            progress.Report(new OperationProgress("forget", i + 1, doomed.Count, 0, 0, doomed[i].Id));
+        }
         return doomed.Select(s => s.Id).ToList();
     }
 }

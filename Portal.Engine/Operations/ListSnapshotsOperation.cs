@@ -6,8 +6,12 @@ namespace Portal.Engine.Operations;
 /// <summary>Lists snapshots, oldest first.</summary>
 internal sealed class ListSnapshotsOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(CancellationToken ct) =>
-        (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
+    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
+        progress.Report(new OperationProgress("snapshots", list.Count, list.Count, 0, 0));
+        return list;
+    }
 
     public static SnapshotInfo ToInfo(StoredSnapshot s) => new(
         s.Id, s.Snapshot.Time, s.Snapshot.Host, s.Snapshot.Paths, s.Snapshot.Tags,

@@ -1,4 +1,5 @@
 using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
 using Portal.Engine.Repository;
 
 namespace Portal.Engine.Operations;
@@ -6,7 +7,7 @@ namespace Portal.Engine.Operations;
 /// <summary>Lists a snapshot's items (all of them, or those under one path), depth first in name order.</summary>
 internal sealed class ListTreeOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<TreeEntry>> RunAsync(string snapshot, string? path, CancellationToken ct)
+    public async Task<IReadOnlyList<TreeEntry>> RunAsync(string snapshot, string? path, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var snap = await SnapshotCatalog.ResolveAsync(repo, snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
@@ -27,11 +28,11 @@ internal sealed class ListTreeOperation(Repo repo)
             result.Add(ToEntry(prefix, node));
             treeId = BlobId.Parse(node.Subtree);
         }
-        await WalkAsync(index, treeId, prefix, result, ct).ConfigureAwait(false);
+        await WalkAsync(index, treeId, prefix, result, progress, ct).ConfigureAwait(false);
         return result;
     }
 
-    private async Task WalkAsync(MasterIndex index, BlobId id, string prefix, List<TreeEntry> result, CancellationToken ct)
+    private async Task WalkAsync(MasterIndex index, BlobId id, string prefix, List<TreeEntry> result, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var tree = await index.LoadTreeAsync(repo, id, ct).ConfigureAwait(false);
         foreach (var node in tree.Nodes)
@@ -39,8 +40,9 @@ internal sealed class ListTreeOperation(Repo repo)
             var path = prefix.Length == 0 ? node.Name : prefix + "/" + node.Name;
             result.Add(ToEntry(path, node));
             if (node.Type == Node.Dir && node.Subtree is not null)
-                await WalkAsync(index, BlobId.Parse(node.Subtree), path, result, ct).ConfigureAwait(false);
+                await WalkAsync(index, BlobId.Parse(node.Subtree), path, result, progress, ct).ConfigureAwait(false);
         }
+        progress.Report(new OperationProgress("ls", result.Count, 0, 0, 0, prefix));
     }
 
     public static EntryType TypeOf(Node n) => n.Type switch

@@ -66,7 +66,7 @@ internal sealed class PruneOperation(Repo repo)
 
         // Copy used blobs out of packs that go away. They are verified first, so damage is never copied on.
         var newIndex = new MasterIndex();
-        var writer = new PackWriter(repo, newIndex);
+        await using var writer = new PackWriter(repo, newIndex);
         foreach (var (id, pack, loc) in repack)
         {
             var sealedBytes = await repo.Store.GetRangeAsync(Repo.PackName(pack), loc.Offset, (int)loc.Length, ct).ConfigureAwait(false);

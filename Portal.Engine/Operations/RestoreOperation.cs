@@ -138,33 +138,72 @@ internal sealed class RestoreOperation(Repo repo)
                 return -1;
             }
         }
-        var temp = Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+        // A new file is created under its own name with O_EXCL (which never follows a symlink); replacing an
+        // existing one goes through a temporary name and rename(2), which replaces a link instead of following it.
+        var final = Path.Combine(job.Dir, name);
+        var direct = Native.TryLStat(final) is null;
+        var path = direct ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+        var done = false;
         try
         {
-            long written = 0;
-            await using (var fs = new FileStream(temp, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 }))
+            long written;
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
+            await using (var fs = new FileStream(path, options))
             {
-                foreach (var hex in job.Node.Content ?? [])
-                {
-                    if (!BlobId.TryParse(hex, out var id)) throw new RepositoryException($"bad chunk id '{hex}'.");
-                    using var data = await index.ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false); // decrypted and verified
-                    await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
-                    written += data.Length;
-                }
+                written = await WriteContentAsync(index, job.Node.Content ?? [], fs, ct).ConfigureAwait(false);
             }
-            ApplyMetadata(temp, job.Node, job.Rel);
-            File.Move(temp, Path.Combine(job.Dir, name), overwrite: true); // rename(2): replaces a link, never follows it
+            ApplyMetadata(path, job.Node, job.Rel);
+            if (!direct) File.Move(path, final, overwrite: true);
+            done = true;
             Interlocked.Increment(ref _restored);
             return written;
         }
-        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException or Storage.StoreException)
         {
             Error(job.Rel, $"not restored: {e.Message}");
             return -1;
         }
         finally
         {
-            try { File.Delete(temp); } catch (IOException) { }
+            // Never leave a partly written file behind: a file that fails verification is not restored at all.
+            if (!done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
+    /// so one large file still uses every core. Each chunk is verified before it is written.
+    /// </summary>
+    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, FileStream fs, CancellationToken ct)
+    {
+        const int Ahead = 4;
+        var ids = new BlobId[content.Count];
+        for (var i = 0; i < ids.Length; i++)
+            if (!BlobId.TryParse(content[i], out ids[i])) throw new RepositoryException($"bad chunk id '{content[i]}'.");
+        var window = new Queue<Task<Compression.PooledBuffer>>();
+        var next = 0;
+        Task<Compression.PooledBuffer> Start(BlobId id) =>
+            ids.Length == 1 ? index.ReadBlobPooledAsync(repo, id, ct) : Task.Run(() => index.ReadBlobPooledAsync(repo, id, ct), ct);
+        long written = 0;
+        try
+        {
+            while (next < ids.Length && window.Count < Ahead) window.Enqueue(Start(ids[next++]));
+            while (window.Count > 0)
+            {
+                using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and verified
+                if (next < ids.Length) window.Enqueue(Start(ids[next++]));
+                await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+                written += data.Length;
+            }
+            return written;
+        }
+        finally
+        {
+            while (window.Count > 0)
+            {
+                try { (await window.Dequeue().ConfigureAwait(false)).Dispose(); }
+                catch (Exception e) when (e is RepositoryException or OperationCanceledException or IOException or Storage.StoreException) { }
+            }
         }
     }
 

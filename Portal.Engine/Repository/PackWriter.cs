@@ -2,23 +2,27 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Portal.Engine.Crypto;
+using Portal.Engine.Storage;
 
 namespace Portal.Engine.Repository;
 
 /// <summary>
 /// Collects sealed blobs into packs of about <see cref="RepoConfig.PackTarget"/> bytes and stores each full
-/// pack (at most two uploads at a time; callers wait, which bounds memory). Thread-safe. A blob becomes
-/// visible in the <see cref="MasterIndex"/> only once its pack is stored; <see cref="TakeWritten"/>
-/// hands the stored packs to the caller, which writes them into an index object.
+/// pack. Thread-safe. When the store can stage objects (<see cref="IStagedPutStore"/>) blobs stream straight
+/// into the open pack, so packs cost no memory; otherwise a pack is buffered and put whole (one upload at a
+/// time while the next fills; callers wait, which bounds memory to two packs). A blob becomes visible in the
+/// <see cref="MasterIndex"/> only once its pack is stored; <see cref="TakeWritten"/> hands the stored packs
+/// to the caller, which writes them into an index object. Dispose discards a pack that was never stored.
 /// </summary>
-internal sealed class PackWriter(Repo repo, MasterIndex index)
+internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposable
 {
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _uploads = new(2);
+    private readonly SemaphoreSlim _append = new(1);
+    private readonly SemaphoreSlim _uploads = new(1);
     private readonly ConcurrentBag<byte[]> _freeBuffers = [];
     private readonly List<IndexPack> _written = [];
     private readonly int _target = repo.Config.PackTarget;
-    private PackBuffer? _current;
+    private OpenPack? _current;
     private long _bytesWritten, _packsWritten, _blobsWritten;
 
     /// <summary>Called after each stored pack (the backup refreshes its lock there).</summary>
@@ -28,36 +32,47 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
     public long PacksWritten => Interlocked.Read(ref _packsWritten);
     public long BlobsAdded => Interlocked.Read(ref _blobsWritten);
 
-    /// <summary>Copies the sealed blob into the current pack; the caller keeps ownership of the memory.</summary>
+    /// <summary>Appends the sealed blob to the open pack; the caller keeps ownership of the memory.</summary>
     public async Task AddAsync(BlobId id, byte type, ReadOnlyMemory<byte> sealedBytes, CancellationToken ct)
     {
-        PackBuffer? full = null;
-        lock (_lock)
+        OpenPack? full = null;
+        await _append.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            _current ??= new PackBuffer(_freeBuffers.TryTake(out var b) ? b : new byte[_target + 2 * 1024 * 1024]);
-            _current.Append(id, type, sealedBytes.Span);
+            _current ??= await OpenAsync(ct).ConfigureAwait(false);
+            _current.Entries.Add((id, type, (uint)_current.Length, (uint)sealedBytes.Length));
+            await _current.AppendAsync(sealedBytes, ct).ConfigureAwait(false);
             if (_current.Length >= _target)
             {
                 full = _current;
                 _current = null;
             }
         }
+        finally
+        {
+            _append.Release();
+        }
         if (full is not null) await UploadAsync(full, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Stores the partly filled pack, if any.</summary>
+    /// <summary>Stores the partly filled pack, if any, and waits for uploads in progress.</summary>
     public async Task FlushAsync(CancellationToken ct)
     {
-        PackBuffer? last;
-        lock (_lock)
+        OpenPack? last;
+        await _append.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
             last = _current;
             _current = null;
         }
+        finally
+        {
+            _append.Release();
+        }
         if (last is { Entries.Count: > 0 }) await UploadAsync(last, ct).ConfigureAwait(false);
-        // Wait for uploads started by other callers.
-        for (var i = 0; i < 2; i++) await _uploads.WaitAsync(ct).ConfigureAwait(false);
-        _uploads.Release(2);
+        else if (last is not null) await last.DisposeAsync().ConfigureAwait(false);
+        await _uploads.WaitAsync(ct).ConfigureAwait(false);
+        _uploads.Release();
     }
 
     /// <summary>The packs stored since the last call, as an index object to write.</summary>
@@ -71,19 +86,32 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
         }
     }
 
-    private async Task UploadAsync(PackBuffer pack, CancellationToken ct)
+    public async ValueTask DisposeAsync()
     {
+        var open = Interlocked.Exchange(ref _current, null);
+        if (open is not null) await open.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task<OpenPack> OpenAsync(CancellationToken ct)
+    {
+        if (repo.Store is IStagedPutStore staged)
+            return new OpenPack(await staged.BeginPutAsync(Repo.DataPrefix, ct).ConfigureAwait(false), null, _freeBuffers);
+        return new OpenPack(null, _freeBuffers.TryTake(out var b) ? b : new byte[_target + 1024 * 1024], _freeBuffers);
+    }
+
+    private async Task UploadAsync(OpenPack pack, CancellationToken ct)
+    {
+        await using var _ = pack;
         await _uploads.WaitAsync(ct).ConfigureAwait(false);
         try
         {
             var header = PackFormat.SealHeader(repo.Key, pack.Entries);
-            pack.AppendRaw(header);
-            Span<byte> len = stackalloc byte[4];
+            await pack.AppendAsync(header, ct).ConfigureAwait(false);
+            var len = new byte[4];
             BinaryPrimitives.WriteUInt32LittleEndian(len, (uint)header.Length);
-            pack.AppendRaw(len);
-            var data = pack.Buffer.AsMemory(0, pack.Length);
-            var packId = new BlobId(SHA256.HashData(data.Span));
-            await repo.Store.PutAsync(Repo.PackName(packId), data, ct).ConfigureAwait(false);
+            await pack.AppendAsync(len, ct).ConfigureAwait(false);
+            var packId = new BlobId(pack.Hash());
+            await pack.StoreAsync(repo.Store, Repo.PackName(packId), ct).ConfigureAwait(false);
             index.AddPack(packId, pack.Entries);
             lock (_lock)
             {
@@ -99,34 +127,48 @@ internal sealed class PackWriter(Repo repo, MasterIndex index)
         }
         finally
         {
-            _freeBuffers.Add(pack.Buffer);
             _uploads.Release();
         }
         if (AfterPack is { } hook) await hook(ct).ConfigureAwait(false);
     }
 
-    private sealed class PackBuffer(byte[] buffer)
+    /// <summary>A pack being filled: streamed into a staged object, or buffered in memory.</summary>
+    private sealed class OpenPack(IStagedObject? staged, byte[]? buffer, ConcurrentBag<byte[]> freeBuffers) : IAsyncDisposable
     {
-        public byte[] Buffer { get; private set; } = buffer;
-        public int Length { get; private set; }
-        public List<(BlobId Id, byte Type, uint Offset, uint Length)> Entries { get; } = [];
+        private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private byte[]? _buffer = buffer;
 
-        public void Append(BlobId id, byte type, ReadOnlySpan<byte> sealedBytes)
+        public List<(BlobId Id, byte Type, uint Offset, uint Length)> Entries { get; } = [];
+        public int Length { get; private set; }
+
+        public async ValueTask AppendAsync(ReadOnlyMemory<byte> bytes, CancellationToken ct)
         {
-            Entries.Add((id, type, (uint)Length, (uint)sealedBytes.Length));
-            AppendRaw(sealedBytes);
+            _sha.AppendData(bytes.Span);
+            if (staged is not null) await staged.WriteAsync(bytes, ct).ConfigureAwait(false);
+            else
+            {
+                if (Length + bytes.Length > _buffer!.Length)
+                {
+                    var bigger = new byte[Math.Max(_buffer.Length * 2, Length + bytes.Length)];
+                    _buffer.AsSpan(0, Length).CopyTo(bigger);
+                    _buffer = bigger;
+                }
+                bytes.Span.CopyTo(_buffer.AsSpan(Length));
+            }
+            Length += bytes.Length;
         }
 
-        public void AppendRaw(ReadOnlySpan<byte> bytes)
+        public byte[] Hash() => _sha.GetHashAndReset();
+
+        public Task StoreAsync(IObjectStore store, string name, CancellationToken ct) =>
+            staged is not null ? staged.CommitAsync(name, ct) : store.PutAsync(name, _buffer.AsMemory(0, Length), ct);
+
+        public async ValueTask DisposeAsync()
         {
-            if (Length + bytes.Length > Buffer.Length)
-            {
-                var bigger = new byte[Math.Max(Buffer.Length * 2, Length + bytes.Length)];
-                Buffer.AsSpan(0, Length).CopyTo(bigger);
-                Buffer = bigger;
-            }
-            bytes.CopyTo(Buffer.AsSpan(Length));
-            Length += bytes.Length;
+            _sha.Dispose();
+            if (staged is not null) await staged.DisposeAsync().ConfigureAwait(false);
+            if (_buffer is not null) freeBuffers.Add(_buffer);
+            _buffer = null;
         }
     }
 }

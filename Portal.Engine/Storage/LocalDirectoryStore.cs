@@ -8,20 +8,19 @@ namespace Portal.Engine.Storage;
 /// object's own directory, flushes it to disk, moves it into place without replacing anything and flushes
 /// the directory, so a crash never leaves a torn object under a real name.
 /// </summary>
-public sealed class LocalDirectoryStore : IObjectStore
+public sealed class LocalDirectoryStore : IStagedPutStore
 {
     private const string TempMarker = "#tmp-"; // '#' is not a valid name character, so list never shows temps
     private readonly string _root;
 
-    /// <summary>Opens (and creates if missing) a store rooted at <paramref name="root"/>.</summary>
-    public LocalDirectoryStore(string root)
-    {
-        _root = Path.GetFullPath(root);
-        Directory.CreateDirectory(_root);
-    }
+    /// <summary>A store rooted at <paramref name="root"/>; the folder is created by the first write, never by a read.</summary>
+    public LocalDirectoryStore(string root) => _root = Path.GetFullPath(root);
 
     /// <summary>The store's root directory.</summary>
     public string Root => _root;
+
+    /// <summary>The root directory, as shown in messages.</summary>
+    public override string ToString() => _root;
 
     /// <inheritdoc />
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -148,6 +147,71 @@ public sealed class LocalDirectoryStore : IObjectStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw Map(name, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        ObjectName.ValidatePrefix(prefix);
+        var slash = prefix.LastIndexOf('/');
+        var dir = slash < 0 ? _root : PathOf(prefix[..slash]);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var temp = Path.Combine(dir, TempMarker + Guid.NewGuid().ToString("N"));
+            var fs = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 256 * 1024);
+            return Task.FromResult<IStagedObject>(new StagedFile(this, prefix, temp, fs));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Map(prefix, e);
+        }
+    }
+
+    private sealed class StagedFile(LocalDirectoryStore store, string prefix, string temp, FileStream fs) : IStagedObject
+    {
+        private bool _closed;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            try { await fs.WriteAsync(data, cancellationToken).ConfigureAwait(false); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw Map(temp, e); }
+        }
+
+        public async Task CommitAsync(string name, CancellationToken cancellationToken = default)
+        {
+            ObjectName.Validate(name);
+            if (!name.StartsWith(prefix, StringComparison.Ordinal)) throw new InvalidObjectNameException(name);
+            cancellationToken.ThrowIfCancellationRequested();
+            var path = store.PathOf(name);
+            try
+            {
+                fs.Flush(flushToDisk: true);
+                await fs.DisposeAsync().ConfigureAwait(false);
+                _closed = true;
+                var dir = Path.GetDirectoryName(path)!;
+                Directory.CreateDirectory(dir);
+                try
+                {
+                    File.Move(temp, path, overwrite: false);
+                }
+                catch (IOException) when (File.Exists(path))
+                {
+                    await EnsureSameContentAsync(name, path, await File.ReadAllBytesAsync(temp, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+                }
+                Native.FsyncDirectory(dir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw Map(name, e);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (!_closed) await fs.DisposeAsync().ConfigureAwait(false);
+            TryDelete(temp);
         }
     }
 

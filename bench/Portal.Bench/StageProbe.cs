@@ -21,7 +21,7 @@ internal static class StageProbe
         var aad = new byte[33];
         var sw = new Stopwatch[4].Select(_ => new Stopwatch()).ToArray();
         long bytes = 0, count = 0, sealedBytes = 0, compressed = 0;
-        foreach (var file in Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = AttributeToSkip() }))
+        foreach (var file in Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
         {
             var data = File.ReadAllBytes(file);
             bytes += data.Length;
@@ -30,7 +30,7 @@ internal static class StageProbe
             while (true)
             {
                 sw[0].Start();
-                var chunk = chunks.NextAsync(default).AsTask().GetAwaiter().GetResult();
+                var chunk = chunks.Next(default);
                 sw[0].Stop();
                 if (chunk.IsEmpty) break;
                 count++;
@@ -48,6 +48,4 @@ internal static class StageProbe
         Console.WriteLine($"{bytes / 1048576.0:0} MiB in {count} chunks ({compressed} compressed) -> {sealedBytes / 1048576.0:0.0} MiB sealed");
         Console.WriteLine($"chunk {sw[0].Elapsed.TotalSeconds:0.00}s  hash {sw[1].Elapsed.TotalSeconds:0.00}s  compress+seal {sw[2].Elapsed.TotalSeconds:0.00}s");
     }
-
-    private static FileAttributes AttributeToSkip() => FileAttributes.ReparsePoint;
 }

@@ -11,11 +11,13 @@ public sealed class CancelTests : IDisposable
 
     public void Dispose() => _kit.Dispose();
 
-    [Fact]
-    public async Task Cancel_mid_backup_leaves_a_consistent_repository_and_the_next_backup_reuses_stored_packs()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Cancel_mid_backup_leaves_a_consistent_repository_and_the_next_backup_reuses_stored_packs(bool stagedPacks)
     {
         for (var i = 0; i < 40; i++) _kit.Write($"data/{i:00}.bin", EngineTestKit.Random(1024 * 1024, 100 + i));
-        var store = new HookedStore(_kit.Store);
+        var store = HookedStore.Create(_kit.Store, stagedPacks);
         using (await BackupEngine.InitAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options)) { }
         using var cts = new CancellationTokenSource();
         store.AfterPut = name =>
@@ -33,6 +35,7 @@ public sealed class CancelTests : IDisposable
         Assert.True(check.IsHealthy, string.Join("; ", check.Problems.Select(p => p.Problem)));
         Assert.Empty(check.Notes); // the stored pack was indexed on the way out
         Assert.Empty(Directory.GetFiles(Path.Combine(_kit.RepoDir, "locks")));
+        Assert.Empty(Directory.GetFiles(_kit.RepoDir, "#tmp-*", SearchOption.AllDirectories)); // no staged leftovers
         var storedBefore = _kit.StoredBytes();
         Assert.True(storedBefore >= 16 * 1024 * 1024);
 
@@ -44,11 +47,13 @@ public sealed class CancelTests : IDisposable
         EngineTestKit.AssertSameTree(_kit.Source, target);
     }
 
-    [Fact]
-    public async Task A_failing_store_fails_the_backup_without_a_snapshot()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_failing_store_fails_the_backup_without_a_snapshot(bool stagedPacks)
     {
         _kit.Write("a.bin", EngineTestKit.Random(100_000, 5));
-        var store = new HookedStore(_kit.Store);
+        var store = HookedStore.Create(_kit.Store, stagedPacks);
         using var engine = await BackupEngine.InitAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options);
         store.BeforePut = name => name.StartsWith("data/", StringComparison.Ordinal)
             ? new Portal.Engine.Storage.StoreException("injected outage", isTransient: true) : null;
@@ -57,5 +62,6 @@ public sealed class CancelTests : IDisposable
         store.BeforePut = null;
         Assert.Empty(await engine.ListSnapshotsAsync());
         Assert.True((await engine.CheckAsync()).IsHealthy);
+        Assert.Empty(Directory.GetFiles(_kit.RepoDir, "#tmp-*", SearchOption.AllDirectories));
     }
 }

@@ -58,6 +58,22 @@ public sealed class DamageTests : IDisposable
     }
 
     [Fact]
+    public async Task Damage_shared_by_two_snapshots_names_both()
+    {
+        var (engine, first, packPath, offset) = await BackupAndLocateAsync();
+        using var _ = engine;
+        _kit.Write("later.txt", "only in the second snapshot");
+        var second = (await engine.BackupAsync(new BackupRequest(_kit.Source))).SnapshotId;
+        var bytes = await File.ReadAllBytesAsync(packPath);
+        bytes[offset] ^= 0x80;
+        await File.WriteAllBytesAsync(packPath, bytes);
+
+        var problem = Assert.Single((await engine.CheckAsync(readData: true)).Problems);
+        Assert.Equal(new[] { first, second }.Order(StringComparer.Ordinal), problem.Snapshots);
+        Assert.Equal(new[] { $"{first[..8]}:victim.bin", $"{second[..8]}:victim.bin" }.Order(StringComparer.Ordinal), problem.Files.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_truncated_pack_is_found_without_reading_data()
     {
         var (engine, snapshotId, packPath, _) = await BackupAndLocateAsync();

@@ -17,6 +17,42 @@ public sealed class PruneTests : IDisposable
         public override DateTimeOffset GetUtcNow() => now;
     }
 
+    /// <summary>A clock the test moves by hand (thread-safe).</summary>
+    private sealed class ManualTime(DateTimeOffset start) : TimeProvider
+    {
+        private long _ticks = start.UtcTicks;
+        public override DateTimeOffset GetUtcNow() => new(Interlocked.Read(ref _ticks), TimeSpan.Zero);
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _ticks, by.Ticks);
+    }
+
+    [Fact]
+    public async Task A_long_backup_keeps_its_lock_fresh_so_prune_still_stays_away()
+    {
+        for (var i = 0; i < 12; i++) _kit.Write($"f{i:00}.txt", $"file {i}");
+        var clock = new ManualTime(DateTimeOffset.UtcNow);
+        var options = EngineTestKit.Options with { Time = clock };
+        using (await BackupEngine.InitAsync(_kit.Store, EngineTestKit.Passphrase, options)) { }
+        using var backupEngine = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, options);
+        using var pruner = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, options);
+        Exception? pruneOutcome = null;
+        var tried = 0;
+        var progress = new SyncProgress<OperationProgress>(p =>
+        {
+            if (p.Phase != "read" || p.CurrentPath is null) return;
+            clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes: an hour in all
+            if (p.FilesDone == 8 && Interlocked.Exchange(ref tried, 1) == 0)
+            {
+                // 48 minutes after the backup started: its first lock would be stale by now.
+                try { pruner.PruneAsync().GetAwaiter().GetResult(); }
+                catch (Exception e) { pruneOutcome = e; }
+            }
+        });
+        var result = await backupEngine.BackupAsync(new BackupRequest(_kit.Source), progress);
+        Assert.IsType<RepositoryLockedException>(pruneOutcome);
+        Assert.Equal(JobStatus.Completed, result.Status);
+        Assert.True((await pruner.CheckAsync(readData: true)).IsHealthy);
+    }
+
     [Fact]
     public async Task Forget_then_prune_removes_only_data_no_snapshot_needs()
     {

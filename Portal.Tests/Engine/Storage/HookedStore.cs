@@ -6,10 +6,33 @@ namespace Portal.Tests.Engine.Storage;
 /// A decorator around a real store for fault injection and pausing (kopia's blobtesting/faulty.go idea):
 /// <see cref="BeforePut"/> can fail a put, <see cref="AfterPut"/> runs (and may wait) after a put succeeded.
 /// </summary>
-public sealed class HookedStore(IObjectStore inner) : IObjectStore
+public class HookedStore(IObjectStore inner) : IObjectStore
 {
     public Func<string, Exception?>? BeforePut { get; set; }
     public Func<string, Task>? AfterPut { get; set; }
+
+    /// <summary>The same hooks, with the staged-put ability of the inner store (hooks run on commit).</summary>
+    public static HookedStore Create(LocalDirectoryStore inner, bool staged) => staged ? new Staged(inner) : new HookedStore(inner);
+
+    private sealed class Staged(LocalDirectoryStore inner) : HookedStore(inner), IStagedPutStore
+    {
+        public async Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default) =>
+            new HookedObject(this, await inner.BeginPutAsync(prefix, cancellationToken));
+    }
+
+    private sealed class HookedObject(HookedStore hooks, IStagedObject inner) : IStagedObject
+    {
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(data, cancellationToken);
+
+        public async Task CommitAsync(string name, CancellationToken cancellationToken = default)
+        {
+            if (hooks.BeforePut?.Invoke(name) is { } e) throw e;
+            await inner.CommitAsync(name, cancellationToken);
+            if (hooks.AfterPut is { } after) await after(name);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {

@@ -153,6 +153,57 @@ public abstract class ObjectStoreConformanceTests : IAsyncLifetime
         Assert.Empty(await ListAsync(""));
     }
 
+    [Fact]
+    public async Task A_staged_object_is_invisible_until_committed_then_complete()
+    {
+        if (Store is not IStagedPutStore staged) return; // optional ability
+        var part1 = EngineTestKit.Random(300_000, 6);
+        var part2 = EngineTestKit.Random(5, 7);
+        await using (var o = await staged.BeginPutAsync("data/"))
+        {
+            await o.WriteAsync(part1);
+            await o.WriteAsync(part2);
+            Assert.Empty(await ListAsync(""));
+            await o.CommitAsync("data/ab/staged");
+        }
+        var stored = await Store.GetAsync("data/ab/staged");
+        Assert.Equal(part1.Concat(part2).ToArray(), stored);
+        Assert.Equal(["data/ab/staged"], await ListAsync(""));
+    }
+
+    [Fact]
+    public async Task A_staged_object_disposed_without_commit_leaves_nothing()
+    {
+        if (Store is not IStagedPutStore staged) return;
+        await using (var o = await staged.BeginPutAsync("data/"))
+            await o.WriteAsync(EngineTestKit.Random(1000, 8));
+        Assert.Empty(await ListAsync(""));
+    }
+
+    [Fact]
+    public async Task Committing_a_staged_object_follows_the_write_once_rule()
+    {
+        if (Store is not IStagedPutStore staged) return;
+        await Store.PutAsync("data/cd/x", Bytes("same"));
+        await using (var o = await staged.BeginPutAsync("data/"))
+        {
+            await o.WriteAsync(Bytes("same"));
+            await o.CommitAsync("data/cd/x");
+        }
+        await using (var o = await staged.BeginPutAsync("data/"))
+        {
+            await o.WriteAsync(Bytes("different"));
+            await Assert.ThrowsAsync<ObjectExistsException>(() => o.CommitAsync("data/cd/x"));
+        }
+        await using (var o = await staged.BeginPutAsync("data/"))
+        {
+            await o.WriteAsync(Bytes("elsewhere"));
+            await Assert.ThrowsAsync<InvalidObjectNameException>(() => o.CommitAsync("index/x"));
+        }
+        Assert.Equal(Bytes("same"), await Store.GetAsync("data/cd/x"));
+        Assert.Equal(["data/cd/x"], await ListAsync(""));
+    }
+
     private async Task<List<string>> ListAsync(string prefix)
     {
         var names = new List<string>();

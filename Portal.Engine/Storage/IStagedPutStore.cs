@@ -1,0 +1,26 @@
+namespace Portal.Engine.Storage;
+
+/// <summary>
+/// Optional ability of a store: write an object piece by piece and name it at the end (a pack's name is the
+/// hash of its bytes), so a writer never holds a whole object in memory. Local files: a temporary file
+/// renamed into place; Azure Blob: staged blocks committed under the final name.
+/// </summary>
+public interface IStagedPutStore : IObjectStore
+{
+    /// <summary>Starts an object that will be committed under a name starting with <paramref name="prefix"/> (e.g. "data/").</summary>
+    Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An object being written. Invisible until <see cref="CommitAsync"/>; disposing without committing discards it.</summary>
+public interface IStagedObject : IAsyncDisposable
+{
+    /// <summary>Appends bytes.</summary>
+    ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Makes the object visible under <paramref name="name"/>, atomically and durably, with the write-once rule of
+    /// <see cref="IObjectStore.PutAsync"/>: an existing object with identical bytes is fine, different bytes throw
+    /// <see cref="ObjectExistsException"/>.
+    /// </summary>
+    Task CommitAsync(string name, CancellationToken cancellationToken = default);
+}
