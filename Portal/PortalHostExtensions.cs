@@ -28,7 +28,8 @@ public static class PortalHostExtensions
     {
         services.AddRazorComponents().AddInteractiveServerComponents();
         services.AddMudServices();
-        services.AddAntiforgery();
+        // Our own header says DENY (and the CSP frame-ancestors 'none'); antiforgery would add a conflicting SAMEORIGIN.
+        services.AddAntiforgery(options => options.SuppressXFrameOptionsHeader = true);
         services.AddHttpContextAccessor();
         return services;
     }
@@ -59,7 +60,8 @@ public static class PortalHostExtensions
         app.MapPortalIdentity();
         app.MapPortalAudit();
         app.MapPortalJobs();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Our CSP already says frame-ancestors 'none'; Blazor would add a second CSP header with 'self'.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         return app;
     }
 

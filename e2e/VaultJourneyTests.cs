@@ -130,6 +130,23 @@ var export = await page.APIRequest.GetAsync(app.BaseUrl + "/audit/export.csv", n
     }
 
     [Fact]
+    public async Task Pages_carry_the_security_headers()
+    {
+        await using var app = new PortalApp();
+        using var client = new HttpClient();
+
+        using var response = await client.GetAsync(app.BaseUrl + "/account/dev-signin");
+
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        var frame = response.Headers.GetValues("X-Frame-Options").ToList();
+        Assert.Equal(["DENY"], frame);
+        var csp = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("default-src 'self'", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
+        Assert.DoesNotContain("unsafe-eval", csp);
+    }
+
+    [Fact]
     public async Task Healthz_reports_that_the_database_answers()
     {
         await using var app = new PortalApp();
