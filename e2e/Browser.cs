@@ -43,6 +43,7 @@ public sealed class Browser : IAsyncDisposable
         });
         var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, IgnoreHTTPSErrors = ignoreHttpsErrors });
         page.SetDefaultTimeout(20_000);
+        Assertions.SetDefaultExpectTimeout(15_000); // a loaded CI machine: assertions wait, they never sleep
         return new Browser(playwright, browser, page, screenshots);
     }
 

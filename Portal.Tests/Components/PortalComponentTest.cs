@@ -23,6 +23,10 @@ public abstract class PortalComponentTest : IAsyncLifetime
     protected BunitContext Context { get; } = new();
     protected TestDatabase Database { get; } = new();
 
+    static PortalComponentTest() =>
+        // The components query a real database: allow for a loaded CI machine (the default is one second).
+        BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(15);
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();
