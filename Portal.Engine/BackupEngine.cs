@@ -59,6 +59,27 @@ public sealed class BackupEngine : IDisposable
         return new BackupEngine(repo) { Options = options };
     }
 
+    /// <summary>
+    /// Opens a repository with a key from <see cref="ExportKey"/>, without the passphrase: how a host runs scheduled
+    /// backups unattended. Throws <see cref="RepositoryKeyMismatchException"/> when the key does not open it.
+    /// </summary>
+    public static async Task<BackupEngine> OpenWithKeyAsync(IObjectStore store, RepositoryKey key, EngineOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new EngineOptions();
+        if (await store.StatAsync(Repo.ConfigName, cancellationToken).ConfigureAwait(false) is null)
+            throw new RepositoryNotFoundException(Describe(store));
+        var repo = await Repo.OpenWithKeyAsync(store, new Crypto.MasterKey(key.ToBytes()), "", options.Time, cancellationToken).ConfigureAwait(false);
+        return new BackupEngine(repo) { Options = options };
+    }
+
+    /// <summary>
+    /// The repository's unwrapped master key, for a host that keeps it sealed (ASP.NET Core Data Protection, Key Vault)
+    /// so that scheduled backups run without the passphrase. Anyone holding these bytes can read the vault: seal them
+    /// before storing, never log them.
+    /// </summary>
+    public RepositoryKey ExportKey() => new(_repo.Key.Export());
+
     private EngineOptions Options { get; init; } = new();
 
     /// <summary>

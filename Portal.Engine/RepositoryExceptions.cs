@@ -7,6 +7,10 @@ public class RepositoryException(string message, Exception? inner = null) : Exce
 public sealed class WrongPassphraseException()
     : RepositoryException("Wrong passphrase: it does not open any key of this repository.");
 
+/// <summary>A stored repository key (see <see cref="RepositoryKey"/>) does not open this repository.</summary>
+public sealed class RepositoryKeyMismatchException()
+    : RepositoryException("The stored key does not open this repository: it belongs to another vault, or the repository was created again. Open it with the passphrase.");
+
 /// <summary>There is no repository at the given location (no key objects or no config).</summary>
 public sealed class RepositoryNotFoundException(string location)
     : RepositoryException($"No repository found at '{location}'. Create one with init.");

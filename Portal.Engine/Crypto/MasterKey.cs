@@ -27,6 +27,9 @@ internal sealed class MasterKey : IDisposable
         _hmac = new ThreadLocal<IncrementalHash>(() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _idKey), trackAllValues: true);
     }
 
+    /// <summary>A copy of the 32 plaintext key bytes, for a host that seals it (never to be stored or logged as is).</summary>
+    public byte[] Export() => _master.ToArray();
+
     public static MasterKey CreateRandom() => new(RandomNumberGenerator.GetBytes(Length));
 
     /// <summary>The raw key, only for wrapping it in a key object.</summary>

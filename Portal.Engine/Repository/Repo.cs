@@ -76,24 +76,35 @@ internal sealed class Repo : IDisposable
             catch (JsonException) { continue; }
             var key = ko?.TryOpen(passphrase);
             if (key is null) continue;
-            byte[] configBytes;
-            try
-            {
-                configBytes = BlobCodec.Decode(key, await store.GetAsync(ConfigName, ct).ConfigureAwait(false), Aad("config"));
-            }
-            catch (Exception e) when (e is CryptographicException or InvalidDataException)
-            {
-                key.Dispose();
-                throw new DamagedObjectException(ConfigName, "it cannot be decrypted with this repository's key.", e);
-            }
-            var config = JsonSerializer.Deserialize(configBytes, RepoJson.Default.RepoConfig)
-                ?? throw new DamagedObjectException(ConfigName, "empty config.");
-            if (config.Version != RepoConfig.CurrentVersion || config.Encryption != "aes-256-gcm" || config.Compression != "zstd"
-                || config.ChunkId != "hmac-sha256" || config.Chunker != "fastcdc-gear64-nc2")
-                throw new RepositoryException($"Repository format {config.Version} ({config.Encryption}, {config.Compression}, {config.ChunkId}) is not supported by this version.");
-            return new Repo(store, key, config, name, time);
+            return await OpenWithKeyAsync(store, key, name, time, ct).ConfigureAwait(false);
         }
         throw new WrongPassphraseException();
+    }
+
+    /// <summary>
+    /// Opens with an already unwrapped master key (a host that keeps it sealed for unattended backups).
+    /// <paramref name="keyName"/> is the key object it came from, or empty when unknown.
+    /// </summary>
+    public static async Task<Repo> OpenWithKeyAsync(IObjectStore store, MasterKey key, string keyName, TimeProvider time, CancellationToken ct)
+    {
+        byte[] configBytes;
+        try
+        {
+            configBytes = BlobCodec.Decode(key, await store.GetAsync(ConfigName, ct).ConfigureAwait(false), Aad("config"));
+        }
+        catch (Exception e) when (e is CryptographicException or InvalidDataException)
+        {
+            key.Dispose();
+            if (keyName.Length == 0)
+                throw new RepositoryKeyMismatchException();
+            throw new DamagedObjectException(ConfigName, "it cannot be decrypted with this repository's key.", e);
+        }
+        var config = JsonSerializer.Deserialize(configBytes, RepoJson.Default.RepoConfig)
+            ?? throw new DamagedObjectException(ConfigName, "empty config.");
+        if (config.Version != RepoConfig.CurrentVersion || config.Encryption != "aes-256-gcm" || config.Compression != "zstd"
+            || config.ChunkId != "hmac-sha256" || config.Chunker != "fastcdc-gear64-nc2")
+            throw new RepositoryException($"Repository format {config.Version} ({config.Encryption}, {config.Compression}, {config.ChunkId}) is not supported by this version.");
+        return new Repo(store, key, config, keyName, time);
     }
 
     /// <summary>Writes a new key object for <paramref name="passphrase"/> wrapping the same master key.</summary>
@@ -108,6 +119,8 @@ internal sealed class Repo : IDisposable
 
     public async Task ReplaceKeyAsync(string newPassphrase, KdfParameters kdf, CancellationToken ct)
     {
+        if (KeyName.Length == 0)
+            throw new RepositoryException("Open the repository with its current passphrase to change the passphrase.");
         var old = KeyName;
         KeyName = await AddKeyAsync(newPassphrase, kdf, ct).ConfigureAwait(false);
         await Store.DeleteAsync(old, CancellationToken.None).ConfigureAwait(false);
