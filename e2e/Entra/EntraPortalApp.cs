@@ -17,6 +17,7 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
 {
     private readonly EntraProvider provider;
     private readonly string database = "portal_entra_" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string storageRoot = Directory.CreateTempSubdirectory("portal-entra-regions-").FullName;
 
     private EntraPortalApp(EntraProvider provider)
     {
@@ -43,7 +44,7 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
         builder.UseEnvironment("Production");
         builder.UseStaticWebAssets();
         builder.UseSetting("ConnectionStrings:Portal", ConnectionString);
-        builder.UseSetting("Storage:Root", Path.Combine(Path.GetTempPath(), database));
+        builder.UseSetting("Storage:Root", storageRoot);
         builder.UseSetting("AzureAd:Instance", provider.Instance);
         builder.UseSetting("AzureAd:TenantId", provider.TenantId);
         builder.UseSetting("AzureAd:ClientId", provider.ClientId);
@@ -61,5 +62,6 @@ public sealed class EntraPortalApp : WebApplicationFactory<Program>
     {
         await base.DisposeAsync();
         await TestEnvironment.DropDatabaseAsync(database);
+        Directory.Delete(storageRoot, recursive: true);
     }
 }
