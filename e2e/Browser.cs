@@ -47,6 +47,24 @@ public sealed class Browser : IAsyncDisposable
         return new Browser(playwright, browser, page, screenshots);
     }
 
+    /// <summary>
+    /// Signs in through the development sign-in page as <paramref name="name"/>, a Backup.Contributor unless
+    /// <paramref name="roleCheckboxes"/> names the role boxes to tick instead (e.g. "#role-restore-operator").
+    /// </summary>
+    public async Task SignInLocallyAsync(string baseUrl, string name, string returnPath = "/", params string[] roleCheckboxes)
+    {
+        await Page.GotoAsync($"{baseUrl}/account/dev-signin?ReturnUrl={Uri.EscapeDataString(returnPath)}");
+        await Page.FillAsync("#dev-name", name);
+        if (roleCheckboxes.Length > 0)
+        {
+            await Page.UncheckAsync("#role-contributor");
+            foreach (var box in roleCheckboxes)
+                await Page.CheckAsync(box);
+        }
+
+        await Page.ClickAsync("#dev-signin-submit");
+    }
+
     /// <summary>Waits until the page's circuit is live, so clicks reach the server.</summary>
     public Task WaitInteractiveAsync() =>
         Page.Locator("#portal-root[data-interactive='true']").WaitForAsync();

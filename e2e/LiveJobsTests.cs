@@ -21,9 +21,7 @@ public sealed class LiveJobsTests
 
         await using var browser = await Browser.StartAsync("live-job-across-instances");
         var page = browser.Page;
-        await page.GotoAsync(second.BaseUrl + $"/account/dev-signin?ReturnUrl=%2Fjobs%2F{job.Id}");
-        await page.FillAsync("#dev-name", "Watcher");
-        await page.ClickAsync("#dev-signin-submit");
+        await browser.SignInLocallyAsync(second.BaseUrl, "Watcher", $"/jobs/{job.Id}");
         await Expect(page).ToHaveURLAsync(second.BaseUrl + $"/jobs/{job.Id}");
         await browser.WaitInteractiveAsync();
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("InProgress");

@@ -11,9 +11,7 @@ public sealed class PolicyJourneyTests
         await using var app = new PortalApp();
         await using var browser = await Browser.StartAsync("policy-journey");
         var page = browser.Page;
-        await page.GotoAsync(app.BaseUrl + "/account/dev-signin?ReturnUrl=%2Fvaults");
-        await page.FillAsync("#dev-name", "Paula Policy");
-        await page.ClickAsync("#dev-signin-submit");
+        await browser.SignInLocallyAsync(app.BaseUrl, "Paula Policy", "/vaults");
         await browser.WaitInteractiveAsync();
         await page.GetByTestId("create-vault").ClickAsync();
         await page.FillAsync("#vault-name", "records");

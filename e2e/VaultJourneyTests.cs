@@ -74,9 +74,7 @@ public sealed class VaultJourneyTests
         // A second contributor approves; the vault is gone and the audit log names both.
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/dev-signin"));
-        await page.GotoAsync(app.BaseUrl + "/account/dev-signin?ReturnUrl=%2Fapprovals");
-        await page.FillAsync("#dev-name", "Frank Approver");
-        await page.ClickAsync("#dev-signin-submit");
+        await browser.SignInLocallyAsync(app.BaseUrl, "Frank Approver", "/approvals");
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/approvals");
         await browser.WaitInteractiveAsync();
         await page.GetByTestId("approval-approve").ClickAsync();
@@ -97,9 +95,7 @@ public sealed class VaultJourneyTests
         await using var app = new PortalApp();
         await using var browser = await Browser.StartAsync("restore-operator-limits");
         var page = browser.Page;
-        await page.GotoAsync(app.BaseUrl + "/account/dev-signin");
-        await page.FillAsync("#dev-name", "Contributor Carla");
-        await page.ClickAsync("#dev-signin-submit");
+        await browser.SignInLocallyAsync(app.BaseUrl, "Contributor Carla");
         await browser.WaitInteractiveAsync();
         await page.GotoAsync(app.BaseUrl + "/vaults");
         await browser.WaitInteractiveAsync();
@@ -109,11 +105,7 @@ public sealed class VaultJourneyTests
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/payroll");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
 
-        await page.GotoAsync(app.BaseUrl + "/account/dev-signin?ReturnUrl=%2Fvaults%2Fpayroll");
-        await page.FillAsync("#dev-name", "Helpdesk Hana");
-        await page.UncheckAsync("#role-contributor");
-        await page.CheckAsync("#role-restore-operator");
-        await page.ClickAsync("#dev-signin-submit");
+        await browser.SignInLocallyAsync(app.BaseUrl, "Helpdesk Hana", "/vaults/payroll", "#role-restore-operator");
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/payroll");
         await browser.WaitInteractiveAsync();
         await Expect(page.GetByTestId("vault-overview")).ToBeVisibleAsync();

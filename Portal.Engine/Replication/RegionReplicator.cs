@@ -58,14 +58,16 @@ public sealed class RegionReplicator(IObjectStore primary, IObjectStore secondar
         var stale = have.Where(n => !primaryNames.Contains(n) && !n.StartsWith("locks/", StringComparison.Ordinal))
             .OrderBy(n => n.StartsWith("snapshots/", StringComparison.Ordinal) ? 0 : n.StartsWith("index/", StringComparison.Ordinal) ? 1 : 2)
             .ToList();
+        var removed = 0;
         foreach (var name in stale)
         {
             if (await primary.StatAsync(name, cancellationToken).ConfigureAwait(false) is not null)
                 continue; // written after the listing
             await secondary.DeleteAsync(name, cancellationToken).ConfigureAwait(false);
+            removed++;
         }
 
-        return new ReplicationResult(done.ObjectsDone, done.BytesDone, stale.Count);
+        return new ReplicationResult(done.ObjectsDone, done.BytesDone, removed);
     }
 
     /// <summary>
