@@ -12,7 +12,10 @@ internal static partial class Commands
         {
             case "backup":
             {
-                var request = new BackupRequest(a.Require("--source")) { Tags = a.All("--tag") };
+                PathFilter filter;
+                try { filter = PathFilter.Create(a.All("--include"), a.All("--exclude")); }
+                catch (ArgumentException e) { throw new UsageException(e.Message); }
+                var request = new BackupRequest(a.Require("--source")) { Tags = a.All("--tag"), Filter = filter };
                 a.EnsureAllUsed();
                 var r = await engine.BackupAsync(request, progress, ct);
                 Print(json, r, $"snapshot {r.SnapshotId[..8]} saved: {r.Files} files, {r.Directories} folders, {TerminalProgress.Size(r.Bytes)}; " +

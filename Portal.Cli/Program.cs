@@ -54,7 +54,8 @@ namespace Portal.Cli
         public const string Usage = """
             portal <command> --repo DIR [options]     (passphrase: PORTAL_PASSPHRASE or --passphrase-file F)
               init                                    create a repository
-              backup   --source DIR [--tag T]...      back up a folder
+              backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
+                                              back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
               restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip]
                        (or --in-place instead of --target: back to the original folder)
               snapshots                               list snapshots

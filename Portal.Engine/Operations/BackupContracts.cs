@@ -17,6 +17,9 @@ public sealed record BackupRequest(string SourcePath)
 
     /// <summary>Host name stored in the snapshot (default: this machine's name).</summary>
     public string? Host { get; init; }
+
+    /// <summary>Which files and folders of the source are backed up (default: all).</summary>
+    public PathFilter Filter { get; init; } = PathFilter.All;
 }
 
 /// <summary>The outcome of a backup.</summary>

@@ -33,7 +33,7 @@ internal sealed class BackupOperation(Repo repo)
             : snapshots.LastOrDefault(s => s.Snapshot.Host == host && s.Snapshot.Paths.SequenceEqual([source]));
 
         progress.Report(new OperationProgress("scan", 0, 0, 0, 0));
-        var root = BackupScanner.Scan(source, warnings, ct);
+        var root = BackupScanner.Scan(source, request.Filter, warnings, ct);
         var files = BackupScanner.Files(root).ToList();
         var unchanged = 0L;
         if (parent is not null)

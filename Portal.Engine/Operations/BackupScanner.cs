@@ -34,16 +34,17 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
 /// </summary>
 internal static class BackupScanner
 {
-    public static ScanItem Scan(string root, List<string> warnings, CancellationToken ct)
+    public static ScanItem Scan(string root, PathFilter filter, List<string> warnings, CancellationToken ct)
     {
         var stat = Native.TryLStat(root) ?? throw new DirectoryNotFoundException($"Source folder '{root}' does not exist.");
         if (stat.FileType != StatInfo.Directory) throw new IOException($"Source '{root}' is not a folder.");
         var item = new ScanItem("", root, "", stat);
-        ScanDir(item, warnings, ct);
+        ScanDir(item, filter, warnings, ct);
+        if (filter.HasIncludes) Prune(item);
         return item;
     }
 
-    private static void ScanDir(ScanItem dir, List<string> warnings, CancellationToken ct)
+    private static void ScanDir(ScanItem dir, PathFilter filter, List<string> warnings, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         dir.Children = [];
@@ -62,6 +63,7 @@ internal static class BackupScanner
         {
             var full = Path.Combine(dir.FullPath, name);
             var rel = dir.RelativePath.Length == 0 ? name : dir.RelativePath + "/" + name;
+            if (filter.IsExcluded(rel, name)) continue;
             StatInfo? st;
             try { st = Native.TryLStat(full); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -74,7 +76,7 @@ internal static class BackupScanner
             switch (st.Value.FileType)
             {
                 case StatInfo.Directory:
-                    ScanDir(child, warnings, ct);
+                    ScanDir(child, filter, warnings, ct);
                     break;
                 case StatInfo.Symlink:
                     try { child.LinkTarget = new FileInfo(full).LinkTarget ?? ""; }
@@ -85,6 +87,7 @@ internal static class BackupScanner
                     }
                     break;
                 case StatInfo.Regular:
+                    if (!filter.IsIncludedFile(rel, name)) continue;
                     break;
                 default:
                     warnings.Add($"{rel}: skipped: not a regular file, folder or symlink.");
@@ -92,6 +95,17 @@ internal static class BackupScanner
             }
             dir.Children.Add(child);
         }
+    }
+
+    /// <summary>
+    /// With include patterns, only folders on the way to a kept file (or symlink) stay. Returns whether
+    /// <paramref name="dir"/> keeps anything.
+    /// </summary>
+    private static bool Prune(ScanItem dir)
+    {
+        if (dir.Children is not { } children) return false;
+        children.RemoveAll(c => c.IsDir && !Prune(c));
+        return children.Count > 0;
     }
 
     private static string Display(ScanItem item) => item.RelativePath.Length == 0 ? "." : item.RelativePath;
