@@ -118,6 +118,7 @@ cmd_run() {
   fi
   export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
   export Storage__Root=${Storage__Root:-$repo/.data/regions}
+  export Protection__KeyRingPath=${Protection__KeyRingPath:-$repo/.data/keys}
   say "building the portal"
   dotnet build Portal/Portal.csproj -nologo -v q -clp:ErrorsOnly
   say "the portal at ${PORTAL_URLS:-http://127.0.0.1:5080} (Ctrl-C stops it)"

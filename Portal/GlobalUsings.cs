@@ -8,3 +8,5 @@ global using Portal.Features.Replication;
 global using Portal.Features.Policies;
 global using Portal.Features.Jobs;
 global using Portal.Features.BackupCenter;
+global using Portal.Features.Protection;
+global using Portal.Features.Scheduling;

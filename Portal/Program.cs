@@ -14,6 +14,7 @@ try
     builder.Services.AddPortalApprovals();
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalPolicies();
+    builder.Services.AddPortalProtection();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalUi();
 

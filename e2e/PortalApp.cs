@@ -12,12 +12,18 @@ public sealed class PortalApp : WebApplicationFactory<Program>
     private readonly string database;
     private readonly bool ownsDatabase;
     private readonly string storageRoot = Directory.CreateTempSubdirectory("portal-e2e-regions-").FullName;
+    private readonly string? sharedRoot;
 
     /// <summary>A portal on a fresh database, or a second instance on <paramref name="sharedWith"/>'s database.</summary>
     public PortalApp(PortalApp? sharedWith = null)
     {
         database = sharedWith?.database ?? "portal_e2e_" + Guid.NewGuid().ToString("N")[..12];
         ownsDatabase = sharedWith is null;
+        // Instances on one database share the storage, the key ring and the source folders, as a real cluster does.
+        if (sharedWith is not null)
+            sharedRoot = sharedWith.StorageRoot;
+        SourceRoot = Path.Combine(StorageRoot, "sources");
+        Directory.CreateDirectory(SourceRoot);
         UseKestrel(0);
         StartServer();
         BaseUrl = ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -25,17 +31,28 @@ public sealed class PortalApp : WebApplicationFactory<Program>
 
     public string BaseUrl { get; }
 
+    /// <summary>The folder under which this portal may protect items (Protection:SourceRoots).</summary>
+    public string SourceRoot { get; }
+
+    private string StorageRoot => sharedRoot ?? storageRoot;
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
         builder.UseSetting("ConnectionStrings:Portal", TestEnvironment.ConnectionString(database));
-        builder.UseSetting("Storage:Root", storageRoot);
+        builder.UseSetting("Storage:Root", StorageRoot);
+        builder.UseSetting("Protection:SourceRoots:0", Path.Combine(StorageRoot, "sources"));
+        builder.UseSetting("Protection:SourceRoots:1", Path.Combine(StorageRoot, "sources"));
+        builder.UseSetting("Protection:KeyRingPath", Path.Combine(StorageRoot, "keys"));
+        builder.UseSetting("Protection:KdfMemoryKiB", "1024");
+        builder.UseSetting("Protection:KdfIterations", "1");
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        Directory.Delete(storageRoot, recursive: true);
+        if (Directory.Exists(storageRoot))
+            Directory.Delete(storageRoot, recursive: true);
         if (ownsDatabase)
             await TestEnvironment.DropDatabaseAsync(database);
     }

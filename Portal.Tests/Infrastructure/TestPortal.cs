@@ -25,6 +25,7 @@ public static class TestPortal
         services.AddPortalVaults();
         services.AddPortalPolicies();
         services.AddSingleton<Portal.Features.Jobs.JobNotifier>();
+        services.AddSingleton<Portal.Features.Jobs.JobCancellation>();
         services.AddSingleton<Portal.Features.Jobs.JobService>();
         services.AddScoped<Portal.Features.Jobs.JobQueries>();
         services.AddPortalBackupCenter();

@@ -14,7 +14,7 @@ public sealed class JobServiceTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        jobs = new JobService(database.Factory, new JobNotifier(), clock);
+        jobs = new JobService(database.Factory, new JobNotifier(), new JobCancellation(), clock);
     }
 
     public Task DisposeAsync() => database.DisposeAsync();

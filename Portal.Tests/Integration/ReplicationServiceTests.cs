@@ -33,7 +33,7 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         options.Root = root;
         var stores = new RegionStores(Options.Create(options), NullLogger<RegionStores>.Instance);
         var status = new ReplicationStatus();
-        jobs = new JobService(database.Factory, new JobNotifier(), clock);
+        jobs = new JobService(database.Factory, new JobNotifier(), new JobCancellation(), clock);
         var service = new ReplicationService(database.Factory, stores, new RegionCatalog(Options.Create(options)), status,
             Options.Create(new ReplicationOptions()), jobs, clock, NullLogger<ReplicationService>.Instance);
         return (service, stores, status);

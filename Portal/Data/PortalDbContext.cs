@@ -16,6 +16,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
     public DbSet<BackupPolicy> BackupPolicies => Set<BackupPolicy>();
     public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
+    public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
+    public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

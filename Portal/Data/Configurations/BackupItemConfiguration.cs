@@ -13,7 +13,40 @@ internal sealed class BackupItemConfiguration : IEntityTypeConfiguration<BackupI
         builder.Property(i => i.Name).HasMaxLength(256).IsRequired();
         builder.Property(i => i.Kind).HasMaxLength(64).IsRequired();
         builder.Property(i => i.State).HasConversion<string>().HasMaxLength(32);
+        builder.Property(i => i.SourcePath).HasMaxLength(4096);
+        builder.Property(i => i.CreatedBy).HasMaxLength(256);
+        builder.Property(i => i.LastBackupStatus).HasConversion<string>().HasMaxLength(24);
         builder.Property(i => i.Version).IsRowVersion();
+        builder.HasOne(i => i.Policy).WithMany().HasForeignKey(i => i.PolicyId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(i => new { i.VaultId, i.Name }).IsUnique();
+        builder.HasIndex(i => i.Name);
+        builder.HasIndex(i => i.State);
+    }
+}
+
+internal sealed class RecoveryPointConfiguration : IEntityTypeConfiguration<RecoveryPoint>
+{
+    public void Configure(EntityTypeBuilder<RecoveryPoint> builder)
+    {
+        builder.ToTable("recovery_points");
+        builder.HasKey(p => p.Id);
+        builder.Property(p => p.SnapshotId).HasMaxLength(64).IsRequired();
+        builder.Property(p => p.Type).HasConversion<string>().HasMaxLength(16);
+        builder.Property(p => p.Consistency).HasConversion<string>().HasMaxLength(32);
+        builder.HasOne(p => p.Item).WithMany().HasForeignKey(p => p.ItemId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(p => new { p.ItemId, p.CreatedAt });
+        builder.HasIndex(p => new { p.VaultId, p.SnapshotId }).IsUnique();
+    }
+}
+
+internal sealed class VaultKeyConfiguration : IEntityTypeConfiguration<VaultKey>
+{
+    public void Configure(EntityTypeBuilder<VaultKey> builder)
+    {
+        builder.ToTable("vault_keys");
+        builder.HasKey(k => k.VaultId);
+        builder.Property(k => k.RepositoryId).HasMaxLength(64);
+        builder.Property(k => k.CreatedBy).HasMaxLength(256);
+        builder.HasOne<Portal.Features.Vaults.Vault>().WithOne().HasForeignKey<VaultKey>(k => k.VaultId).OnDelete(DeleteBehavior.Cascade);
     }
 }

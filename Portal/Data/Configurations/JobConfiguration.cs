@@ -21,5 +21,21 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.HasIndex(j => j.QueuedAt);
         builder.HasIndex(j => new { j.VaultId, j.QueuedAt });
         builder.HasIndex(j => new { j.Status, j.HeartbeatAt });
+        builder.HasIndex(j => new { j.ItemId, j.QueuedAt });
+        builder.Property(j => j.CurrentPath).HasMaxLength(1024);
+        builder.Ignore(j => j.EtaSeconds);
+    }
+}
+
+internal sealed class JobLogEntryConfiguration : IEntityTypeConfiguration<JobLogEntry>
+{
+    public void Configure(EntityTypeBuilder<JobLogEntry> builder)
+    {
+        builder.ToTable("job_log");
+        builder.HasKey(e => e.Id);
+        builder.Property(e => e.Level).HasConversion<string>().HasMaxLength(16);
+        builder.Property(e => e.Text).HasMaxLength(4000);
+        builder.HasOne<Job>().WithMany().HasForeignKey(e => e.JobId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasIndex(e => new { e.JobId, e.Id });
     }
 }

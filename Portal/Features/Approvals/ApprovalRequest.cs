@@ -58,4 +58,5 @@ public static class CriticalOperations
     public const string DeleteVault = "DeleteVault";
     public const string DisableSoftDelete = "DisableSoftDelete";
     public const string ReducePolicyRetention = "ReducePolicyRetention";
+    public const string StopProtectionDeleteData = "StopProtectionDeleteData";
 }

@@ -49,4 +49,15 @@ public static class AuditActions
     public const string ApprovalReject = "Approval.Reject";
     public const string ApprovalCancel = "Approval.Cancel";
     public const string AuditExport = "Audit.Export";
+    public const string JobCancel = "Job.Cancel";
+    public const string ItemProtect = "Item.Protect";
+    public const string ItemUpdate = "Item.Update";
+    public const string ItemBackupNow = "Item.BackupNow";
+    public const string ItemStopProtection = "Item.StopProtection";
+    public const string ItemStopProtectionDelete = "Item.StopProtection.DeleteData";
+    public const string ItemStopProtectionDeleteRequest = "Item.StopProtection.DeleteData.Request";
+    public const string ItemResume = "Item.ResumeProtection";
+    public const string ItemUndelete = "Item.Undelete";
+    public const string ItemPurge = "Item.Purge";
+    public const string VaultUnlock = "Vault.Unlock";
 }

@@ -9,6 +9,9 @@ public sealed class Job
     public Guid? VaultId { get; set; }
     public string VaultName { get; set; } = "";
 
+    /// <summary>The backup item the job works on, if any.</summary>
+    public Guid? ItemId { get; set; }
+
     /// <summary>The backup item, or what the job works on when there is no item (e.g. "to west").</summary>
     public string Subject { get; set; } = "";
 
@@ -26,10 +29,48 @@ public sealed class Job
     public long FilesDone { get; set; }
     public long? FilesTotal { get; set; }
 
+    /// <summary>The file being worked on, relative to the item's folder.</summary>
+    public string? CurrentPath { get; set; }
+
+    /// <summary>Smoothed transfer rate, for a steady ETA.</summary>
+    public double? BytesPerSecond { get; set; }
+
+    /// <summary>When bytes or files last moved forward (a job whose heartbeat goes on without this moving is stalled).</summary>
+    public DateTime? ProgressAt { get; set; }
+
     /// <summary>What went wrong and what to do, for failed jobs; warnings for completed-with-warnings ones.</summary>
     public string? Message { get; set; }
 
     public uint Version { get; set; }
+
+    /// <summary>Seconds left at the smoothed rate, when the total is known.</summary>
+    public double? EtaSeconds => BytesTotal is { } total && BytesPerSecond is > 0 and var rate && total >= BytesDone
+        ? (total - BytesDone) / rate
+        : null;
+
+    /// <summary>How long a running job has made no progress (null when not running or moving).</summary>
+    public TimeSpan? StalledFor(DateTime nowUtc) =>
+        Status is JobStatus.InProgress && (ProgressAt ?? StartedAt) is { } since && nowUtc - since >= StallThreshold ? nowUtc - since : null;
+
+    /// <summary>No progress for this long is shown as a warning on a running job.</summary>
+    public static readonly TimeSpan StallThreshold = TimeSpan.FromMinutes(5);
+}
+
+/// <summary>One line of a job's log: what it did, each warning with its path, each error with what to do.</summary>
+public sealed class JobLogEntry
+{
+    public long Id { get; set; }
+    public Guid JobId { get; set; }
+    public DateTime At { get; set; }
+    public JobLogLevel Level { get; set; }
+    public string Text { get; set; } = "";
+}
+
+public enum JobLogLevel
+{
+    Info,
+    Warning,
+    Error,
 }
 
 public enum JobKind

@@ -9,7 +9,8 @@ namespace Portal.Features.Jobs;
 /// <c>NOTIFY portal_jobs</c> after each change; this listener, in every instance, hears the others' and tells
 /// its own pages and hub clients, so a job running on one instance shows live progress on another.
 /// </summary>
-internal sealed class JobChangeListener(IDbContextFactory<PortalDbContext> dbFactory, JobNotifier notifier, JobService jobs, ILogger<JobChangeListener> logger)
+internal sealed class JobChangeListener(
+    IDbContextFactory<PortalDbContext> dbFactory, JobNotifier notifier, JobService jobs, JobCancellation cancellation, ILogger<JobChangeListener> logger)
     : BackgroundService
 {
     public const string Channel = "portal_jobs";
@@ -54,7 +55,11 @@ internal sealed class JobChangeListener(IDbContextFactory<PortalDbContext> dbFac
             {
                 await using var db = await dbFactory.CreateDbContextAsync(ct);
                 if (await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct) is { } job)
+                {
+                    if (job.Status == JobStatus.Cancelling)
+                        cancellation.Cancel(job.Id); // asked on another instance; a no-op unless it runs here
                     await notifier.NotifyAsync(job);
+                }
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -5,6 +5,7 @@ public static class JobsServiceCollectionExtensions
     public static IServiceCollection AddPortalJobs(this IServiceCollection services)
     {
         services.AddSingleton<JobNotifier>();
+        services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobService>();
         services.AddScoped<JobQueries>();
         services.AddHostedService<AbandonedJobsReaper>();

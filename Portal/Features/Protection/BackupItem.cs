@@ -1,11 +1,10 @@
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
 using Portal.Features.Vaults;
 
 namespace Portal.Features.Protection;
 
-/// <summary>
-/// Something a vault protects (a folder, later a database). Only what the vault rules need exists
-/// yet; configuring protection fills in the rest.
-/// </summary>
+/// <summary>Something a vault protects: a folder on the portal host (later a database), backed up by a policy.</summary>
 public sealed class BackupItem
 {
     public Guid Id { get; set; }
@@ -14,7 +13,30 @@ public sealed class BackupItem
     public string Name { get; set; } = "";
     public string Kind { get; set; } = BackupItemKinds.FilesAndFolders;
     public ProtectionState State { get; set; } = ProtectionState.Protected;
+
+    /// <summary>The policy that schedules and retains this item's backups (null only for items made before policies).</summary>
+    public Guid? PolicyId { get; set; }
+    public BackupPolicy? Policy { get; set; }
+
+    /// <summary>For files and folders: the absolute folder on the portal host that is backed up.</summary>
+    public string SourcePath { get; set; } = "";
+
+    /// <summary>Glob patterns: when any are given only matching files are backed up.</summary>
+    public List<string> Include { get; set; } = [];
+
+    /// <summary>Glob patterns of files and folders that are not backed up.</summary>
+    public List<string> Exclude { get; set; } = [];
+
     public DateTime CreatedAt { get; set; }
+    public string CreatedBy { get; set; } = "";
+
+    /// <summary>The last backup job's outcome and time, and the newest good recovery point (for health and RPO).</summary>
+    public JobStatus? LastBackupStatus { get; set; }
+    public DateTime? LastBackupAt { get; set; }
+    public Guid? LastBackupJobId { get; set; }
+    public DateTime? LatestRecoveryPointAt { get; set; }
+
+    public DateTime? ProtectionStoppedAt { get; set; }
 
     /// <summary>When the item's backup data was soft-deleted; it is purged after the vault's soft-delete days.</summary>
     public DateTime? SoftDeletedAt { get; set; }
@@ -24,6 +46,12 @@ public sealed class BackupItem
 public static class BackupItemKinds
 {
     public const string FilesAndFolders = "FilesAndFolders";
+
+    public static string Display(string kind) => kind switch
+    {
+        FilesAndFolders => "Files and folders",
+        _ => kind,
+    };
 }
 
 public enum ProtectionState

@@ -1,0 +1,125 @@
+using System.Security.Claims;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Policies;
+using Portal.Features.Vaults;
+using Portal.Features.Jobs;
+using Portal.Features.Protection;
+using Portal.Features.Regions;
+
+namespace Portal.Tests.Infrastructure;
+
+/// <summary>
+/// One portal instance without the web part: the real protection, jobs, scheduler (Quartz, clustered, on the test
+/// database) and storage (real folders), started as a host. Two hosts on one database and one folder are a cluster.
+/// The caller is whoever <see cref="ActAs"/> says.
+/// </summary>
+public sealed class ProtectionHost : IAsyncDisposable
+{
+    private readonly IHost host;
+    private readonly SwitchableCurrentUser currentUser;
+
+    private ProtectionHost(IHost host, SwitchableCurrentUser currentUser, string root) =>
+        (this.host, this.currentUser, Root) = (host, currentUser, root);
+
+    /// <summary>The shared folder: storage under regions/, sources under sources/, the key ring under keys/.</summary>
+    public string Root { get; }
+
+    public string SourceRoot => Path.Combine(Root, "sources");
+
+    public IServiceProvider Services => host.Services;
+
+    public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true)
+    {
+        Directory.CreateDirectory(Path.Combine(root, "sources"));
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Portal"] = database.ConnectionString,
+            ["Protection:SourceRoots:0"] = Path.Combine(root, "sources"),
+            ["Protection:KeyRingPath"] = Path.Combine(root, "keys"),
+            ["Protection:KdfMemoryKiB"] = "1024",
+            ["Protection:KdfIterations"] = "1",
+        });
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var currentUser = new SwitchableCurrentUser();
+        var services = builder.Services;
+        services.AddSingleton(database.Factory);
+        services.AddSingleton(clock ?? TimeProvider.System);
+        var storage = TestRegions.Options();
+        storage.Root = Path.Combine(root, "regions");
+        services.AddSingleton(Options.Create(storage));
+        services.AddSingleton(new RegionCatalog(Options.Create(storage)));
+        services.AddSingleton<RegionStores>();
+        services.AddSingleton<ICurrentUser>(currentUser);
+        services.AddPortalAudit();
+        services.AddPortalApprovals();
+        services.AddPortalVaults();
+        PoliciesServiceCollectionExtensions.AddPortalPolicies(services);
+        services.AddPortalJobs();
+        services.AddPortalProtection();
+        var host = builder.Build();
+        if (start)
+            await host.StartAsync();
+        return new ProtectionHost(host, currentUser, root);
+    }
+
+    public Task StartAsync() => host.StartAsync();
+
+    /// <summary>The services as <paramref name="user"/> calls them (scoped services are made per call).</summary>
+    public IServiceProvider ActAs(ClaimsPrincipal user)
+    {
+        currentUser.User = user;
+        return host.Services.CreateScope().ServiceProvider;
+    }
+
+    public ProtectionService Protection(ClaimsPrincipal user) => ActAs(user).GetRequiredService<ProtectionService>();
+
+    public JobService Jobs => host.Services.GetRequiredService<JobService>();
+
+    /// <summary>Waits (event-driven, no polling) until <paramref name="jobId"/> satisfies <paramref name="done"/>; fails after 60 s.</summary>
+    public async Task<Job> WaitForJobAsync(Guid jobId, Func<Job, bool> done, TimeSpan? timeout = null)
+    {
+        var notifier = host.Services.GetRequiredService<JobNotifier>();
+        var reached = new TaskCompletionSource<Job>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task OnChanged(Job job)
+        {
+            if (job.Id == jobId && done(job))
+                reached.TrySetResult(job);
+            return Task.CompletedTask;
+        }
+
+        notifier.Changed += OnChanged;
+        try
+        {
+            await using (var db = await host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>().CreateDbContextAsync())
+                if (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(db.Jobs, j => j.Id == jobId) is { } now && done(now))
+                    return now;
+            return await reached.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            notifier.Changed -= OnChanged;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await host.StopAsync();
+        host.Dispose();
+    }
+}
+
+/// <summary>The caller of a <see cref="ProtectionHost"/>'s services, changed by the test.</summary>
+public sealed class SwitchableCurrentUser : ICurrentUser
+{
+    public ClaimsPrincipal User { get; set; } = new();
+
+    public Task<ClaimsPrincipal> GetPrincipalAsync() => Task.FromResult(User);
+}

@@ -1,0 +1,212 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+using Portal.Features.Jobs;
+using EngineStatus = Portal.Engine.Progress.JobStatus;
+using JobStatus = Portal.Features.Jobs.JobStatus;
+
+namespace Portal.Features.Protection;
+
+/// <summary>
+/// Runs one backup of an item as a job: opens the vault with its sealed key, backs the folder up through the engine
+/// with live progress (smoothed rate, current path, a heartbeat every <see cref="HeartbeatInterval"/> even when the
+/// engine is quiet), records the recovery point and the item's last backup, and finishes the job with what happened
+/// and what to do. A cancel (here or on another portal instance) stops it; what it uploaded stays and the next
+/// backup reuses it.
+/// </summary>
+public sealed class BackupRunner(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    VaultKeys keys,
+    JobService jobs,
+    JobCancellation cancellation,
+    TimeProvider clock,
+    ILogger<BackupRunner> logger)
+{
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromMilliseconds(250);
+    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Starts and runs a scheduled backup (the scheduler calls it at the policy's times).</summary>
+    public async Task RunScheduledAsync(Guid itemId, CancellationToken stopping)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(stopping);
+        var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).Include(i => i.Policy).FirstOrDefaultAsync(i => i.Id == itemId, stopping);
+        if (item is null || item.State != ProtectionState.Protected)
+            return;
+        var job = await jobs.StartAsync(JobKind.Backup, item.VaultId, item.Vault!.Name, item.Id, item.Name,
+            $"schedule ({item.Policy?.Name ?? "policy"})", stopping);
+        await RunAsync(job.Id, item.Id, RecoveryPointType.Scheduled, null, stopping);
+    }
+
+    /// <summary>Runs a queued "Back up now" job.</summary>
+    public async Task RunOnDemandAsync(Guid jobId, Guid itemId, DateTime retainUntilUtc, CancellationToken stopping)
+    {
+        if (!await jobs.BeginAsync(jobId, stopping))
+            return; // cancelled before it started
+        await RunAsync(jobId, itemId, RecoveryPointType.OnDemand, retainUntilUtc, stopping);
+    }
+
+    private async Task RunAsync(Guid jobId, Guid itemId, RecoveryPointType type, DateTime? retainUntil, CancellationToken stopping)
+    {
+        using var registration = cancellation.Register(jobId, stopping);
+        var ct = registration.Token;
+        var tracker = new ProgressTracker(jobId, jobs, clock, registration, logger);
+        BackupItem? item = null;
+        try
+        {
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct);
+            if (item is null)
+            {
+                await jobs.FinishAsync(jobId, JobStatus.Failed, "The backup item no longer exists.", CancellationToken.None);
+                return;
+            }
+
+            var vault = item.Vault!;
+            using var heartbeat = tracker.StartHeartbeat();
+            using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
+            var filter = PathFilter.Create(item.Include, item.Exclude);
+            var request = new BackupRequest(item.SourcePath) { Filter = filter, Tags = [$"item:{item.Id:N}", type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled"] };
+            var result = await engine.BackupAsync(request, new ThrottledProgress<OperationProgress>(tracker.Report, ReportInterval, clock, p => p.Phase == "finish"), ct);
+            await tracker.FlushAsync();
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            var snapshotTime = now;
+            await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
+            {
+                db.RecoveryPoints.Add(new RecoveryPoint
+                {
+                    Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = vault.Id, SnapshotId = result.SnapshotId, CreatedAt = snapshotTime, Type = type,
+                    RetainUntil = retainUntil, ExpiresAt = retainUntil, Files = result.Files, Bytes = result.Bytes, BytesAdded = result.BytesAdded,
+                    Warnings = result.Warnings.Count, JobId = jobId,
+                });
+                var status = result.Status == EngineStatus.Completed ? JobStatus.Completed : JobStatus.CompletedWithWarnings;
+                await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s
+                    .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now)
+                    .SetProperty(i => i.LastBackupJobId, jobId).SetProperty(i => i.LatestRecoveryPointAt, snapshotTime), CancellationToken.None);
+                await db.SaveChangesAsync(CancellationToken.None);
+            }
+
+            var summary = $"Recovery point {result.SnapshotId[..8]}: {result.Files:N0} files, {Format(result.Bytes)}; read {result.FilesRead:N0} new or changed files, " +
+                          $"{result.FilesUnchanged:N0} unchanged; added {Format(result.BytesAdded)} to the vault.";
+            await jobs.LogAsync(jobId, JobLogLevel.Info, summary, CancellationToken.None);
+            if (result.Warnings.Count > 0)
+                await jobs.LogAsync(jobId, JobLogLevel.Warning, result.Warnings, CancellationToken.None);
+            await jobs.FinishAsync(jobId, result.Status == EngineStatus.Completed ? JobStatus.Completed : JobStatus.CompletedWithWarnings,
+                result.Status == EngineStatus.Completed ? summary
+                    : $"{result.Warnings.Count} item(s) could not be read and are not in this recovery point; the log lists each with its path. " +
+                      "Check their permissions on the portal host. " + summary, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (registration.Token.IsCancellationRequested)
+        {
+            await tracker.FlushAsync();
+            var byUser = !stopping.IsCancellationRequested;
+            await jobs.FinishAsync(jobId, byUser ? JobStatus.Cancelled : JobStatus.Failed, byUser
+                ? "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made."
+                : "The portal stopped while this backup ran. What it uploaded stays in the vault and the next backup reuses it; run it again.", CancellationToken.None);
+            await RecordFailureAsync(item, jobId, byUser ? null : JobStatus.Failed);
+        }
+        catch (Exception e) when (Explain(e, item) is { } message)
+        {
+            await tracker.FlushAsync();
+            logger.LogWarning("Backup job {Job} of item {Item} failed: {Reason}", jobId, itemId, e.Message);
+            await jobs.LogAsync(jobId, JobLogLevel.Error, message, CancellationToken.None);
+            await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
+            await RecordFailureAsync(item, jobId, JobStatus.Failed);
+        }
+    }
+
+    private async Task RecordFailureAsync(BackupItem? item, Guid jobId, JobStatus? status)
+    {
+        if (item is null || status is null)
+            return;
+        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now).SetProperty(i => i.LastBackupJobId, jobId));
+    }
+
+    /// <summary>What went wrong and what to do, for the failures a backup can meet; null for bugs (they propagate).</summary>
+    internal static string? Explain(Exception e, BackupItem? item) => e switch
+    {
+        VaultLockedException => e.Message,
+        DirectoryNotFoundException => $"The folder {item?.SourcePath} does not exist on the portal host (any more). Restore it or change the item's folder, then back up again.",
+        UnauthorizedAccessException => $"The portal cannot read {item?.SourcePath}: {e.Message} Give the portal's user read access.",
+        RepositoryLockedException => $"{e.Message} Another operation (a retention run's prune) holds the vault; the backup will run at its next time, or start it again later.",
+        RepositoryException => $"The vault's backup data could not be used: {e.Message} Run a check of the vault.",
+        Portal.Engine.Storage.StoreException => $"The vault's storage failed: {e.Message} Check that the region's replicas are reachable; nothing half-written is visible, and the next backup reuses what was uploaded.",
+        IOException => $"Reading the folder failed: {e.Message}",
+        _ => null,
+    };
+
+    internal static string Format(long bytes) => Portal.Components.Shared.Format.Bytes(bytes);
+
+    /// <summary>Turns engine progress into job reports with a smoothed rate, and notices a cancel asked elsewhere.</summary>
+    private sealed class ProgressTracker(Guid jobId, JobService jobs, TimeProvider clock, JobCancellation.Registration registration, ILogger logger)
+    {
+        private readonly Lock gate = new();
+        private readonly JobReporter<JobProgressReport> reporter = new(async r =>
+        {
+            try
+            {
+                if (await jobs.ReportAsync(jobId, r) == JobStatus.Cancelling)
+                    registration.Cancel();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
+            }
+        });
+        private JobProgressReport? last;
+        private long lastTimestamp;
+        private long lastBytes;
+        private double? rate;
+
+        public void Report(OperationProgress p)
+        {
+            JobProgressReport report;
+            lock (gate)
+            {
+                var now = clock.GetTimestamp();
+                if (lastTimestamp != 0)
+                {
+                    var seconds = clock.GetElapsedTime(lastTimestamp, now).TotalSeconds;
+                    if (seconds >= 0.2 && p.BytesDone >= lastBytes)
+                    {
+                        var instant = (p.BytesDone - lastBytes) / seconds;
+                        rate = rate is { } r ? 0.8 * r + 0.2 * instant : instant; // smoothed: an ETA that does not jump around
+                        (lastTimestamp, lastBytes) = (now, p.BytesDone);
+                    }
+                }
+                else
+                {
+                    (lastTimestamp, lastBytes) = (now, p.BytesDone);
+                }
+
+                report = last = new JobProgressReport(Phase(p.Phase), p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone,
+                    p.FilesTotal > 0 ? p.FilesTotal : null, p.CurrentPath, rate);
+            }
+
+            reporter.Report(report);
+        }
+
+        /// <summary>Re-sends the latest report every heartbeat interval so that a long quiet stretch is not taken for a dead portal.</summary>
+        public IDisposable StartHeartbeat() => clock.CreateTimer(_ =>
+        {
+            JobProgressReport? report;
+            lock (gate)
+                report = last;
+            reporter.Report(report ?? new JobProgressReport("Starting", 0, null, 0, null));
+        }, null, HeartbeatInterval, HeartbeatInterval);
+
+        public Task FlushAsync() => reporter.FlushAsync();
+
+        private static string Phase(string engine) => engine switch
+        {
+            "scan" => "Scanning",
+            "read" => "Transferring data",
+            "finish" => "Finishing",
+            _ => engine,
+        };
+    }
+}

@@ -1,0 +1,76 @@
+using Portal.Features.Jobs;
+
+namespace Portal.Features.Protection;
+
+/// <summary>Configure protection of a folder: which vault and policy; the vault passphrase if the vault has none yet.</summary>
+public sealed record ConfigureProtectionRequest(
+    Guid VaultId,
+    Guid PolicyId,
+    string Name,
+    string SourcePath,
+    IReadOnlyList<string>? Include = null,
+    IReadOnlyList<string>? Exclude = null,
+    string? Passphrase = null,
+    string? ConfirmPassphrase = null);
+
+/// <summary>Which items to list.</summary>
+public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, ProtectionState? State = null, int PageIndex = 0, int PageSize = 25);
+
+/// <summary>Azure Backup's item health.</summary>
+public enum ItemHealth
+{
+    Healthy,
+    Warning,
+    RpoBreached,
+    Failed,
+    ProtectionStopped,
+}
+
+/// <summary>One row of the items list.</summary>
+public sealed record ItemSummary(
+    Guid Id,
+    string Name,
+    string Kind,
+    Guid VaultId,
+    string VaultName,
+    string? PolicyName,
+    ProtectionState State,
+    string SourcePath,
+    JobStatus? LastBackupStatus,
+    DateTime? LastBackupAt,
+    DateTime? NextScheduledAt,
+    DateTime? LatestRecoveryPointAt,
+    ItemHealth Health);
+
+/// <summary>A recovery point as the item page shows it.</summary>
+public sealed record RecoveryPointSummary(
+    Guid Id,
+    string SnapshotId,
+    DateTime CreatedAt,
+    RecoveryPointType Type,
+    RecoveryPointConsistency Consistency,
+    long Files,
+    long Bytes,
+    long BytesAdded,
+    DateTime? ExpiresAt,
+    DateTime? RetainUntil,
+    IReadOnlyList<string> Regions)
+{
+    public string ShortId => SnapshotId.Length > 8 ? SnapshotId[..8] : SnapshotId;
+}
+
+/// <summary>An item with its recovery points and recent jobs.</summary>
+public sealed record ItemDetails(
+    ItemSummary Item,
+    Guid? PolicyId,
+    string? PolicyDescription,
+    IReadOnlyList<string> Include,
+    IReadOnlyList<string> Exclude,
+    DateTime CreatedAt,
+    string CreatedBy,
+    DateTime? ProtectionStoppedAt,
+    DateTime? SoftDeletedAt,
+    DateTime? PurgeAfter,
+    IReadOnlyList<RecoveryPointSummary> RecoveryPoints,
+    IReadOnlyList<Job> RecentJobs,
+    uint Version);

@@ -1,0 +1,114 @@
+using Portal.Engine.Operations;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Scheduling;
+
+namespace Portal.Features.Protection;
+
+/// <summary>The rules of protecting items, with the message a user needs for each broken one.</summary>
+public static class ProtectionRules
+{
+    public const int PassphraseMinLength = 16;
+    public const int NameMaxLength = 256;
+
+    /// <summary>Null when the passphrase is acceptable, else what is wrong (Azure's rule: at least 16 characters).</summary>
+    public static string? CheckPassphrase(string? passphrase) =>
+        string.IsNullOrEmpty(passphrase) ? "Type a passphrase for the vault: it encrypts the vault's backup data."
+        : passphrase.Length < PassphraseMinLength ? $"The passphrase has {passphrase.Length} characters; use at least {PassphraseMinLength}."
+        : null;
+
+    /// <summary>A hint at the passphrase's strength, from its length and the kinds of characters it mixes.</summary>
+    public static PassphraseStrength Strength(string? passphrase)
+    {
+        if (string.IsNullOrEmpty(passphrase) || passphrase.Length < PassphraseMinLength)
+            return PassphraseStrength.TooShort;
+        var kinds = new[] { passphrase.Any(char.IsLower), passphrase.Any(char.IsUpper), passphrase.Any(char.IsDigit), passphrase.Any(c => !char.IsLetterOrDigit(c)) }.Count(k => k);
+        var distinct = passphrase.Distinct().Count();
+        if (distinct < 6)
+            return PassphraseStrength.Weak;
+        var score = passphrase.Length + 4 * kinds;
+        return score >= 32 ? PassphraseStrength.Strong : score >= 24 ? PassphraseStrength.Fair : PassphraseStrength.Weak;
+    }
+
+    /// <summary>
+    /// Null when <paramref name="path"/> is an existing folder under one of <paramref name="roots"/>, else why not.
+    /// <paramref name="fullPath"/> is the normalised absolute path.
+    /// </summary>
+    public static string? CheckSourcePath(string? path, IReadOnlyList<string> roots, out string fullPath)
+    {
+        fullPath = "";
+        if (string.IsNullOrWhiteSpace(path))
+            return "Give the folder to back up, such as /srv/share.";
+        if (!Path.IsPathFullyQualified(path.Trim()))
+            return $"\"{path}\" is not an absolute path: give the full path of the folder, such as /srv/share.";
+        fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path.Trim()));
+        if (roots.Count == 0)
+            return "No folders may be protected on this portal yet: an administrator must list the allowed folders in Protection:SourceRoots.";
+        var real = RealPath(fullPath);
+        if (!roots.Any(root => IsUnder(real, RealPath(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root))))))
+            return $"{fullPath} is outside the folders this portal may back up ({string.Join(", ", roots)}).";
+        if (!Directory.Exists(fullPath))
+            return $"The folder {fullPath} does not exist on the portal host.";
+        return null;
+    }
+
+    /// <summary>Null when every pattern is valid, else the first problem.</summary>
+    public static string? CheckPatterns(IEnumerable<string>? patterns) =>
+        (patterns ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).Select(PathFilter.Check).FirstOrDefault(e => e is not null);
+
+    public static string? CheckName(string? name) =>
+        string.IsNullOrWhiteSpace(name) ? "Give the item a name."
+        : name.Trim().Length > NameMaxLength ? $"An item name has at most {NameMaxLength} characters."
+        : name.Any(char.IsControl) ? "An item name cannot contain control characters."
+        : null;
+
+    /// <summary>Health as Azure shows it: failed, warning, RPO breached, healthy; stopped items are their own kind.</summary>
+    public static ItemHealth Health(ProtectionState state, JobStatus? lastBackup, DateTime? latestPointAt, DateTime createdAt, PolicyDefinition? policy, DateTime nowUtc)
+    {
+        if (state != ProtectionState.Protected)
+            return ItemHealth.ProtectionStopped;
+        if (lastBackup == JobStatus.Failed)
+            return ItemHealth.Failed;
+        if (policy is not null)
+        {
+            var limit = PolicySchedules.RpoTarget(policy.Schedule) + PolicySchedules.RpoGrace(policy.Schedule);
+            if (nowUtc - (latestPointAt ?? createdAt) > limit)
+                return ItemHealth.RpoBreached;
+        }
+
+        return lastBackup == JobStatus.CompletedWithWarnings ? ItemHealth.Warning : ItemHealth.Healthy;
+    }
+
+    private static bool IsUnder(string path, string root) =>
+        path == root || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
+
+    /// <summary>The path with symbolic links resolved as far as they exist, so a link cannot lead out of the roots.</summary>
+    private static string RealPath(string path)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var current = "/";
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var next = Path.Combine(current, parts[i]);
+            try
+            {
+                var info = new DirectoryInfo(next);
+                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
+                    next = Path.TrimEndingDirectorySeparator(target.FullName);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            current = next;
+        }
+
+        return current;
+    }
+}
+
+public enum PassphraseStrength
+{
+    TooShort,
+    Weak,
+    Fair,
+    Strong,
+}

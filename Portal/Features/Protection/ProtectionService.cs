@@ -1,0 +1,343 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Portal.Features.Approvals;
+using Portal.Features.Common;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Scheduling;
+
+namespace Portal.Features.Protection;
+
+/// <summary>
+/// Backup items: configure protection, list, read, back up now, stop protection (keep or delete data), resume,
+/// undelete. Roles are enforced here: Backup.Contributor and Backup.Operator protect and back up; deleting backup
+/// data needs a Backup.Contributor and a second one's approval.
+/// </summary>
+public sealed class ProtectionService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ICurrentUser currentUser,
+    AuditLog audit,
+    ApprovalService approvals,
+    VaultKeys keys,
+    ProtectionScheduler scheduler,
+    JobService jobs,
+    RegionCatalog regions,
+    IOptions<ProtectionOptions> options,
+    TimeProvider clock)
+{
+    private static readonly string[] Protectors = [PortalRoles.Contributor, PortalRoles.Operator];
+
+    /// <summary>Whether configuring protection in <paramref name="vaultId"/> must ask for the vault passphrase.</summary>
+    public async Task<bool> NeedsPassphraseAsync(Guid vaultId, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup items");
+        return !await keys.HasKeyAsync(vaultId, ct);
+    }
+
+    /// <summary>The folders under which items may be protected (Protection:SourceRoots).</summary>
+    public IReadOnlyList<string> SourceRoots => options.Value.SourceRoots;
+
+    public Task<ItemDetails> ConfigureAsync(ConfigureProtectionRequest request, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemProtect, $"item/{request.Name}", async user =>
+        {
+            Access.Require(user, "configure protection", Protectors);
+            var errors = new Dictionary<string, string>();
+            var name = request.Name?.Trim() ?? "";
+            if (ProtectionRules.CheckName(name) is { } nameError) errors[nameof(request.Name)] = nameError;
+            if (ProtectionRules.CheckSourcePath(request.SourcePath, options.Value.SourceRoots, out var source) is { } pathError)
+                errors[nameof(request.SourcePath)] = pathError;
+            if (ProtectionRules.CheckPatterns(request.Include) is { } includeError) errors[nameof(request.Include)] = includeError;
+            if (ProtectionRules.CheckPatterns(request.Exclude) is { } excludeError) errors[nameof(request.Exclude)] = excludeError;
+
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == request.VaultId, ct)
+                        ?? throw new PortalValidationException(nameof(request.VaultId), "Choose a vault: the one chosen no longer exists.");
+            var policy = await db.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == request.PolicyId && p.VaultId == vault.Id, ct);
+            if (policy is null) errors[nameof(request.PolicyId)] = $"Choose a policy of vault {vault.Name}.";
+            if (await db.BackupItems.AnyAsync(i => i.VaultId == vault.Id && i.Name == name, ct))
+                errors[nameof(request.Name)] = $"Vault {vault.Name} already has an item named \"{name}\". Choose another name.";
+            var needsPassphrase = !await keys.HasKeyAsync(vault.Id, ct);
+            if (needsPassphrase)
+            {
+                if (ProtectionRules.CheckPassphrase(request.Passphrase) is { } passError)
+                    errors[nameof(request.Passphrase)] = passError;
+                else if (request.Passphrase != request.ConfirmPassphrase)
+                    errors[nameof(request.ConfirmPassphrase)] = "The two passphrases differ: type the same passphrase twice.";
+            }
+
+            if (errors.Count > 0)
+                throw new PortalValidationException(errors);
+
+            if (needsPassphrase)
+            {
+                await keys.UnlockAsync(vault, request.Passphrase!, user.DisplayName(), ct);
+                audit.Append(db, user, AuditActions.VaultUnlock, VaultService.VaultResource(vault.Name), "vault passphrase set; key sealed on the portal host");
+            }
+
+            var now = clock.GetUtcNow().UtcDateTime;
+            var item = new BackupItem
+            {
+                Id = Guid.CreateVersion7(), VaultId = vault.Id, Name = name, Kind = BackupItemKinds.FilesAndFolders, State = ProtectionState.Protected,
+                PolicyId = policy!.Id, SourcePath = source, Include = Clean(request.Include), Exclude = Clean(request.Exclude),
+                CreatedAt = now, CreatedBy = user.DisplayName(),
+            };
+            db.BackupItems.Add(item);
+            audit.Append(db, user, AuditActions.ItemProtect, Resource(vault.Name, name), $"{source} with policy {policy.Name}");
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+            {
+                throw new PortalValidationException(nameof(request.Name), $"Vault {vault.Name} already has an item named \"{name}\". Choose another name.");
+            }
+
+            await scheduler.SyncItemAsync(item.Id, ct);
+            return (await GetAsync(item.Id, ct))!;
+        });
+
+    /// <summary>Changes an item's policy and patterns.</summary>
+    public Task<ItemDetails> UpdateAsync(Guid itemId, uint version, Guid policyId, IReadOnlyList<string>? include, IReadOnlyList<string>? exclude, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemUpdate, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "change backup items", Protectors);
+            var errors = new Dictionary<string, string>();
+            if (ProtectionRules.CheckPatterns(include) is { } includeError) errors["Include"] = includeError;
+            if (ProtectionRules.CheckPatterns(exclude) is { } excludeError) errors["Exclude"] = excludeError;
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (!await db.BackupPolicies.AnyAsync(p => p.Id == policyId && p.VaultId == item.VaultId, ct))
+                errors["PolicyId"] = $"Choose a policy of vault {item.Vault!.Name}.";
+            if (errors.Count > 0)
+                throw new PortalValidationException(errors);
+            if (item.Version != version)
+                throw ChangedMeanwhile(item);
+            (item.PolicyId, item.Include, item.Exclude) = (policyId, Clean(include), Clean(exclude));
+            audit.Append(db, user, AuditActions.ItemUpdate, Resource(item.Vault!.Name, item.Name));
+            await SaveAsync(db, item, ct);
+            await scheduler.SyncItemAsync(item.Id, ct);
+            return (await GetAsync(item.Id, ct))!;
+        });
+
+    public async Task<PagedResult<ItemSummary>> ListAsync(ItemQuery query, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup items");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var items = db.BackupItems.AsNoTracking();
+        if (query.VaultId is { } vaultId) items = items.Where(i => i.VaultId == vaultId);
+        if (query.State is { } state) items = items.Where(i => i.State == state);
+        if (!string.IsNullOrWhiteSpace(query.Search))
+        {
+            var pattern = "%" + Like.Escape(query.Search.Trim()) + "%";
+            items = items.Where(i => EF.Functions.ILike(i.Name, pattern, "\\") || EF.Functions.ILike(i.SourcePath, pattern, "\\"));
+        }
+
+        var total = await items.CountAsync(ct);
+        var size = Math.Clamp(query.PageSize, 1, 200);
+        var rows = await items.OrderBy(i => i.Name).ThenBy(i => i.Id)
+            .Skip(Math.Max(0, query.PageIndex) * size).Take(size)
+            .Select(i => new Row(i, i.Vault!.Name, i.Policy!.Name, i.Policy.Definition))
+            .ToListAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var definitions = new Dictionary<string, PolicyDefinition>();
+        return new PagedResult<ItemSummary>([.. rows.Select(r => Summary(r, definitions, now))], total);
+    }
+
+    public async Task<ItemDetails?> GetAsync(Guid itemId, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup items");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.BackupItems.AsNoTracking().Where(i => i.Id == itemId)
+            .Select(i => new Row(i, i.Vault!.Name, i.Policy!.Name, i.Policy.Definition))
+            .FirstOrDefaultAsync(ct);
+        if (row is null)
+            return null;
+        var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == row.Item.VaultId, ct);
+        var points = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId).OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
+        var recentJobs = await db.Jobs.AsNoTracking().Where(j => j.ItemId == itemId).OrderByDescending(j => j.QueuedAt).Take(10).ToListAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var summary = Summary(row, new Dictionary<string, PolicyDefinition>(), now);
+        IReadOnlyList<string> pointRegions = vault.Redundancy == Vaults.StorageRedundancy.GRS && regions.Find(vault.Region)?.PairedRegion is { } pair
+            ? [vault.Region, pair]
+            : [vault.Region];
+        var item = row.Item;
+        return new ItemDetails(
+            summary, item.PolicyId, row.PolicyDefinition is null ? null : PolicyService.Describe(PolicyDefinition.FromJson(row.PolicyDefinition)),
+            item.Include, item.Exclude, item.CreatedAt, item.CreatedBy, item.ProtectionStoppedAt, item.SoftDeletedAt,
+            PurgeAfter(item, vault),
+            [.. points.Select(p => new RecoveryPointSummary(p.Id, p.SnapshotId, p.CreatedAt, p.Type, p.Consistency, p.Files, p.Bytes, p.BytesAdded,
+                p.ExpiresAt, p.RetainUntil, pointRegions))],
+            recentJobs, item.Version);
+    }
+
+    /// <summary>Starts a backup now, kept until <paramref name="retainUntilUtc"/> (Azure's default: 30 days). Returns the job.</summary>
+    public Task<Job> BackUpNowAsync(Guid itemId, DateTime retainUntilUtc, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemBackupNow, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "back up items", Protectors);
+            var now = clock.GetUtcNow().UtcDateTime;
+            if (retainUntilUtc <= now.AddHours(1))
+                throw new PortalValidationException("RetainUntil", "Keep the recovery point until a later date: at least one day from now.");
+            if (retainUntilUtc > now.AddYears(99))
+                throw new PortalValidationException("RetainUntil", "A recovery point can be kept at most 99 years.");
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (item.State != ProtectionState.Protected)
+                throw new PortalConflictException($"{item.Name} is not protected ({Describe(item.State)}). Resume protection to back it up.");
+            if (await db.Jobs.AnyAsync(j => j.ItemId == itemId && j.Kind == JobKind.Backup
+                                           && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
+                throw new PortalConflictException($"A backup of {item.Name} is already queued or running. Watch it on the Jobs page.");
+            audit.Append(db, user, AuditActions.ItemBackupNow, Resource(item.Vault!.Name, item.Name), $"retain until {retainUntilUtc:yyyy-MM-dd}");
+            await db.SaveChangesAsync(ct);
+            var job = await jobs.QueueAsync(JobKind.Backup, item.VaultId, item.Vault.Name, item.Id, item.Name, user.DisplayName(), ct);
+            await scheduler.TriggerBackupNowAsync(item.Id, job.Id, retainUntilUtc, ct);
+            return job;
+        });
+
+    /// <summary>Stops protection and keeps the backup data (points stay until they expire).</summary>
+    public Task StopProtectionAsync(Guid itemId, uint version, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemStopProtection, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "stop protection", Protectors);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (item.Version != version) throw ChangedMeanwhile(item);
+            if (item.State != ProtectionState.Protected)
+                throw new PortalConflictException($"{item.Name} is not protected ({Describe(item.State)}).");
+            item.State = ProtectionState.ProtectionStopped;
+            item.ProtectionStoppedAt = clock.GetUtcNow().UtcDateTime;
+            audit.Append(db, user, AuditActions.ItemStopProtection, Resource(item.Vault!.Name, item.Name), "backup data kept");
+            await SaveAsync(db, item, ct);
+            await scheduler.SyncItemAsync(item.Id, ct);
+        });
+
+    /// <summary>
+    /// Asks to stop protection and delete the backup data; <paramref name="typedName"/> must repeat the item's name.
+    /// A second Backup.Contributor approves; the data is then soft-deleted for the vault's soft-delete days.
+    /// </summary>
+    public Task RequestStopAndDeleteAsync(Guid itemId, uint version, string typedName, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemStopProtectionDeleteRequest, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "delete backup data", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (!string.Equals(typedName?.Trim(), item.Name, StringComparison.Ordinal))
+                throw new PortalValidationException("ConfirmName", $"Type the item's name, {item.Name}, exactly to confirm.");
+            if (item.Version != version) throw ChangedMeanwhile(item);
+            if (item.State == ProtectionState.SoftDeleted)
+                throw new PortalConflictException($"The backup data of {item.Name} is already deleted (soft delete).");
+            var vault = item.Vault!;
+            var points = await db.RecoveryPoints.CountAsync(p => p.ItemId == itemId, ct);
+            var request = await approvals.AddRequestAsync(db, user, CriticalOperations.StopProtectionDeleteData, item.Id, Resource(vault.Name, item.Name),
+                $"Stop protection of {item.Name} in vault {vault.Name} and delete its backup data ({points} recovery point(s)); " +
+                (vault.SoftDeleteEnabled ? $"soft-deleted for {vault.SoftDeleteRetentionDays} days, undeletable until then." : "soft delete is off: purged at once."),
+                ct, resourceVersion: item.Version);
+            audit.Append(db, user, AuditActions.ItemStopProtectionDeleteRequest, Resource(vault.Name, item.Name), request.Summary);
+            await db.SaveChangesAsync(ct);
+        });
+
+    /// <summary>Protects a stopped item again with its policy.</summary>
+    public Task ResumeAsync(Guid itemId, uint version, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemResume, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "resume protection", Protectors);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (item.Version != version) throw ChangedMeanwhile(item);
+            if (item.State != ProtectionState.ProtectionStopped)
+                throw new PortalConflictException(item.State == ProtectionState.SoftDeleted
+                    ? $"The backup data of {item.Name} is soft-deleted: undelete it first, then resume protection."
+                    : $"{item.Name} is already protected.");
+            item.State = ProtectionState.Protected;
+            item.ProtectionStoppedAt = null;
+            audit.Append(db, user, AuditActions.ItemResume, Resource(item.Vault!.Name, item.Name));
+            await SaveAsync(db, item, ct);
+            await scheduler.SyncItemAsync(item.Id, ct);
+        });
+
+    /// <summary>Brings soft-deleted backup data back (the item returns as "protection stopped", as in Azure).</summary>
+    public Task UndeleteAsync(Guid itemId, uint version, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemUndelete, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "undelete backup data", Protectors);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await LoadAsync(db, itemId, ct);
+            if (item.Version != version) throw ChangedMeanwhile(item);
+            if (item.State != ProtectionState.SoftDeleted)
+                throw new PortalConflictException($"The backup data of {item.Name} is not deleted.");
+            item.State = ProtectionState.ProtectionStopped;
+            item.SoftDeletedAt = null;
+            audit.Append(db, user, AuditActions.ItemUndelete, Resource(item.Vault!.Name, item.Name));
+            await SaveAsync(db, item, ct);
+        });
+
+    internal static DateTime? PurgeAfter(BackupItem item, Vaults.Vault vault) =>
+        item.SoftDeletedAt?.AddDays(vault.SoftDeleteEnabled ? vault.SoftDeleteRetentionDays : 0);
+
+    internal static string Resource(string vault, string item) => $"vault/{vault}/item/{item}";
+
+    public static string Describe(ProtectionState state) => state switch
+    {
+        ProtectionState.Protected => "protected",
+        ProtectionState.ProtectionStopped => "protection stopped, data kept",
+        _ => "backup data soft-deleted",
+    };
+
+    private sealed record Row(BackupItem Item, string VaultName, string? PolicyName, string? PolicyDefinition);
+
+    private static ItemSummary Summary(Row row, Dictionary<string, PolicyDefinition> definitions, DateTime now)
+    {
+        PolicyDefinition? policy = null;
+        if (row.PolicyDefinition is { } json && !definitions.TryGetValue(json, out policy))
+            definitions[json] = policy = PolicyDefinition.FromJson(json);
+        var i = row.Item;
+        var next = i.State == ProtectionState.Protected && policy is not null ? PolicySchedules.NextRunUtc(policy.Schedule, now) : null;
+        return new ItemSummary(i.Id, i.Name, i.Kind, i.VaultId, row.VaultName, row.PolicyName, i.State, i.SourcePath,
+            i.LastBackupStatus, i.LastBackupAt, next, i.LatestRecoveryPointAt,
+            ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, policy, now));
+    }
+
+    private static List<string> Clean(IReadOnlyList<string>? patterns) =>
+        [.. (patterns ?? []).Select(p => p.Trim()).Where(p => p.Length > 0).Distinct()];
+
+    private static async Task<BackupItem> LoadAsync(PortalDbContext db, Guid itemId, CancellationToken ct) =>
+        await db.BackupItems.Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct) ?? throw Gone();
+
+    private async Task SaveAsync(PortalDbContext db, BackupItem item, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            await using var fresh = await dbFactory.CreateDbContextAsync(ct);
+            throw await fresh.BackupItems.AnyAsync(i => i.Id == item.Id, ct) ? ChangedMeanwhile(item) : Gone();
+        }
+    }
+
+    internal static PortalNotFoundException Gone() => new("This backup item no longer exists: its backup data was purged.");
+
+    private static PortalConflictException ChangedMeanwhile(BackupItem item) =>
+        new($"{item.Name} was changed by someone else after you opened it (a backup, a stop or a resume). Nothing was saved: reload and try again.");
+}
+
+/// <summary>Stops protection and soft-deletes the backup data once a second Backup.Contributor approves.</summary>
+internal sealed class StopProtectionDeleteDataOperation(TimeProvider clock) : ICriticalOperation
+{
+    public string Name => CriticalOperations.StopProtectionDeleteData;
+
+    public string AuditAction => AuditActions.ItemStopProtectionDelete;
+
+    public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
+    {
+        var item = await db.BackupItems.FirstOrDefaultAsync(i => i.Id == request.ResourceId, ct) ?? throw ProtectionService.Gone();
+        if (item.State == ProtectionState.SoftDeleted)
+            throw new PortalConflictException($"The backup data of {item.Name} is already deleted.");
+        var now = clock.GetUtcNow().UtcDateTime;
+        item.State = ProtectionState.SoftDeleted;
+        item.ProtectionStoppedAt ??= now;
+        item.SoftDeletedAt = now;
+    }
+}

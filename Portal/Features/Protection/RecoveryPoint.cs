@@ -1,0 +1,47 @@
+namespace Portal.Features.Protection;
+
+/// <summary>
+/// A recovery point of a backup item: one engine snapshot in the vault's repository, with what the portal knows
+/// about it (the engine's snapshot is the truth; this row is what lists and retention read quickly).
+/// </summary>
+public sealed class RecoveryPoint
+{
+    public Guid Id { get; set; }
+    public Guid ItemId { get; set; }
+    public BackupItem? Item { get; set; }
+    public Guid VaultId { get; set; }
+
+    /// <summary>The engine snapshot id (64 hex characters).</summary>
+    public string SnapshotId { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public RecoveryPointType Type { get; set; }
+    public RecoveryPointConsistency Consistency { get; set; } = RecoveryPointConsistency.FileSystemConsistent;
+
+    /// <summary>For on-demand points ("Back up now"): kept until this time, whatever the policy says.</summary>
+    public DateTime? RetainUntil { get; set; }
+
+    /// <summary>When the last retention run says the point expires (null: kept for now without an end, or not evaluated yet).</summary>
+    public DateTime? ExpiresAt { get; set; }
+
+    public long Files { get; set; }
+    public long Bytes { get; set; }
+
+    /// <summary>What this point added to the vault's storage (after deduplication, compression and encryption).</summary>
+    public long BytesAdded { get; set; }
+    public int Warnings { get; set; }
+    public Guid? JobId { get; set; }
+}
+
+public enum RecoveryPointType
+{
+    Scheduled,
+    OnDemand,
+}
+
+/// <summary>Azure Backup's consistency types.</summary>
+public enum RecoveryPointConsistency
+{
+    CrashConsistent,
+    FileSystemConsistent,
+    ApplicationConsistent,
+}

@@ -1,0 +1,146 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Engine;
+using Portal.Engine.Retention;
+using Portal.Features.Audit;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Scheduling;
+using Quartz;
+
+namespace Portal.Features.Protection;
+
+/// <summary>
+/// The retention run of every vault: applies each item's policy to its recovery points (on-demand points keep their
+/// own date; a stopped item keeps its latest point forever, as Azure's "retain as per policy" does), removes the
+/// expired ones from the repository, purges soft-deleted items whose days are over, then prunes the data nothing
+/// needs any more. Prune takes the repository's exclusive lock: while a backup runs it waits for the next run
+/// (nothing is lost, the space is only freed later). A job is recorded only for a vault with something to remove.
+/// </summary>
+public sealed class RetentionRunner(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    VaultKeys keys,
+    JobService jobs,
+    TimeProvider clock,
+    ILogger<RetentionRunner> logger)
+{
+    public async Task RunAllAsync(CancellationToken ct)
+    {
+        List<Guid> vaults;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            vaults = await db.Vaults.AsNoTracking().Where(v => v.Items.Any()).Select(v => v.Id).ToListAsync(ct);
+        foreach (var vault in vaults)
+        {
+            try
+            {
+                await RunVaultAsync(vault, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Retention run of vault {Vault} failed: {Reason}", vault, e.Message);
+            }
+        }
+    }
+
+    /// <summary>Applies retention in one vault; returns the number of recovery points removed.</summary>
+    public async Task<int> RunVaultAsync(Guid vaultId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == vaultId, ct);
+        var items = await db.BackupItems.Include(i => i.Policy).Where(i => i.VaultId == vaultId).ToListAsync(ct);
+        var points = await db.RecoveryPoints.Where(p => p.VaultId == vaultId).ToListAsync(ct);
+
+        var expired = new List<RecoveryPoint>();
+        var purged = new List<BackupItem>();
+        foreach (var item in items)
+        {
+            var own = points.Where(p => p.ItemId == item.Id).ToList();
+            if (item.State == ProtectionState.SoftDeleted)
+            {
+                if (ProtectionService.PurgeAfter(item, vault) is { } purgeAt && purgeAt <= now.UtcDateTime)
+                {
+                    purged.Add(item);
+                    expired.AddRange(own);
+                }
+
+                continue; // soft-deleted data is kept whole until it is purged
+            }
+
+            if (item.Policy is null || own.Count == 0)
+                continue;
+            var policy = PolicyDefinition.FromJson(item.Policy.Definition);
+            var decisions = RetentionCalculator.Evaluate(
+                [.. own.Select(p => new RecoveryPointRef(p.SnapshotId, new DateTimeOffset(p.CreatedAt, TimeSpan.Zero),
+                    p.RetainUntil is { } u ? new DateTimeOffset(u, TimeSpan.Zero) : null))],
+                policy.Retention, PolicySchedules.Zone(policy.Schedule), now);
+            var latest = own.MaxBy(p => p.CreatedAt)!;
+            foreach (var decision in decisions)
+            {
+                var point = own.First(p => p.SnapshotId == decision.Point.Id);
+                var keepLatest = item.State == ProtectionState.ProtectionStopped && point == latest;
+                if (decision.Expired && !keepLatest)
+                    expired.Add(point);
+                else
+                    point.ExpiresAt = keepLatest ? null : decision.KeepUntil?.UtcDateTime;
+            }
+        }
+
+        await db.SaveChangesAsync(ct); // the new expiry dates
+        if (expired.Count == 0)
+            return 0;
+
+        var job = await jobs.StartAsync(JobKind.Retention, vault.Id, vault.Name, "retention", "portal", ct);
+        try
+        {
+            using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
+            await jobs.ReportAsync(job.Id, new JobProgressReport("Removing expired recovery points", 0, null, 0, expired.Count), ct);
+            await engine.ForgetAsync(expired.Select(p => p.SnapshotId), cancellationToken: ct);
+            db.RecoveryPoints.RemoveRange(expired);
+            foreach (var item in purged)
+            {
+                db.BackupItems.Remove(item);
+                db.AuditEntries.Add(new AuditEntry
+                {
+                    At = now.UtcDateTime, ActorObjectId = "", ActorName = "portal (retention run)", Action = AuditActions.ItemPurge,
+                    Resource = ProtectionService.Resource(vault.Name, item.Name), Outcome = AuditOutcome.Succeeded,
+                    Detail = $"soft-deleted {item.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC; backup data purged",
+                });
+            }
+
+            await db.SaveChangesAsync(ct);
+            var lines = expired.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {items.First(i => i.Id == p.ItemId).Name} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
+            lines.AddRange(purged.Select(i => $"Purged the backup data of {i.Name} (soft-deleted {i.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC)."));
+            await jobs.LogAsync(job.Id, JobLogLevel.Info, lines, ct);
+
+            string outcome;
+            try
+            {
+                await jobs.ReportAsync(job.Id, new JobProgressReport("Freeing space", 0, null, expired.Count, expired.Count), ct);
+                var prune = await engine.PruneAsync(cancellationToken: ct);
+                outcome = $"Removed {expired.Count} recovery point(s); freed {Portal.Components.Shared.Format.Bytes(prune.BytesFreed)}.";
+            }
+            catch (RepositoryLockedException e)
+            {
+                outcome = $"Removed {expired.Count} recovery point(s). Freeing their space waits for the next retention run: {e.Message}";
+            }
+
+            await jobs.FinishAsync(job.Id, JobStatus.Completed, outcome, CancellationToken.None);
+            return expired.Count;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await jobs.FinishAsync(job.Id, JobStatus.Failed,
+                $"The retention run could not finish: {e.Message} Expired points stay until the next run; nothing a policy keeps was removed.", CancellationToken.None);
+            throw;
+        }
+    }
+}
+
+/// <summary>The retention run, once at a time across every portal instance.</summary>
+[DisallowConcurrentExecution]
+internal sealed class RetentionJob(RetentionRunner runner) : IJob
+{
+    public static readonly JobKey Key = new("retention", "maintenance");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) => await runner.RunAllAsync(cancellationToken);
+}

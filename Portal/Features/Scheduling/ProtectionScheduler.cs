@@ -1,0 +1,201 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Microsoft.Extensions.Options;
+using Quartz;
+
+namespace Portal.Features.Scheduling;
+
+/// <summary>
+/// Keeps Quartz's (clustered, PostgreSQL) triggers in step with the items and their policies: one durable job per
+/// item, one cron trigger per scheduled time in the policy's time zone, and one-shot triggers for "Back up now".
+/// A trigger that did not fire while every portal was down fires once when one starts (misfire: fire now, then
+/// continue), never once per missed slot. Unchanged triggers are left alone, so reconciling never loses a misfire.
+/// </summary>
+public sealed class ProtectionScheduler(
+    ISchedulerFactory schedulers, IDbContextFactory<PortalDbContext> dbFactory, IOptions<ProtectionOptions> options, ILogger<ProtectionScheduler> logger)
+{
+    public const string BackupGroup = "backup";
+    public const string ScheduleGroup = "schedule";
+    public const string OnDemandGroup = "on-demand";
+    internal const string JobIdKey = "jobId";
+    internal const string RetainUntilKey = "retainUntil";
+
+    public static JobKey BackupJobKey(Guid itemId) => new(itemId.ToString("N"), BackupGroup);
+
+    /// <summary>Adds, changes or removes the schedule triggers of one item to match its state and policy.</summary>
+    public async Task SyncItemAsync(Guid itemId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var item = await db.BackupItems.AsNoTracking().Where(i => i.Id == itemId)
+            .Select(i => new { i.Id, i.State, Definition = i.Policy!.Definition }).FirstOrDefaultAsync(ct);
+        var scheduler = await schedulers.GetScheduler(ct);
+        var desired = item is { State: ProtectionState.Protected, Definition: not null }
+            ? PolicyDefinition.FromJson(item.Definition).Schedule
+            : null;
+        await SyncAsync(scheduler, itemId, desired, ct);
+    }
+
+    /// <summary>Reconciles every item's triggers (at start and periodically), and drops triggers of items that are gone.</summary>
+    public async Task SyncAllAsync(CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var items = await db.BackupItems.AsNoTracking()
+            .Select(i => new { i.Id, i.State, Definition = i.Policy!.Definition }).ToListAsync(ct);
+        var scheduler = await schedulers.GetScheduler(ct);
+        var known = new HashSet<string>();
+        foreach (var item in items)
+        {
+            known.Add(item.Id.ToString("N"));
+            var desired = item is { State: ProtectionState.Protected, Definition: not null } ? PolicyDefinition.FromJson(item.Definition).Schedule : null;
+            await SyncAsync(scheduler, item.Id, desired, ct);
+        }
+
+        foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(BackupGroup), ct))
+            if (!known.Contains(key.Name))
+                await scheduler.DeleteJob(key, ct);
+        await EnsureRetentionAsync(scheduler, ct);
+    }
+
+    /// <summary>The retention run's trigger, at Protection:RetentionCron (UTC).</summary>
+    private async Task EnsureRetentionAsync(IScheduler scheduler, CancellationToken ct)
+    {
+        var cron = options.Value.RetentionCron;
+        var key = new TriggerKey("retention", RetentionJob.Key.Group);
+        if (await scheduler.GetTrigger(key, ct) is ICronTrigger current && current.CronExpressionString == cron)
+            return;
+        try
+        {
+            await scheduler.AddJob(JobBuilder.Create<RetentionJob>().WithIdentity(RetentionJob.Key).StoreDurably().Build(), AddJobOptions.Replacing, ct);
+            var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(RetentionJob.Key)
+                .WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)).Build();
+            if (await scheduler.Exists(key, ct))
+                await scheduler.RescheduleJob(key, trigger, ct);
+            else
+                await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+        }
+    }
+
+    /// <summary>Runs a backup of the item as soon as a portal instance is free (after a running one of the same item).</summary>
+    public async Task TriggerBackupNowAsync(Guid itemId, Guid jobId, DateTime retainUntilUtc, CancellationToken ct = default)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        await EnsureJobAsync(scheduler, itemId, ct);
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
+            .ForJob(BackupJobKey(itemId))
+            .UsingJobData(JobIdKey, jobId.ToString())
+            .UsingJobData(RetainUntilKey, retainUntilUtc.ToString("O"))
+            .StartNow()
+            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+            .Build();
+        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+    }
+
+    private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
+    {
+        var existing = (await scheduler.GetTriggersOfJob(BackupJobKey(itemId), ct)).Where(t => t.Key.Group == ScheduleGroup).ToList();
+        var desired = schedule is null ? [] : PolicySchedules.CronExpressions(schedule);
+        var zone = schedule is null ? TimeZoneInfo.Utc : PolicySchedules.Zone(schedule);
+        var wanted = desired.Select((cron, i) => (Key: new TriggerKey($"{itemId:N}-{i}", ScheduleGroup), Cron: cron)).ToList();
+
+        foreach (var trigger in existing.Where(t => !wanted.Any(w => w.Key.Equals(t.Key))))
+            await scheduler.UnscheduleJob(trigger.Key, ct);
+        if (wanted.Count == 0)
+            return;
+        await EnsureJobAsync(scheduler, itemId, ct);
+        foreach (var (key, cron) in wanted)
+        {
+            var current = existing.OfType<ICronTrigger>().FirstOrDefault(t => t.Key.Equals(key));
+            if (current is not null && current.CronExpressionString == cron && current.TimeZone.Id == zone.Id)
+                continue; // unchanged: keep it, and with it any misfire it has to catch up on
+            var trigger = TriggerBuilder.Create()
+                .WithIdentity(key)
+                .ForJob(BackupJobKey(itemId))
+                .WithCronSchedule(cron, c => c.InTimeZone(zone).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed))
+                .Build();
+            try
+            {
+                if (current is null)
+                    await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+                else
+                    await scheduler.RescheduleJob(key, trigger, ct);
+            }
+            catch (ObjectAlreadyExistsException)
+            {
+                logger.LogDebug("Trigger {Trigger} was added by another portal instance meanwhile", key);
+            }
+        }
+    }
+
+    private static async Task EnsureJobAsync(IScheduler scheduler, Guid itemId, CancellationToken ct)
+    {
+        var job = JobBuilder.Create<BackupItemJob>().WithIdentity(BackupJobKey(itemId)).StoreDurably().Build();
+        try
+        {
+            await scheduler.AddJob(job, new AddJobOptions(), ct);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// The Quartz job of one item: a scheduled backup, or a "Back up now" when the trigger carries a job id. Never two at
+/// once for one item, across every portal instance (Quartz's clustered lock).
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed class BackupItemJob(BackupRunner runner, TimeProvider clock, ILogger<BackupItemJob> logger) : IJob
+{
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParseExact(context.JobDetail.Key.Name, "N", out var itemId))
+            return;
+        var data = context.MergedJobDataMap;
+        try
+        {
+            if (data.TryGetString(ProtectionScheduler.JobIdKey, out var jobText) && Guid.TryParse(jobText, out var jobId))
+            {
+                var retainUntil = data.TryGetString(ProtectionScheduler.RetainUntilKey, out var until) && DateTime.TryParse(until, null, System.Globalization.DateTimeStyles.RoundtripKind, out var u)
+                    ? u.ToUniversalTime()
+                    : clock.GetUtcNow().UtcDateTime.AddDays(30);
+                await runner.RunOnDemandAsync(jobId, itemId, retainUntil, cancellationToken);
+            }
+            else
+            {
+                await runner.RunScheduledAsync(itemId, cancellationToken);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "Backup of item {Item} failed unexpectedly", itemId);
+        }
+    }
+}
+
+/// <summary>Reconciles the schedule triggers with the items and policies at start and every few minutes.</summary>
+internal sealed class ScheduleReconciler(ProtectionScheduler scheduler, TimeProvider clock, ILogger<ScheduleReconciler> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try
+            {
+                await scheduler.SyncAllAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Reconciling backup schedules failed, retrying in {Interval}: {Reason}", Interval, e.Message);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
