@@ -1,0 +1,230 @@
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Data;
+using Portal.Features.Approvals;
+using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Vaults;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Integration;
+
+/// <summary>Protection end to end on real PostgreSQL, real folders and the real clustered Quartz scheduler.</summary>
+public sealed class ProtectionTests : IAsyncLifetime
+{
+    private const string Passphrase = "correct horse battery staple";
+    private readonly TestDatabase database = new();
+    private readonly string root = Directory.CreateTempSubdirectory("portal-protection-").FullName;
+    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly System.Security.Claims.ClaimsPrincipal bob = TestUsers.WithRoles("Bob", PortalRoles.Contributor);
+    private ProtectionHost host = null!;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        host = await ProtectionHost.StartAsync(database, root);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await database.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private async Task<(VaultDetails Vault, PolicyDetails Policy)> NewVaultAsync(string name = "finance")
+    {
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest(name, "east", StorageRedundancy.LRS));
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        return (vault, policy);
+    }
+
+    private string Source(string name, int files = 3)
+    {
+        var folder = Path.Combine(host.SourceRoot, name);
+        Directory.CreateDirectory(Path.Combine(folder, "docs"));
+        for (var i = 0; i < files; i++)
+            File.WriteAllText(Path.Combine(folder, "docs", $"file-{i}.txt"), $"contents of file {i} " + new string('x', i * 100));
+        return folder;
+    }
+
+    private async Task<ItemDetails> ProtectAsync(string name = "share", string? passphrase = Passphrase)
+    {
+        var (vault, policy) = await NewVaultAsync();
+        return await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, name, Source(name), null, ["*.tmp"], passphrase, passphrase));
+    }
+
+    [Fact]
+    public async Task The_first_protection_of_a_vault_asks_for_a_passphrase_typed_twice_and_keeps_only_a_sealed_key()
+    {
+        var (vault, policy) = await NewVaultAsync();
+        var protection = host.Protection(ann);
+        Assert.True(await protection.NeedsPassphraseAsync(vault.Id));
+
+        var missing = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", Source("share"))));
+        Assert.Contains("passphrase", missing.Errors["Passphrase"]);
+        var shortOne = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", Source("share"), null, null, "too short", "too short")));
+        Assert.Contains("at least 16", shortOne.Errors["Passphrase"]);
+        var differ = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", Source("share"), null, null, Passphrase, Passphrase + "!")));
+        Assert.Contains("differ", differ.Errors["ConfirmPassphrase"]);
+
+        var item = await protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", Source("share"), null, null, Passphrase, Passphrase));
+        Assert.Equal(ProtectionState.Protected, item.Item.State);
+        Assert.False(await protection.NeedsPassphraseAsync(vault.Id));
+
+        // Neither the passphrase nor the plain key is in the database: only the Data Protection envelope.
+        await using var db = database.Factory.CreateDbContext();
+        var key = await db.VaultKeys.SingleAsync();
+        Assert.DoesNotContain(Passphrase, Encoding.UTF8.GetString(key.SealedKey));
+        Assert.True(key.SealedKey.Length > 60);
+        var dump = string.Join("\n", await db.AuditEntries.Select(a => a.Detail ?? "").ToListAsync());
+        Assert.DoesNotContain(Passphrase, dump);
+
+        // A second item in the same vault does not ask again.
+        var second = await protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "second", Source("second")));
+        Assert.Equal("second", second.Item.Name);
+    }
+
+    [Fact]
+    public async Task A_folder_outside_the_source_roots_or_missing_is_refused_with_the_reason()
+    {
+        var (vault, policy) = await NewVaultAsync();
+        var protection = host.Protection(ann);
+        var outside = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "etc", "/etc", null, null, Passphrase, Passphrase)));
+        Assert.Contains("outside the folders", outside.Errors["SourcePath"]);
+        var link = Path.Combine(host.SourceRoot, "sneaky");
+        Directory.CreateSymbolicLink(link, "/etc");
+        var viaLink = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "sneaky", link, null, null, Passphrase, Passphrase)));
+        Assert.Contains("outside the folders", viaLink.Errors["SourcePath"]);
+        var missing = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "gone", Path.Combine(host.SourceRoot, "gone"), null, ["../x"], Passphrase, Passphrase)));
+        Assert.Contains("does not exist", missing.Errors["SourcePath"]);
+        Assert.Contains("..", missing.Errors["Exclude"]);
+        Assert.True(await protection.NeedsPassphraseAsync(vault.Id)); // nothing was kept
+    }
+
+    [Fact]
+    public async Task Readers_and_restore_operators_cannot_protect_or_back_up()
+    {
+        var item = await ProtectAsync();
+        foreach (var role in new[] { PortalRoles.Reader, PortalRoles.RestoreOperator })
+        {
+            var user = TestUsers.WithRoles("Rita", role);
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(user).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30)));
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(user).StopProtectionAsync(item.Item.Id, item.Version));
+        }
+
+        var operatorUser = TestUsers.WithRoles("Olga", PortalRoles.Operator);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(operatorUser).RequestStopAndDeleteAsync(item.Item.Id, item.Version, "share"));
+    }
+
+    [Fact]
+    public async Task Back_up_now_runs_as_a_job_and_makes_a_recovery_point_that_excludes_the_patterns()
+    {
+        var item = await ProtectAsync();
+        File.WriteAllText(Path.Combine(host.SourceRoot, "share", "scratch.tmp"), "not backed up");
+
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Queued, job.Status);
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Completed, done.Status);
+        Assert.Equal(item.Item.Id, done.ItemId);
+        var details = (await host.Protection(ann).GetAsync(item.Item.Id))!;
+        var point = Assert.Single(details.RecoveryPoints);
+        Assert.Equal(RecoveryPointType.OnDemand, point.Type);
+        Assert.Equal(3, point.Files);
+        Assert.NotNull(point.RetainUntil);
+        Assert.Equal(JobStatus.Completed, details.Item.LastBackupStatus);
+        Assert.Equal(ItemHealth.Healthy, details.Item.Health);
+        var log = await host.ActAs(ann).GetRequiredService<JobQueries>().LogAsync(job.Id);
+        Assert.Contains(log, l => l.Text.Contains("Recovery point") && l.Text.Contains("3 files"));
+
+        // The data is in the vault's repository, readable with the sealed key.
+        using var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(item.Item.VaultId, "finance", "east");
+        var files = (await engine.ListTreeAsync(point.SnapshotId)).Select(e => e.Path).ToList();
+        Assert.Contains("docs/file-0.txt", files);
+        Assert.DoesNotContain("scratch.tmp", files);
+    }
+
+    [Fact]
+    public async Task A_backup_of_a_removed_folder_fails_with_what_to_do_and_the_item_turns_failed()
+    {
+        var item = await ProtectAsync();
+        Directory.Delete(Path.Combine(host.SourceRoot, "share"), recursive: true);
+
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains("does not exist on the portal host", done.Message);
+        var details = (await host.Protection(ann).GetAsync(item.Item.Id))!;
+        Assert.Equal(ItemHealth.Failed, details.Item.Health);
+        Assert.Empty(details.RecoveryPoints);
+    }
+
+    [Fact]
+    public async Task A_cancelled_backup_ends_cancelled_without_a_point_and_the_next_backup_reuses_what_it_uploaded()
+    {
+        var item = await ProtectAsync();
+        var big = Path.Combine(host.SourceRoot, "share", "big");
+        Directory.CreateDirectory(big);
+        var random = new Random(7);
+        for (var i = 0; i < 60; i++)
+        {
+            var data = new byte[4 * 1024 * 1024];
+            random.NextBytes(data);
+            File.WriteAllBytes(Path.Combine(big, $"part-{i:00}.bin"), data);
+        }
+
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        // Cancel once several 16 MiB packs must be in the vault (two packers work at once).
+        await host.WaitForJobAsync(job.Id, j => j.Status == JobStatus.InProgress && j.BytesDone >= 96L * 1024 * 1024 || j.Status.IsFinished());
+        Assert.True(await host.ActAs(ann).GetRequiredService<JobQueries>().CancelAsync(job.Id));
+        var cancelled = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Cancelled, cancelled.Status);
+        Assert.Contains("next backup reuses it", cancelled.Message);
+        Assert.Empty((await host.Protection(ann).GetAsync(item.Item.Id))!.RecoveryPoints);
+
+        var again = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(again.Id, j => j.Status.IsFinished())).Status);
+        var point = Assert.Single((await host.Protection(ann).GetAsync(item.Item.Id))!.RecoveryPoints);
+        Assert.True(point.BytesAdded < point.Bytes * 0.8, $"the second backup added {point.BytesAdded} of {point.Bytes} bytes: it should reuse the cancelled one's packs");
+    }
+
+    [Fact]
+    public async Task Stop_protection_with_delete_needs_a_second_contributor_then_undelete_and_resume_bring_it_back()
+    {
+        var item = await ProtectAsync();
+        var protection = host.Protection(ann);
+        await Assert.ThrowsAsync<PortalValidationException>(() => protection.RequestStopAndDeleteAsync(item.Item.Id, item.Version, "wrong name"));
+        await protection.RequestStopAndDeleteAsync(item.Item.Id, item.Version, "share");
+        Assert.Equal(ProtectionState.Protected, (await protection.GetAsync(item.Item.Id))!.Item.State); // nothing happens before approval
+
+        var approvals = host.ActAs(bob).GetRequiredService<ApprovalService>();
+        var request = (await approvals.ListAsync(item.Item.Id)).Single(r => r.Operation == CriticalOperations.StopProtectionDeleteData);
+        await approvals.ApproveAsync(request.Id);
+
+        var deleted = (await host.Protection(ann).GetAsync(item.Item.Id))!;
+        Assert.Equal(ProtectionState.SoftDeleted, deleted.Item.State);
+        Assert.Equal(deleted.SoftDeletedAt!.Value.AddDays(14), deleted.PurgeAfter);
+        await Assert.ThrowsAsync<PortalConflictException>(() => host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30)));
+        await Assert.ThrowsAsync<PortalConflictException>(() => host.Protection(ann).ResumeAsync(item.Item.Id, deleted.Version));
+
+        await host.Protection(ann).UndeleteAsync(item.Item.Id, deleted.Version);
+        var stopped = (await host.Protection(ann).GetAsync(item.Item.Id))!;
+        Assert.Equal(ProtectionState.ProtectionStopped, stopped.Item.State);
+        await host.Protection(ann).ResumeAsync(item.Item.Id, stopped.Version);
+        Assert.Equal(ProtectionState.Protected, (await host.Protection(ann).GetAsync(item.Item.Id))!.Item.State);
+    }
+}
