@@ -39,5 +39,5 @@ public sealed class TestDatabase : IAsyncLifetime
 file sealed class Factory(string connectionString) : IDbContextFactory<PortalDbContext>
 {
     public PortalDbContext CreateDbContext() =>
-        new(new DbContextOptionsBuilder<PortalDbContext>().UseNpgsql(connectionString).Options);
+        new(new DbContextOptionsBuilder<PortalDbContext>().UseNpgsql(connectionString).LogTo(l => { if (Environment.GetEnvironmentVariable("PORTAL_TEST_SQL") is { } f) File.AppendAllText(f, l + "\n"); }, Microsoft.Extensions.Logging.LogLevel.Information).Options);
 }

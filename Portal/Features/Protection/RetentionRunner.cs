@@ -41,11 +41,36 @@ public sealed class RetentionRunner(
         }
     }
 
-    /// <summary>Applies retention in one vault; returns the number of recovery points removed.</summary>
+    /// <summary>
+    /// Applies retention in one vault; returns the number of recovery points removed. One run per vault at a time
+    /// across every portal instance (a PostgreSQL advisory lock); a run that finds another one busy does nothing.
+    /// </summary>
     public async Task<int> RunVaultAsync(Guid vaultId, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Database.OpenConnectionAsync(ct); // the advisory lock belongs to this connection until it closes
+        var lockKey = BitConverter.ToInt64(vaultId.ToByteArray(), 8);
+        if (!await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({LockNamespace}, {(int)lockKey}) AS \"Value\"").SingleAsync(ct))
+        {
+            logger.LogInformation("Retention run of vault {Vault} skipped: another one is in progress", vaultId);
+            return 0;
+        }
+
+        try
+        {
+            return await RunLockedAsync(db, vaultId, now, ct);
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockNamespace}, {(int)lockKey})", CancellationToken.None);
+        }
+    }
+
+    private const int LockNamespace = 0x52455445; // "RETE"
+
+    private async Task<int> RunLockedAsync(PortalDbContext db, Guid vaultId, DateTimeOffset now, CancellationToken ct)
+    {
         var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == vaultId, ct);
         var items = await db.BackupItems.Include(i => i.Policy).Where(i => i.VaultId == vaultId).ToListAsync(ct);
         var points = await db.RecoveryPoints.Where(p => p.VaultId == vaultId).ToListAsync(ct);

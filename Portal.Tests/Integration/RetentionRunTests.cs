@@ -1,0 +1,123 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Vaults;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Integration;
+
+/// <summary>The retention run over weeks of an injected clock: expired points leave the repository, soft-deleted data is purged on time.</summary>
+public sealed class RetentionRunTests : IAsyncLifetime
+{
+    private const string Passphrase = "correct horse battery staple";
+    private readonly TestDatabase database = new();
+    private readonly string root = Directory.CreateTempSubdirectory("portal-retention-").FullName;
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
+    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly System.Security.Claims.ClaimsPrincipal bob = TestUsers.WithRoles("Bob", PortalRoles.Contributor);
+    private ProtectionHost host = null!;
+    private Guid vaultId;
+    private Guid itemId;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        host = await ProtectionHost.StartAsync(database, root, clock);
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", StorageRedundancy.LRS));
+        vaultId = vault.Id;
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single(); // daily points kept 30 days
+        var folder = Path.Combine(host.SourceRoot, "share");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "a.txt"), "day 0");
+        itemId = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", folder, null, null, Passphrase, Passphrase))).Item.Id;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await database.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private BackupRunner Runner => host.Services.GetRequiredService<BackupRunner>();
+    private RetentionRunner Retention => host.Services.GetRequiredService<RetentionRunner>();
+
+    private async Task<IReadOnlyList<string>> SnapshotsAsync()
+    {
+        using var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vaultId, "finance", "east");
+        return [.. (await engine.ListSnapshotsAsync()).Select(s => s.Id)];
+    }
+
+    [Fact]
+    public async Task Expired_points_leave_the_vault_and_the_rest_get_their_expiry_while_on_demand_points_keep_their_date()
+    {
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 0
+        clock.Advance(TimeSpan.FromDays(1));
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 1
+        var onDemand = await host.Jobs.QueueAsync(JobKind.Backup, vaultId, "finance", itemId, "share", "Ann");
+        await Runner.RunOnDemandAsync(onDemand.Id, itemId, clock.GetUtcNow().UtcDateTime.AddDays(90), CancellationToken.None);
+        clock.Advance(TimeSpan.FromDays(34));
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 35
+        Assert.Equal(4, (await SnapshotsAsync()).Count);
+
+        Assert.Equal(2, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+
+        var points = (await host.Protection(ann).GetAsync(itemId))!.RecoveryPoints;
+        Assert.Equal(2, points.Count);
+        Assert.Equal(points.Select(p => p.SnapshotId).Order(), (await SnapshotsAsync()).Order());
+        var daily = points.Single(p => p.Type == RecoveryPointType.Scheduled);
+        Assert.Equal(clock.GetUtcNow().UtcDateTime.AddDays(30).Date, daily.ExpiresAt!.Value.Date);
+        Assert.Equal(RecoveryPointType.OnDemand, points.Single(p => p != daily).Type);
+        await using var db = database.Factory.CreateDbContext();
+        var job = await db.Jobs.SingleAsync(j => j.Kind == JobKind.Retention);
+        Assert.Equal(JobStatus.Completed, job.Status);
+        Assert.Contains("Removed 2 recovery point(s)", job.Message);
+
+        Assert.Equal(0, await Retention.RunVaultAsync(vaultId, CancellationToken.None)); // nothing more: no new job
+        Assert.Equal(1, await db.Jobs.CountAsync(j => j.Kind == JobKind.Retention));
+    }
+
+    [Fact]
+    public async Task A_stopped_item_keeps_its_latest_point_forever()
+    {
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);
+        clock.Advance(TimeSpan.FromDays(1));
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);
+        await host.Protection(ann).StopProtectionAsync(itemId, (await host.Protection(ann).GetAsync(itemId))!.Version);
+        clock.Advance(TimeSpan.FromDays(400));
+
+        Assert.Equal(1, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+        var kept = Assert.Single((await host.Protection(ann).GetAsync(itemId))!.RecoveryPoints);
+        Assert.Null(kept.ExpiresAt);
+        Assert.Single(await SnapshotsAsync());
+    }
+
+    [Fact]
+    public async Task Soft_deleted_data_stays_for_the_vault_soft_delete_days_and_is_purged_after()
+    {
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);
+        var item = (await host.Protection(ann).GetAsync(itemId))!;
+        await host.Protection(ann).RequestStopAndDeleteAsync(itemId, item.Version, "share");
+        var approvals = host.ActAs(bob).GetRequiredService<ApprovalService>();
+        await approvals.ApproveAsync((await approvals.ListAsync(itemId)).Single().Id);
+
+        clock.Advance(TimeSpan.FromDays(13));
+        Assert.Equal(0, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+        Assert.Single(await SnapshotsAsync()); // still undeletable
+
+        clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
+        Assert.Equal(1, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+        Assert.Empty(await SnapshotsAsync());
+        Assert.Null(await host.Protection(ann).GetAsync(itemId));
+        await using var db = database.Factory.CreateDbContext();
+        var purge = await db.AuditEntries.SingleAsync(a => a.Action == AuditActions.ItemPurge);
+        Assert.Equal("vault/finance/item/share", purge.Resource);
+        await host.ActAs(ann).GetRequiredService<VaultService>().RequestDeleteAsync(vaultId, (await db.Vaults.SingleAsync()).Version, "finance"); // the vault is empty now
+    }
+}
