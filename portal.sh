@@ -192,8 +192,23 @@ summarize() {
   echo "Tests: $passed passed, $failed failed, $skipped skipped"
 }
 
+# Server time of the items and jobs lists on 10,000 items and 100,000 jobs, on a throwaway PostgreSQL.
+cmd_bench_lists() {
+  need_dotnet
+  need_postgres
+  tmp=$(mktemp -d /tmp/portal-bench.XXXXXX)
+  chmod 755 "$tmp"
+  trap '[ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"; rm -rf "$tmp"' EXIT
+  local pg_port
+  pg_port=$(free_port)
+  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log"
+  export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+  dotnet run -c Release --project bench/Portal.Bench.Lists -nologo
+}
+
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
-  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments]" >&2; exit 2 ;;
+  bench-lists) shift; cmd_bench_lists "$@" ;;
+  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments] | ./portal.sh bench-lists" >&2; exit 2 ;;
 esac
