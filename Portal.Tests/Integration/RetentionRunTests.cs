@@ -84,6 +84,29 @@ public sealed class RetentionRunTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_policy_preview_names_the_existing_points_a_shorter_retention_would_remove()
+    {
+        foreach (var day in new[] { 0, 10, 20 })
+        {
+            if (day > 0) clock.Advance(TimeSpan.FromDays(10));
+            await Runner.RunScheduledAsync(itemId, CancellationToken.None);
+        }
+
+        var policies = host.ActAs(ann).GetRequiredService<PolicyService>();
+        var policy = (await policies.ListAsync(vaultId)).Single();
+        var same = await policies.PreviewAsync(policy.Id, policy.Definition);
+        Assert.Equal(0, same.Removed);
+        Assert.Equal(3, same.Items.Single().Kept);
+
+        var shorter = await policies.PreviewAsync(policy.Id, policy.Definition with { Retention = new Portal.Engine.Retention.RetentionPolicy(DailyDays: 7) });
+        var item = shorter.Items.Single();
+        Assert.Equal("share", item.ItemName);
+        Assert.Equal(1, item.Kept);
+        Assert.Equal([new DateTime(2026, 1, 5, 12, 0, 0), new DateTime(2026, 1, 15, 12, 0, 0)], item.Removed);
+        Assert.Equal(3, (await SnapshotsAsync()).Count); // a preview changes nothing
+    }
+
+    [Fact]
     public async Task A_stopped_item_keeps_its_latest_point_forever()
     {
         await Runner.RunScheduledAsync(itemId, CancellationToken.None);

@@ -42,3 +42,12 @@ public sealed record PolicyDetails(Guid Id, Guid VaultId, string Name, PolicyDef
 
 /// <summary>The result of saving a policy: the policy, and whether a retention reduction waits for a second approver.</summary>
 public sealed record PolicyUpdateResult(PolicyDetails Policy, bool ApprovalRequested);
+
+/// <summary>What a policy change would do to existing recovery points, per protected item.</summary>
+public sealed record RetentionPreview(IReadOnlyList<ItemRetentionPreview> Items)
+{
+    public int Removed => Items.Sum(i => i.Removed.Count);
+}
+
+/// <summary>One item's points under a proposed policy: how many stay and which the next retention run would remove (UTC).</summary>
+public sealed record ItemRetentionPreview(string ItemName, int Kept, IReadOnlyList<DateTime> Removed);

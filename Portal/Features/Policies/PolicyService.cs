@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Portal.Engine.Retention;
 using Portal.Features.Common;
 
 namespace Portal.Features.Policies;
@@ -107,6 +108,43 @@ public sealed class PolicyService(
         policy.Definition = definition.ToJson();
         policy.UpdatedAt = DateTime.UtcNow;
         policy.UpdatedBy = author;
+    }
+
+    /// <summary>
+    /// What saving <paramref name="proposed"/> would do to the existing recovery points of the items this policy
+    /// protects: per item, the points the next retention run would remove that the current policy keeps, and how
+    /// many stay. Points a change would keep longer are simply kept longer.
+    /// </summary>
+    public async Task<RetentionPreview> PreviewAsync(Guid policyId, PolicyDefinition proposed, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("preview backup policies");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var policy = await db.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, ct) ?? throw Gone();
+        var current = PolicyDefinition.FromJson(policy.Definition);
+        var items = await db.BackupItems.AsNoTracking()
+            .Where(i => i.PolicyId == policyId && i.State != Protection.ProtectionState.SoftDeleted)
+            .OrderBy(i => i.Name).Select(i => new { i.Id, i.Name }).ToListAsync(ct);
+        var ids = items.Select(i => i.Id).ToList();
+        var points = await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId))
+            .Select(p => new { p.ItemId, p.SnapshotId, p.CreatedAt, p.RetainUntil }).ToListAsync(ct);
+        var now = clock.GetUtcNow();
+        PolicyRules.TryZone(current.Schedule.TimeZoneId, out var currentZone);
+        PolicyRules.TryZone(proposed.Schedule.TimeZoneId, out var proposedZone);
+        var result = new List<ItemRetentionPreview>();
+        foreach (var item in items)
+        {
+            var refs = points.Where(p => p.ItemId == item.Id)
+                .Select(p => new RecoveryPointRef(p.SnapshotId, new DateTimeOffset(p.CreatedAt, TimeSpan.Zero), p.RetainUntil is { } u ? new DateTimeOffset(u, TimeSpan.Zero) : null))
+                .ToList();
+            if (refs.Count == 0)
+                continue;
+            var before = RetentionCalculator.Evaluate(refs, current.Retention, currentZone, now).ToDictionary(d => d.Point.Id);
+            var after = RetentionCalculator.Evaluate(refs, proposed.Retention, proposedZone, now);
+            var removed = after.Where(d => d.Expired && !before[d.Point.Id].Expired).Select(d => d.Point.Time.UtcDateTime).Order().ToList();
+            result.Add(new ItemRetentionPreview(item.Name, after.Count(d => !d.Expired), removed));
+        }
+
+        return new RetentionPreview(result);
     }
 
     internal static string Resource(string vault, string policy) => $"vault/{vault}/policy/{policy}";
