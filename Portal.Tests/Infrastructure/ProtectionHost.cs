@@ -23,10 +23,8 @@ namespace Portal.Tests.Infrastructure;
 public sealed class ProtectionHost : IAsyncDisposable
 {
     private readonly IHost host;
-    private readonly SwitchableCurrentUser currentUser;
 
-    private ProtectionHost(IHost host, SwitchableCurrentUser currentUser, string root) =>
-        (this.host, this.currentUser, Root) = (host, currentUser, root);
+    private ProtectionHost(IHost host, string root) => (this.host, Root) = (host, root);
 
     /// <summary>The shared folder: storage under regions/, sources under sources/, the key ring under keys/.</summary>
     public string Root { get; }
@@ -49,7 +47,6 @@ public sealed class ProtectionHost : IAsyncDisposable
             ["Protection:RetentionCron"] = "0 0 3 1 1 ? 2099", // tests run retention themselves
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        var currentUser = new SwitchableCurrentUser();
         var services = builder.Services;
         services.AddSingleton(database.Factory);
         services.AddSingleton(clock ?? TimeProvider.System);
@@ -58,7 +55,8 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton(new RegionCatalog(Options.Create(storage)));
         services.AddSingleton<RegionStores>();
-        services.AddSingleton<ICurrentUser>(currentUser);
+        services.AddScoped<ScopedCurrentUser>();
+        services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<ScopedCurrentUser>());
         services.AddPortalAudit();
         services.AddPortalApprovals();
         services.AddPortalVaults();
@@ -68,16 +66,17 @@ public sealed class ProtectionHost : IAsyncDisposable
         var host = builder.Build();
         if (start)
             await host.StartAsync();
-        return new ProtectionHost(host, currentUser, root);
+        return new ProtectionHost(host, root);
     }
 
     public Task StartAsync() => host.StartAsync();
 
-    /// <summary>The services as <paramref name="user"/> calls them (scoped services are made per call).</summary>
+    /// <summary>The services as <paramref name="user"/> calls them: a scope of its own whose caller is <paramref name="user"/>.</summary>
     public IServiceProvider ActAs(ClaimsPrincipal user)
     {
-        currentUser.User = user;
-        return host.Services.CreateScope().ServiceProvider;
+        var scope = host.Services.CreateScope().ServiceProvider;
+        scope.GetRequiredService<ScopedCurrentUser>().User = user;
+        return scope;
     }
 
     public ProtectionService Protection(ClaimsPrincipal user) => ActAs(user).GetRequiredService<ProtectionService>();
@@ -117,8 +116,8 @@ public sealed class ProtectionHost : IAsyncDisposable
     }
 }
 
-/// <summary>The caller of a <see cref="ProtectionHost"/>'s services, changed by the test.</summary>
-public sealed class SwitchableCurrentUser : ICurrentUser
+/// <summary>The caller of one scope of a <see cref="ProtectionHost"/>'s services.</summary>
+public sealed class ScopedCurrentUser : ICurrentUser
 {
     public ClaimsPrincipal User { get; set; } = new();
 

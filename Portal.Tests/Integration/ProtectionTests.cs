@@ -112,19 +112,59 @@ public sealed class ProtectionTests : IAsyncLifetime
         Assert.True(await protection.NeedsPassphraseAsync(vault.Id)); // nothing was kept
     }
 
-    [Fact]
-    public async Task Readers_and_restore_operators_cannot_protect_or_back_up()
+    [Theory]
+    [InlineData(PortalRoles.Contributor, "Configure,Update,CancelJob,BackUpNow,Stop,Resume,RequestDelete,Undelete")]
+    [InlineData(PortalRoles.Operator, "Configure,Update,CancelJob,BackUpNow,Stop,Resume,Undelete")]
+    [InlineData(PortalRoles.Reader, "")]
+    [InlineData(PortalRoles.RestoreOperator, "")]
+    public async Task Each_role_may_change_protection_exactly_as_the_roles_table_says(string role, string allowedList)
     {
+        var allowed = allowedList.Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var item = await ProtectAsync();
-        foreach (var role in new[] { PortalRoles.Reader, PortalRoles.RestoreOperator })
+        var policy = item.PolicyId!.Value;
+        var caller = TestUsers.WithRoles("Caller", role);
+        var queued = await host.Jobs.QueueAsync(JobKind.Backup, item.Item.VaultId, "finance", item.Item.Id, "share", "Ann"); // never picked up: no trigger
+        async Task<uint> Version() => (await host.Protection(ann).GetAsync(item.Item.Id))!.Version;
+        async Task SetStateAsync(ProtectionState state)
         {
-            var user = TestUsers.WithRoles("Rita", role);
-            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(user).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30)));
-            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(user).StopProtectionAsync(item.Item.Id, item.Version));
+            await using var db = database.Factory.CreateDbContext();
+            await db.BackupItems.Where(i => i.Id == item.Item.Id).ExecuteUpdateAsync(x => x.SetProperty(i => i.State, state)
+                .SetProperty(i => i.SoftDeletedAt, state == ProtectionState.SoftDeleted ? DateTime.UtcNow : null));
         }
 
-        var operatorUser = TestUsers.WithRoles("Olga", PortalRoles.Operator);
-        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(operatorUser).RequestStopAndDeleteAsync(item.Item.Id, item.Version, "share"));
+        var operations = new (string Name, ProtectionState Before, Func<Task> Call)[]
+        {
+            ("Configure", ProtectionState.Protected, () => host.Protection(caller).ConfigureAsync(
+                new ConfigureProtectionRequest(item.Item.VaultId, policy, "other", Source("other")))),
+            ("Update", ProtectionState.Protected, async () => { var v = await Version(); await host.Protection(caller).UpdateAsync(item.Item.Id, v, policy, null, ["*.bak"]); }),
+            ("CancelJob", ProtectionState.Protected, () => host.ActAs(caller).GetRequiredService<JobQueries>().CancelAsync(queued.Id)),
+            ("BackUpNow", ProtectionState.Protected, async () =>
+            {
+                var job = await host.Protection(caller).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+                await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished()); // before the next operation changes the item
+            }),
+            ("Stop", ProtectionState.Protected, async () => { var v = await Version(); await host.Protection(caller).StopProtectionAsync(item.Item.Id, v); }),
+            ("Resume", ProtectionState.ProtectionStopped, async () => { var v = await Version(); await host.Protection(caller).ResumeAsync(item.Item.Id, v); }),
+            ("RequestDelete", ProtectionState.Protected, async () => { var v = await Version(); await host.Protection(caller).RequestStopAndDeleteAsync(item.Item.Id, v, "share"); }),
+            ("Undelete", ProtectionState.SoftDeleted, async () => { var v = await Version(); await host.Protection(caller).UndeleteAsync(item.Item.Id, v); }),
+        };
+        foreach (var (name, before, call) in operations)
+        {
+            await SetStateAsync(before);
+            if (allowed.Contains(name))
+            {
+                await call();
+            }
+            else
+            {
+                var refusal = await Assert.ThrowsAsync<PortalAccessDeniedException>(call);
+                Assert.Contains("role", refusal.Message);
+            }
+        }
+
+        await using var check = database.Factory.CreateDbContext();
+        Assert.Equal(allowed.Contains("Configure") ? 2 : 1, await check.BackupItems.CountAsync());
+        Assert.Equal(allowed.Contains("BackUpNow") ? 2 : 1, await check.Jobs.CountAsync(j => j.ItemId == item.Item.Id));
     }
 
     [Fact]
@@ -154,6 +194,37 @@ public sealed class ProtectionTests : IAsyncLifetime
         var files = (await engine.ListTreeAsync(point.SnapshotId)).Select(e => e.Path).ToList();
         Assert.Contains("docs/file-0.txt", files);
         Assert.DoesNotContain("scratch.tmp", files);
+    }
+
+    [Fact]
+    public async Task A_vault_check_passes_on_good_data_and_names_the_damage_when_a_pack_is_corrupt_in_every_copy()
+    {
+        var item = await ProtectAsync();
+        var backup = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        await host.WaitForJobAsync(backup.Id, j => j.Status.IsFinished());
+
+        var good = await host.Protection(ann).CheckVaultAsync(item.Item.VaultId, readData: true);
+        var goodDone = await host.WaitForJobAsync(good.Id, j => j.Status.IsFinished());
+        Assert.Equal((JobKind.Check, JobStatus.Completed), (goodDone.Kind, goodDone.Status));
+        Assert.Contains("No problems", goodDone.Message);
+
+        var vaultFolder = $"vaults/{item.Item.VaultId:N}/data";
+        var packs = Directory.GetDirectories(Path.Combine(root, "regions", "east"))
+            .SelectMany(replica => Directory.Exists(Path.Combine(replica, vaultFolder)) ? Directory.GetFiles(Path.Combine(replica, vaultFolder), "*", SearchOption.AllDirectories) : [])
+            .GroupBy(Path.GetFileName).First();
+        foreach (var copy in packs)
+        {
+            var bytes = File.ReadAllBytes(copy);
+            bytes[bytes.Length / 2] ^= 0xFF;
+            File.WriteAllBytes(copy, bytes);
+        }
+
+        var bad = await host.Protection(ann).CheckVaultAsync(item.Item.VaultId, readData: true);
+        var badDone = await host.WaitForJobAsync(bad.Id, j => j.Status.IsFinished());
+        Assert.Equal(JobStatus.Failed, badDone.Status);
+        Assert.Contains("damaged or missing", badDone.Message);
+        var log = await host.ActAs(ann).GetRequiredService<JobQueries>().LogAsync(bad.Id);
+        Assert.Contains(log, l => l.Level == JobLogLevel.Error && l.Text.Contains(packs.Key!));
     }
 
     [Fact]

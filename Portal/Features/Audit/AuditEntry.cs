@@ -60,4 +60,5 @@ public static class AuditActions
     public const string ItemUndelete = "Item.Undelete";
     public const string ItemPurge = "Item.Purge";
     public const string VaultUnlock = "Vault.Unlock";
+    public const string VaultCheck = "Vault.Check";
 }

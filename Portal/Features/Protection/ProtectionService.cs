@@ -195,6 +195,25 @@ public sealed class ProtectionService(
             return job;
         });
 
+    /// <summary>Starts an integrity check of the vault's backup data (with <paramref name="readData"/>, every blob is read and verified).</summary>
+    public Task<Job> CheckVaultAsync(Guid vaultId, bool readData, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultCheck, $"vault/{vaultId}", async user =>
+        {
+            Access.Require(user, "check vaults", Protectors);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
+            if (!await keys.HasKeyAsync(vaultId, ct))
+                throw new PortalConflictException($"Vault {vault.Name} holds no backup data yet: protect an item in it first.");
+            if (await db.Jobs.AnyAsync(j => j.VaultId == vaultId && j.Kind == JobKind.Check
+                                           && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
+                throw new PortalConflictException($"A check of vault {vault.Name} is already queued or running.");
+            audit.Append(db, user, AuditActions.VaultCheck, VaultService.VaultResource(vault.Name), readData ? "structure and all data" : "structure");
+            await db.SaveChangesAsync(ct);
+            var job = await jobs.QueueAsync(JobKind.Check, vault.Id, vault.Name, null, readData ? "check (read all data)" : "check", user.DisplayName(), ct);
+            await scheduler.TriggerCheckAsync(vault.Id, job.Id, readData, ct);
+            return job;
+        });
+
     /// <summary>Stops protection and keeps the backup data (points stay until they expire).</summary>
     public Task StopProtectionAsync(Guid itemId, uint version, CancellationToken ct = default) =>
         audit.GuardAsync(AuditActions.ItemStopProtection, $"item/{itemId}", async user =>

@@ -32,11 +32,13 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<VaultKeys>();
         services.AddSingleton<BackupRunner>();
         services.AddSingleton<RetentionRunner>();
+        services.AddSingleton<CheckRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
         services.AddScoped<ICriticalOperation, StopProtectionDeleteDataOperation>();
         services.AddTransient<BackupItemJob>();
         services.AddTransient<RetentionJob>();
+        services.AddTransient<VaultCheckJob>();
 
         services.AddQuartz(new NameValueCollection
         {

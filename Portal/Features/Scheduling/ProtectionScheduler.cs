@@ -95,6 +95,30 @@ public sealed class ProtectionScheduler(
         await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
     }
 
+    /// <summary>Runs an integrity check of the vault as soon as a portal instance is free.</summary>
+    public async Task TriggerCheckAsync(Guid vaultId, Guid jobId, bool readData, CancellationToken ct = default)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        var key = new JobKey(vaultId.ToString("N"), VaultCheckJob.Group);
+        try
+        {
+            await scheduler.AddJob(JobBuilder.Create<VaultCheckJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+        }
+
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
+            .ForJob(key)
+            .UsingJobData(JobIdKey, jobId.ToString())
+            .UsingJobData("readData", readData ? "true" : "false")
+            .StartNow()
+            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+            .Build();
+        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+    }
+
     private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
     {
         var existing = (await scheduler.GetTriggersOfJob(BackupJobKey(itemId), ct)).Where(t => t.Key.Group == ScheduleGroup).ToList();
