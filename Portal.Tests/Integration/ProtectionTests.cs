@@ -93,6 +93,26 @@ public sealed class ProtectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_portal_host_with_another_key_ring_cannot_open_the_vault_until_the_passphrase_unlocks_it_again()
+    {
+        var item = await ProtectAsync();
+        await host.DisposeAsync(); // the old host stops (it would still hold its key ring in memory) …
+        Directory.Delete(Path.Combine(root, "keys"), recursive: true);
+        var other = host = await ProtectionHost.StartAsync(database, root); // … and a new one with a fresh key ring takes over
+
+        var failed = await other.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var done = await other.WaitForJobAsync(failed.Id, j => j.Status.IsFinished());
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains("cannot unseal the key of vault finance", done.Message);
+
+        var wrong = await Assert.ThrowsAsync<PortalValidationException>(() => other.Protection(ann).UnlockVaultAsync(item.Item.VaultId, "not the passphrase at all"));
+        Assert.Contains("not the passphrase of vault finance", wrong.Errors["Passphrase"]);
+        await other.Protection(ann).UnlockVaultAsync(item.Item.VaultId, Passphrase);
+        var again = await other.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Completed, (await other.WaitForJobAsync(again.Id, j => j.Status.IsFinished())).Status);
+    }
+
+    [Fact]
     public async Task A_folder_outside_the_source_roots_or_missing_is_refused_with_the_reason()
     {
         var (vault, policy) = await NewVaultAsync();

@@ -195,6 +195,23 @@ public sealed class ProtectionService(
             return job;
         });
 
+    /// <summary>
+    /// Unlocks a vault on this portal with its passphrase: for a new portal host (another Data Protection key ring)
+    /// or after the vault's data was made elsewhere. A wrong passphrase is a validation error; nothing else changes.
+    /// </summary>
+    public Task UnlockVaultAsync(Guid vaultId, string passphrase, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultUnlock, $"vault/{vaultId}", async user =>
+        {
+            Access.Require(user, "unlock vaults", Protectors);
+            if (string.IsNullOrEmpty(passphrase))
+                throw new PortalValidationException("Passphrase", "Type the vault's passphrase.");
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
+            await keys.UnlockAsync(vault, passphrase, user.DisplayName(), ct);
+            audit.Append(db, user, AuditActions.VaultUnlock, VaultService.VaultResource(vault.Name), "key sealed on this portal host");
+            await db.SaveChangesAsync(ct);
+        });
+
     /// <summary>Starts an integrity check of the vault's backup data (with <paramref name="readData"/>, every blob is read and verified).</summary>
     public Task<Job> CheckVaultAsync(Guid vaultId, bool readData, CancellationToken ct = default) =>
         audit.GuardAsync(AuditActions.VaultCheck, $"vault/{vaultId}", async user =>
