@@ -107,6 +107,17 @@ public sealed class BackupEngine : IDisposable
         CancellationToken cancellationToken = default) =>
         new ListTreeOperation(_repo).RunAsync(snapshot, path, progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>Lists one folder of a snapshot (its entries, not their subtrees); null or "" is the snapshot's root.</summary>
+    public Task<IReadOnlyList<TreeEntry>> ListDirectoryAsync(string snapshot, string? path = null, CancellationToken cancellationToken = default) =>
+        new BrowseOperation(_repo).ListDirectoryAsync(snapshot, path, cancellationToken);
+
+    /// <summary>
+    /// Writes one file of a snapshot to <paramref name="destination"/>, decrypted and verified chunk by chunk (a
+    /// download never stages the file on disk). Returns the file's entry (size, mode, time).
+    /// </summary>
+    public Task<TreeEntry> WriteFileAsync(string snapshot, string path, Stream destination, CancellationToken cancellationToken = default) =>
+        new BrowseOperation(_repo).WriteFileAsync(snapshot, path, destination, cancellationToken);
+
     /// <summary>Lists what was added, removed or modified from snapshot <paramref name="from"/> to <paramref name="to"/>.</summary>
     public Task<IReadOnlyList<DiffEntry>> DiffAsync(string from, string to, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new DiffOperation(_repo).RunAsync(from, to, progress ?? NoProgress.Instance, cancellationToken);

@@ -26,6 +26,12 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
 
     /// <summary>What to do with items that already exist (default <see cref="RestoreConflict.Overwrite"/>).</summary>
     public RestoreConflict Conflict { get; init; } = RestoreConflict.Overwrite;
+
+    /// <summary>
+    /// With <see cref="RestoreConflict.CreateCopy"/>: copies are named PREFIX + name (Azure Backup names them
+    /// "2026-11-24 14-00 Copy of report.docx"); null keeps "name (restored).ext". One plain file-name part.
+    /// </summary>
+    public string? CopyPrefix { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>

@@ -21,10 +21,12 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
     private long _skipped, _restored;
+    private string? _copyPrefix;
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
+        _copyPrefix = request.CopyPrefix;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var target = Path.GetFullPath(request.TargetPath);
@@ -99,7 +101,7 @@ internal sealed class RestoreOperation(Repo repo)
                         continue;
                     }
                     if (conflict == RestoreConflict.CreateCopy && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
-                        destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name));
+                        destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name, _copyPrefix));
                     if (!RestorePaths.EnsureDirectory(destDir, conflict == RestoreConflict.Overwrite, out var error))
                     {
                         Error(rel, error!);
@@ -131,7 +133,7 @@ internal sealed class RestoreOperation(Repo repo)
         if (existing is not null)
         {
             if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
-            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name);
+            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
             else if (existing.Value.FileType == StatInfo.Directory)
             {
                 Error(job.Rel, "refused: an existing folder is in the way.");
@@ -214,7 +216,7 @@ internal sealed class RestoreOperation(Repo repo)
         if (existing is not null)
         {
             if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return; }
-            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(dir, name);
+            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(dir, name, _copyPrefix);
             else if (existing.Value.FileType == StatInfo.Directory)
             {
                 Error(rel, "refused: an existing folder is in the way of a symlink.");

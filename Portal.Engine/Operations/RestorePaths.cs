@@ -54,9 +54,25 @@ internal static class RestorePaths
         return false;
     }
 
-    /// <summary>"name (restored).ext", "name (restored 2).ext"... the first that does not exist.</summary>
-    public static string CopyName(string dir, string name)
+    /// <summary>
+    /// "name (restored).ext", "name (restored 2).ext"... the first that does not exist; with a prefix (Azure Backup's
+    /// "2026-11-24 14-00 Copy of "), "PREFIXname.ext", "PREFIXname (2).ext"...
+    /// </summary>
+    public static string CopyName(string dir, string name, string? prefix = null)
     {
+        if (prefix is not null)
+        {
+            var ext2 = Path.GetExtension(name);
+            var stem2 = ext2.Length > 0 && ext2.Length < name.Length ? name[..^ext2.Length] : name;
+            if (stem2.Length == name.Length) ext2 = "";
+            for (var i = 1; ; i++)
+            {
+                var candidate = i == 1 ? prefix + name : $"{prefix}{stem2} ({i}){ext2}";
+                if (Unsafe(candidate) is not null) throw new ArgumentException($"Copy prefix \"{prefix}\" makes an unsafe name.");
+                if (Native.TryLStat(Path.Combine(dir, candidate)) is null) return candidate;
+            }
+        }
+
         var ext = Path.GetExtension(name);
         var stem = ext.Length > 0 && ext.Length < name.Length ? name[..^ext.Length] : name;
         if (stem.Length == name.Length) ext = "";
