@@ -10,3 +10,4 @@ global using Portal.Features.Jobs;
 global using Portal.Features.BackupCenter;
 global using Portal.Features.Protection;
 global using Portal.Features.Scheduling;
+global using Portal.Features.Restore;

@@ -60,6 +60,7 @@ public static class PortalHostExtensions
         app.MapPortalIdentity();
         app.MapPortalAudit();
         app.MapPortalJobs();
+        app.MapPortalRestore();
         // Our CSP already says frame-ancestors 'none'; Blazor would add a second CSP header with 'self'.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         return app;

@@ -15,6 +15,7 @@ try
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalPolicies();
     builder.Services.AddPortalProtection();
+    builder.Services.AddPortalRestore();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalUi();
 

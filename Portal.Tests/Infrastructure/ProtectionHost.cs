@@ -12,6 +12,7 @@ using Portal.Features.Vaults;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
 using Portal.Features.Regions;
+using Portal.Features.Restore;
 
 namespace Portal.Tests.Infrastructure;
 
@@ -31,11 +32,15 @@ public sealed class ProtectionHost : IAsyncDisposable
 
     public string SourceRoot => Path.Combine(Root, "sources");
 
+    /// <summary>The folder alternate restores may write under (Restore:Roots).</summary>
+    public string RestoreRoot => Path.Combine(Root, "restores");
+
     public IServiceProvider Services => host.Services;
 
     public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
+        Directory.CreateDirectory(Path.Combine(root, "restores"));
         var builder = Host.CreateApplicationBuilder();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
@@ -45,6 +50,7 @@ public sealed class ProtectionHost : IAsyncDisposable
             ["Protection:KdfMemoryKiB"] = "1024",
             ["Protection:KdfIterations"] = "1",
             ["Protection:RetentionCron"] = "0 0 3 1 1 ? 2099", // tests run retention themselves
+            ["Restore:Roots:0"] = Path.Combine(root, "restores"),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var services = builder.Services;
@@ -63,6 +69,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         PoliciesServiceCollectionExtensions.AddPortalPolicies(services);
         services.AddPortalJobs();
         services.AddPortalProtection();
+        services.AddPortalRestore();
         var host = builder.Build();
         if (start)
             await host.StartAsync();

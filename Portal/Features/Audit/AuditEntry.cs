@@ -61,4 +61,6 @@ public static class AuditActions
     public const string ItemPurge = "Item.Purge";
     public const string VaultUnlock = "Vault.Unlock";
     public const string VaultCheck = "Vault.Check";
+    public const string RestoreStart = "Restore.Start";
+    public const string RestoreDownload = "Restore.Download";
 }

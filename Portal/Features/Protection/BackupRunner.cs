@@ -50,7 +50,7 @@ public sealed class BackupRunner(
     {
         using var registration = cancellation.Register(jobId, stopping);
         var ct = registration.Token;
-        var tracker = new ProgressTracker(jobId, jobs, clock, registration, logger);
+        var tracker = new JobProgressTracker(jobId, jobs, clock, registration, logger);
         BackupItem? item = null;
         try
         {
@@ -63,11 +63,11 @@ public sealed class BackupRunner(
             }
 
             var vault = item.Vault!;
-            using var heartbeat = tracker.StartHeartbeat();
+            using var heartbeat = tracker.StartHeartbeat(HeartbeatInterval);
             using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
             var filter = PathFilter.Create(item.Include, item.Exclude);
             var request = new BackupRequest(item.SourcePath) { Filter = filter, Tags = [$"item:{item.Id:N}", type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled"] };
-            var result = await engine.BackupAsync(request, new ThrottledProgress<OperationProgress>(tracker.Report, ReportInterval, clock, p => p.Phase == "finish"), ct);
+            var result = await engine.BackupAsync(request, tracker.Throttled(ReportInterval), ct);
             await tracker.FlushAsync();
 
             var now = clock.GetUtcNow().UtcDateTime;
@@ -140,73 +140,4 @@ public sealed class BackupRunner(
     };
 
     internal static string Format(long bytes) => Portal.Components.Shared.Format.Bytes(bytes);
-
-    /// <summary>Turns engine progress into job reports with a smoothed rate, and notices a cancel asked elsewhere.</summary>
-    private sealed class ProgressTracker(Guid jobId, JobService jobs, TimeProvider clock, JobCancellation.Registration registration, ILogger logger)
-    {
-        private readonly Lock gate = new();
-        private readonly JobReporter<JobProgressReport> reporter = new(async r =>
-        {
-            try
-            {
-                if (await jobs.ReportAsync(jobId, r) == JobStatus.Cancelling)
-                    registration.Cancel();
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
-            }
-        });
-        private JobProgressReport? last;
-        private long lastTimestamp;
-        private long lastBytes;
-        private double? rate;
-
-        public void Report(OperationProgress p)
-        {
-            JobProgressReport report;
-            lock (gate)
-            {
-                var now = clock.GetTimestamp();
-                if (lastTimestamp != 0)
-                {
-                    var seconds = clock.GetElapsedTime(lastTimestamp, now).TotalSeconds;
-                    if (seconds >= 0.2 && p.BytesDone >= lastBytes)
-                    {
-                        var instant = (p.BytesDone - lastBytes) / seconds;
-                        rate = rate is { } r ? 0.8 * r + 0.2 * instant : instant; // smoothed: an ETA that does not jump around
-                        (lastTimestamp, lastBytes) = (now, p.BytesDone);
-                    }
-                }
-                else
-                {
-                    (lastTimestamp, lastBytes) = (now, p.BytesDone);
-                }
-
-                report = last = new JobProgressReport(Phase(p.Phase), p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone,
-                    p.FilesTotal > 0 ? p.FilesTotal : null, p.CurrentPath, rate);
-            }
-
-            reporter.Report(report);
-        }
-
-        /// <summary>Re-sends the latest report every heartbeat interval so that a long quiet stretch is not taken for a dead portal.</summary>
-        public IDisposable StartHeartbeat() => clock.CreateTimer(_ =>
-        {
-            JobProgressReport? report;
-            lock (gate)
-                report = last;
-            reporter.Report(report ?? new JobProgressReport("Starting", 0, null, 0, null));
-        }, null, HeartbeatInterval, HeartbeatInterval);
-
-        public Task FlushAsync() => reporter.FlushAsync();
-
-        private static string Phase(string engine) => engine switch
-        {
-            "scan" => "Scanning",
-            "read" => "Transferring data",
-            "finish" => "Finishing",
-            _ => engine,
-        };
-    }
 }

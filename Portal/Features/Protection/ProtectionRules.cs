@@ -1,4 +1,5 @@
 using Portal.Engine.Operations;
+using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Scheduling;
@@ -44,8 +45,7 @@ public static class ProtectionRules
         fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path.Trim()));
         if (roots.Count == 0)
             return "No folders may be protected on this portal yet: an administrator must list the allowed folders in Protection:SourceRoots.";
-        var real = RealPath(fullPath);
-        if (!roots.Any(root => IsUnder(real, RealPath(Path.TrimEndingDirectorySeparator(Path.GetFullPath(root))))))
+        if (!SafePaths.IsUnderAny(fullPath, roots))
             return $"{fullPath} is outside the folders this portal may back up ({string.Join(", ", roots)}).";
         if (!Directory.Exists(fullPath))
             return $"The folder {fullPath} does not exist on the portal host.";
@@ -77,31 +77,6 @@ public static class ProtectionRules
         }
 
         return lastBackup == JobStatus.CompletedWithWarnings ? ItemHealth.Warning : ItemHealth.Healthy;
-    }
-
-    private static bool IsUnder(string path, string root) =>
-        path == root || path.StartsWith(root.EndsWith('/') ? root : root + "/", StringComparison.Ordinal);
-
-    /// <summary>The path with symbolic links resolved as far as they exist, so a link cannot lead out of the roots.</summary>
-    private static string RealPath(string path)
-    {
-        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        var current = "/";
-        for (var i = 0; i < parts.Length; i++)
-        {
-            var next = Path.Combine(current, parts[i]);
-            try
-            {
-                var info = new DirectoryInfo(next);
-                if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is { } target)
-                    next = Path.TrimEndingDirectorySeparator(target.FullName);
-            }
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            current = next;
-        }
-
-        return current;
     }
 }
 

@@ -95,6 +95,30 @@ public sealed class ProtectionScheduler(
         await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
     }
 
+    /// <summary>Runs a restore as soon as a portal instance is free (after a running restore of the same item).</summary>
+    public async Task TriggerRestoreAsync(Guid itemId, Guid jobId, string request, CancellationToken ct = default)
+    {
+        var scheduler = await schedulers.GetScheduler(ct);
+        var key = new JobKey(itemId.ToString("N"), Restore.RestoreItemJob.Group);
+        try
+        {
+            await scheduler.AddJob(JobBuilder.Create<Restore.RestoreItemJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
+        }
+        catch (ObjectAlreadyExistsException)
+        {
+        }
+
+        var trigger = TriggerBuilder.Create()
+            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
+            .ForJob(key)
+            .UsingJobData(JobIdKey, jobId.ToString())
+            .UsingJobData(Restore.RestoreItemJob.RequestKey, request)
+            .StartNow()
+            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
+            .Build();
+        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+    }
+
     /// <summary>Runs an integrity check of the vault as soon as a portal instance is free.</summary>
     public async Task TriggerCheckAsync(Guid vaultId, Guid jobId, bool readData, CancellationToken ct = default)
     {

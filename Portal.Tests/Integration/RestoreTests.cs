@@ -1,0 +1,181 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Engine.Replication;
+using Portal.Features.Audit;
+using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Regions;
+using Portal.Features.Restore;
+using Portal.Features.Vaults;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Integration;
+
+/// <summary>Restores as help-desk staff run them: real vault data, real folders, roles and destination rules.</summary>
+public sealed class RestoreTests : IAsyncLifetime
+{
+    private const string Passphrase = "correct horse battery staple";
+    private readonly TestDatabase database = new();
+    private readonly string root = Directory.CreateTempSubdirectory("portal-restore-").FullName;
+    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly System.Security.Claims.ClaimsPrincipal helen = TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator);
+    private ProtectionHost host = null!;
+    private string source = "";
+    private Guid itemId, vaultId;
+
+    public async Task InitializeAsync()
+    {
+        await database.InitializeAsync();
+        host = await ProtectionHost.StartAsync(database, root);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await database.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
+    private RestoreService Restores(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<RestoreService>();
+
+    /// <summary>A protected share with two backups; returns the second (latest) point.</summary>
+    private async Task<RestorePoint> ProtectAndBackUpAsync(StorageRedundancy redundancy = StorageRedundancy.LRS)
+    {
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", redundancy));
+        vaultId = vault.Id;
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        source = Path.Combine(host.SourceRoot, "share");
+        Directory.CreateDirectory(Path.Combine(source, "slides"));
+        File.WriteAllText(Path.Combine(source, "slides", "q3.pptx"), "quarter three, version 1");
+        File.WriteAllText(Path.Combine(source, "slides", "q4.pptx"), "quarter four");
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "plain notes");
+        itemId = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", source, null, null, Passphrase, Passphrase))).Item.Id;
+        await BackUpAsync();
+        File.WriteAllText(Path.Combine(source, "slides", "q3.pptx"), "quarter three, version 2");
+        await BackUpAsync();
+        return (await Restores(helen).ListPointsAsync(itemId))[0];
+    }
+
+    private async Task BackUpAsync()
+    {
+        var job = await host.Protection(ann).BackUpNowAsync(itemId, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
+    }
+
+    [Fact]
+    public async Task A_restore_operator_browses_searches_previews_and_sees_what_changed_since_the_previous_point()
+    {
+        var point = await ProtectAndBackUpAsync();
+        var restores = Restores(helen);
+
+        var top = await restores.BrowseAsync(itemId, point.Id, null);
+        Assert.Equal(["slides", "notes.txt"], top.Items.Select(e => e.Name)); // folders first
+        var changed = await restores.ChangedSincePreviousAsync(itemId, point.Id);
+        var slides = await restores.BrowseAsync(itemId, point.Id, "slides", changed: changed);
+        Assert.Equal([("q3.pptx", true), ("q4.pptx", false)], slides.Items.Select(e => (e.Name, e.ChangedSincePrevious)));
+        Assert.Contains("slides", changed);
+
+        Assert.Equal(["slides/q3.pptx", "slides/q4.pptx"], (await restores.SearchAsync(itemId, point.Id, "*.pptx")).Select(e => e.Path));
+        Assert.Equal(["notes.txt"], (await restores.SearchAsync(itemId, point.Id, "notes")).Select(e => e.Path));
+        Assert.Equal("quarter three, version 2", await restores.PreviewAsync(itemId, point.Id, "slides/q3.pptx"));
+        var hostile = await Assert.ThrowsAsync<PortalValidationException>(() => restores.BrowseAsync(itemId, point.Id, "../../etc"));
+        Assert.Contains("..", hostile.Errors["Path"]);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(TestUsers.WithRoles("Rita", PortalRoles.Reader)).BrowseAsync(itemId, point.Id, null));
+    }
+
+    [Fact]
+    public async Task A_restore_operator_restores_yesterdays_version_next_to_todays_as_an_Azure_named_copy_and_it_is_audited()
+    {
+        var point = await ProtectAndBackUpAsync();
+        var first = (await Restores(helen).ListPointsAsync(itemId))[1];
+        File.Delete(Path.Combine(source, "notes.txt"));
+
+        var request = new Portal.Features.Restore.RestoreRequest(itemId, first.Id, ["slides/q3.pptx", "notes.txt"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
+        var plan = await Restores(helen).PlanAsync(request);
+        Assert.Equal(2, plan.Files);
+        Assert.StartsWith("Restore 2 selected items (2 files", plan.Summary);
+        Assert.Contains($"to {source}", plan.Summary);
+        var job = await Restores(helen).StartAsync(request);
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Completed, done.Status);
+        Assert.Contains("Restored 2 file(s)", done.Message);
+        Assert.Equal("plain notes", File.ReadAllText(Path.Combine(source, "notes.txt"))); // the deleted file is back under its own name
+        Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(source, "slides", "q3.pptx"))); // today's is untouched
+        var copy = Path.Combine(source, "slides", $"{first.CreatedAt:yyyy-MM-dd HH-mm} Copy of q3.pptx");
+        Assert.Equal("quarter three, version 1", File.ReadAllText(copy));
+        Assert.NotEqual(point.Id, first.Id);
+
+        await using var db = database.Factory.CreateDbContext();
+        var entry = await db.AuditEntries.SingleAsync(a => a.Action == AuditActions.RestoreStart);
+        Assert.Equal("Helen", entry.ActorName);
+        Assert.Equal("vault/finance/item/share", entry.Resource);
+        Assert.Contains(first.SnapshotId[..8], entry.Detail);
+        Assert.Contains(source, entry.Detail);
+    }
+
+    [Fact]
+    public async Task Destination_rules_hold_for_every_role()
+    {
+        var point = await ProtectAndBackUpAsync();
+        var overwrite = new Portal.Features.Restore.RestoreRequest(itemId, point.Id, [], RestoreDestination.OriginalLocation, null, RestoreConflictOption.Overwrite);
+        var denied = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(helen).StartAsync(overwrite));
+        Assert.Contains("Backup.Operator", denied.Message);
+        await Restores(TestUsers.WithRoles("Olga", PortalRoles.Operator)).PlanAsync(overwrite); // allowed for operators
+
+        var outside = await Assert.ThrowsAsync<PortalValidationException>(() => Restores(helen).StartAsync(
+            overwrite with { Destination = RestoreDestination.AlternateLocation, AlternatePath = "/etc/portal", Conflict = RestoreConflictOption.Skip }));
+        Assert.Contains("outside the folders restores may write to", outside.Errors["AlternatePath"]);
+        var relative = await Assert.ThrowsAsync<PortalValidationException>(() => Restores(helen).PlanAsync(
+            overwrite with { Destination = RestoreDestination.AlternateLocation, AlternatePath = "restores/x", Conflict = RestoreConflictOption.Skip }));
+        Assert.Contains("full path", relative.Errors["AlternatePath"]);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(TestUsers.WithRoles("Rita", PortalRoles.Reader)).PlanAsync(
+            overwrite with { Conflict = RestoreConflictOption.CreateCopy }));
+        await using var db = database.Factory.CreateDbContext();
+        Assert.Equal(0, await db.Jobs.CountAsync(j => j.Kind == JobKind.Restore));
+        Assert.True(await db.AuditEntries.CountAsync(a => a.Action == AuditActions.RestoreStart && a.Outcome == AuditOutcome.Refused) >= 2);
+    }
+
+    [Fact]
+    public async Task A_folder_restored_to_an_alternate_folder_with_skip_keeps_what_is_there()
+    {
+        var point = await ProtectAndBackUpAsync();
+        var target = Path.Combine(host.RestoreRoot, "ticket-1234");
+        Directory.CreateDirectory(Path.Combine(target, "slides"));
+        File.WriteAllText(Path.Combine(target, "slides", "q4.pptx"), "already here");
+
+        var job = await Restores(helen).StartAsync(new Portal.Features.Restore.RestoreRequest(itemId, point.Id, ["slides"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip));
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Completed, done.Status);
+        Assert.Contains("Restored 1 file(s)", done.Message);
+        Assert.Contains("skipped 1 already there", done.Message);
+        Assert.Equal("already here", File.ReadAllText(Path.Combine(target, "slides", "q4.pptx")));
+        Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(target, "slides", "q3.pptx")));
+        Assert.False(File.Exists(Path.Combine(target, "notes.txt")));
+    }
+
+    [Fact]
+    public async Task With_the_primary_region_down_a_GRS_vault_lists_and_restores_its_points_from_the_secondary()
+    {
+        var point = await ProtectAndBackUpAsync(StorageRedundancy.GRS);
+        var stores = host.Services.GetRequiredService<RegionStores>();
+        await new RegionReplicator(stores.Vault(vaultId, "east"), stores.Vault(vaultId, "west"), TimeProvider.System).ReplicateAsync();
+        Assert.Equal(["east", "west"], (await Restores(helen).ListPointsAsync(itemId))[0].Regions);
+
+        foreach (var replica in Directory.GetDirectories(Path.Combine(root, "regions", "east")))
+            Directory.Delete(replica, recursive: true); // the primary region is gone
+
+        var points = await Restores(helen).ListPointsAsync(itemId);
+        Assert.All(points, p => Assert.Equal(["west"], p.Regions));
+        var primary = await Assert.ThrowsAsync<PortalConflictException>(() => Restores(helen).BrowseAsync(itemId, point.Id, null));
+        Assert.Contains("secondary region west", primary.Message);
+        var target = Path.Combine(host.RestoreRoot, "from-west");
+        var job = await Restores(helen).StartAsync(new Portal.Features.Restore.RestoreRequest(itemId, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.CreateCopy, "west"));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
+        Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(target, "slides", "q3.pptx")));
+    }
+}

@@ -1,0 +1,80 @@
+using Portal.Engine.Progress;
+
+namespace Portal.Features.Jobs;
+
+/// <summary>
+/// Turns engine progress into job reports with a smoothed rate (an ETA that does not jump around), re-sends the
+/// latest report as a heartbeat, and notices a cancel asked on another portal instance (the report sees Cancelling).
+/// </summary>
+public sealed class JobProgressTracker(Guid jobId, JobService jobs, TimeProvider clock, JobCancellation.Registration registration, ILogger logger)
+{
+    private readonly Lock gate = new();
+    private readonly JobReporter<JobProgressReport> reporter = new(async r =>
+    {
+        try
+        {
+            if (await jobs.ReportAsync(jobId, r) == JobStatus.Cancelling)
+                registration.Cancel();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
+        }
+    });
+    private JobProgressReport? last;
+    private long lastTimestamp;
+    private long lastBytes;
+    private double? rate;
+
+    public void Report(OperationProgress p)
+    {
+        JobProgressReport report;
+        lock (gate)
+        {
+            var now = clock.GetTimestamp();
+            if (lastTimestamp != 0)
+            {
+                var seconds = clock.GetElapsedTime(lastTimestamp, now).TotalSeconds;
+                if (seconds >= 0.2 && p.BytesDone >= lastBytes)
+                {
+                    var instant = (p.BytesDone - lastBytes) / seconds;
+                    rate = rate is { } r ? 0.8 * r + 0.2 * instant : instant; // smoothed: an ETA that does not jump around
+                    (lastTimestamp, lastBytes) = (now, p.BytesDone);
+                }
+            }
+            else
+            {
+                (lastTimestamp, lastBytes) = (now, p.BytesDone);
+            }
+
+            report = last = new JobProgressReport(Phase(p.Phase), p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone,
+                p.FilesTotal > 0 ? p.FilesTotal : null, p.CurrentPath, rate);
+        }
+
+        reporter.Report(report);
+    }
+
+    /// <summary>Re-sends the latest report every heartbeat interval so that a long quiet stretch is not taken for a dead portal.</summary>
+    public IDisposable StartHeartbeat(TimeSpan interval) => clock.CreateTimer(_ =>
+    {
+        JobProgressReport? report;
+        lock (gate)
+            report = last;
+        reporter.Report(report ?? new JobProgressReport("Starting", 0, null, 0, null));
+    }, null, interval, interval);
+
+    /// <summary>The engine-facing progress: at most one report per <paramref name="interval"/>, and always the last phase's.</summary>
+    public IProgress<OperationProgress> Throttled(TimeSpan interval) =>
+        new ThrottledProgress<OperationProgress>(Report, interval, clock, p => p.Phase is "finish" or "done");
+
+    public Task FlushAsync() => reporter.FlushAsync();
+
+    private static string Phase(string engine) => engine switch
+    {
+        "scan" => "Scanning",
+        "read" => "Transferring data",
+        "finish" => "Finishing",
+        "restore" => "Restoring files",
+        _ => engine,
+    };
+}

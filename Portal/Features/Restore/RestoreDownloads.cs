@@ -1,0 +1,129 @@
+using System.IO.Compression;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Features.Common;
+using Portal.Features.Jobs;
+using Portal.Features.Protection;
+
+namespace Portal.Features.Restore;
+
+/// <summary>
+/// Downloads of a recovery point's files: one file as it is, or a folder (up to Restore:MaxZipBytes) as a zip,
+/// decrypted on the fly and streamed to the browser, never staged on disk. Each download is a job and an audit
+/// entry, like a restore.
+/// </summary>
+public static class RestoreDownloads
+{
+    public const string Path = "/restore/download";
+
+    public static string Href(Guid itemId, Guid pointId, string path, string? region = null) =>
+        $"{Path}?item={itemId}&point={pointId}&path={Uri.EscapeDataString(path)}" + (region is null ? "" : $"&region={Uri.EscapeDataString(region)}");
+
+    public static IEndpointRouteBuilder MapPortalRestore(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet(Path, async (HttpContext http, RestoreService restores, JobService jobs, AuditLog audit, IOptions<RestoreOptions> options) =>
+        {
+            ((IHostEnvironmentAuthenticationStateProvider)http.RequestServices.GetRequiredService<AuthenticationStateProvider>())
+                .SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
+            if (!Guid.TryParse(http.Request.Query["item"], out var itemId) || !Guid.TryParse(http.Request.Query["point"], out var pointId)
+                || http.Request.Query["path"].ToString() is not { Length: > 0 } path)
+                return Results.Problem("Give item, point and path: open the download from the restore wizard.", statusCode: 400);
+            var region = http.Request.Query["region"].ToString() is { Length: > 0 } r ? r : null;
+            try
+            {
+                return await DownloadAsync(http, restores, jobs, audit, options.Value, itemId, pointId, path, region);
+            }
+            catch (PortalAccessDeniedException e)
+            {
+                return Results.Problem(e.Message, statusCode: 403);
+            }
+            catch (Exception e) when (e is PortalValidationException or PortalNotFoundException or PortalConflictException)
+            {
+                return Results.Problem(e.Message, statusCode: e is PortalNotFoundException ? 404 : 409);
+            }
+        }).RequireAuthorization(Identity.PortalPolicies.View);
+        return endpoints;
+    }
+
+    private static async Task<IResult> DownloadAsync(HttpContext http, RestoreService restores, JobService jobs, AuditLog audit, RestoreOptions options,
+        Guid itemId, Guid pointId, string path, string? region)
+    {
+        var user = http.User;
+        Access.Require(user, "download files", RestoreService.Restorers);
+        var (point, vault, item) = await restores.LoadPointAsync(itemId, pointId, http.RequestAborted);
+        using var engine = await restores.OpenAsync(vault, region, http.RequestAborted);
+        var trimmed = path.Trim().Trim('/');
+        IReadOnlyList<TreeEntry> entries;
+        try
+        {
+            entries = await engine.ListTreeAsync(point.SnapshotId, trimmed, cancellationToken: http.RequestAborted);
+        }
+        catch (Exception e) when (e is RepositoryException or ArgumentException)
+        {
+            throw new PortalNotFoundException($"{path} is not in this recovery point.");
+        }
+
+        var top = entries[0];
+        var files = entries.Where(e => e.Type == EntryType.File).ToList();
+        var bytes = files.Sum(f => f.Size);
+        var folder = top.Type == EntryType.Directory;
+        if (top.Type == EntryType.Symlink)
+            throw new PortalValidationException("Path", $"{path} is a symbolic link (to {top.LinkTarget}); restore it instead of downloading it.");
+        if (folder && bytes > options.MaxZipBytes)
+            throw new PortalValidationException("Path",
+                $"{path} holds {RestoreService.Format(bytes)}; folders download as a zip up to {RestoreService.Format(options.MaxZipBytes)}. Restore it to a folder instead.");
+
+        var name = top.Path[(top.Path.LastIndexOf('/') + 1)..];
+        var resource = ProtectionService.Resource(vault.Name, item.Name);
+        await audit.RecordAsync(user, AuditActions.RestoreDownload, resource, AuditOutcome.Succeeded,
+            $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC): {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}) downloaded to the browser");
+        var job = await jobs.StartAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name}: download {trimmed}", user.DisplayName(), CancellationToken.None);
+        try
+        {
+            http.Response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = folder ? name + ".zip" : name, DispositionType = "attachment" }.ToString();
+            if (!folder)
+            {
+                http.Response.ContentType = "application/octet-stream";
+                http.Response.ContentLength = top.Size;
+                await engine.WriteFileAsync(point.SnapshotId, trimmed, http.Response.Body, http.RequestAborted);
+            }
+            else
+            {
+                http.Response.ContentType = "application/zip";
+                http.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true; // the zip's central directory is written on dispose
+                await using var archive = new ZipArchive(http.Response.Body, ZipArchiveMode.Create, leaveOpen: true);
+                foreach (var entry in entries.Where(e => e.Type is EntryType.File or EntryType.Directory))
+                {
+                    var relative = entry.Path.Length == trimmed.Length ? "" : entry.Path[(trimmed.Length + 1)..];
+                    if (entry.Type == EntryType.Directory)
+                    {
+                        if (relative.Length > 0) archive.CreateEntry(name + "/" + relative + "/");
+                        continue;
+                    }
+
+                    var zipEntry = archive.CreateEntry(name + "/" + relative, CompressionLevel.Fastest);
+                    zipEntry.LastWriteTime = entry.ModifiedUtc;
+                    await using var stream = zipEntry.Open();
+                    await engine.WriteFileAsync(point.SnapshotId, entry.Path, stream, http.RequestAborted);
+                }
+            }
+
+            await jobs.ReportAsync(job.Id, new JobProgressReport("Downloaded", bytes, bytes, files.Count, files.Count), CancellationToken.None);
+            await jobs.FinishAsync(job.Id, JobStatus.Completed, $"Downloaded {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}).", CancellationToken.None);
+            return Results.Empty;
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException)
+        {
+            await jobs.FinishAsync(job.Id, JobStatus.Cancelled, "The browser stopped the download before it finished.", CancellationToken.None);
+            return Results.Empty;
+        }
+        catch (Exception e) when (e is RepositoryException or Portal.Engine.Storage.StoreException)
+        {
+            await jobs.FinishAsync(job.Id, JobStatus.Failed, $"The download failed: {e.Message} Run a check of the vault, or choose another point.", CancellationToken.None);
+            throw new PortalConflictException($"The download failed: {e.Message}");
+        }
+    }
+}

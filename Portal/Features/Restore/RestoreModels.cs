@@ -1,0 +1,49 @@
+using Portal.Engine.Operations;
+
+namespace Portal.Features.Restore;
+
+public enum RestoreDestination
+{
+    /// <summary>Back into the item's own folder.</summary>
+    OriginalLocation,
+
+    /// <summary>Into another folder under the configured restore roots.</summary>
+    AlternateLocation,
+}
+
+/// <summary>What to do when a file is already there (Azure Backup's options).</summary>
+public enum RestoreConflictOption
+{
+    /// <summary>Keep the file and restore next to it as "2026-11-24 14-00 Copy of NAME".</summary>
+    CreateCopy,
+
+    /// <summary>Replace the file (only Backup.Contributor and Backup.Operator at the original location).</summary>
+    Overwrite,
+
+    /// <summary>Keep the file and do not restore that one.</summary>
+    Skip,
+}
+
+/// <summary>A restore as the wizard asks for it.</summary>
+/// <param name="Paths">Files and folders of the point ('/'-separated, relative to the item's folder); empty restores everything.</param>
+/// <param name="Region">The region to read from: null or the vault's region, or its pair for a cross-region restore.</param>
+public sealed record RestoreRequest(
+    Guid ItemId,
+    Guid RecoveryPointId,
+    IReadOnlyList<string> Paths,
+    RestoreDestination Destination,
+    string? AlternatePath,
+    RestoreConflictOption Conflict,
+    string? Region = null);
+
+/// <summary>What a restore will do, in the words of the review step.</summary>
+public sealed record RestorePlan(string Summary, string TargetPath, long Files, long Bytes, TimeSpan EstimatedDuration, DateTime PointTime, string Region);
+
+/// <summary>A recovery point as the wizard lists it, with the regions that hold it.</summary>
+public sealed record RestorePoint(Guid Id, string SnapshotId, DateTime CreatedAt, string Type, long Files, long Bytes, IReadOnlyList<string> Regions);
+
+/// <summary>One entry of a point's folder, with whether it changed since the previous point.</summary>
+public sealed record RestoreEntry(TreeEntry Entry, bool ChangedSincePrevious)
+{
+    public string Name => Entry.Path[(Entry.Path.LastIndexOf('/') + 1)..];
+}

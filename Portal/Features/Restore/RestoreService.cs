@@ -1,0 +1,322 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Features.Common;
+using Portal.Features.Jobs;
+using Portal.Features.Protection;
+using Portal.Features.Scheduling;
+using EngineRequest = Portal.Engine.Operations.RestoreRequest;
+
+namespace Portal.Features.Restore;
+
+/// <summary>
+/// Restores for help-desk staff: the points of an item (and the regions that hold them), a point's folders, search,
+/// preview, the plan of a restore (target, size, estimated duration, every rule checked), and the restore itself as a
+/// job. Restore.Operator restores as copies or to an alternate folder; overwriting the original location needs
+/// Backup.Operator or Backup.Contributor. Every restore and download is audited (who, what, from which point, to where).
+/// </summary>
+public sealed class RestoreService(
+    IDbContextFactory<PortalDbContext> dbFactory,
+    ICurrentUser currentUser,
+    AuditLog audit,
+    VaultKeys keys,
+    JobService jobs,
+    ProtectionScheduler scheduler,
+    RegionCatalog regions,
+    IOptions<RestoreOptions> options)
+{
+    /// <summary>Who may restore at all.</summary>
+    public static readonly string[] Restorers = [PortalRoles.Contributor, PortalRoles.Operator, PortalRoles.RestoreOperator];
+
+    /// <summary>Who may overwrite files at the original location.</summary>
+    public static readonly string[] Overwriters = [PortalRoles.Contributor, PortalRoles.Operator];
+
+    /// <summary>Restore speed assumed before any restore was measured.</summary>
+    public const double DefaultBytesPerSecond = 50 * 1024 * 1024;
+
+    public IReadOnlyList<string> Roots => options.Value.Roots;
+
+    /// <summary>The item's recovery points, newest first, each with the regions that hold it now.</summary>
+    public async Task<IReadOnlyList<RestorePoint>> ListPointsAsync(Guid itemId, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view recovery points");
+        var (item, vault) = await LoadAsync(itemId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var points = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId).OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
+        var holders = new List<(string Region, HashSet<string>? Snapshots)>();
+        foreach (var region in VaultRegions(vault))
+            holders.Add((region, await SnapshotsInAsync(vault, region, ct)));
+        return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type.ToString(), p.Files, p.Bytes,
+            [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)]))];
+    }
+
+    /// <summary>One folder of a point (folders first, then files, by name), a page at a time.</summary>
+    public async Task<PagedResult<RestoreEntry>> BrowseAsync(Guid itemId, Guid pointId, string? path, string? region = null,
+        IReadOnlySet<string>? changed = null, int pageIndex = 0, int pageSize = 100, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("browse recovery points", Restorers);
+        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(vault, region, ct);
+        var entries = await Guard(() => engine.ListDirectoryAsync(point.SnapshotId, path, ct));
+        var ordered = entries.OrderBy(e => e.Type == EntryType.Directory ? 0 : 1).ThenBy(e => e.Path, StringComparer.OrdinalIgnoreCase).ToList();
+        var size = Math.Clamp(pageSize, 1, 1000);
+        return new PagedResult<RestoreEntry>(
+            [.. ordered.Skip(Math.Max(0, pageIndex) * size).Take(size).Select(e => new RestoreEntry(e, changed?.Contains(e.Path) == true))],
+            ordered.Count);
+    }
+
+    /// <summary>Files and folders of a point whose name matches a glob (<c>*.pptx</c>, <c>report*</c>), at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<TreeEntry>> SearchAsync(Guid itemId, Guid pointId, string pattern, string? region = null, int limit = 500, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("search recovery points", Restorers);
+        if (string.IsNullOrWhiteSpace(pattern))
+            throw new PortalValidationException("Pattern", "Type a name or a pattern such as *.pptx.");
+        if (PathFilter.Check(pattern) is { } error)
+            throw new PortalValidationException("Pattern", error);
+        var filter = PathFilter.Create([pattern.Contains('*') || pattern.Contains('?') ? pattern : $"*{pattern}*"], null);
+        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(vault, region, ct);
+        var all = await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct));
+        return [.. all.Where(e => filter.IsIncludedFile(e.Path, e.Path[(e.Path.LastIndexOf('/') + 1)..])).Take(Math.Clamp(limit, 1, 5000))];
+    }
+
+    /// <summary>The paths added or modified since the item's previous point (all of them for the first point).</summary>
+    public async Task<IReadOnlySet<string>> ChangedSincePreviousAsync(Guid itemId, Guid pointId, string? region = null, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("browse recovery points", Restorers);
+        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var previous = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId && p.CreatedAt < point.CreatedAt)
+            .OrderByDescending(p => p.CreatedAt).Select(p => p.SnapshotId).FirstOrDefaultAsync(ct);
+        using var engine = await OpenAsync(vault, region, ct);
+        if (previous is null)
+            return (await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct))).Select(e => e.Path).ToHashSet();
+        var diff = await Guard(() => engine.DiffAsync(previous, point.SnapshotId, cancellationToken: ct));
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var d in diff.Where(d => d.Kind != DiffKind.Removed))
+        {
+            changed.Add(d.Path);
+            for (var slash = d.Path.LastIndexOf('/'); slash > 0; slash = d.Path.LastIndexOf('/', slash - 1))
+                changed.Add(d.Path[..slash]); // its folders changed too
+        }
+
+        return changed;
+    }
+
+    /// <summary>The text of a small file (for the preview), or a validation error saying why not.</summary>
+    public async Task<string> PreviewAsync(Guid itemId, Guid pointId, string path, string? region = null, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("preview files", Restorers);
+        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(vault, region, ct);
+        var entry = await FindEntryAsync(engine, point.SnapshotId, path, ct);
+        if (entry.Type != EntryType.File)
+            throw new PortalValidationException("Path", $"{path} is not a file.");
+        if (entry.Size > options.Value.PreviewMaxBytes)
+            throw new PortalValidationException("Path", $"{path} is {Format(entry.Size)}; the preview shows files up to {Format(options.Value.PreviewMaxBytes)}. Download it instead.");
+        using var buffer = new MemoryStream();
+        await Guard(() => engine.WriteFileAsync(point.SnapshotId, path, buffer, ct));
+        var bytes = buffer.ToArray();
+        if (Array.IndexOf(bytes, (byte)0) >= 0)
+            throw new PortalValidationException("Path", $"{path} is not a text file; download it to open it.");
+        return System.Text.Encoding.UTF8.GetString(bytes);
+    }
+
+    /// <summary>Checks every rule of a restore and says what it will do; throws with the reason when it may not run.</summary>
+    public async Task<RestorePlan> PlanAsync(Portal.Features.Restore.RestoreRequest request, CancellationToken ct = default)
+    {
+        var user = await currentUser.RequireAnyRoleAsync("restore files", Restorers);
+        var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
+        var errors = new Dictionary<string, string>();
+        string target = item.SourcePath;
+        if (request.Destination == RestoreDestination.AlternateLocation)
+        {
+            if (string.IsNullOrWhiteSpace(request.AlternatePath) || !Path.IsPathFullyQualified(request.AlternatePath.Trim()))
+                errors["AlternatePath"] = "Give the full path of the folder to restore into, such as /srv/restores/ticket-1234.";
+            else if (options.Value.Roots.Count == 0)
+                errors["AlternatePath"] = "No alternate restore folders are configured: an administrator must list them in Restore:Roots. Restore to the original location as copies instead.";
+            else if (!SafePaths.IsUnderAny(target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.AlternatePath.Trim())), options.Value.Roots))
+                errors["AlternatePath"] = $"{target} is outside the folders restores may write to ({string.Join(", ", options.Value.Roots)}). Choose a folder under one of them.";
+        }
+
+        if (request.Conflict == RestoreConflictOption.Overwrite && request.Destination == RestoreDestination.OriginalLocation
+            && !Overwriters.Any(user.IsInRole))
+            throw new PortalAccessDeniedException(
+                "You can't overwrite files at the original location: that needs the Backup.Operator or Backup.Contributor role. Restore as copies, or to an alternate folder.");
+        if (errors.Count > 0)
+            throw new PortalValidationException(errors);
+
+        var regionName = request.Region ?? vault.Region;
+        using var engine = await OpenAsync(vault, regionName, ct);
+        var files = 0L;
+        var bytes = 0L;
+        var paths = request.Paths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim().Trim('/')).Distinct().ToList();
+        foreach (var path in paths.Count == 0 ? [""] : paths)
+        {
+            var entries = await Guard(() => engine.ListTreeAsync(point.SnapshotId, path.Length == 0 ? null : path, cancellationToken: ct));
+            files += entries.Count(e => e.Type == EntryType.File);
+            bytes += entries.Where(e => e.Type == EntryType.File).Sum(e => e.Size);
+        }
+
+        if (CheckTarget(target, bytes) is { } targetError)
+            throw new PortalValidationException(request.Destination == RestoreDestination.AlternateLocation ? "AlternatePath" : "Destination", targetError);
+        var rate = await MeasuredRateAsync(ct);
+        var estimate = TimeSpan.FromSeconds(Math.Ceiling(bytes / rate) + 2);
+        var what = paths.Count == 0 ? "everything" : paths.Count == 1 ? paths[0] : $"{paths.Count} selected items";
+        var conflict = request.Conflict switch
+        {
+            RestoreConflictOption.CreateCopy => "files already there are kept and the restored ones saved next to them as copies",
+            RestoreConflictOption.Skip => "files already there are kept and not restored",
+            _ => "files already there are overwritten",
+        };
+        var summary = $"Restore {what} ({files:N0} file{(files == 1 ? "" : "s")}, {Format(bytes)}) of {item.Name} from {point.CreatedAt:dddd d MMM yyyy HH:mm} UTC " +
+                      $"to {target}{(regionName != vault.Region ? $", reading from the secondary region {regionName}" : "")}; {conflict}. About {Describe(estimate)}.";
+        return new RestorePlan(summary, target, files, bytes, estimate, point.CreatedAt, regionName);
+    }
+
+    /// <summary>Starts the restore as a job (after <see cref="PlanAsync"/>'s checks) and audits it.</summary>
+    public Task<Job> StartAsync(Portal.Features.Restore.RestoreRequest request, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.RestoreStart, $"item/{request.ItemId}", async user =>
+        {
+            var plan = await PlanAsync(request, ct);
+            var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            audit.Append(db, user, AuditActions.RestoreStart, ProtectionService.Resource(vault.Name, item.Name),
+                $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
+                $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath} ({request.Conflict})");
+            await db.SaveChangesAsync(ct);
+            var job = await jobs.QueueAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}", user.DisplayName(), ct);
+            await scheduler.TriggerRestoreAsync(item.Id, job.Id, System.Text.Json.JsonSerializer.Serialize(new QueuedRestore(request, plan.TargetPath, plan.Bytes)), ct);
+            return job;
+        });
+
+    /// <summary>A restore waiting in the scheduler: the request as checked, and its target.</summary>
+    internal sealed record QueuedRestore(Portal.Features.Restore.RestoreRequest Request, string TargetPath, long Bytes);
+
+    private async Task<double> MeasuredRateAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var recent = await db.Jobs.AsNoTracking()
+            .Where(j => j.Kind == JobKind.Restore && j.Status == JobStatus.Completed && j.BytesDone > 10 * 1024 * 1024 && j.StartedAt != null && j.EndedAt != null)
+            .OrderByDescending(j => j.EndedAt).Take(20).Select(j => new { j.BytesDone, j.StartedAt, j.EndedAt }).ToListAsync(ct);
+        var rates = recent.Select(j => j.BytesDone / Math.Max(0.5, (j.EndedAt!.Value - j.StartedAt!.Value).TotalSeconds)).Order().ToList();
+        return rates.Count == 0 ? DefaultBytesPerSecond : rates[rates.Count / 2]; // the median: one odd restore does not swing it
+    }
+
+    /// <summary>Null when <paramref name="target"/> can be created and written and has room for <paramref name="bytes"/>.</summary>
+    internal static string? CheckTarget(string target, long bytes)
+    {
+        var existing = target;
+        while (!Directory.Exists(existing))
+        {
+            if (File.Exists(existing))
+                return $"{existing} is a file; choose a folder.";
+            existing = Path.GetDirectoryName(existing);
+            if (existing is null)
+                return $"No part of {target} exists.";
+        }
+
+        var probe = Path.Combine(existing, $".portal-write-check-{Guid.NewGuid():N}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose)) { }
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"The portal cannot write to {existing}: {e.Message} Give its user write access, or choose another folder.";
+        }
+
+        var free = new DriveInfo(existing).AvailableFreeSpace;
+        return free < bytes
+            ? $"{existing} has {Format(free)} free; the restore needs {Format(bytes)}. Free some space or choose another folder."
+            : null;
+    }
+
+    internal async Task<(Protection.BackupItem Item, Vaults.Vault Vault)> LoadAsync(Guid itemId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct) ?? throw ProtectionService.Gone();
+        return (item, item.Vault!);
+    }
+
+    internal async Task<(RecoveryPoint Point, Vaults.Vault Vault, Protection.BackupItem Item)> LoadPointAsync(Guid itemId, Guid pointId, CancellationToken ct)
+    {
+        var (item, vault) = await LoadAsync(itemId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var point = await db.RecoveryPoints.AsNoTracking().FirstOrDefaultAsync(p => p.Id == pointId && p.ItemId == itemId, ct)
+                    ?? throw new PortalNotFoundException("This recovery point no longer exists: the retention run removed it. Choose another point.");
+        return (point, vault, item);
+    }
+
+    /// <summary>The vault's repository in <paramref name="region"/> (its own, or its pair for a cross-region restore).</summary>
+    internal async Task<BackupEngine> OpenAsync(Vaults.Vault vault, string? region, CancellationToken ct)
+    {
+        var regionName = region ?? vault.Region;
+        if (!VaultRegions(vault).Contains(regionName))
+            throw new PortalValidationException("Region", $"Vault {vault.Name} keeps no data in region {regionName}.");
+        try
+        {
+            return await keys.OpenAsync(vault.Id, vault.Name, regionName, ct);
+        }
+        catch (Exception e) when (e is Portal.Engine.Storage.StoreException or RepositoryNotFoundException)
+        {
+            throw new PortalConflictException(regionName == vault.Region && VaultRegions(vault).Count > 1
+                ? $"The vault's region {regionName} cannot be read now ({e.Message}). Restore from the secondary region {VaultRegions(vault)[1]} instead."
+                : $"Region {regionName} cannot be read now: {e.Message}");
+        }
+    }
+
+    private IReadOnlyList<string> VaultRegions(Vaults.Vault vault) =>
+        vault.Redundancy == Vaults.StorageRedundancy.GRS && regions.Find(vault.Region)?.PairedRegion is { } pair ? [vault.Region, pair] : [vault.Region];
+
+    private async Task<HashSet<string>?> SnapshotsInAsync(Vaults.Vault vault, string region, CancellationToken ct)
+    {
+        try
+        {
+            using var engine = await keys.OpenAsync(vault.Id, vault.Name, region, ct);
+            return (await engine.ListSnapshotsAsync(cancellationToken: ct)).Select(s => s.Id).ToHashSet();
+        }
+        catch (Exception e) when (e is Portal.Engine.Storage.StoreException or RepositoryException or VaultLockedException)
+        {
+            return null; // not readable now (down, or not replicated yet): no point is marked as held there
+        }
+    }
+
+    private static async Task<TreeEntry> FindEntryAsync(BackupEngine engine, string snapshot, string path, CancellationToken ct)
+    {
+        var trimmed = path.Trim().Trim('/');
+        var slash = trimmed.LastIndexOf('/');
+        var parent = slash < 0 ? null : trimmed[..slash];
+        var entries = await Guard(() => engine.ListDirectoryAsync(snapshot, parent, ct));
+        return entries.FirstOrDefault(e => e.Path == trimmed) ?? throw new PortalNotFoundException($"{path} is not in this recovery point.");
+    }
+
+    /// <summary>Engine refusals (a path not in the point, a hostile path) as the user's mistake; damage as a conflict.</summary>
+    private static async Task<T> Guard<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (ArgumentException e)
+        {
+            throw new PortalValidationException("Path", e.Message);
+        }
+        catch (RepositoryException e) when (e is not DamagedObjectException)
+        {
+            throw new PortalValidationException("Path", e.Message);
+        }
+        catch (DamagedObjectException e)
+        {
+            throw new PortalConflictException($"The recovery point's data is damaged: {e.Message} Choose another point, and run a check of the vault.");
+        }
+    }
+
+    internal static string Format(long bytes) => Portal.Components.Shared.Format.Bytes(bytes);
+
+    private static string Describe(TimeSpan t) =>
+        t < TimeSpan.FromMinutes(1) ? $"{Math.Max(1, (int)t.TotalSeconds)} seconds"
+        : t < TimeSpan.FromHours(1) ? $"{(int)Math.Ceiling(t.TotalMinutes)} minutes"
+        : $"{t.TotalHours:F1} hours";
+}
