@@ -24,6 +24,8 @@ public sealed class PortalApp : WebApplicationFactory<Program>
             sharedRoot = sharedWith.StorageRoot;
         SourceRoot = Path.Combine(StorageRoot, "sources");
         Directory.CreateDirectory(SourceRoot);
+        RestoreRoot = Path.Combine(StorageRoot, "restores");
+        Directory.CreateDirectory(RestoreRoot);
         UseKestrel(0);
         StartServer();
         BaseUrl = ClientOptions.BaseAddress.ToString().TrimEnd('/');
@@ -33,6 +35,9 @@ public sealed class PortalApp : WebApplicationFactory<Program>
 
     /// <summary>The folder under which this portal may protect items (Protection:SourceRoots).</summary>
     public string SourceRoot { get; }
+
+    /// <summary>The folder under which alternate restores may write (Restore:Roots).</summary>
+    public string RestoreRoot { get; }
 
     private string StorageRoot => sharedRoot ?? storageRoot;
 
@@ -44,6 +49,7 @@ public sealed class PortalApp : WebApplicationFactory<Program>
         builder.UseSetting("Protection:SourceRoots:0", Path.Combine(StorageRoot, "sources"));
         builder.UseSetting("Protection:SourceRoots:1", Path.Combine(StorageRoot, "sources"));
         builder.UseSetting("Protection:KeyRingPath", Path.Combine(StorageRoot, "keys"));
+        builder.UseSetting("Restore:Roots:0", Path.Combine(StorageRoot, "restores"));
         builder.UseSetting("Protection:KdfMemoryKiB", "1024");
         builder.UseSetting("Protection:KdfIterations", "1");
     }

@@ -1,8 +1,11 @@
 namespace Portal.Features.Common;
 
+/// <summary>An operation the portal refused with a message for the user (nothing was changed).</summary>
+public abstract class PortalException(string message) : Exception(message);
+
 /// <summary>Input that breaks a rule; <see cref="Errors"/> maps a field name to what is wrong with it. Nothing was saved.</summary>
 public sealed class PortalValidationException(IReadOnlyDictionary<string, string> errors)
-    : Exception(string.Join(" ", errors.Values))
+    : PortalException(string.Join(" ", errors.Values))
 {
     public IReadOnlyDictionary<string, string> Errors { get; } = errors;
 
@@ -13,10 +16,10 @@ public sealed class PortalValidationException(IReadOnlyDictionary<string, string
 }
 
 /// <summary>The operation is refused by the current state (a rule or someone else's change). Nothing was saved.</summary>
-public sealed class PortalConflictException(string message) : Exception(message);
+public sealed class PortalConflictException(string message) : PortalException(message);
 
 /// <summary>The signed-in user's roles do not allow the operation.</summary>
-public sealed class PortalAccessDeniedException(string message) : Exception(message);
+public sealed class PortalAccessDeniedException(string message) : PortalException(message);
 
 /// <summary>The thing asked for does not exist (any more).</summary>
-public sealed class PortalNotFoundException(string message) : Exception(message);
+public sealed class PortalNotFoundException(string message) : PortalException(message);

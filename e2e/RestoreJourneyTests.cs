@@ -1,0 +1,121 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Vaults;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.E2E;
+
+/// <summary>The help-desk journeys of the restore wizard, as a Restore.Operator in Chromium, with a screenshot per step.</summary>
+public sealed class RestoreJourneyTests
+{
+    private const string Passphrase = "correct horse battery staple";
+
+    /// <summary>A vault with a protected share and one recovery point, made through the portal's own services.</summary>
+    private static async Task<string> ProtectedShareAsync(PortalApp app)
+    {
+        var source = Path.Combine(app.SourceRoot, "share");
+        Directory.CreateDirectory(Path.Combine(source, "slides"));
+        File.WriteAllText(Path.Combine(source, "slides", "q3.pptx"), "quarter three");
+        File.WriteAllText(Path.Combine(source, "notes.txt"), "plain notes for the help desk");
+        using var scope = app.Services.CreateScope();
+        var principal = scope.ServiceProvider.GetRequiredService<LocalSignIn>().CreatePrincipal("Setup", [PortalRoles.Contributor]);
+        ((IHostEnvironmentAuthenticationStateProvider)scope.ServiceProvider.GetRequiredService<AuthenticationStateProvider>())
+            .SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
+        var vault = await scope.ServiceProvider.GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", StorageRedundancy.LRS));
+        var policy = (await scope.ServiceProvider.GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var protection = scope.ServiceProvider.GetRequiredService<ProtectionService>();
+        var item = await protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", source, null, null, Passphrase, Passphrase));
+        var job = await protection.BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var notifier = app.Services.GetRequiredService<JobNotifier>();
+        Task OnChanged(Job j)
+        {
+            if (j.Id == job.Id && j.Status.IsFinished()) finished.TrySetResult();
+            return Task.CompletedTask;
+        }
+
+        notifier.Changed += OnChanged;
+        try
+        {
+            if ((await scope.ServiceProvider.GetRequiredService<JobQueries>().GetAsync(job.Id))?.Status.IsFinished() != true)
+                await finished.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            notifier.Changed -= OnChanged;
+        }
+
+        return source;
+    }
+
+    private static async Task OpenWizardAtFilesAsync(Browser browser, PortalApp app, string journeyUser)
+    {
+        var page = browser.Page;
+        await browser.SignInLocallyAsync(app.BaseUrl, journeyUser, "/restore", "#role-restore-operator");
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/restore");
+        await browser.WaitInteractiveAsync();
+        await page.FillAsync("#restore-item-search", "share");
+        await page.Locator("[data-testid='restore-item'][data-name='share']").ClickAsync();
+        await browser.ScreenshotAsync("item-chosen");
+        await page.GetByTestId("restore-point").First.ClickAsync();
+        await Expect(page.Locator("[data-testid='restore-entry'][data-path='notes.txt']")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("files-of-the-point");
+    }
+
+    [Fact]
+    public async Task A_restore_operator_restores_a_deleted_file_to_its_original_folder_and_watches_it_finish()
+    {
+        await using var app = new PortalApp();
+        var source = await ProtectedShareAsync(app);
+        File.Delete(Path.Combine(source, "notes.txt"));
+        await using var browser = await Browser.StartAsync("restore-deleted-file");
+        var page = browser.Page;
+        await OpenWizardAtFilesAsync(browser, app, "Helen");
+
+        await page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] input[type='checkbox']").CheckAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.Locator("[data-testid='restore-conflict-overwrite'] input, input[data-testid='restore-conflict-overwrite']")).ToBeDisabledAsync(); // Restore.Operator: copies only
+        await browser.ScreenshotAsync("destination");
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync($"Restore notes.txt (1 file, 29 B) of share");
+        await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync($"to {source}");
+        await browser.ScreenshotAsync("review");
+        await page.GetByTestId("restore-start").ClickAsync();
+
+        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("job-message")).ToContainTextAsync("Restored 1 file(s)");
+        await browser.ScreenshotAsync("restored");
+        Assert.Equal("plain notes for the help desk", File.ReadAllText(Path.Combine(source, "notes.txt")));
+    }
+
+    [Fact]
+    public async Task A_folder_outside_the_restore_roots_is_refused_with_the_reason_and_a_download_gives_the_same_bytes()
+    {
+        await using var app = new PortalApp();
+        var source = await ProtectedShareAsync(app);
+        await using var browser = await Browser.StartAsync("restore-refused-and-download");
+        var page = browser.Page;
+        await OpenWizardAtFilesAsync(browser, app, "Helen");
+
+        var download = await page.RunAndWaitForDownloadAsync(() =>
+            page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] [data-testid='restore-entry-download']").ClickAsync());
+        var saved = Path.Combine(app.RestoreRoot, "downloaded.txt");
+        await download.SaveAsAsync(saved);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "notes.txt")), File.ReadAllBytes(saved));
+        Assert.Equal("notes.txt", download.SuggestedFilename);
+
+        await page.Locator("[data-testid='restore-entry'][data-path='slides'] input[type='checkbox']").CheckAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await page.GetByText("Another folder").ClickAsync();
+        await page.FillAsync("#restore-alternate-path", "/etc/portal-restore");
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.GetByText("is outside the folders restores may write to")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("refused-outside-roots");
+        Assert.False(Directory.Exists("/etc/portal-restore"));
+    }
+}
