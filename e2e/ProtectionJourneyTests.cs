@@ -59,11 +59,13 @@ public sealed class ProtectionJourneyTests
         await page.GetByTestId("item-backup-now").ClickAsync();
         await Expect(page.Locator("#retain-until")).ToHaveValueAsync(DateTime.UtcNow.Date.AddDays(30).ToString("yyyy-MM-dd"));
         await browser.ScreenshotAsync("backup-now-dialog");
+        await page.EvaluateAsync(RecordStatuses);
         await page.GetByTestId("backup-now-submit").ClickAsync();
         await Expect(page.GetByTestId("job-progress")).ToBeVisibleAsync();
-        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync(new Regex("Queued|InProgress|Completed"));
         await browser.ScreenshotAsync("backup-running");
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        var statuses = await page.EvaluateAsync<string[]>("() => window.jobStatuses");
+        Assert.True(statuses.Contains("InProgress") && statuses[^1] == "Completed", string.Join(" → ", statuses));
         await Expect(page.GetByTestId("job-amounts")).ToContainTextAsync("15 MB of 15 MB");
         await Expect(page.GetByTestId("recovery-point-time")).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("recovery-points")).ToContainTextAsync("On demand");
@@ -121,6 +123,24 @@ public sealed class ProtectionJourneyTests
         await Expect(page.GetByTestId("item-health")).ToHaveTextAsync("Protection stopped");
         await browser.ScreenshotAsync("items-list");
     }
+
+    /// <summary>
+    /// Records every text the job's status chip shows, in order, without polling: each change's old value comes with its
+    /// mutation record, so statuses that the browser applies in one task are not lost.
+    /// </summary>
+    private const string RecordStatuses = """
+        () => {
+          window.jobStatuses = [];
+          const push = text => { if (text && window.jobStatuses.at(-1) !== text) window.jobStatuses.push(text); };
+          new MutationObserver(records => {
+            for (const r of records) {
+              if (r.type === "characterData" && r.target.parentElement?.closest("[data-testid=job-status]"))
+                push(r.oldValue.trim());
+            }
+            push(document.querySelector("[data-testid=item-jobs] [data-testid=job-status]")?.textContent.trim());
+          }).observe(document.body, { subtree: true, childList: true, characterData: true, characterDataOldValue: true });
+        }
+        """;
 
     private static byte[] RandomBytes(int count)
     {
