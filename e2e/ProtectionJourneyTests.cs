@@ -72,8 +72,11 @@ public sealed class ProtectionJourneyTests
         await Expect(page.GetByTestId("item-last-backup")).ToContainTextAsync("Completed");
         await browser.ScreenshotAsync("backup-completed");
 
-        // The job's page has its log.
-        await page.GetByTestId("item-job-link").First.ClickAsync();
+        // The item's jobs in the jobs list, then the job's page with its log.
+        await page.GetByRole(AriaRole.Link, new() { Name = "All jobs of this item" }).ClickAsync();
+        await Expect(page.GetByTestId("job-item-filter")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("job-row-status")).ToHaveTextAsync(["Completed"]);
+        await page.GetByTestId("job-table").GetByRole(AriaRole.Link).First.ClickAsync();
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed");
         await Expect(page.GetByTestId("job-log-line").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("job-cancel")).ToHaveCountAsync(0);
