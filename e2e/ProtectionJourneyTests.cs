@@ -125,6 +125,15 @@ public sealed class ProtectionJourneyTests
         await Expect(page.GetByTestId("item-link")).ToHaveTextAsync(["Contracts"]);
         await Expect(page.GetByTestId("item-health")).ToHaveTextAsync("Protection stopped");
         await browser.ScreenshotAsync("items-list");
+
+        // The vault's page lists it too; the vault has its passphrase now, so a second item does not ask for it.
+        await page.GetByRole(AriaRole.Link, new() { Name = "legal", Exact = true }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/legal");
+        await Expect(page.GetByTestId("item-link")).ToHaveTextAsync(["Contracts"]);
+        await page.GetByTestId("protect-folder").ClickAsync();
+        await Expect(page.GetByTestId("protect-form")).ToBeVisibleAsync();
+        await Expect(page.Locator("#item-passphrase")).ToHaveCountAsync(0);
+        await browser.ScreenshotAsync("second-item-without-passphrase");
     }
 
     /// <summary>
