@@ -41,11 +41,12 @@ public sealed class ItemDetailTests : ProtectionComponentTest
 
     [Theory]
     [MemberData(nameof(Roles))]
-    public async Task A_stopped_item_offers_resume_to_contributors_and_operators_only(string role)
+    public async Task A_stopped_item_offers_resume_to_contributors_and_operators_and_deleting_its_data_to_contributors_only(string role)
     {
         var page = await OpenAsync(role, ProtectionState.ProtectionStopped);
 
         Assert.Equal(Protects(role), page.FindAll("[data-testid=item-resume]").Count == 1);
+        Assert.Equal(role == PortalRoles.Contributor, page.FindAll("[data-testid=item-stop]").Count == 1);
         Assert.Empty(page.FindAll("[data-testid=item-backup-now]"));
         Assert.Equal("Protection stopped", page.Find("[data-testid=item-health]").TextContent.Trim());
     }
