@@ -15,13 +15,20 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Components;
 
 /// <summary>
-/// bUnit with MudBlazor, the portal's real authorization policies and the real feature services on a
+/// bUnit with MudBlazor, the portal's real authorization policies and the real feature services (protection too) on a
 /// fresh PostgreSQL database.
 /// </summary>
 public abstract class PortalComponentTest : IAsyncLifetime
 {
     protected BunitContext Context { get; } = new();
     protected TestDatabase Database { get; } = new();
+
+    /// <summary>A temporary folder for the protection services: sources/ (the allowed source root), keys/, regions/.</summary>
+    protected string Root { get; } = Directory.CreateTempSubdirectory("portal-components-").FullName;
+
+    protected string SourceRoot => Path.Combine(Root, "sources");
+
+    protected PortalComponentTest() => Context.Services.AddProtectionServices(Database, Root);
 
     static PortalComponentTest() =>
         // The components query a real database: allow for a loaded CI machine (the default is one second).
@@ -46,6 +53,7 @@ public abstract class PortalComponentTest : IAsyncLifetime
     {
         await Context.DisposeAsync();
         await Database.DisposeAsync();
+        Directory.Delete(Root, recursive: true);
     }
 
     private ClaimsPrincipal user = TestUsers.Anonymous;

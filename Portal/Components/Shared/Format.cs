@@ -21,6 +21,32 @@ public static class Format
     }
 
     public static string Utc(DateTime utc) => $"{utc:yyyy-MM-dd HH:mm} UTC";
+
+    public static string Utc(DateTime? utc, string none = "—") => utc is { } value ? Utc(value) : none;
+
+    public static string Date(DateTime utc) => $"{utc:yyyy-MM-dd}";
+
+    /// <summary>A transfer rate such as "12.5 MB/s".</summary>
+    public static string Rate(double? bytesPerSecond) => bytesPerSecond is > 0 and var rate ? $"{Bytes((long)rate)}/s" : "—";
+
+    /// <summary>
+    /// Time left in coarse steps (under a minute, whole minutes, then hours and five-minute steps, then days), so that
+    /// a figure re-rendered four times a second does not flicker between neighbouring seconds.
+    /// </summary>
+    public static string Eta(double? seconds) => seconds switch
+    {
+        null or < 0 or double.NaN => "—",
+        < 60 => "less than a minute",
+        < 3600 => $"about {Math.Ceiling(seconds.Value / 60):0} min",
+        < 86400 => HoursAndMinutes((int)Math.Ceiling(seconds.Value / 300) * 5),
+        _ => $"about {seconds.Value / 86400:0.#} days",
+    };
+
+    private static string HoursAndMinutes(int minutes) => minutes % 60 == 0 ? $"about {minutes / 60} h" : $"about {minutes / 60} h {minutes % 60} min";
+
+    /// <summary>"12 minutes", "3 hours": how long something has lasted.</summary>
+    public static string Minutes(TimeSpan span) =>
+        span.TotalHours >= 2 ? $"{span.TotalHours:0} hours" : $"{Math.Floor(span.TotalMinutes):0} minutes";
 }
 
 /// <summary>Breadcrumb texts and links shared by pages.</summary>
@@ -32,4 +58,6 @@ public static class Crumbs
     public const string VaultsHref = "vaults";
     public const string Jobs = "Backup jobs";
     public const string JobsHref = "jobs";
+    public const string Items = "Backup items";
+    public const string ItemsHref = "items";
 }

@@ -57,7 +57,8 @@ public static class IdentityServiceCollectionExtensions
         .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
         .AddPolicy(PortalPolicies.View, p => p.RequireRole(PortalRoles.All))
         .AddPolicy(PortalPolicies.ManageVaults, p => p.RequireRole(PortalRoles.Contributor))
-        .AddPolicy(PortalPolicies.ReadAudit, p => p.RequireRole(PortalRoles.Contributor, PortalRoles.Reader));
+        .AddPolicy(PortalPolicies.ReadAudit, p => p.RequireRole(PortalRoles.Contributor, PortalRoles.Reader))
+        .AddPolicy(PortalPolicies.Protect, p => p.RequireRole(PortalRoles.Contributor, PortalRoles.Operator));
 
     /// <summary>Sign-in (a challenge) and sign-out (a form post, so antiforgery applies).</summary>
     public static IEndpointRouteBuilder MapPortalIdentity(this IEndpointRouteBuilder endpoints)

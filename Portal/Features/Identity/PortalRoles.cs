@@ -29,4 +29,7 @@ public static class PortalPolicies
 
     /// <summary>Read and export the audit log.</summary>
     public const string ReadAudit = "Portal.ReadAudit";
+
+    /// <summary>Protect items, back up now, stop and resume protection, undelete, cancel jobs (Contributor or Operator).</summary>
+    public const string Protect = "Portal.Protect";
 }

@@ -1,0 +1,77 @@
+using Bunit;
+using Microsoft.EntityFrameworkCore;
+using Portal.Components.Pages.Items;
+using Portal.Components.Pages.Vaults;
+using Portal.Features.Identity;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Components;
+
+/// <summary>Configure protection: the vault passphrase's rules are shown at their fields, and only protectors are offered the page.</summary>
+public sealed class ConfigureProtectionTests : ProtectionComponentTest
+{
+    public static TheoryData<string> Roles() => [.. PortalRoles.All];
+
+    private async Task<IRenderedComponent<ConfigureProtection>> OpenAsync()
+    {
+        await CreateVaultAsync("legal");
+        Directory.CreateDirectory(Path.Combine(SourceRoot, "contracts"));
+        SignIn(TestUsers.WithRoles("Olga", PortalRoles.Operator));
+        var page = RenderPage<ConfigureProtection>(p => p.Add(c => c.Vault, "legal"));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#item-passphrase")));
+        page.Find("#item-name").Input("Contracts");
+        page.Find("#item-source").Input(Path.Combine(SourceRoot, "contracts"));
+        return page;
+    }
+
+    private async Task<int> ItemRowsAsync()
+    {
+        await using var db = Database.Factory.CreateDbContext();
+        return await db.BackupItems.CountAsync();
+    }
+
+    [Fact]
+    public async Task A_short_passphrase_is_refused_at_its_field_with_its_length_and_nothing_is_saved()
+    {
+        var page = await OpenAsync();
+
+        page.Find("#item-passphrase").Input("hunter2hunter2");
+        page.WaitForAssertion(() => Assert.Contains("too short (14 of at least 16 characters)", page.Find("[data-testid=passphrase-strength]").TextContent));
+        page.Find("#item-confirm-passphrase").Input("hunter2hunter2");
+        page.Find("[data-testid=protect-submit]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("The passphrase has 14 characters; use at least 16.",
+            page.Find(".mud-input-helper-text.mud-input-error").TextContent.Trim()));
+        Assert.Equal(0, await ItemRowsAsync());
+    }
+
+    [Fact]
+    public async Task Two_different_passphrases_are_refused_at_the_second_field_and_nothing_is_saved()
+    {
+        var page = await OpenAsync();
+
+        page.Find("#item-passphrase").Input("Seven-Rivers-Run-North-2026");
+        page.WaitForAssertion(() => Assert.Contains("strong", page.Find("[data-testid=passphrase-strength]").TextContent));
+        page.Find("#item-confirm-passphrase").Input("Seven-Rivers-Run-North-2025");
+        page.WaitForAssertion(() => Assert.True(page.Find("[data-testid=download-recovery-note]").HasAttribute("disabled")));
+        page.Find("[data-testid=protect-submit]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("The two passphrases differ: type the same passphrase twice.",
+            page.Find(".mud-input-helper-text.mud-input-error").TextContent.Trim()));
+        Assert.Equal(0, await ItemRowsAsync());
+    }
+
+    [Theory]
+    [MemberData(nameof(Roles))]
+    public async Task The_protect_button_is_on_the_vault_page_of_contributors_and_operators_only(string role)
+    {
+        await CreateVaultAsync("legal");
+        SignIn(TestUsers.WithRoles("Someone", role));
+
+        var page = RenderPage<VaultDetail>(p => p.Add(c => c.Name, "legal"));
+
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=vault-overview]")));
+        var expected = role is PortalRoles.Contributor or PortalRoles.Operator;
+        Assert.Equal(expected, page.FindAll("[data-testid=protect-folder]").Count == 1);
+    }
+}
