@@ -38,7 +38,10 @@ public sealed class Job
     /// <summary>When bytes or files last moved forward (a job whose heartbeat goes on without this moving is stalled).</summary>
     public DateTime? ProgressAt { get; set; }
 
-    /// <summary>What went wrong and what to do, for failed jobs; warnings for completed-with-warnings ones.</summary>
+    /// <summary>
+    /// The outcome in words: what went wrong and what to do for failed jobs, the warnings of completed-with-warnings
+    /// ones, a summary (what was backed up or restored) for completed ones; the cancel request while Cancelling.
+    /// </summary>
     public string? Message { get; set; }
 
     public uint Version { get; set; }

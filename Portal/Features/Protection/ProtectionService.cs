@@ -177,8 +177,8 @@ public sealed class ProtectionService(
         {
             Access.Require(user, "back up items", Protectors);
             var now = clock.GetUtcNow().UtcDateTime;
-            if (retainUntilUtc <= now.AddHours(1))
-                throw new PortalValidationException("RetainUntil", "Keep the recovery point until a later date: at least one day from now.");
+            if (retainUntilUtc.Date <= now.Date)
+                throw new PortalValidationException("RetainUntil", "Keep the recovery point until a later date: tomorrow or after.");
             if (retainUntilUtc > now.AddYears(99))
                 throw new PortalValidationException("RetainUntil", "A recovery point can be kept at most 99 years.");
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -368,6 +368,8 @@ internal sealed class StopProtectionDeleteDataOperation(TimeProvider clock) : IC
 
     public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
     {
+        // Unlike a policy change, the request's ResourceVersion is not compared: every scheduled backup in the 24 hours
+        // before approval changes the item's row, and what is approved (delete this item's data) does not depend on it.
         var item = await db.BackupItems.FirstOrDefaultAsync(i => i.Id == request.ResourceId, ct) ?? throw ProtectionService.Gone();
         if (item.State == ProtectionState.SoftDeleted)
             throw new PortalConflictException($"The backup data of {item.Name} is already deleted.");
