@@ -73,5 +73,6 @@ public sealed class ConfigureProtectionTests : ProtectionComponentTest
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=vault-overview]")));
         var expected = role is PortalRoles.Contributor or PortalRoles.Operator;
         Assert.Equal(expected, page.FindAll("[data-testid=protect-folder]").Count == 1);
+        Assert.Equal(expected, page.FindAll("[data-testid=vault-data-menu]").Count == 1); // check and unlock
     }
 }
