@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
@@ -16,7 +17,7 @@ public sealed class RestoreJourneyTests
     private const string Passphrase = "correct horse battery staple";
 
     /// <summary>A vault with a protected share and one recovery point, made through the portal's own services.</summary>
-    private static async Task<string> ProtectedShareAsync(PortalApp app)
+    private static async Task<string> ProtectedShareAsync(PortalApp app, StorageRedundancy redundancy = StorageRedundancy.LRS)
     {
         var source = Path.Combine(app.SourceRoot, "share");
         Directory.CreateDirectory(Path.Combine(source, "slides"));
@@ -26,7 +27,7 @@ public sealed class RestoreJourneyTests
         var principal = scope.ServiceProvider.GetRequiredService<LocalSignIn>().CreatePrincipal("Setup", [PortalRoles.Contributor]);
         ((IHostEnvironmentAuthenticationStateProvider)scope.ServiceProvider.GetRequiredService<AuthenticationStateProvider>())
             .SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
-        var vault = await scope.ServiceProvider.GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", StorageRedundancy.LRS));
+        var vault = await scope.ServiceProvider.GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", redundancy));
         var policy = (await scope.ServiceProvider.GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
         var protection = scope.ServiceProvider.GetRequiredService<ProtectionService>();
         var item = await protection.ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", source, null, null, Passphrase, Passphrase));
@@ -117,5 +118,63 @@ public sealed class RestoreJourneyTests
         await Expect(page.GetByText("is outside the folders restores may write to")).ToBeVisibleAsync();
         await browser.ScreenshotAsync("refused-outside-roots");
         Assert.False(Directory.Exists("/etc/portal-restore"));
+    }
+
+    [Fact]
+    public async Task A_folder_restored_to_an_alternate_folder_with_skip_keeps_the_file_already_there()
+    {
+        await using var app = new PortalApp();
+        await ProtectedShareAsync(app);
+        var target = Path.Combine(app.RestoreRoot, "ticket-1234");
+        Directory.CreateDirectory(Path.Combine(target, "slides"));
+        File.WriteAllText(Path.Combine(target, "slides", "q3.pptx"), "the user's own newer copy");
+        await using var browser = await Browser.StartAsync("restore-folder-alternate-skip");
+        var page = browser.Page;
+        await OpenWizardAtFilesAsync(browser, app, "Helen");
+
+        await page.Locator("[data-testid='restore-entry'][data-path='slides'] input[type='checkbox']").CheckAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await page.GetByText("Another folder").ClickAsync();
+        await page.FillAsync("#restore-alternate-path", target);
+        await page.GetByText("Keep it and skip that file").ClickAsync();
+        await browser.ScreenshotAsync("alternate-folder-with-skip");
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync("files already there are kept and not restored");
+        await page.GetByTestId("restore-start").ClickAsync();
+
+        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("job-message")).ToContainTextAsync("skipped 1 already there");
+        await browser.ScreenshotAsync("restored-with-skip");
+        Assert.Equal("the user's own newer copy", File.ReadAllText(Path.Combine(target, "slides", "q3.pptx")));
+    }
+
+    [Fact]
+    public async Task With_the_primary_region_stopped_a_GRS_vault_restores_from_the_secondary()
+    {
+        await using var app = new PortalApp();
+        var source = await ProtectedShareAsync(app, StorageRedundancy.GRS);
+        var stores = app.Services.GetRequiredService<Portal.Features.Regions.RegionStores>();
+        Guid vaultId;
+        await using (var db = await app.Services.GetRequiredService<IDbContextFactory<Portal.Data.PortalDbContext>>().CreateDbContextAsync())
+            vaultId = await db.Vaults.Where(v => v.Name == "finance").Select(v => v.Id).SingleAsync();
+        await new Portal.Engine.Replication.RegionReplicator(stores.Vault(vaultId, "east"), stores.Vault(vaultId, "west"), TimeProvider.System).ReplicateAsync();
+
+        foreach (var replica in Directory.GetDirectories(Path.Combine(Path.GetDirectoryName(app.SourceRoot)!, "east")))
+            Directory.Delete(replica, recursive: true); // the primary region stops: all three copies are gone
+        File.Delete(Path.Combine(source, "notes.txt"));
+
+        await using var browser = await Browser.StartAsync("restore-cross-region");
+        var page = browser.Page;
+        await OpenWizardAtFilesAsync(browser, app, "Helen");
+        await browser.ScreenshotAsync("browsing-the-secondary");
+        await page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] input[type='checkbox']").CheckAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync("reading from the secondary region west");
+        await page.GetByTestId("restore-start").ClickAsync();
+
+        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        await browser.ScreenshotAsync("restored-from-west");
+        Assert.Equal("plain notes for the help desk", File.ReadAllText(Path.Combine(source, "notes.txt")));
     }
 }
