@@ -79,6 +79,14 @@ public sealed class RestoreJourneyTests
         await OpenWizardAtFilesAsync(browser, app, "Helen");
 
         await page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] input[type='checkbox']").CheckAsync();
+        await Expect(page.GetByTestId("restore-selected")).ToContainTextAsync("Selected: notes.txt");
+
+        await page.ReloadAsync(); // the wizard keeps its state across a reload
+        await browser.WaitInteractiveAsync();
+        await Expect(page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] input[type='checkbox']")).ToBeCheckedAsync();
+        await Expect(page.GetByTestId("restore-selected")).ToContainTextAsync("Selected: notes.txt");
+        await browser.ScreenshotAsync("after-reload");
+
         await page.GetByTestId("restore-next").ClickAsync();
         await Expect(page.Locator("[data-testid='restore-conflict-overwrite'] input, input[data-testid='restore-conflict-overwrite']")).ToBeDisabledAsync(); // Restore.Operator: copies only
         await browser.ScreenshotAsync("destination");
