@@ -80,53 +80,28 @@ public sealed class ProtectionScheduler(
     }
 
     /// <summary>Runs a backup of the item as soon as a portal instance is free (after a running one of the same item).</summary>
-    public async Task TriggerBackupNowAsync(Guid itemId, Guid jobId, DateTime retainUntilUtc, CancellationToken ct = default)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        await EnsureJobAsync(scheduler, itemId, ct);
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
-            .ForJob(BackupJobKey(itemId))
-            .UsingJobData(JobIdKey, jobId.ToString())
-            .UsingJobData(RetainUntilKey, retainUntilUtc.ToString("O"))
-            .StartNow()
-            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
-            .Build();
-        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
-    }
+    public Task TriggerBackupNowAsync(Guid itemId, Guid jobId, DateTime retainUntilUtc, CancellationToken ct = default) =>
+        RunOnceAsync<BackupItemJob>(BackupJobKey(itemId), jobId, ct, (RetainUntilKey, retainUntilUtc.ToString("O")));
 
     /// <summary>Runs a restore as soon as a portal instance is free (after a running restore of the same item).</summary>
-    public async Task TriggerRestoreAsync(Guid itemId, Guid jobId, string request, CancellationToken ct = default)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        var key = new JobKey(itemId.ToString("N"), Restore.RestoreItemJob.Group);
-        try
-        {
-            await scheduler.AddJob(JobBuilder.Create<Restore.RestoreItemJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-        }
-
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
-            .ForJob(key)
-            .UsingJobData(JobIdKey, jobId.ToString())
-            .UsingJobData(Restore.RestoreItemJob.RequestKey, request)
-            .StartNow()
-            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
-            .Build();
-        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
-    }
+    public Task TriggerRestoreAsync(Guid itemId, Guid jobId, string request, CancellationToken ct = default) =>
+        RunOnceAsync<Restore.RestoreItemJob>(new JobKey(itemId.ToString("N"), Restore.RestoreItemJob.Group), jobId, ct, (Restore.RestoreItemJob.RequestKey, request));
 
     /// <summary>Runs an integrity check of the vault as soon as a portal instance is free.</summary>
-    public async Task TriggerCheckAsync(Guid vaultId, Guid jobId, bool readData, CancellationToken ct = default)
+    public Task TriggerCheckAsync(Guid vaultId, Guid jobId, bool readData, CancellationToken ct = default) =>
+        RunOnceAsync<VaultCheckJob>(new JobKey(vaultId.ToString("N"), VaultCheckJob.Group), jobId, ct, ("readData", readData ? "true" : "false"));
+
+    /// <summary>
+    /// A one-shot trigger for a queued portal job (durable in the job store, so a portal that stops before it runs
+    /// leaves it to another instance; fired at once if it was missed). <typeparamref name="TJob"/>'s key serializes
+    /// the runs that share it.
+    /// </summary>
+    private async Task RunOnceAsync<TJob>(JobKey key, Guid jobId, CancellationToken ct, params (string Key, string Value)[] data) where TJob : IJob
     {
         var scheduler = await schedulers.GetScheduler(ct);
-        var key = new JobKey(vaultId.ToString("N"), VaultCheckJob.Group);
         try
         {
-            await scheduler.AddJob(JobBuilder.Create<VaultCheckJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
+            await scheduler.AddJob(JobBuilder.Create<TJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
         }
         catch (ObjectAlreadyExistsException)
         {
@@ -136,11 +111,11 @@ public sealed class ProtectionScheduler(
             .WithIdentity(jobId.ToString("N"), OnDemandGroup)
             .ForJob(key)
             .UsingJobData(JobIdKey, jobId.ToString())
-            .UsingJobData("readData", readData ? "true" : "false")
             .StartNow()
-            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow))
-            .Build();
-        await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
+            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow));
+        foreach (var (name, value) in data)
+            trigger = trigger.UsingJobData(name, value);
+        await scheduler.ScheduleJob(trigger.Build(), new ScheduleJobOptions(), ct);
     }
 
     private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
@@ -181,10 +156,9 @@ public sealed class ProtectionScheduler(
 
     private static async Task EnsureJobAsync(IScheduler scheduler, Guid itemId, CancellationToken ct)
     {
-        var job = JobBuilder.Create<BackupItemJob>().WithIdentity(BackupJobKey(itemId)).StoreDurably().Build();
         try
         {
-            await scheduler.AddJob(job, new AddJobOptions(), ct);
+            await scheduler.AddJob(JobBuilder.Create<BackupItemJob>().WithIdentity(BackupJobKey(itemId)).StoreDurably().Build(), new AddJobOptions(), ct);
         }
         catch (ObjectAlreadyExistsException)
         {
