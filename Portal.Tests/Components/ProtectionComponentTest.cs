@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Portal.Features.Identity;
 using Portal.Features.Protection;
 using Portal.Features.Regions;
+using Portal.Features.Restore;
 using Portal.Features.Vaults;
 using Portal.Tests.Infrastructure;
 
@@ -50,11 +51,13 @@ public static class ProtectionTestServices
             ["Protection:KeyRingPath"] = Path.Combine(root, "keys"),
             ["Protection:KdfMemoryKiB"] = "1024",
             ["Protection:KdfIterations"] = "1",
+            ["Restore:Roots:0"] = Path.Combine(root, "restores"),
         }).Build());
         var storage = TestRegions.Options();
         storage.Root = Path.Combine(root, "regions");
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton<RegionStores>();
-        return services.AddPortalProtection();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
+        return services.AddPortalProtection().AddPortalRestore();
     }
 }
