@@ -114,6 +114,16 @@ public sealed class BackupRunner(
             await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
             await RecordFailureAsync(item, jobId, JobStatus.Failed);
         }
+        catch (Exception e)
+        {
+            // A bug, not a condition we know: the job must still end (never "in progress" until the reaper), and say where to look.
+            logger.LogError(e, "Backup job {Job} of item {Item} failed unexpectedly", jobId, itemId);
+            await tracker.FlushAsync();
+            await jobs.FinishAsync(jobId, JobStatus.Failed,
+                $"The backup stopped on an unexpected error ({e.GetType().Name}: {e.Message}). Nothing half-written is visible; the portal's log has the details.",
+                CancellationToken.None);
+            await RecordFailureAsync(item, jobId, JobStatus.Failed);
+        }
     }
 
     private async Task RecordFailureAsync(BackupItem? item, Guid jobId, JobStatus? status)

@@ -11,7 +11,8 @@ namespace Portal.Features.Protection;
 /// indexed in an existing pack (and, with "read data", decrypts and verifies every blob). Problems are listed in
 /// the job's log with the recovery points and files they touch.
 /// </summary>
-public sealed class CheckRunner(IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, JobService jobs, JobCancellation cancellation, TimeProvider clock)
+public sealed class CheckRunner(
+    IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, JobService jobs, JobCancellation cancellation, TimeProvider clock, ILogger<CheckRunner> logger)
 {
     public async Task RunAsync(Guid jobId, Guid vaultId, bool readData, CancellationToken stopping)
     {
@@ -57,6 +58,12 @@ public sealed class CheckRunner(IDbContextFactory<PortalDbContext> dbFactory, Va
         catch (Exception e) when (BackupRunner.Explain(e, null) is { } message)
         {
             await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Check job {Job} failed unexpectedly", jobId);
+            await jobs.FinishAsync(jobId, JobStatus.Failed,
+                $"The check stopped on an unexpected error ({e.GetType().Name}: {e.Message}); the portal's log has the details.", CancellationToken.None);
         }
     }
 }

@@ -77,6 +77,14 @@ public sealed class RestoreRunner(IDbContextFactory<PortalDbContext> dbFactory, 
             await jobs.LogAsync(jobId, JobLogLevel.Error, message, CancellationToken.None);
             await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
         }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Restore job {Job} failed unexpectedly", jobId);
+            await tracker.FlushAsync();
+            await jobs.FinishAsync(jobId, JobStatus.Failed,
+                $"The restore stopped on an unexpected error ({e.GetType().Name}: {e.Message}). Files restored before it stay; the portal's log has the details.",
+                CancellationToken.None);
+        }
     }
 }
 
