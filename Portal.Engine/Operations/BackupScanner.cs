@@ -1,3 +1,4 @@
+using Portal.Engine.Crypto;
 using Portal.Engine.Platform;
 using Portal.Engine.Repository;
 
@@ -16,6 +17,9 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     public long StoredSize { get; set; }
     public bool Failed { get; set; }
 
+    /// <summary>Set when this folder's entries all equal the parent snapshot's: that tree id is reused as is.</summary>
+    public BlobId? UnchangedTree { get; set; }
+
     public bool IsDir => Stat.FileType == StatInfo.Directory;
     public bool IsFile => Stat.FileType == StatInfo.Regular;
     public bool IsSymlink => Stat.FileType == StatInfo.Symlink;
@@ -26,6 +30,16 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
         Size = type == Node.File ? StoredSize : 0, MtimeNs = Stat.MtimeNs, CtimeNs = Stat.CtimeNs,
         Inode = Stat.Inode, Device = Stat.Device,
     };
+
+    /// <summary>
+    /// True when the node this item would be stored as (<see cref="ToNode"/>; content, subtree and link target are
+    /// compared by the caller) equals <paramref name="old"/>. Every stored field must be compared here, or a
+    /// reused tree would keep stale metadata.
+    /// </summary>
+    public bool SameAs(Node old, string type) =>
+        old.Type == type && old.Mode == Stat.Permissions && old.Uid == Stat.Uid && old.Gid == Stat.Gid
+        && old.Size == (type == Node.File ? StoredSize : 0) && old.MtimeNs == Stat.MtimeNs && old.CtimeNs == Stat.CtimeNs
+        && old.Inode == Stat.Inode && old.Device == Stat.Device;
 }
 
 /// <summary>
