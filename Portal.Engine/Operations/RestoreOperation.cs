@@ -6,14 +6,17 @@ using Portal.Engine.Repository;
 namespace Portal.Engine.Operations;
 
 /// <summary>
-/// Restore: walk the snapshot's trees (checking every name), create folders, then write files two at a
-/// time through a temporary file in the same folder that is renamed into place only after every chunk
-/// was read and verified; then symlinks; then folder modes and times, deepest first.
+/// Restore: walk the snapshot's trees in parallel (checking every name), create folders, then write files
+/// <see cref="FileWorkers"/> at a time (a new file directly with O_EXCL, an existing one through a temporary
+/// file renamed into place only after every chunk was read and verified); then symlinks; then folder modes
+/// and times, deepest first. Creating thousands of small files is mostly waiting in the file system, so
+/// more files are in flight than there are cores.
 /// </summary>
 internal sealed class RestoreOperation(Repo repo)
 {
     private sealed record FileJob(Node Node, string Dir, string Rel);
-    private sealed record DirJob(Node Node, string Path);
+    private sealed record DirJob(Node Node, string Path, int Depth);
+    private const int FileWorkers = 4;
 
     private readonly List<string> _errors = [];
     private readonly Lock _lock = new();
@@ -30,12 +33,15 @@ internal sealed class RestoreOperation(Repo repo)
         var target = Path.GetFullPath(request.TargetPath);
         Directory.CreateDirectory(target);
 
-        await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, ct).ConfigureAwait(false);
+        using (var gate = new SemaphoreSlim(Environment.ProcessorCount))
+            await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, gate, ct).ConfigureAwait(false);
+        _files.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        _links.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
 
         var totalBytes = _files.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
         progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
-        await Parallel.ForEachAsync(_files, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (job, token) =>
+        await Parallel.ForEachAsync(_files, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
         {
             var written = await RestoreFileAsync(index, job, request.Conflict, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
@@ -43,7 +49,7 @@ internal sealed class RestoreOperation(Repo repo)
         }).ConfigureAwait(false);
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
-        foreach (var d in Enumerable.Reverse(_dirs)) ApplyMetadata(d.Path, d.Node, d.Path);
+        foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
 
         _errors.Sort(StringComparer.Ordinal);
         return new RestoreResult
@@ -60,15 +66,18 @@ internal sealed class RestoreOperation(Repo repo)
     }
 
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
-        List<string[]> includes, RestoreConflict conflict, CancellationToken ct)
+        List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
         Tree tree;
-        try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
         catch (RepositoryException e)
         {
             Error(dirRel.Length == 0 ? "." : dirRel, $"cannot read folder listing: {e.Message}");
             return;
         }
+        finally { gate.Release(); }
+        var subfolders = new List<Task>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in tree.Nodes)
         {
@@ -105,14 +114,14 @@ internal sealed class RestoreOperation(Repo repo)
                         Error(rel, error!);
                         continue;
                     }
-                    if (selected) _dirs.Add(new DirJob(node, destDir));
-                    await WalkAsync(index, sub, destDir, rel, path, includes, conflict, ct).ConfigureAwait(false);
+                    if (selected) lock (_lock) _dirs.Add(new DirJob(node, destDir, path.Length));
+                    subfolders.Add(WalkAsync(index, sub, destDir, rel, path, includes, conflict, gate, ct));
                     break;
                 case Node.File when selected:
-                    _files.Add(new FileJob(node, dirPath, rel));
+                    lock (_lock) _files.Add(new FileJob(node, dirPath, rel));
                     break;
                 case Node.Symlink when selected:
-                    _links.Add((node, dirPath, rel));
+                    lock (_lock) _links.Add((node, dirPath, rel));
                     break;
                 case Node.Dir or Node.File or Node.Symlink:
                     break;
@@ -121,6 +130,7 @@ internal sealed class RestoreOperation(Repo repo)
                     break;
             }
         }
+        await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
     /// <summary>Returns bytes written, or -1 if skipped or failed.</summary>
@@ -147,11 +157,8 @@ internal sealed class RestoreOperation(Repo repo)
         try
         {
             long written;
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
-            await using (var fs = new FileStream(path, options))
-            {
-                written = await WriteContentAsync(index, job.Node.Content ?? [], fs, ct).ConfigureAwait(false);
-            }
+            using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write))
+                written = await WriteContentAsync(index, job.Node.Content ?? [], handle, ct).ConfigureAwait(false);
             ApplyMetadata(path, job.Node, job.Rel);
             if (!direct) File.Move(path, final, overwrite: true);
             done = true;
@@ -174,7 +181,7 @@ internal sealed class RestoreOperation(Repo repo)
     /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
     /// so one large file still uses every core. Each chunk is verified before it is written.
     /// </summary>
-    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, FileStream fs, CancellationToken ct)
+    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken ct)
     {
         const int Ahead = 4;
         var ids = new BlobId[content.Count];
@@ -192,7 +199,7 @@ internal sealed class RestoreOperation(Repo repo)
             {
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and verified
                 if (next < ids.Length) window.Enqueue(Start(ids[next++]));
-                await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+                RandomAccess.Write(file, data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
                 written += data.Length;
             }
             return written;
