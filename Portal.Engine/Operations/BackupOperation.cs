@@ -147,6 +147,7 @@ internal sealed class BackupOperation(Repo repo)
             {
                 child.Content = old.Content;
                 child.StoredSize = old.Size;
+                child.Xattrs = old.Xattrs; // setting an attribute changes ctime, so an unchanged file keeps its own
                 count++;
                 same = same && child.SameAs(old, Node.File);
             }
@@ -268,6 +269,7 @@ internal sealed class BackupOperation(Repo repo)
         }
         file.Content = content;
         file.StoredSize = size;
+        file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
         return size;
     }
 

@@ -20,6 +20,12 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     /// <summary>Set when this folder's entries all equal the parent snapshot's: that tree id is reused as is.</summary>
     public BlobId? UnchangedTree { get; set; }
 
+    /// <summary>Extended attributes: read by the scan for folders and symlinks, with the content for files.</summary>
+    public List<Xattr>? Xattrs { get; set; }
+
+    public static List<Xattr>? ReadXattrs(string path) =>
+        ExtendedAttributes.Read(path)?.Select(a => new Xattr { Name = a.Name, Value = a.Value }).ToList();
+
     public bool IsDir => Stat.FileType == StatInfo.Directory;
     public bool IsFile => Stat.FileType == StatInfo.Regular;
     public bool IsSymlink => Stat.FileType == StatInfo.Symlink;
@@ -28,7 +34,7 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     {
         Name = Name, Type = type, Mode = Stat.Permissions, Uid = Stat.Uid, Gid = Stat.Gid,
         Size = type == Node.File ? StoredSize : 0, MtimeNs = Stat.MtimeNs, CtimeNs = Stat.CtimeNs,
-        Inode = Stat.Inode, Device = Stat.Device,
+        Inode = Stat.Inode, Device = Stat.Device, Links = type == Node.File && Stat.Links > 1 ? Stat.Links : 0, Xattrs = Xattrs,
     };
 
     /// <summary>
@@ -39,7 +45,17 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     public bool SameAs(Node old, string type) =>
         old.Type == type && old.Mode == Stat.Permissions && old.Uid == Stat.Uid && old.Gid == Stat.Gid
         && old.Size == (type == Node.File ? StoredSize : 0) && old.MtimeNs == Stat.MtimeNs && old.CtimeNs == Stat.CtimeNs
-        && old.Inode == Stat.Inode && old.Device == Stat.Device;
+        && old.Inode == Stat.Inode && old.Device == Stat.Device && old.Links == (type == Node.File && Stat.Links > 1 ? Stat.Links : 0)
+        && SameXattrs(old.Xattrs, Xattrs);
+
+    private static bool SameXattrs(List<Xattr>? a, List<Xattr>? b)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        if (a.Count != b.Count) return false;
+        for (var i = 0; i < a.Count; i++)
+            if (a[i].Name != b[i].Name || !a[i].Value.AsSpan().SequenceEqual(b[i].Value)) return false;
+        return true;
+    }
 }
 
 /// <summary>
@@ -90,9 +106,11 @@ internal static class BackupScanner
             switch (st.Value.FileType)
             {
                 case StatInfo.Directory:
+                    if (!TryReadXattrs(child, warnings)) continue;
                     ScanDir(child, filter, warnings, ct);
                     break;
                 case StatInfo.Symlink:
+                    if (!TryReadXattrs(child, warnings)) continue;
                     try { child.LinkTarget = new FileInfo(full).LinkTarget ?? ""; }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -108,6 +126,20 @@ internal static class BackupScanner
                     continue;
             }
             dir.Children.Add(child);
+        }
+    }
+
+    private static bool TryReadXattrs(ScanItem item, List<string> warnings)
+    {
+        try
+        {
+            item.Xattrs = ScanItem.ReadXattrs(item.FullPath);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"{item.RelativePath}: skipped: {e.Message}");
+            return false;
         }
     }
 

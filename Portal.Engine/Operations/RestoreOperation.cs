@@ -23,6 +23,7 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly List<FileJob> _files = [];
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
     private long _skipped, _restored;
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
@@ -38,15 +39,29 @@ internal sealed class RestoreOperation(Repo repo)
         _files.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
         _links.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
 
-        var totalBytes = _files.Sum(f => f.Node.Size);
+        // Files stored with a link count above 1 that share device and inode: the first (in path order) is
+        // written, the others become hard links to it (or copies, when it could not be restored).
+        var firsts = new HashSet<(ulong, ulong)>();
+        var (primary, secondary) = (new List<FileJob>(), new List<FileJob>());
+        foreach (var f in _files)
+            (f.Node.Links <= 1 || firsts.Add((f.Node.Device, f.Node.Inode)) ? primary : secondary).Add(f);
+
+        var totalBytes = primary.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
         progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
-        await Parallel.ForEachAsync(_files, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
+        await Parallel.ForEachAsync(primary, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
         {
-            var written = await RestoreFileAsync(index, job, request.Conflict, token).ConfigureAwait(false);
+            var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
             progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
+        foreach (var job in secondary)
+        {
+            _linkTargets.TryGetValue((job.Node.Device, job.Node.Inode), out var existing);
+            var written = await RestoreFileAsync(index, job, request.Conflict, existing, ct).ConfigureAwait(false);
+            if (written >= 0) Interlocked.Add(ref bytesDone, written);
+            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+        }
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
         foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
@@ -133,8 +148,11 @@ internal sealed class RestoreOperation(Repo repo)
         await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
-    /// <summary>Returns bytes written, or -1 if skipped or failed.</summary>
-    private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, CancellationToken ct)
+    /// <summary>
+    /// Returns bytes written, or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
+    /// the same file) the file becomes a hard link to it instead of a second copy.
+    /// </summary>
+    private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, string? linkTo, CancellationToken ct)
     {
         var name = job.Node.Name;
         var existing = Native.TryLStat(Path.Combine(job.Dir, name));
@@ -156,16 +174,21 @@ internal sealed class RestoreOperation(Repo repo)
         var done = false;
         try
         {
-            long written;
-            using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write))
-                written = await WriteContentAsync(index, job.Node.Content ?? [], handle, ct).ConfigureAwait(false);
-            ApplyMetadata(path, job.Node, job.Rel);
+            long written = 0;
+            if (linkTo is not null) Native.CreateHardLink(linkTo, path); // shares the first name's content and metadata
+            else
+            {
+                using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write))
+                    written = await WriteContentAsync(index, job.Node.Content ?? [], handle, ct).ConfigureAwait(false);
+                ApplyMetadata(path, job.Node, job.Rel);
+            }
             if (!direct) File.Move(path, final, overwrite: true);
             done = true;
+            if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
             Interlocked.Increment(ref _restored);
             return written;
         }
-        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException or Storage.StoreException)
+        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException or Storage.StoreException or PlatformNotSupportedException)
         {
             Error(job.Rel, $"not restored: {e.Message}");
             return -1;
@@ -245,11 +268,12 @@ internal sealed class RestoreOperation(Repo repo)
     {
         try
         {
+            if (node.Xattrs is { Count: > 0 } xattrs) ExtendedAttributes.Write(path, xattrs.Select(x => (x.Name, x.Value)));
             if (Native.IsRoot) Native.SetOwner(path, node.Uid, node.Gid);
             if (node.Type != Node.Symlink && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(node.Mode & 0xFFF));
             Native.SetMtime(path, node.MtimeNs);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
             Error(rel, $"metadata not restored: {e.Message}");
         }
