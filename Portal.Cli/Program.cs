@@ -53,6 +53,9 @@ namespace Portal.Cli
     {
         public const string Usage = """
             portal <command> --repo DIR [options]     (passphrase: PORTAL_PASSPHRASE or --passphrase-file F)
+            portal <command> --config appsettings.json --vault ID [--region NAME|primary|secondary] [--vault-region NAME] [options]
+                                              a portal vault through the portal's Storage:Regions configuration, without
+                                              the portal (--region secondary: the paired region's copy, cross-region restore)
               init                                    create a repository
               backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
                                               back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
@@ -87,16 +90,18 @@ namespace Portal.Cli
             var a = new Args(argv[1..]);
             var json = a.Flag("--json");
             var quiet = a.Flag("--quiet") || json || Console.IsErrorRedirected;
-            var store = new LocalDirectoryStore(a.Require("--repo"));
             if (command == "init")
             {
+                var local = new LocalDirectoryStore(a.Require("--repo"));
                 var pass = Passphrase(a);
                 a.EnsureAllUsed();
-                using var created = await BackupEngine.InitAsync(store, pass, cancellationToken: ct);
-                Print(json, new { repository = created.RepositoryId, location = store.Root }, $"created repository {created.RepositoryId} at {store.Root}");
+                using var created = await BackupEngine.InitAsync(local, pass, cancellationToken: ct);
+                Print(json, new { repository = created.RepositoryId, location = local.Root }, $"created repository {created.RepositoryId} at {local.Root}");
                 return 0;
             }
             if (!Known(command)) throw new UsageException($"unknown command '{command}'");
+            var (store, region) = await OpenStoreAsync(a, ct);
+            if (region is not null && !quiet) Console.Error.WriteLine($"region: {region}");
             using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
             // Argon2 just filled tens of MiB of managed memory on purpose; give it back before the real work
             // (in this short-lived process it would otherwise stay resident and add to the operation's peak).
@@ -111,6 +116,19 @@ namespace Portal.Cli
             {
                 progress?.Clear();
             }
+        }
+
+        /// <summary>--repo DIR, or the portal's configuration with --config FILE --vault ID [--region NAME|primary|secondary] [--vault-region NAME].</summary>
+        private static async Task<(IObjectStore Store, string? Region)> OpenStoreAsync(Args a, CancellationToken ct)
+        {
+            var repo = a.Get("--repo");
+            var config = a.Get("--config");
+            if (repo is not null && config is not null) throw new UsageException("give either --repo or --config with --vault, not both");
+            if (repo is not null) return (new LocalDirectoryStore(repo), null);
+            if (config is null) throw new UsageException("missing --repo (or --config FILE with --vault ID)");
+            var regions = VaultRegions.Load(config);
+            var (store, region) = await regions.OpenAsync(a.Require("--vault"), a.Get("--region"), a.Get("--vault-region"), ct);
+            return (store, region);
         }
 
         private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd";
