@@ -100,7 +100,7 @@ namespace Portal.Cli
                 return 0;
             }
             if (!Known(command)) throw new UsageException($"unknown command '{command}'");
-            var (store, region) = await OpenStoreAsync(a, ct);
+            var (store, region, regionsOf) = await OpenStoreAsync(a, ct);
             if (region is not null && !quiet) Console.Error.WriteLine($"region: {region}");
             using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
             // Argon2 just filled tens of MiB of managed memory on purpose; give it back before the real work
@@ -110,7 +110,7 @@ namespace Portal.Cli
             var progress = quiet ? null : new TerminalProgress();
             try
             {
-                return await RunCommandAsync(command, a, engine, json, progress, ct);
+                return await RunCommandAsync(command, a, engine, json, progress, regionsOf, ct);
             }
             finally
             {
@@ -119,16 +119,17 @@ namespace Portal.Cli
         }
 
         /// <summary>--repo DIR, or the portal's configuration with --config FILE --vault ID [--region NAME|primary|secondary] [--vault-region NAME].</summary>
-        private static async Task<(IObjectStore Store, string? Region)> OpenStoreAsync(Args a, CancellationToken ct)
+        private static async Task<(IObjectStore Store, string? Region, RegionsOf? RegionsOf)> OpenStoreAsync(Args a, CancellationToken ct)
         {
             var repo = a.Get("--repo");
             var config = a.Get("--config");
             if (repo is not null && config is not null) throw new UsageException("give either --repo or --config with --vault, not both");
-            if (repo is not null) return (new LocalDirectoryStore(repo), null);
+            if (repo is not null) return (new LocalDirectoryStore(repo), null, null);
             if (config is null) throw new UsageException("missing --repo (or --config FILE with --vault ID)");
             var regions = VaultRegions.Load(config);
-            var (store, region) = await regions.OpenAsync(a.Require("--vault"), a.Get("--region"), a.Get("--vault-region"), ct);
-            return (store, region);
+            var vault = a.Require("--vault");
+            var (store, region) = await regions.OpenAsync(vault, a.Get("--region"), a.Get("--vault-region"), ct);
+            return (store, region, (name, token) => regions.RegionsHoldingAsync(vault, name, token));
         }
 
         private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd";
@@ -155,6 +156,9 @@ namespace Portal.Cli
             Console.WriteLine(json ? JsonSerializer.Serialize(value, Json) : text);
         }
     }
+
+    /// <summary>The regions whose copy of the vault holds an object (with --config: the listing marks where each point exists).</summary>
+    internal delegate Task<IReadOnlyList<string>> RegionsOf(string objectName, CancellationToken ct);
 
     /// <summary>Progress on the terminal (stderr), at most four updates a second.</summary>
     internal sealed class TerminalProgress : IProgress<OperationProgress>

@@ -108,6 +108,22 @@ internal sealed class VaultRegions
         }
     }
 
+    /// <summary>The regions (reachable ones) whose copy of the vault holds <paramref name="objectName"/>, in configuration order.</summary>
+    public async Task<IReadOnlyList<string>> RegionsHoldingAsync(string vault, string objectName, CancellationToken ct)
+    {
+        var prefix = VaultPrefix(vault);
+        var found = new List<string>();
+        foreach (var r in Regions)
+        {
+            try
+            {
+                if (await Vault(r, prefix).StatAsync(objectName, ct).ConfigureAwait(false) is not null) found.Add(r.Name);
+            }
+            catch (StoreException) { } // unreachable: it cannot be shown as holding anything
+        }
+        return found;
+    }
+
     /// <summary>Which regions hold the vault (its config object), and which could not be asked.</summary>
     public async Task<(List<RegionConfig> Holding, List<string> Unreachable)> LocateAsync(string prefix, CancellationToken ct)
     {

@@ -66,6 +66,17 @@ public sealed class CliRegionTests : IDisposable
         Assert.True(listed.Code == 0, listed.Err);
         Assert.Contains("\"status\"", listed.Out);
 
+        // A newer point not replicated yet: the listing marks where each point exists.
+        _kit.Write("later.txt", "written after the replication pass");
+        using (var engine = await BackupEngine.OpenAsync(Region("east"), EngineTestKit.Passphrase, EngineTestKit.Options))
+            await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var marked = await RunCliAsync("snapshots", "--config", _config, "--vault", VaultId.ToString(), "--vault-region", "east");
+        Assert.True(marked.Code == 0, marked.Err);
+        var lines = marked.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines, l => l.EndsWith("in: east,west", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.EndsWith("in: east", StringComparison.Ordinal));
+        File.Delete(Path.Combine(_kit.Source, "later.txt"));
+
         Directory.Delete(Path.Combine(_kit.Root, "regions", "east"), recursive: true); // the primary region is gone
         var target = _kit.NewTarget();
         var restored = await RunCliAsync("restore", "--config", _config, "--vault", VaultId.ToString(), "--region", "secondary",
