@@ -106,11 +106,11 @@ internal static class BackupScanner
             switch (st.Value.FileType)
             {
                 case StatInfo.Directory:
-                    if (!TryReadXattrs(child, warnings)) continue;
+                    ReadXattrs(child, warnings);
                     ScanDir(child, filter, warnings, ct);
                     break;
                 case StatInfo.Symlink:
-                    if (!TryReadXattrs(child, warnings)) continue;
+                    ReadXattrs(child, warnings);
                     try { child.LinkTarget = new FileInfo(full).LinkTarget ?? ""; }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -129,17 +129,13 @@ internal static class BackupScanner
         }
     }
 
-    private static bool TryReadXattrs(ScanItem item, List<string> warnings)
+    /// <summary>Reads a folder's or symlink's extended attributes; when they cannot be read, it is kept without them and a warning says so.</summary>
+    private static void ReadXattrs(ScanItem item, List<string> warnings)
     {
-        try
-        {
-            item.Xattrs = ScanItem.ReadXattrs(item.FullPath);
-            return true;
-        }
+        try { item.Xattrs = ScanItem.ReadXattrs(item.FullPath); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            warnings.Add($"{item.RelativePath}: skipped: {e.Message}");
-            return false;
+            warnings.Add($"{item.RelativePath}: stored without its extended attributes: {e.Message}");
         }
     }
 
