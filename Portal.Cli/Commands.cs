@@ -6,7 +6,8 @@ namespace Portal.Cli;
 
 internal static partial class Commands
 {
-    private static async Task<int> RunCommandAsync(string command, Args a, BackupEngine engine, bool json, IProgress<OperationProgress>? progress, CancellationToken ct)
+    private static async Task<int> RunCommandAsync(string command, Args a, BackupEngine engine, bool json, IProgress<OperationProgress>? progress,
+        RegionsOf? regionsOf, CancellationToken ct)
     {
         switch (command)
         {
@@ -53,9 +54,18 @@ internal static partial class Commands
             {
                 a.EnsureAllUsed();
                 var list = await engine.ListSnapshotsAsync(cancellationToken: ct);
-                Print(json, list, string.Join(Environment.NewLine, list.Select(s =>
-                    $"{s.ShortId}  {s.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {s.Host}  {string.Join(",", s.Paths)}  {s.Files} files  {TerminalProgress.Size(s.Bytes)}  {s.Status}")
-                    .Prepend($"{list.Count} snapshot(s)")));
+                string Line(SnapshotInfo s) =>
+                    $"{s.ShortId}  {s.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss}  {s.Host}  {string.Join(",", s.Paths)}  {s.Files} files  {TerminalProgress.Size(s.Bytes)}  {s.Status}";
+                if (regionsOf is null)
+                {
+                    Print(json, list, string.Join(Environment.NewLine, list.Select(Line).Prepend($"{list.Count} snapshot(s)")));
+                    return 0;
+                }
+                // A portal vault: mark which regions hold each recovery point (a GRS secondary lags behind its primary).
+                var marked = new List<(SnapshotInfo Snapshot, IReadOnlyList<string> Regions)>();
+                foreach (var s in list) marked.Add((s, await regionsOf("snapshots/" + s.Id, ct)));
+                Print(json, marked.Select(m => new { snapshot = m.Snapshot, regions = m.Regions }),
+                    string.Join(Environment.NewLine, marked.Select(m => $"{Line(m.Snapshot)}  in: {string.Join(",", m.Regions)}").Prepend($"{list.Count} snapshot(s)")));
                 return 0;
             }
             case "ls":

@@ -53,6 +53,9 @@ namespace Portal.Cli
     {
         public const string Usage = """
             portal <command> --repo DIR [options]     (passphrase: PORTAL_PASSPHRASE or --passphrase-file F)
+            portal <command> --config appsettings.json --vault ID [--region NAME|primary|secondary] [--vault-region NAME] [options]
+                                              a portal vault through the portal's Storage:Regions configuration, without
+                                              the portal (--region secondary: the paired region's copy, cross-region restore)
               init                                    create a repository
               backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
                                               back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
@@ -87,16 +90,18 @@ namespace Portal.Cli
             var a = new Args(argv[1..]);
             var json = a.Flag("--json");
             var quiet = a.Flag("--quiet") || json || Console.IsErrorRedirected;
-            var store = new LocalDirectoryStore(a.Require("--repo"));
             if (command == "init")
             {
+                var local = new LocalDirectoryStore(a.Require("--repo"));
                 var pass = Passphrase(a);
                 a.EnsureAllUsed();
-                using var created = await BackupEngine.InitAsync(store, pass, cancellationToken: ct);
-                Print(json, new { repository = created.RepositoryId, location = store.Root }, $"created repository {created.RepositoryId} at {store.Root}");
+                using var created = await BackupEngine.InitAsync(local, pass, cancellationToken: ct);
+                Print(json, new { repository = created.RepositoryId, location = local.Root }, $"created repository {created.RepositoryId} at {local.Root}");
                 return 0;
             }
             if (!Known(command)) throw new UsageException($"unknown command '{command}'");
+            var (store, region, regionsOf) = await OpenStoreAsync(a, ct);
+            if (region is not null && !quiet) Console.Error.WriteLine($"region: {region}");
             using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
             // Argon2 just filled tens of MiB of managed memory on purpose; give it back before the real work
             // (in this short-lived process it would otherwise stay resident and add to the operation's peak).
@@ -105,12 +110,26 @@ namespace Portal.Cli
             var progress = quiet ? null : new TerminalProgress();
             try
             {
-                return await RunCommandAsync(command, a, engine, json, progress, ct);
+                return await RunCommandAsync(command, a, engine, json, progress, regionsOf, ct);
             }
             finally
             {
                 progress?.Clear();
             }
+        }
+
+        /// <summary>--repo DIR, or the portal's configuration with --config FILE --vault ID [--region NAME|primary|secondary] [--vault-region NAME].</summary>
+        private static async Task<(IObjectStore Store, string? Region, RegionsOf? RegionsOf)> OpenStoreAsync(Args a, CancellationToken ct)
+        {
+            var repo = a.Get("--repo");
+            var config = a.Get("--config");
+            if (repo is not null && config is not null) throw new UsageException("give either --repo or --config with --vault, not both");
+            if (repo is not null) return (new LocalDirectoryStore(repo), null, null);
+            if (config is null) throw new UsageException("missing --repo (or --config FILE with --vault ID)");
+            var regions = VaultRegions.Load(config);
+            var vault = a.Require("--vault");
+            var (store, region) = await regions.OpenAsync(vault, a.Get("--region"), a.Get("--vault-region"), ct);
+            return (store, region, (name, token) => regions.RegionsHoldingAsync(vault, name, token));
         }
 
         private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd";
@@ -137,6 +156,9 @@ namespace Portal.Cli
             Console.WriteLine(json ? JsonSerializer.Serialize(value, Json) : text);
         }
     }
+
+    /// <summary>The regions whose copy of the vault holds an object (with --config: the listing marks where each point exists).</summary>
+    internal delegate Task<IReadOnlyList<string>> RegionsOf(string objectName, CancellationToken ct);
 
     /// <summary>Progress on the terminal (stderr), at most four updates a second.</summary>
     internal sealed class TerminalProgress : IProgress<OperationProgress>

@@ -37,7 +37,10 @@ internal readonly struct BlobId : IEquatable<BlobId>
     public static BlobId Parse(string hex)
     {
         if (hex.Length != Size * 2) throw new FormatException($"'{hex}' is not a 64-digit hex id.");
-        return new BlobId(Convert.FromHexString(hex));
+        Span<byte> bytes = stackalloc byte[Size];
+        if (Convert.FromHexString(hex, bytes, out _, out var written) != System.Buffers.OperationStatus.Done || written != Size)
+            throw new FormatException($"'{hex}' is not a 64-digit hex id.");
+        return new BlobId(bytes);
     }
 
     public static bool TryParse(string hex, out BlobId id)

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
-using Konscious.Security.Cryptography;
 
 namespace Portal.Engine.Crypto;
 
@@ -94,8 +93,7 @@ internal sealed class KeyObject
         var pass = Encoding.UTF8.GetBytes(passphrase);
         try
         {
-            using var argon = new Argon2id(pass) { Salt = salt, MemorySize = memoryKiB, Iterations = iterations, DegreeOfParallelism = parallelism };
-            return argon.GetBytes(32);
+            return Argon2.DeriveId(pass, salt, memoryKiB, iterations, parallelism, 32);
         }
         finally
         {

@@ -24,20 +24,43 @@ internal sealed class BackupOperation(Repo repo)
     {
         var source = Path.TrimEndingDirectorySeparator(Path.GetFullPath(request.SourcePath));
         var host = request.Host ?? Environment.MachineName;
-        await using var repoLock = await RepoLock.AcquireAsync(repo, exclusive: false, "backup", ct).ConfigureAwait(false);
-        var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+        // The scan (lstat only) needs nothing from the repository: it runs while the lock, the index and the
+        // snapshots load (in a no-change backup these two stages are most of the time).
+        using var scanCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var scanWarnings = new List<string>();
+        var scan = Task.Run(() => BackupScanner.Scan(source, request.Filter, scanWarnings, scanCts.Token), scanCts.Token);
+        RepoLock? repoLock = null;
+        MasterIndex index;
         var warnings = new List<string>();
-        await OrphanPacks.AdoptAsync(repo, index, warnings, ct).ConfigureAwait(false);
-        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
-        var parent = request.Parent is { } p ? SnapshotCatalog.Resolve(snapshots, p)
-            : snapshots.LastOrDefault(s => s.Snapshot.Host == host && s.Snapshot.Paths.SequenceEqual([source]));
+        StoredSnapshot? parent;
+        try
+        {
+            repoLock = await RepoLock.AcquireAsync(repo, exclusive: false, "backup", ct).ConfigureAwait(false);
+            index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+            await OrphanPacks.AdoptAsync(repo, index, warnings, ct).ConfigureAwait(false);
+            var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
+            parent = request.Parent is { } p ? SnapshotCatalog.Resolve(snapshots, p)
+                : snapshots.LastOrDefault(s => s.Snapshot.Host == host && s.Snapshot.Paths.SequenceEqual([source]));
+        }
+        catch
+        {
+            await scanCts.CancelAsync().ConfigureAwait(false);
+            try { await scan.ConfigureAwait(false); } catch (Exception e) when (e is OperationCanceledException or IOException or UnauthorizedAccessException) { }
+            if (repoLock is not null) await repoLock.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        await using var _ = repoLock;
 
         progress.Report(new OperationProgress("scan", 0, 0, 0, 0));
-        var root = BackupScanner.Scan(source, request.Filter, warnings, ct);
+        var root = await scan.ConfigureAwait(false);
+        warnings.AddRange(scanWarnings);
         var files = BackupScanner.Files(root).ToList();
         var unchanged = 0L;
         if (parent is not null)
-            unchanged = await MatchParentAsync(root, BlobId.Parse(parent.Snapshot.Tree), index, ct).ConfigureAwait(false);
+        {
+            using var gate = new SemaphoreSlim(Environment.ProcessorCount);
+            unchanged = await MatchParentAsync(root, BlobId.Parse(parent.Snapshot.Tree), index, gate, ct).ConfigureAwait(false);
+        }
         // The lock goes stale after 30 minutes without a refresh, and a prune may then delete what this
         // backup deduplicated against: refresh it between stages and per file, not only per stored pack.
         await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
@@ -91,29 +114,62 @@ internal sealed class BackupOperation(Repo repo)
             await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, CancellationToken.None).ConfigureAwait(false);
     }
 
-    /// <summary>Gives unchanged files (same size, mtime, ctime, inode, all chunks indexed) the parent's content.</summary>
-    private async Task<long> MatchParentAsync(ScanItem dir, BlobId parentTree, MasterIndex index, CancellationToken ct)
+    /// <summary>
+    /// Gives unchanged files (same size, mtime, ctime, inode, all chunks indexed) the parent's content, loading the
+    /// parent's trees in parallel. A folder whose every entry is unchanged (same names, metadata, content, subtrees)
+    /// keeps the parent's tree id, so it is not serialized and hashed again.
+    /// </summary>
+    private async Task<long> MatchParentAsync(ScanItem dir, BlobId parentTree, MasterIndex index, SemaphoreSlim gate, CancellationToken ct)
     {
         Tree tree;
-        try { tree = await index.LoadTreeAsync(repo, parentTree, ct).ConfigureAwait(false); }
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { tree = await Task.Run(() => index.LoadTreeAsync(repo, parentTree, ct), ct).ConfigureAwait(false); }
         catch (RepositoryException) { return 0; } // a damaged parent only costs re-reading
-        var byName = tree.Nodes.ToDictionary(n => n.Name, StringComparer.Ordinal);
+        finally { gate.Release(); }
+        var byName = new Dictionary<string, Node>(tree.Nodes.Count, StringComparer.Ordinal);
+        foreach (var n in tree.Nodes) byName.TryAdd(n.Name, n);
+        var children = dir.Children ?? [];
+        var same = byName.Count == children.Count && tree.Nodes.Count == children.Count;
+        var subdirs = new List<(ScanItem Child, Node Old, Task<long> Match)>();
         long count = 0;
-        foreach (var child in dir.Children ?? [])
+        foreach (var child in children)
         {
-            if (!byName.TryGetValue(child.Name, out var old)) continue;
-            if (child.IsDir && old.Type == Node.Dir && old.Subtree is not null)
-                count += await MatchParentAsync(child, BlobId.Parse(old.Subtree), index, ct).ConfigureAwait(false);
+            if (!byName.TryGetValue(child.Name, out var old))
+            {
+                same = false;
+                continue;
+            }
+            if (child.IsDir && old.Type == Node.Dir && old.Subtree is not null && BlobId.TryParse(old.Subtree, out var sub))
+                subdirs.Add((child, old, MatchParentAsync(child, sub, index, gate, ct)));
             else if (child.IsFile && old.Type == Node.File && old.Content is not null && old.Size == child.Stat.Size
                      && old.MtimeNs == child.Stat.MtimeNs && old.CtimeNs == child.Stat.CtimeNs && old.Inode == child.Stat.Inode
-                     && old.Content.All(c => BlobId.TryParse(c, out var id) && index.Contains(id)))
+                     && AllIndexed(old.Content, index))
             {
                 child.Content = old.Content;
                 child.StoredSize = old.Size;
+                child.Xattrs = old.Xattrs; // setting an attribute changes ctime, so an unchanged file keeps its own
                 count++;
+                same = same && child.SameAs(old, Node.File);
             }
+            else if (child.IsSymlink && old.Type == Node.Symlink)
+                same = same && old.LinkTarget == child.LinkTarget && child.SameAs(old, Node.Symlink);
+            else
+                same = false;
         }
+        foreach (var (child, old, match) in subdirs)
+        {
+            count += await match.ConfigureAwait(false);
+            same = same && child.UnchangedTree is { } t && t.ToHex() == old.Subtree && child.SameAs(old, Node.Dir);
+        }
+        if (same) dir.UnchangedTree = parentTree;
         return count;
+    }
+
+    private static bool AllIndexed(List<string> content, MasterIndex index)
+    {
+        foreach (var c in content)
+            if (!BlobId.TryParse(c, out var id) || !index.Contains(id)) return false;
+        return true;
     }
 
     private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
@@ -213,11 +269,13 @@ internal sealed class BackupOperation(Repo repo)
         }
         file.Content = content;
         file.StoredSize = size;
+        file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
         return size;
     }
 
     private async Task<BlobId> SaveTreeAsync(ScanItem dir, MasterIndex index, PackWriter packs, CancellationToken ct)
     {
+        if (dir.UnchangedTree is { } unchangedTree) return unchangedTree;
         var tree = new Tree();
         foreach (var child in dir.Children ?? [])
         {

@@ -1,3 +1,4 @@
+using Portal.Engine.Crypto;
 using Portal.Engine.Platform;
 using Portal.Engine.Repository;
 
@@ -16,6 +17,15 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     public long StoredSize { get; set; }
     public bool Failed { get; set; }
 
+    /// <summary>Set when this folder's entries all equal the parent snapshot's: that tree id is reused as is.</summary>
+    public BlobId? UnchangedTree { get; set; }
+
+    /// <summary>Extended attributes: read by the scan for folders and symlinks, with the content for files.</summary>
+    public List<Xattr>? Xattrs { get; set; }
+
+    public static List<Xattr>? ReadXattrs(string path) =>
+        ExtendedAttributes.Read(path)?.Select(a => new Xattr { Name = a.Name, Value = a.Value }).ToList();
+
     public bool IsDir => Stat.FileType == StatInfo.Directory;
     public bool IsFile => Stat.FileType == StatInfo.Regular;
     public bool IsSymlink => Stat.FileType == StatInfo.Symlink;
@@ -24,8 +34,28 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     {
         Name = Name, Type = type, Mode = Stat.Permissions, Uid = Stat.Uid, Gid = Stat.Gid,
         Size = type == Node.File ? StoredSize : 0, MtimeNs = Stat.MtimeNs, CtimeNs = Stat.CtimeNs,
-        Inode = Stat.Inode, Device = Stat.Device,
+        Inode = Stat.Inode, Device = Stat.Device, Links = type == Node.File && Stat.Links > 1 ? Stat.Links : 0, Xattrs = Xattrs,
     };
+
+    /// <summary>
+    /// True when the node this item would be stored as (<see cref="ToNode"/>; content, subtree and link target are
+    /// compared by the caller) equals <paramref name="old"/>. Every stored field must be compared here, or a
+    /// reused tree would keep stale metadata.
+    /// </summary>
+    public bool SameAs(Node old, string type) =>
+        old.Type == type && old.Mode == Stat.Permissions && old.Uid == Stat.Uid && old.Gid == Stat.Gid
+        && old.Size == (type == Node.File ? StoredSize : 0) && old.MtimeNs == Stat.MtimeNs && old.CtimeNs == Stat.CtimeNs
+        && old.Inode == Stat.Inode && old.Device == Stat.Device && old.Links == (type == Node.File && Stat.Links > 1 ? Stat.Links : 0)
+        && SameXattrs(old.Xattrs, Xattrs);
+
+    private static bool SameXattrs(List<Xattr>? a, List<Xattr>? b)
+    {
+        if (a is null || b is null) return a is null && b is null;
+        if (a.Count != b.Count) return false;
+        for (var i = 0; i < a.Count; i++)
+            if (a[i].Name != b[i].Name || !a[i].Value.AsSpan().SequenceEqual(b[i].Value)) return false;
+        return true;
+    }
 }
 
 /// <summary>
@@ -76,9 +106,11 @@ internal static class BackupScanner
             switch (st.Value.FileType)
             {
                 case StatInfo.Directory:
+                    ReadXattrs(child, warnings);
                     ScanDir(child, filter, warnings, ct);
                     break;
                 case StatInfo.Symlink:
+                    ReadXattrs(child, warnings);
                     try { child.LinkTarget = new FileInfo(full).LinkTarget ?? ""; }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -94,6 +126,16 @@ internal static class BackupScanner
                     continue;
             }
             dir.Children.Add(child);
+        }
+    }
+
+    /// <summary>Reads a folder's or symlink's extended attributes; when they cannot be read, it is kept without them and a warning says so.</summary>
+    private static void ReadXattrs(ScanItem item, List<string> warnings)
+    {
+        try { item.Xattrs = ScanItem.ReadXattrs(item.FullPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            warnings.Add($"{item.RelativePath}: stored without its extended attributes: {e.Message}");
         }
     }
 

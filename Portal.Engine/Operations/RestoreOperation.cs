@@ -6,20 +6,24 @@ using Portal.Engine.Repository;
 namespace Portal.Engine.Operations;
 
 /// <summary>
-/// Restore: walk the snapshot's trees (checking every name), create folders, then write files two at a
-/// time through a temporary file in the same folder that is renamed into place only after every chunk
-/// was read and verified; then symlinks; then folder modes and times, deepest first.
+/// Restore: walk the snapshot's trees in parallel (checking every name), create folders, then write files
+/// <see cref="FileWorkers"/> at a time (a new file directly with O_EXCL, an existing one through a temporary
+/// file renamed into place only after every chunk was read and verified); then symlinks; then folder modes
+/// and times, deepest first. Creating thousands of small files is mostly waiting in the file system, so
+/// more files are in flight than there are cores.
 /// </summary>
 internal sealed class RestoreOperation(Repo repo)
 {
     private sealed record FileJob(Node Node, string Dir, string Rel);
-    private sealed record DirJob(Node Node, string Path);
+    private sealed record DirJob(Node Node, string Path, int Depth);
+    private const int FileWorkers = 4;
 
     private readonly List<string> _errors = [];
     private readonly Lock _lock = new();
     private readonly List<FileJob> _files = [];
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
     private long _skipped, _restored;
     private string? _copyPrefix;
 
@@ -32,20 +36,37 @@ internal sealed class RestoreOperation(Repo repo)
         var target = Path.GetFullPath(request.TargetPath);
         Directory.CreateDirectory(target);
 
-        await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, ct).ConfigureAwait(false);
+        using (var gate = new SemaphoreSlim(Environment.ProcessorCount))
+            await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, gate, ct).ConfigureAwait(false);
+        _files.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        _links.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
 
-        var totalBytes = _files.Sum(f => f.Node.Size);
+        // Files stored with a link count above 1 that share device and inode: the first (in path order) is
+        // written, the others become hard links to it (or copies, when it could not be restored).
+        var firsts = new HashSet<(ulong, ulong)>();
+        var (primary, secondary) = (new List<FileJob>(), new List<FileJob>());
+        foreach (var f in _files)
+            (f.Node.Links <= 1 || firsts.Add((f.Node.Device, f.Node.Inode)) ? primary : secondary).Add(f);
+
+        var totalBytes = primary.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
         progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
-        await Parallel.ForEachAsync(_files, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = ct }, async (job, token) =>
+        await Parallel.ForEachAsync(primary, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
         {
-            var written = await RestoreFileAsync(index, job, request.Conflict, token).ConfigureAwait(false);
+            var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
             progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
+        foreach (var job in secondary)
+        {
+            _linkTargets.TryGetValue((job.Node.Device, job.Node.Inode), out var existing);
+            var written = await RestoreFileAsync(index, job, request.Conflict, existing, ct).ConfigureAwait(false);
+            if (written >= 0) Interlocked.Add(ref bytesDone, written);
+            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+        }
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
-        foreach (var d in Enumerable.Reverse(_dirs)) ApplyMetadata(d.Path, d.Node, d.Path);
+        foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
 
         _errors.Sort(StringComparer.Ordinal);
         return new RestoreResult
@@ -62,15 +83,18 @@ internal sealed class RestoreOperation(Repo repo)
     }
 
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
-        List<string[]> includes, RestoreConflict conflict, CancellationToken ct)
+        List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
         Tree tree;
-        try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
         catch (RepositoryException e)
         {
             Error(dirRel.Length == 0 ? "." : dirRel, $"cannot read folder listing: {e.Message}");
             return;
         }
+        finally { gate.Release(); }
+        var subfolders = new List<Task>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in tree.Nodes)
         {
@@ -107,14 +131,14 @@ internal sealed class RestoreOperation(Repo repo)
                         Error(rel, error!);
                         continue;
                     }
-                    if (selected) _dirs.Add(new DirJob(node, destDir));
-                    await WalkAsync(index, sub, destDir, rel, path, includes, conflict, ct).ConfigureAwait(false);
+                    if (selected) lock (_lock) _dirs.Add(new DirJob(node, destDir, path.Length));
+                    subfolders.Add(WalkAsync(index, sub, destDir, rel, path, includes, conflict, gate, ct));
                     break;
                 case Node.File when selected:
-                    _files.Add(new FileJob(node, dirPath, rel));
+                    lock (_lock) _files.Add(new FileJob(node, dirPath, rel));
                     break;
                 case Node.Symlink when selected:
-                    _links.Add((node, dirPath, rel));
+                    lock (_lock) _links.Add((node, dirPath, rel));
                     break;
                 case Node.Dir or Node.File or Node.Symlink:
                     break;
@@ -123,10 +147,14 @@ internal sealed class RestoreOperation(Repo repo)
                     break;
             }
         }
+        await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
-    /// <summary>Returns bytes written, or -1 if skipped or failed.</summary>
-    private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, CancellationToken ct)
+    /// <summary>
+    /// Returns bytes written, or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
+    /// the same file) the file becomes a hard link to it instead of a second copy.
+    /// </summary>
+    private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, string? linkTo, CancellationToken ct)
     {
         var name = job.Node.Name;
         var existing = Native.TryLStat(Path.Combine(job.Dir, name));
@@ -148,19 +176,21 @@ internal sealed class RestoreOperation(Repo repo)
         var done = false;
         try
         {
-            long written;
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, BufferSize = 0 };
-            await using (var fs = new FileStream(path, options))
+            long written = 0;
+            if (linkTo is not null) Native.CreateHardLink(linkTo, path); // shares the first name's content and metadata
+            else
             {
-                written = await WriteContentAsync(index, job.Node.Content ?? [], fs, ct).ConfigureAwait(false);
+                using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write))
+                    written = await WriteContentAsync(index, job.Node.Content ?? [], handle, ct).ConfigureAwait(false);
+                ApplyMetadata(path, job.Node, job.Rel);
             }
-            ApplyMetadata(path, job.Node, job.Rel);
             if (!direct) File.Move(path, final, overwrite: true);
             done = true;
+            if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
             Interlocked.Increment(ref _restored);
             return written;
         }
-        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException or Storage.StoreException)
+        catch (Exception e) when (e is RepositoryException or IOException or UnauthorizedAccessException or Storage.StoreException or PlatformNotSupportedException)
         {
             Error(job.Rel, $"not restored: {e.Message}");
             return -1;
@@ -176,7 +206,7 @@ internal sealed class RestoreOperation(Repo repo)
     /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
     /// so one large file still uses every core. Each chunk is verified before it is written.
     /// </summary>
-    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, FileStream fs, CancellationToken ct)
+    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken ct)
     {
         const int Ahead = 4;
         var ids = new BlobId[content.Count];
@@ -194,7 +224,7 @@ internal sealed class RestoreOperation(Repo repo)
             {
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and verified
                 if (next < ids.Length) window.Enqueue(Start(ids[next++]));
-                await fs.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+                RandomAccess.Write(file, data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
                 written += data.Length;
             }
             return written;
@@ -240,11 +270,12 @@ internal sealed class RestoreOperation(Repo repo)
     {
         try
         {
+            if (node.Xattrs is { Count: > 0 } xattrs) ExtendedAttributes.Write(path, xattrs.Select(x => (x.Name, x.Value)));
             if (Native.IsRoot) Native.SetOwner(path, node.Uid, node.Gid);
             if (node.Type != Node.Symlink && !OperatingSystem.IsWindows()) File.SetUnixFileMode(path, (UnixFileMode)(node.Mode & 0xFFF));
             Native.SetMtime(path, node.MtimeNs);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
             Error(rel, $"metadata not restored: {e.Message}");
         }

@@ -4,7 +4,7 @@ namespace Portal.Engine.Platform;
 
 /// <summary>What lstat(2) says about one path (no link following).</summary>
 internal readonly record struct StatInfo(
-    ulong Device, ulong Inode, uint Mode, uint Uid, uint Gid, long Size, long MtimeNs, long CtimeNs)
+    ulong Device, ulong Inode, uint Mode, uint Uid, uint Gid, long Size, long MtimeNs, long CtimeNs, uint Links = 1)
 {
     public const uint TypeMask = 0xF000, Regular = 0x8000, Directory = 0x4000, Symlink = 0xA000;
     public uint FileType => Mode & TypeMask;
@@ -42,6 +42,17 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LChown(string path, uint uid, uint gid);
 
+    [LibraryImport("libc", EntryPoint = "link", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int Link(string existing, string newPath);
+
+    /// <summary>Creates <paramref name="newPath"/> as a hard link to <paramref name="existing"/> (link(2); never replaces).</summary>
+    public static void CreateHardLink(string existing, string newPath)
+    {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("Hard links are restored on Linux only.");
+        if (Link(existing, newPath) != 0)
+            throw new IOException($"Could not create a hard link at {newPath} (errno {Marshal.GetLastPInvokeError()}).");
+    }
+
     /// <summary>True when running as root (owner ids can then be restored).</summary>
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEuid() == 0;
 
@@ -60,11 +71,11 @@ internal static unsafe partial class Native
         if (LinuxX64)
         {
             return new StatInfo(*(ulong*)buf, *(ulong*)(buf + 8), *(uint*)(buf + 24), *(uint*)(buf + 28), *(uint*)(buf + 32),
-                *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104));
+                *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104), (uint)Math.Min(*(ulong*)(buf + 16), uint.MaxValue));
         }
         // arm64 (asm-generic layout)
         return new StatInfo(*(ulong*)buf, *(ulong*)(buf + 8), *(uint*)(buf + 16), *(uint*)(buf + 24), *(uint*)(buf + 28),
-            *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104));
+            *(long*)(buf + 48), Ns(buf + 88), Ns(buf + 104), *(uint*)(buf + 20));
     }
 
     private static long Ns(byte* ts) => *(long*)ts * 1_000_000_000L + *(long*)(ts + 8);

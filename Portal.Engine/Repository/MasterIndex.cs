@@ -34,21 +34,35 @@ internal sealed class MasterIndex
     public static async Task<MasterIndex> LoadAsync(Repo repo, CancellationToken ct)
     {
         var index = new MasterIndex();
-        foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false))
-        {
-            index.IndexNames.Add(name);
-            IndexFile file;
-            try { file = await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false); }
-            catch (DamagedObjectException) { continue; }
-            index.Add(file);
-        }
+        var names = await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false);
+        index.IndexNames.AddRange(names);
+        // Reading, decrypting and parsing are independent per index object: spread them over the cores
+        // (a no-change backup spent a sixth of its time here). Packs are numbered in name order whatever
+        // order the loads finish in.
+        var files = new IndexFile?[names.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+            async (i, token) =>
+            {
+                try { files[i] = await repo.LoadJsonAsync(names[i], RepoJson.Default.IndexFile, token).ConfigureAwait(false); }
+                catch (DamagedObjectException) { }
+            }).ConfigureAwait(false);
+        foreach (var file in files)
+            if (file is not null) index.Add(file);
         return index;
     }
 
     public void Add(IndexFile file)
     {
         foreach (var p in file.Packs)
-            AddPack(BlobId.Parse(p.Id), p.Blobs.Select(b => (BlobId.Parse(b.Id), b.Type, b.Offset, b.Length)));
+        {
+            var blobs = new (BlobId, byte, uint, uint)[p.Blobs.Count];
+            for (var i = 0; i < blobs.Length; i++)
+            {
+                var b = p.Blobs[i];
+                blobs[i] = (BlobId.Parse(b.Id), b.Type, b.Offset, b.Length);
+            }
+            AddPack(BlobId.Parse(p.Id), blobs);
+        }
     }
 
     public void AddPack(BlobId pack, IEnumerable<(BlobId Id, byte Type, uint Offset, uint Length)> blobs)

@@ -36,6 +36,17 @@ internal sealed class Node
     [JsonPropertyName("target"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? LinkTarget { get; set; }
     [JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Content { get; set; }
     [JsonPropertyName("subtree"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Subtree { get; set; }
+    /// <summary>A file's hard link count when above 1 (restore links the names that share dev and inode); else absent.</summary>
+    [JsonPropertyName("links"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public uint Links { get; set; }
+    /// <summary>Extended attributes sorted by name; absent when there are none.</summary>
+    [JsonPropertyName("xattrs"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<Xattr>? Xattrs { get; set; }
+}
+
+/// <summary>One extended attribute: its full name (<c>user.x</c>, <c>security.selinux</c>...) and its value (base64 in JSON).</summary>
+internal sealed class Xattr
+{
+    [JsonPropertyName("name")] public string Name { get; set; } = "";
+    [JsonPropertyName("value")] public byte[] Value { get; set; } = [];
 }
 
 /// <summary>A folder's entries sorted by ordinal name; stored as a sealed tree blob in a pack.</summary>

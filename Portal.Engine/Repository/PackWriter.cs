@@ -94,7 +94,7 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
 
     private async Task<OpenPack> OpenAsync(CancellationToken ct)
     {
-        if (repo.Store is IStagedPutStore staged)
+        if (repo.Store is IStagedPutStore { CanStage: true } staged)
             return new OpenPack(await staged.BeginPutAsync(Repo.DataPrefix, ct).ConfigureAwait(false), null, _freeBuffers);
         return new OpenPack(null, _freeBuffers.TryTake(out var b) ? b : new byte[_target + 1024 * 1024], _freeBuffers);
     }

@@ -7,6 +7,13 @@ namespace Portal.Engine.Storage;
 /// </summary>
 public interface IStagedPutStore : IObjectStore
 {
+    /// <summary>
+    /// Whether <see cref="BeginPutAsync"/> works. A provider that implements this interface can (the default); a
+    /// decorator (retry, prefix) implements it always and answers for the store it wraps, so staged uploads are
+    /// not lost behind it. Callers check this before staging; otherwise they buffer and use <see cref="IObjectStore.PutAsync"/>.
+    /// </summary>
+    bool CanStage => true;
+
     /// <summary>Starts an object that will be committed under a name starting with <paramref name="prefix"/> (e.g. "data/").</summary>
     Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default);
 }

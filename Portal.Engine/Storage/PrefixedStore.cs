@@ -2,8 +2,11 @@ using System.Runtime.CompilerServices;
 
 namespace Portal.Engine.Storage;
 
-/// <summary>One repository inside a shared store: every name gets <c>prefix/</c> in front (a vault in a region's replica).</summary>
-public sealed class PrefixedStore : IObjectStore
+/// <summary>
+/// One repository inside a shared store: every name gets <c>prefix/</c> in front (a vault in a region's replica).
+/// Staged puts are forwarded (with the prefix) when the inner store can stage.
+/// </summary>
+public sealed class PrefixedStore : IStagedPutStore
 {
     private readonly IObjectStore inner;
     private readonly string prefix;
@@ -41,6 +44,25 @@ public sealed class PrefixedStore : IObjectStore
 
     /// <inheritdoc />
     public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => inner.DeleteAsync(Full(name), cancellationToken);
+
+    /// <inheritdoc />
+    public bool CanStage => inner is IStagedPutStore { CanStage: true };
+
+    /// <inheritdoc />
+    public async Task<IStagedObject> BeginPutAsync(string stagePrefix, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStage: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStage first).");
+        ObjectName.ValidatePrefix(stagePrefix);
+        return new PrefixedObject(this, await staged.BeginPutAsync(prefix + stagePrefix, cancellationToken).ConfigureAwait(false));
+    }
+
+    private sealed class PrefixedObject(PrefixedStore store, IStagedObject inner) : IStagedObject
+    {
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(data, cancellationToken);
+        public Task CommitAsync(string name, CancellationToken cancellationToken = default) => inner.CommitAsync(store.Full(name), cancellationToken);
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 
     private string Full(string name)
     {

@@ -17,8 +17,11 @@ public sealed record RetryPolicy(int MaxRetries = 5, TimeSpan? BaseDelay = null,
 /// Retries a store's transient failures (<see cref="StoreException.IsTransient"/>) with exponential backoff and
 /// jitter (Polly); permanent failures and cancellation surface at once. Safe because every store call is
 /// idempotent: puts are write-once with identical content, deletes of missing objects succeed.
+/// Staged puts (<see cref="IStagedPutStore"/>) are forwarded when the inner store can stage: starting one is
+/// retried, but the streamed writes and the commit are not (a stream cannot be replayed), so a transient failure
+/// there fails that object's upload; the backup then fails and the next one reuses every pack already stored.
 /// </summary>
-public sealed class RetryingStore : IObjectStore
+public sealed class RetryingStore : IStagedPutStore
 {
     private readonly IObjectStore inner;
     private readonly ResiliencePipeline pipeline;
@@ -79,4 +82,15 @@ public sealed class RetryingStore : IObjectStore
     /// <inheritdoc />
     public Task DeleteAsync(string name, CancellationToken cancellationToken = default) =>
         pipeline.ExecuteAsync(async ct => await inner.DeleteAsync(name, ct).ConfigureAwait(false), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public bool CanStage => inner is IStagedPutStore { CanStage: true };
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStage: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStage first).");
+        return pipeline.ExecuteAsync(async ct => await staged.BeginPutAsync(prefix, ct).ConfigureAwait(false), cancellationToken).AsTask();
+    }
 }

@@ -11,6 +11,12 @@ public class HookedStore(IObjectStore inner) : IObjectStore
     public Func<string, Exception?>? BeforePut { get; set; }
     public Func<string, Task>? AfterPut { get; set; }
 
+    /// <summary>Names committed through a staged put (the others went through <see cref="PutAsync"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentBag<string> StagedCommits { get; } = [];
+
+    /// <summary>Names stored through <see cref="PutAsync"/>.</summary>
+    public System.Collections.Concurrent.ConcurrentBag<string> Puts { get; } = [];
+
     /// <summary>The same hooks, with the staged-put ability of the inner store (hooks run on commit).</summary>
     public static HookedStore Create(LocalDirectoryStore inner, bool staged) => staged ? new Staged(inner) : new HookedStore(inner);
 
@@ -28,6 +34,7 @@ public class HookedStore(IObjectStore inner) : IObjectStore
         {
             if (hooks.BeforePut?.Invoke(name) is { } e) throw e;
             await inner.CommitAsync(name, cancellationToken);
+            hooks.StagedCommits.Add(name);
             if (hooks.AfterPut is { } after) await after(name);
         }
 
@@ -38,6 +45,7 @@ public class HookedStore(IObjectStore inner) : IObjectStore
     {
         if (BeforePut?.Invoke(name) is { } e) throw e;
         await inner.PutAsync(name, data, cancellationToken);
+        Puts.Add(name);
         if (AfterPut is { } after) await after(name);
     }
 

@@ -1,0 +1,55 @@
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Repository;
+
+namespace Portal.Tests.Engine.Operations;
+
+/// <summary>A folder whose entries all match the parent snapshot keeps the parent's tree; any change still reaches the new one.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class IncrementalTreeTests : IDisposable
+{
+    private readonly EngineTestKit _kit = new();
+
+    public void Dispose() => _kit.Dispose();
+
+    private async Task<string> RootTreeAsync(string snapshotId)
+    {
+        using var repo = await Repo.OpenAsync(_kit.Store, EngineTestKit.Passphrase, TimeProvider.System, "test", default);
+        return (await SnapshotCatalog.ResolveAsync(repo, snapshotId, default)).Snapshot.Tree;
+    }
+
+    [Fact]
+    public async Task A_no_change_backup_stores_the_same_trees_and_adds_nothing()
+    {
+        _kit.WriteMixedTree();
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal(0, second.FilesRead);
+        Assert.Equal(0, second.BlobsAdded);
+        Assert.Equal(await RootTreeAsync(first.SnapshotId), await RootTreeAsync(second.SnapshotId));
+    }
+
+    [Fact]
+    public async Task Metadata_changes_deep_in_unchanged_folders_reach_the_new_snapshot()
+    {
+        _kit.WriteMixedTree();
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+
+        // Same contents; only modes, a time and a symlink target change, each in a different folder.
+        File.SetUnixFileMode(Path.Combine(_kit.Source, "deep/a/b"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetLastWriteTimeUtc(Path.Combine(_kit.Source, "deep/a/b/c/d/leaf.txt"), new DateTime(2001, 2, 3, 4, 5, 6, DateTimeKind.Utc));
+        File.SetUnixFileMode(Path.Combine(_kit.Source, "docs/.hidden"), UnixFileMode.UserRead);
+        File.Delete(Path.Combine(_kit.Source, "docs/link-to-readme"));
+        File.CreateSymbolicLink(Path.Combine(_kit.Source, "docs/link-to-readme"), ".hidden");
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.NotEqual(await RootTreeAsync(first.SnapshotId), await RootTreeAsync(second.SnapshotId));
+
+        var target = _kit.NewTarget();
+        var restored = await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target));
+        Assert.Empty(restored.Errors);
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+        Assert.Equal(File.GetUnixFileMode(Path.Combine(_kit.Source, "deep/a/b")), File.GetUnixFileMode(Path.Combine(target, "deep/a/b")));
+    }
+}
