@@ -58,6 +58,21 @@ public sealed class JobServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_queued_job_waiting_behind_a_long_backup_is_not_taken_for_dead_but_one_never_started_in_a_day_is()
+    {
+        var waiting = await jobs.QueueAsync(JobKind.Backup, null, "finance", null, "/srv/share", "Ann");
+        clock.Advance(TimeSpan.FromHours(3));
+        Assert.Equal(0, await jobs.FailAbandonedAsync());
+        Assert.Equal(JobStatus.Queued, (await ReadAsync(waiting.Id))!.Status);
+
+        clock.Advance(TimeSpan.FromHours(22));
+        Assert.Equal(1, await jobs.FailAbandonedAsync());
+        var failed = (await ReadAsync(waiting.Id))!;
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Contains("never started", failed.Message);
+    }
+
+    [Fact]
     public async Task Jobs_are_listed_newest_first_with_filters()
     {
         await jobs.StartAsync(JobKind.Replication, null, "a", "to west", "portal");

@@ -75,6 +75,8 @@ public sealed class JobProgressTracker(Guid jobId, JobService jobs, TimeProvider
         "read" => "Transferring data",
         "finish" => "Finishing",
         "restore" => "Restoring files",
+        "check" => "Checking",
+        "prune" => "Freeing space",
         _ => engine,
     };
 }

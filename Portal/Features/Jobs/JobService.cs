@@ -192,20 +192,29 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
         }
     }
 
-    /// <summary>Marks running jobs whose instance went silent as failed, so none stays "in progress" forever.</summary>
+    /// <summary>How long a queued job may wait for the scheduler (behind a long backup of the same item) before it is given up.</summary>
+    public static readonly TimeSpan QueueTimeout = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Marks running jobs whose instance went silent as failed, so none stays "in progress" forever. Queued jobs wait
+    /// in the clustered scheduler's durable store (any instance runs them), so only one queued for a whole day is given up.
+    /// </summary>
     public async Task<int> FailAbandonedAsync(CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var deadline = now - HeartbeatTimeout;
+        var queueDeadline = now - QueueTimeout;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var abandoned = await db.Jobs.Where(j => (j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling || j.Status == JobStatus.Queued)
-                                                 && j.HeartbeatAt < deadline).ToListAsync(ct);
+        var abandoned = await db.Jobs.Where(j => ((j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling) && j.HeartbeatAt < deadline)
+                                                 || (j.Status == JobStatus.Queued && j.QueuedAt < queueDeadline)).ToListAsync(ct);
         foreach (var job in abandoned)
         {
+            job.Message = job.Status == JobStatus.Queued
+                ? $"Queued at {job.QueuedAt:yyyy-MM-dd HH:mm:ss} UTC and never started within {QueueTimeout.TotalHours:N0} hours: no portal instance ran the scheduler. Start it again."
+                : $"The portal instance running this job stopped answering at {job.HeartbeatAt:yyyy-MM-dd HH:mm:ss} UTC. " +
+                  "Run it again; a backup reuses everything the interrupted one uploaded.";
             job.Status = JobStatus.Failed;
             job.EndedAt = now;
-            job.Message = $"The portal instance running this job stopped answering at {job.HeartbeatAt:yyyy-MM-dd HH:mm:ss} UTC. " +
-                          "Run it again; a backup reuses everything the interrupted one uploaded.";
         }
 
         await db.SaveChangesAsync(ct);

@@ -25,14 +25,10 @@ public sealed class CheckRunner(
             await using (var db = await dbFactory.CreateDbContextAsync(registration.Token))
                 vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == vaultId, registration.Token);
             using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, registration.Token);
-            var reporter = new JobReporter<OperationProgress>(async p =>
-            {
-                if (await jobs.ReportAsync(jobId, new JobProgressReport(readData ? "Reading all data" : "Checking structure",
-                        p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone, p.FilesTotal > 0 ? p.FilesTotal : null)) == JobStatus.Cancelling)
-                    registration.Cancel();
-            });
-            var result = await engine.CheckAsync(readData, new ThrottledProgress<OperationProgress>(reporter.Report, BackupRunner.ReportInterval, clock), registration.Token);
-            await reporter.FlushAsync();
+            var tracker = new JobProgressTracker(jobId, jobs, clock, registration, logger);
+            using var heartbeat = tracker.StartHeartbeat(BackupRunner.HeartbeatInterval);
+            var result = await engine.CheckAsync(readData, tracker.Throttled(BackupRunner.ReportInterval), registration.Token);
+            await tracker.FlushAsync();
             if (result.Notes.Count > 0)
                 await jobs.LogAsync(jobId, JobLogLevel.Info, result.Notes, CancellationToken.None);
             if (result.IsHealthy)

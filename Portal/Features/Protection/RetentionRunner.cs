@@ -20,6 +20,7 @@ public sealed class RetentionRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
     VaultKeys keys,
     JobService jobs,
+    JobCancellation cancellation,
     TimeProvider clock,
     ILogger<RetentionRunner> logger)
 {
@@ -115,6 +116,9 @@ public sealed class RetentionRunner(
             return 0;
 
         var job = await jobs.StartAsync(JobKind.Retention, vault.Id, vault.Name, "retention", "portal", ct);
+        using var registration = cancellation.Register(job.Id, ct);
+        var tracker = new JobProgressTracker(job.Id, jobs, clock, registration, logger);
+        using var heartbeat = tracker.StartHeartbeat(BackupRunner.HeartbeatInterval); // a long prune is not taken for a dead portal
         try
         {
             using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
@@ -141,7 +145,8 @@ public sealed class RetentionRunner(
             try
             {
                 await jobs.ReportAsync(job.Id, new JobProgressReport("Freeing space", 0, null, expired.Count, expired.Count), ct);
-                var prune = await engine.PruneAsync(cancellationToken: ct);
+                var prune = await engine.PruneAsync(tracker.Throttled(BackupRunner.ReportInterval), ct);
+                await tracker.FlushAsync();
                 outcome = $"Removed {expired.Count} recovery point(s); freed {Portal.Components.Shared.Format.Bytes(prune.BytesFreed)}.";
             }
             catch (RepositoryLockedException e)

@@ -81,6 +81,9 @@ public static class RestoreDownloads
         await audit.RecordAsync(user, AuditActions.RestoreDownload, resource, AuditOutcome.Succeeded,
             $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC): {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}) downloaded to the browser");
         var job = await jobs.StartAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name}: download {trimmed}", user.DisplayName(), CancellationToken.None);
+        var body = new CountingStream(http.Response.Body);
+        // A long download reports (and so heartbeats) every 30 s: the reaper fails jobs silent for two minutes.
+        await using var heartbeat = new Timer(_ => _ = ReportQuietlyAsync(jobs, job.Id, body, bytes, files.Count), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         try
         {
             http.Response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = folder ? name + ".zip" : name, DispositionType = "attachment" }.ToString();
@@ -88,13 +91,13 @@ public static class RestoreDownloads
             {
                 http.Response.ContentType = "application/octet-stream";
                 http.Response.ContentLength = top.Size;
-                await engine.WriteFileAsync(point.SnapshotId, trimmed, http.Response.Body, http.RequestAborted);
+                await engine.WriteFileAsync(point.SnapshotId, trimmed, body, http.RequestAborted);
             }
             else
             {
                 http.Response.ContentType = "application/zip";
                 http.Features.Get<IHttpBodyControlFeature>()!.AllowSynchronousIO = true; // the zip's central directory is written on dispose
-                await using var archive = new ZipArchive(http.Response.Body, ZipArchiveMode.Create, leaveOpen: true);
+                await using var archive = new ZipArchive(body, ZipArchiveMode.Create, leaveOpen: true);
                 foreach (var entry in entries.Where(e => e.Type is EntryType.File or EntryType.Directory))
                 {
                     var relative = entry.Path.Length == trimmed.Length ? "" : entry.Path[(trimmed.Length + 1)..];
@@ -125,5 +128,50 @@ public static class RestoreDownloads
             await jobs.FinishAsync(job.Id, JobStatus.Failed, $"The download failed: {e.Message} Run a check of the vault, or choose another point.", CancellationToken.None);
             throw new PortalConflictException($"The download failed: {e.Message}");
         }
+    }
+
+    private static async Task ReportQuietlyAsync(JobService jobs, Guid jobId, CountingStream body, long bytes, int files)
+    {
+        try
+        {
+            await jobs.ReportAsync(jobId, new JobProgressReport("Downloading", Math.Min(body.Written, bytes), bytes, 0, files));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // progress only; the download goes on
+        }
+    }
+
+    /// <summary>The response body, counting what was written (zip overhead included).</summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        private long written;
+
+        public long Written => Interlocked.Read(ref written);
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            inner.Write(buffer, offset, count);
+            Interlocked.Add(ref written, count);
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await inner.WriteAsync(buffer, cancellationToken);
+            Interlocked.Add(ref written, buffer.Length);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
     }
 }
