@@ -53,6 +53,11 @@ public sealed class VaultKeys(
             throw new PortalValidationException("Passphrase",
                 $"That is not the passphrase of vault {vault.Name}. Its backup data was encrypted with another one; type that passphrase.");
         }
+        catch (Portal.Engine.Storage.StoreException e)
+        {
+            throw new PortalConflictException(
+                $"The storage of region {vault.Region} cannot be reached ({e.Message}). Nothing was saved; check the region's replicas and try again.");
+        }
 
         using (engine)
         {

@@ -86,7 +86,9 @@ public static class RestoreDownloads
         await using var heartbeat = new Timer(_ => _ = ReportQuietlyAsync(jobs, job.Id, body, bytes, files.Count), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
         try
         {
-            http.Response.Headers.ContentDisposition = new System.Net.Mime.ContentDisposition { FileName = folder ? name + ".zip" : name, DispositionType = "attachment" }.ToString();
+            var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
+            disposition.SetHttpFileName(folder ? name + ".zip" : name); // filename and filename* (UTF-8) for any name
+            http.Response.Headers.ContentDisposition = disposition.ToString();
             if (!folder)
             {
                 http.Response.ContentType = "application/octet-stream";
@@ -101,6 +103,8 @@ public static class RestoreDownloads
                 foreach (var entry in entries.Where(e => e.Type is EntryType.File or EntryType.Directory))
                 {
                     var relative = entry.Path.Length == trimmed.Length ? "" : entry.Path[(trimmed.Length + 1)..];
+                    if (!SafeZipPath(relative))
+                        continue; // a name no backup of ours makes ("..", a backslash): never let it climb out of the user's unzip folder
                     if (entry.Type == EntryType.Directory)
                     {
                         if (relative.Length > 0) archive.CreateEntry(name + "/" + relative + "/");
@@ -129,6 +133,9 @@ public static class RestoreDownloads
             throw new PortalConflictException($"The download failed: {e.Message}");
         }
     }
+
+    private static bool SafeZipPath(string relative) =>
+        relative.Length == 0 || relative.Split('/').All(part => part.Length > 0 && part != "." && part != ".." && !part.Contains('\\') && !part.Contains('\0'));
 
     private static async Task ReportQuietlyAsync(JobService jobs, Guid jobId, CountingStream body, long bytes, int files)
     {
