@@ -2,12 +2,14 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Components.Pages;
 using Portal.Features.Identity;
+using Microsoft.EntityFrameworkCore;
 using Portal.Features.Jobs;
+using Portal.Features.Protection;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Components;
 
-public sealed class BackupCenterTests : PortalComponentTest
+public sealed class BackupCenterTests : ProtectionComponentTest
 {
     [Fact]
     public void With_no_vault_the_first_page_says_to_create_one()
@@ -36,5 +38,29 @@ public sealed class BackupCenterTests : PortalComponentTest
         page.WaitForAssertion(() => Assert.Contains("Running now", page.Markup));
         await jobs.ReportAsync(running.Id, "Copying", 500, 1000, 1, 2);
         page.WaitForAssertion(() => Assert.Equal("500 B of 1 KB · 1 of 2 objects", page.Find("[data-testid=job-amounts]").TextContent));
+    }
+
+    [Fact]
+    public async Task Items_are_counted_by_health_from_their_last_backup_and_policy()
+    {
+        var vault = await CreateVaultAsync("legal");
+        await SeedItemAsync(vault, "never-backed-up", ProtectionState.Protected);          // created two days ago, no point: RPO breached
+        await SeedItemAsync(vault, "stopped", ProtectionState.ProtectionStopped);
+        var failed = await SeedItemAsync(vault, "failing", ProtectionState.Protected);
+        var healthy = await SeedItemAsync(vault, "fine", ProtectionState.Protected);
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            await db.BackupItems.Where(i => i.Id == failed.Id).ExecuteUpdateAsync(x => x.SetProperty(i => i.LastBackupStatus, JobStatus.Failed));
+            await db.BackupItems.Where(i => i.Id == healthy.Id).ExecuteUpdateAsync(x => x
+                .SetProperty(i => i.LastBackupStatus, JobStatus.Completed).SetProperty(i => i.LatestRecoveryPointAt, DateTime.UtcNow.AddHours(-1)));
+        }
+
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var page = RenderPage<Home>();
+
+        page.WaitForAssertion(() => Assert.Equal(4, page.FindAll("[data-testid=items-health]").Count));
+        string Count(ItemHealth health) => page.Find($"[data-testid=items-health][data-health={health}] a").TextContent;
+        Assert.Equal(["1", "1", "1", "1"], new[] { Count(ItemHealth.Healthy), Count(ItemHealth.RpoBreached), Count(ItemHealth.Failed), Count(ItemHealth.ProtectionStopped) });
+        Assert.Contains("RPO breached", page.Find("[data-testid=items-by-health]").TextContent);
     }
 }

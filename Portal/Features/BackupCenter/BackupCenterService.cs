@@ -7,7 +7,11 @@ public sealed record EstateSummary(
     int Vaults,
     IReadOnlyDictionary<JobStatus, int> JobsLast24Hours,
     IReadOnlyList<Job> RunningJobs,
-    IReadOnlyList<VaultReplicationSummary> Replication);
+    IReadOnlyList<VaultReplicationSummary> Replication)
+{
+    /// <summary>Backup items by health (healthy, warning, RPO breached, failed, protection stopped).</summary>
+    public IReadOnlyDictionary<Protection.ItemHealth, int> ItemsByHealth { get; init; } = new Dictionary<Protection.ItemHealth, int>();
+}
 
 /// <summary>A GRS vault and the state of its copy in the paired region.</summary>
 public sealed record VaultReplicationSummary(string Vault, string PairedRegion, VaultReplicationState? State);
@@ -30,6 +34,15 @@ public sealed class BackupCenterService(
             .Select(v => new VaultReplicationSummary(v.Name, regions.Find(v.Region)?.PairedRegion ?? "?", replication.For(v.Id)))
             .OrderBy(v => v.Vault, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        return new EstateSummary(vaults.Count, jobCounts, running, geo);
+        var items = await db.BackupItems.AsNoTracking()
+            .Select(i => new { i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, Definition = i.Policy!.Definition })
+            .ToListAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var policies = new Dictionary<string, Policies.PolicyDefinition>();
+        var health = items
+            .GroupBy(i => Protection.ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt,
+                i.Definition is null ? null : policies.TryGetValue(i.Definition, out var d) ? d : policies[i.Definition] = Policies.PolicyDefinition.FromJson(i.Definition), now))
+            .ToDictionary(g => g.Key, g => g.Count());
+        return new EstateSummary(vaults.Count, jobCounts, running, geo) { ItemsByHealth = health };
     }
 }
