@@ -136,15 +136,7 @@ public sealed class ApprovalService(
         request.DecidedAt = clock.GetUtcNow().UtcDateTime;
     }
 
-    private static async Task SaveAsync(PortalDbContext db, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            throw new PortalConflictException("Someone else decided this request, or changed what it concerns, at the same moment. Reload to see where it stands.");
-        }
-    }
+    private static Task SaveAsync(PortalDbContext db, CancellationToken ct) =>
+        db.SaveOrExplainAsync(() => Task.FromResult<Exception>(new PortalConflictException(
+            "Someone else decided this request, or changed what it concerns, at the same moment. Reload to see where it stands.")), ct);
 }

@@ -188,19 +188,13 @@ public sealed class PolicyService(
         }
     }
 
-    private async Task SaveChangedAsync(PortalDbContext db, BackupPolicy policy, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
+    private Task SaveChangedAsync(PortalDbContext db, BackupPolicy policy, CancellationToken ct) =>
+        db.SaveOrExplainAsync(async () =>
         {
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             var current = await fresh.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policy.Id, ct);
-            throw current is null ? Gone() : ChangedMeanwhile(current);
-        }
-    }
+            return current is null ? Gone() : ChangedMeanwhile(current);
+        }, ct);
 
     private static PortalConflictException ChangedMeanwhile(BackupPolicy current) =>
         new($"Policy {current.Name} was changed by {current.UpdatedBy} at {current.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC after you opened it. " +

@@ -340,18 +340,12 @@ public sealed class ProtectionService(
     private static async Task<BackupItem> LoadAsync(PortalDbContext db, Guid itemId, CancellationToken ct) =>
         await db.BackupItems.Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct) ?? throw Gone();
 
-    private async Task SaveAsync(PortalDbContext db, BackupItem item, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
+    private Task SaveAsync(PortalDbContext db, BackupItem item, CancellationToken ct) =>
+        db.SaveOrExplainAsync(async () =>
         {
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
-            throw await fresh.BackupItems.AnyAsync(i => i.Id == item.Id, ct) ? ChangedMeanwhile(item) : Gone();
-        }
-    }
+            return await fresh.BackupItems.AnyAsync(i => i.Id == item.Id, ct) ? ChangedMeanwhile(item) : Gone();
+        }, ct);
 
     internal static PortalNotFoundException Gone() => new("This backup item no longer exists: its backup data was purged.");
 

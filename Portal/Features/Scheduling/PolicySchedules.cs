@@ -17,8 +17,12 @@ public static class PolicySchedules
         return [.. schedule.Times.Distinct().Order().Select(t => $"0 {t.Minute} {t.Hour} ? * {days}")];
     }
 
-    public static TimeZoneInfo Zone(BackupSchedule schedule) =>
-        TimeZoneInfo.TryFindSystemTimeZoneById(schedule.TimeZoneId, out var zone) ? zone : TimeZoneInfo.Utc;
+    /// <summary>The schedule's time zone (UTC when the server does not know it; the policy rules refuse that on save).</summary>
+    public static TimeZoneInfo Zone(BackupSchedule schedule)
+    {
+        Policies.PolicyRules.TryZone(schedule.TimeZoneId, out var zone);
+        return zone;
+    }
 
     /// <summary>The first scheduled run after <paramref name="afterUtc"/>.</summary>
     public static DateTime? NextRunUtc(BackupSchedule schedule, DateTime afterUtc)

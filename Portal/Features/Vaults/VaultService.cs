@@ -228,19 +228,13 @@ public sealed class VaultService(
 
     internal static PortalNotFoundException Gone() => new("This vault no longer exists: someone deleted it.");
 
-    private async Task SaveOrReportConflictAsync(PortalDbContext db, Vault vault, CancellationToken ct)
-    {
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
+    private Task SaveOrReportConflictAsync(PortalDbContext db, Vault vault, CancellationToken ct) =>
+        db.SaveOrExplainAsync(async () =>
         {
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
             var current = await fresh.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vault.Id, ct);
-            throw current is null ? Gone() : ChangedMeanwhile(current);
-        }
-    }
+            return current is null ? Gone() : ChangedMeanwhile(current);
+        }, ct);
 
     private static PortalConflictException ChangedMeanwhile(Vault current) =>
         new($"Vault {current.Name} was changed by {current.UpdatedBy} at {current.UpdatedAt:yyyy-MM-dd HH:mm:ss} UTC after you opened it. " +
