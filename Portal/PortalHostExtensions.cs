@@ -5,6 +5,7 @@ using Portal.Components;
 using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Identity;
+using Portal.Features.Reports;
 
 namespace Portal;
 
@@ -61,6 +62,7 @@ public static class PortalHostExtensions
         app.MapPortalAudit();
         app.MapPortalJobs();
         app.MapPortalRestore();
+        app.MapPortalReports();
         // Our CSP already says frame-ancestors 'none'; Blazor would add a second CSP header with 'self'.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         return app;

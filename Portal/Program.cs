@@ -1,5 +1,6 @@
 using Portal;
 using Portal.Features.Common;
+using Portal.Features.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 try
@@ -7,6 +8,7 @@ try
     builder.AddPortalConfiguration();
     builder.AddPortalData();
     builder.AddPortalIdentity();
+    builder.AddPortalTelemetry();
     builder.Services.AddPortalRegions();
     builder.Services.AddPortalJobs();
     builder.Services.AddPortalReplication();

@@ -19,6 +19,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
+    public DbSet<Features.BackupCenter.StorageUsage> StorageUsage => Set<Features.BackupCenter.StorageUsage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -44,6 +44,10 @@ public static class Format
 
     private static string HoursAndMinutes(int minutes) => minutes % 60 == 0 ? $"about {minutes / 60} h" : $"about {minutes / 60} h {minutes % 60} min";
 
+    /// <summary>An age or interval in the coarsest unit that reads well: "40 minutes", "5 hours", "3.5 days".</summary>
+    public static string Age(TimeSpan span) =>
+        span.TotalDays >= 2 ? $"{span.TotalDays:0.#} days" : span.TotalHours >= 2 ? $"{span.TotalHours:0} hours" : $"{Math.Max(0, Math.Floor(span.TotalMinutes)):0} minutes";
+
     /// <summary>"12 minutes", "3 hours": how long something has lasted.</summary>
     public static string Minutes(TimeSpan span) =>
         span.TotalHours >= 2 ? $"{span.TotalHours:0} hours" : $"{Math.Floor(span.TotalMinutes):0} minutes";

@@ -145,6 +145,34 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("MeasuredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Objects")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("VaultId", "Region", "Day");
+
+                    b.HasIndex("Day");
+
+                    b.ToTable("storage_usage", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -563,6 +591,15 @@ namespace Portal.Data.Migrations
                         .IsUnique();
 
                     b.ToTable("vaults", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Portal.Features.Jobs.JobLogEntry", b =>

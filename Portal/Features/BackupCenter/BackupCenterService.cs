@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Features.Protection;
+using Portal.Features.Reports;
 
 namespace Portal.Features.BackupCenter;
 
@@ -10,19 +12,47 @@ public sealed record EstateSummary(
     IReadOnlyList<VaultReplicationSummary> Replication)
 {
     /// <summary>Backup items by health (healthy, warning, RPO breached, failed, protection stopped).</summary>
-    public IReadOnlyDictionary<Protection.ItemHealth, int> ItemsByHealth { get; init; } = new Dictionary<Protection.ItemHealth, int>();
+    public IReadOnlyDictionary<ItemHealth, int> ItemsByHealth { get; init; } = new Dictionary<ItemHealth, int>();
+
+    /// <summary>Each vault's storage per region, as last measured.</summary>
+    public IReadOnlyList<VaultStorageSummary> Storage { get; init; } = [];
+
+    /// <summary>The protected items whose recovery point is oldest against its target (those that need someone first).</summary>
+    public IReadOnlyList<ItemRpoSummary> NeedsAttention { get; init; } = [];
 }
 
 /// <summary>A GRS vault and the state of its copy in the paired region.</summary>
 public sealed record VaultReplicationSummary(string Vault, string PairedRegion, VaultReplicationState? State);
 
+/// <summary>What a vault's repository occupies in one region.</summary>
+public sealed record VaultStorageSummary(string Vault, string Region, bool Primary, long Bytes, DateTime MeasuredAt);
+
+/// <summary>
+/// An item's recovery point objective now: the age of its newest recovery point against the policy's target, and
+/// the share of the last 30 days it was within target (plus grace).
+/// </summary>
+public sealed record ItemRpoSummary(Guid ItemId, string Item, string Vault, ItemHealth Health, DateTime? LatestPointAt, TimeSpan RpoNow, TimeSpan RpoTarget, double? Compliance30Days);
+
+/// <summary>Daily figures for the Backup center's charts.</summary>
+public sealed record EstateTrends(
+    IReadOnlyList<DateOnly> Days,
+    IReadOnlyDictionary<string, double[]> JobOutcomes,
+    double[] BytesBackedUp,
+    double[] BytesRestored,
+    IReadOnlyDictionary<string, double[]> StorageByVault);
+
 public sealed class BackupCenterService(
-    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, RegionCatalog regions, ReplicationStatus replication, TimeProvider clock)
+    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, RegionCatalog regions, ReplicationStatus replication,
+    ReportService reports, TimeProvider clock)
 {
+    /// <summary>How many items the "needs attention" card lists.</summary>
+    public const int AttentionLimit = 10;
+
     public async Task<EstateSummary> SummarizeAsync(CancellationToken ct = default)
     {
         await currentUser.RequireViewerAsync("view the Backup center");
-        var since = clock.GetUtcNow().UtcDateTime.AddHours(-24);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var since = now.AddHours(-24);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var vaults = await db.Vaults.AsNoTracking().Select(v => new { v.Id, v.Name, v.Region, v.Redundancy }).ToListAsync(ct);
         var jobCounts = await db.Jobs.AsNoTracking().Where(j => j.QueuedAt >= since)
@@ -34,15 +64,76 @@ public sealed class BackupCenterService(
             .Select(v => new VaultReplicationSummary(v.Name, regions.Find(v.Region)?.PairedRegion ?? "?", replication.For(v.Id)))
             .OrderBy(v => v.Vault, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        var items = await db.BackupItems.AsNoTracking()
-            .Select(i => new { i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, Definition = i.Policy!.Definition })
-            .ToListAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var policies = new Dictionary<string, Policies.PolicyDefinition>();
-        var health = items
-            .GroupBy(i => Protection.ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt,
-                i.Definition is null ? null : policies.TryGetValue(i.Definition, out var d) ? d : policies[i.Definition] = Policies.PolicyDefinition.FromJson(i.Definition), now))
-            .ToDictionary(g => g.Key, g => g.Count());
-        return new EstateSummary(vaults.Count, jobCounts, running, geo) { ItemsByHealth = health };
+
+        var health = await ItemHealthIndex.LoadAsync(db, db.BackupItems.AsNoTracking(), now, ct);
+        var names = vaults.ToDictionary(v => v.Id, v => v);
+        var latest = await db.StorageUsage.AsNoTracking().GroupBy(s => new { s.VaultId, s.Region })
+            .Select(g => g.OrderByDescending(s => s.Day).First()).ToListAsync(ct);
+        var storage = latest.Where(s => names.ContainsKey(s.VaultId))
+            .Select(s => new VaultStorageSummary(names[s.VaultId].Name, s.Region, s.Region == names[s.VaultId].Region, s.Bytes, s.MeasuredAt))
+            .OrderBy(s => s.Vault, StringComparer.OrdinalIgnoreCase).ThenByDescending(s => s.Primary).ToList();
+
+        return new EstateSummary(vaults.Count, jobCounts, running, geo)
+        {
+            ItemsByHealth = health.GroupBy(h => h.Health).ToDictionary(g => g.Key, g => g.Count()),
+            Storage = storage,
+            NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
+        };
+    }
+
+    /// <summary>Daily job outcomes, data backed up and restored, and storage per vault for the last <paramref name="days"/> days (today included).</summary>
+    public async Task<EstateTrends> TrendsAsync(int days = 14, CancellationToken ct = default)
+    {
+        var range = ReportRange.Last(days, clock.GetUtcNow().UtcDateTime);
+        var dayList = range.EachDay().ToList();
+        int Index(DateOnly d) => d.DayNumber - range.From.DayNumber;
+
+        var outcomes = new Dictionary<string, double[]>
+        {
+            ["Completed"] = new double[days], ["Completed with warnings"] = new double[days], ["Failed"] = new double[days], ["Cancelled"] = new double[days],
+        };
+        foreach (var row in await reports.JobsPerDayAsync(range, ct: ct))
+        {
+            outcomes["Completed"][Index(row.Day)] += row.Completed;
+            outcomes["Completed with warnings"][Index(row.Day)] += row.CompletedWithWarnings;
+            outcomes["Failed"][Index(row.Day)] += row.Failed;
+            outcomes["Cancelled"][Index(row.Day)] += row.Cancelled;
+        }
+
+        var transfer = await reports.TransferPerDayAsync(range, ct: ct);
+        var storage = new Dictionary<string, double[]>(StringComparer.OrdinalIgnoreCase);
+        foreach (var row in await reports.StoragePerDayAsync(range, ct: ct))
+        {
+            var key = $"{row.Vault} ({row.Region})";
+            if (!storage.TryGetValue(key, out var series)) storage[key] = series = new double[days];
+            series[Index(row.Day)] = row.Bytes;
+        }
+
+        return new EstateTrends(dayList, outcomes,
+            [.. transfer.Select(t => (double)t.AddedToVaultBytes)], [.. transfer.Select(t => (double)t.RestoredBytes)], storage);
+    }
+
+    private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(PortalDbContext db, List<ItemHealthRow> health, DateTime now, CancellationToken ct)
+    {
+        // The items furthest past their RPO target, then failed ones: the ones to look at first.
+        var worst = health.Where(h => h.Health is not ItemHealth.ProtectionStopped and not ItemHealth.Healthy && h.RpoTarget is not null)
+            .OrderByDescending(h => h.Health is ItemHealth.RpoBreached or ItemHealth.Failed)
+            .ThenByDescending(h => (now - (h.LatestPointAt ?? h.CreatedAt)) / h.RpoTarget!.Value)
+            .Take(AttentionLimit).ToList();
+        if (worst.Count == 0)
+            return [];
+        var ids = worst.Select(w => w.Id).ToList();
+        var windowStart = now - RpoCompliance.Window;
+        var names = await db.BackupItems.AsNoTracking().Where(i => ids.Contains(i.Id))
+            .Select(i => new { i.Id, i.Name, Vault = i.Vault!.Name }).ToDictionaryAsync(i => i.Id, ct);
+        // The window's points plus the newest one before it (the age clock at the window's start).
+        var points = (await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId) && p.CreatedAt >= windowStart)
+                .Select(p => new { p.ItemId, p.CreatedAt }).ToListAsync(ct))
+            .Concat(await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId) && p.CreatedAt < windowStart)
+                .GroupBy(p => p.ItemId).Select(g => new { ItemId = g.Key, CreatedAt = g.Max(p => p.CreatedAt) }).ToListAsync(ct))
+            .ToLookup(p => p.ItemId, p => p.CreatedAt);
+        return [.. worst.Where(w => names.ContainsKey(w.Id)).Select(w => new ItemRpoSummary(w.Id, names[w.Id].Name, names[w.Id].Vault, w.Health,
+            w.LatestPointAt, now - (w.LatestPointAt ?? w.CreatedAt), w.RpoTarget!.Value,
+            RpoCompliance.Over(points[w.Id], w.CreatedAt, w.RpoLimit!.Value, now)))];
     }
 }

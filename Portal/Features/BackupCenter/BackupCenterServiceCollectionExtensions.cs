@@ -1,6 +1,16 @@
+using Portal.Features.Reports;
+
 namespace Portal.Features.BackupCenter;
 
 public static class BackupCenterServiceCollectionExtensions
 {
-    public static IServiceCollection AddPortalBackupCenter(this IServiceCollection services) => services.AddScoped<BackupCenterService>();
+    public static IServiceCollection AddPortalBackupCenter(this IServiceCollection services)
+    {
+        services.AddOptions<BackupCenterOptions>().BindConfiguration(BackupCenterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddScoped<BackupCenterService>();
+        services.AddScoped<ReportService>();
+        services.AddSingleton<StorageMeter>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageMeter>());
+        return services;
+    }
 }

@@ -48,6 +48,8 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
+        if (status == JobStatus.InProgress)
+            Telemetry.PortalTelemetry.JobStarted(job);
         await ChangedAsync(db, job, ct);
         return job;
     }
@@ -70,6 +72,7 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
             return false; // cancelled in between
         }
 
+        Telemetry.PortalTelemetry.JobStarted(job);
         await ChangedAsync(db, job, ct);
         return true;
     }
@@ -187,6 +190,7 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
                 continue; // a progress report from elsewhere landed in between: the outcome still has to be written
             }
 
+            Telemetry.PortalTelemetry.JobFinished(job);
             await ChangedAsync(db, job, ct);
             return;
         }

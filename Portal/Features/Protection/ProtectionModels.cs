@@ -14,7 +14,7 @@ public sealed record ConfigureProtectionRequest(
     string? ConfirmPassphrase = null);
 
 /// <summary>Which items to list.</summary>
-public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, ProtectionState? State = null, int PageIndex = 0, int PageSize = 25);
+public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, ProtectionState? State = null, int PageIndex = 0, int PageSize = 25, ItemHealth? Health = null);
 
 /// <summary>Azure Backup's item health.</summary>
 public enum ItemHealth

@@ -133,6 +133,14 @@ public sealed class ProtectionService(
             items = items.Where(i => EF.Functions.ILike(i.Name, pattern, "\\") || EF.Functions.ILike(i.SourcePath, pattern, "\\"));
         }
 
+        if (query.Health is { } health)
+        {
+            // Health depends on the clock and each policy, so it is worked out for the filtered items, then paged by id.
+            var matching = (await ItemHealthIndex.LoadAsync(db, items, clock.GetUtcNow().UtcDateTime, ct))
+                .Where(h => h.Health == health).Select(h => h.Id).ToList();
+            items = items.Where(i => matching.Contains(i.Id));
+        }
+
         var total = await items.CountAsync(ct);
         var size = Math.Clamp(query.PageSize, 1, 200);
         var rows = await items.OrderBy(i => i.Name).ThenBy(i => i.Id)

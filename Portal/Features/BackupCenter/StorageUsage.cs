@@ -1,0 +1,15 @@
+namespace Portal.Features.BackupCenter;
+
+/// <summary>
+/// What a vault's repository occupied in one region on one day (UTC): the last measurement of that day. One row per
+/// vault, region and day keeps "storage over time" cheap to chart and report for years.
+/// </summary>
+public sealed class StorageUsage
+{
+    public Guid VaultId { get; set; }
+    public string Region { get; set; } = "";
+    public DateOnly Day { get; set; }
+    public long Bytes { get; set; }
+    public long Objects { get; set; }
+    public DateTime MeasuredAt { get; set; }
+}
