@@ -63,4 +63,32 @@ public sealed class BackupCenterTests : ProtectionComponentTest
         Assert.Equal(["1", "1", "1", "1"], new[] { Count(ItemHealth.Healthy), Count(ItemHealth.RpoBreached), Count(ItemHealth.Failed), Count(ItemHealth.ProtectionStopped) });
         Assert.Contains("RPO breached", page.Find("[data-testid=items-by-health]").TextContent);
     }
+
+    [Fact]
+    public async Task Health_counts_link_to_the_filtered_list_and_the_items_past_their_rpo_storage_and_charts_are_shown()
+    {
+        var vault = await CreateVaultAsync("legal");
+        await SeedItemAsync(vault, "never-backed-up", ProtectionState.Protected); // created two days ago, no point: RPO breached
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            db.StorageUsage.Add(new Portal.Features.BackupCenter.StorageUsage
+            {
+                VaultId = vault.Id, Region = "east", Day = DateOnly.FromDateTime(DateTime.UtcNow), Bytes = 3_000_000, MeasuredAt = DateTime.UtcNow,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var page = RenderPage<Home>();
+
+        page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=attention-row]")));
+        Assert.Equal("items?health=RpoBreached", page.Find("[data-testid=items-health][data-health=RpoBreached] a").GetAttribute("href"));
+        var row = page.Find("[data-testid=attention-row]");
+        Assert.Equal("never-backed-up", row.GetAttribute("data-item"));
+        Assert.Contains("RPO breached", row.TextContent);
+        Assert.StartsWith("no point yet (2 days", page.Find("[data-testid=attention-rpo]").TextContent);
+        Assert.Equal("3 MB", page.Find("[data-testid=storage-row][data-region=east] [data-testid=storage-bytes]").TextContent);
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=chart-storage] svg")));
+        Assert.NotEmpty(page.FindAll("[data-testid=chart-job-outcomes] svg"));
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Bunit;
 using Portal.Components.Pages.Items;
 using Portal.Components.Pages.Vaults;
@@ -40,5 +41,23 @@ public sealed class ItemListTests : ProtectionComponentTest
         var page = RenderPage<VaultDetail>(p => p.Add(c => c.Name, "legal"));
 
         page.WaitForAssertion(() => Assert.Equal(["Contracts"], page.FindAll("[data-testid=item-link]").Select(a => a.TextContent)));
+    }
+
+    [Fact]
+    public async Task A_health_link_opens_the_list_filtered_to_that_health()
+    {
+        var legal = await CreateVaultAsync("legal");
+        var failing = await SeedItemAsync(legal, "Failing", ProtectionState.Protected);
+        await SeedItemAsync(legal, "Stopped", ProtectionState.ProtectionStopped);
+        await using (var db = Database.Factory.CreateDbContext())
+            await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.ExecuteUpdateAsync(db.BackupItems.Where(i => i.Id == failing.Id),
+                x => x.SetProperty(i => i.LastBackupStatus, Portal.Features.Jobs.JobStatus.Failed));
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        Context.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo("items?health=Failed");
+
+        var page = RenderPage<ItemList>();
+
+        page.WaitForAssertion(() => Assert.Equal(["Failing"], page.FindAll("[data-testid=item-link]").Select(a => a.TextContent)));
+        Assert.Equal("Failed", page.Find("[data-testid=item-health]").TextContent.Trim());
     }
 }
