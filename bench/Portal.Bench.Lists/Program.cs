@@ -13,6 +13,8 @@ using Portal.Features.Regions;
 using Portal.Features.Vaults;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
+using Portal.Features.BackupCenter;
+using Portal.Features.Reports;
 
 // Seeds a fresh database with 20 vaults, 10,000 backup items and 100,000 jobs, then times the first page of the
 // items and jobs lists as the portal's services run them (server time: query + materialisation), and the time
@@ -21,7 +23,7 @@ var server = Environment.GetEnvironmentVariable("PORTAL_BENCH_PG")
              ?? throw new InvalidOperationException("PORTAL_BENCH_PG is not set: run ./portal.sh bench-lists.");
 var database = "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
 var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
-const int Vaults = 20, Items = 10_000, Jobs = 100_000;
+const int Vaults = 20, Items = 10_000, Jobs = 100_000, PointsPerItem = 30;
 
 var services = new ServiceCollection();
 services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
@@ -42,6 +44,8 @@ services.AddPortalVaults();
 Portal.Features.Policies.PoliciesServiceCollectionExtensions.AddPortalPolicies(services);
 services.AddPortalJobs();
 services.AddPortalProtection();
+services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
+services.AddPortalBackupCenter();
 await using var provider = services.BuildServiceProvider();
 
 var factory = provider.GetRequiredService<IDbContextFactory<PortalDbContext>>();
@@ -51,7 +55,7 @@ try
 {
     var seed = Stopwatch.StartNew();
     await SeedAsync(connectionString);
-    Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+    Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
 
     using var scope = provider.CreateScope();
     var protection = scope.ServiceProvider.GetRequiredService<ProtectionService>();
@@ -73,6 +77,18 @@ try
     await TimeAsync("jobs, failed only", () => jobs.ListAsync(new JobQuery(Status: JobStatus.Failed)));
     await TimeAsync("jobs, one item", () => jobs.ListAsync(new JobQuery(ItemId: itemId)));
     await TimeAsync("jobs, page 1000", () => jobs.ListAsync(new JobQuery(PageIndex: 1000)));
+    await TimeAsync("items, health = RPO breached", () => protection.ListAsync(new ItemQuery(Health: ItemHealth.RpoBreached)));
+
+    Console.WriteLine("Backup center and reports, server time over 30 runs after 5 warm-ups:   median    p95");
+    var center = scope.ServiceProvider.GetRequiredService<BackupCenterService>();
+    var reports = scope.ServiceProvider.GetRequiredService<ReportService>();
+    await TimeAsync("Backup center: summary (health, 24 h jobs, storage, attention)", () => center.SummarizeAsync());
+    await TimeAsync("Backup center: 14-day charts", () => center.TrendsAsync());
+    await TimeAsync("Backup center: whole page (summary + charts)", async () => { await center.SummarizeAsync(); await center.TrendsAsync(); });
+    await TimeAsync("report: job success, 30 days", () => reports.JobsPerDayAsync(reports.DefaultRange()));
+    await TimeAsync("report: data transferred, 30 days", () => reports.TransferPerDayAsync(reports.DefaultRange()));
+    await TimeAsync("report: item storage per item, 30 days (the page)", () => reports.ItemStorageAsync(reports.DefaultRange()));
+    await TimeAsync("report: item storage per item and day, 30 days (CSV, 300,000 rows)", () => reports.ItemStoragePerDayAsync(reports.DefaultRange()));
     await ProgressLatencyAsync(provider, connectionString);
 }
 finally
@@ -152,8 +168,17 @@ static async Task SeedAsync(string connectionString)
                                   "LastBackupStatus", "LastBackupAt", "LatestRecoveryPointAt")
         SELECT md5('item' || g)::uuid, md5('vault' || (g % {{Vaults}}))::uuid, 'item-' || lpad(g::text, 5, '0'), 'FilesAndFolders', 'Protected',
                md5('policy' || (g % {{Vaults}}))::uuid, '/srv/share/' || g, '{}', '{}', now() - interval '90 days', 'bench',
-               CASE WHEN g % 17 = 0 THEN 'Failed' ELSE 'Completed' END, now() - (g % 24) * interval '1 hour', now() - (g % 24) * interval '1 hour'
+               CASE WHEN g % 17 = 0 THEN 'Failed' ELSE 'Completed' END, now() - (g % 24) * interval '1 hour',
+               CASE WHEN g % 50 = 0 THEN now() - interval '3 days' ELSE now() - (g % 24) * interval '1 hour' END
         FROM generate_series(0, {{Items - 1}}) g;
+        INSERT INTO recovery_points ("Id", "ItemId", "VaultId", "SnapshotId", "CreatedAt", "Type", "Consistency", "Files", "Bytes", "BytesAdded", "Warnings")
+        SELECT md5('point' || g || '-' || d)::uuid, md5('item' || g)::uuid, md5('vault' || (g % {{Vaults}}))::uuid, md5('snap' || g || '-' || d) || md5('s' || g || '-' || d),
+               now() - (g % 24) * interval '1 hour' - d * interval '1 day' - CASE WHEN g % 50 = 0 THEN interval '3 days' ELSE interval '0' END,
+               'Scheduled', 'FileSystemConsistent', 100, 10000000, 100000, 0
+        FROM generate_series(0, {{Items - 1}}) g, generate_series(0, {{PointsPerItem - 1}}) d;
+        INSERT INTO storage_usage ("VaultId", "Region", "Day", "Bytes", "Objects", "MeasuredAt")
+        SELECT md5('vault' || g)::uuid, 'east', (now() - d * interval '1 day')::date, 1000000000 + d * 1000000, 1000, now() - d * interval '1 day'
+        FROM generate_series(0, {{Vaults - 1}}) g, generate_series(0, 89) d;
         INSERT INTO jobs ("Id", "Kind", "Status", "VaultId", "VaultName", "ItemId", "Subject", "StartedBy", "QueuedAt", "StartedAt", "EndedAt", "HeartbeatAt",
                           "Phase", "BytesDone", "BytesTotal", "FilesDone", "FilesTotal")
         SELECT md5('job' || g)::uuid, CASE WHEN g % 10 = 0 THEN 'Retention' ELSE 'Backup' END,

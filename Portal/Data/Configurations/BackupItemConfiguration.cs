@@ -36,6 +36,7 @@ internal sealed class RecoveryPointConfiguration : IEntityTypeConfiguration<Reco
         builder.HasOne(p => p.Item).WithMany().HasForeignKey(p => p.ItemId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(p => new { p.ItemId, p.CreatedAt });
         builder.HasIndex(p => new { p.VaultId, p.SnapshotId }).IsUnique();
+        builder.HasIndex(p => p.CreatedAt); // reports and charts by day
     }
 }
 

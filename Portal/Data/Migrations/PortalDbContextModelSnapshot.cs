@@ -496,6 +496,8 @@ namespace Portal.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt");
+
                     b.HasIndex("ItemId", "CreatedAt");
 
                     b.HasIndex("VaultId", "SnapshotId")

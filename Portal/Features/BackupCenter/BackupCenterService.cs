@@ -92,7 +92,11 @@ public sealed class BackupCenterService(
         {
             ["Completed"] = new double[days], ["Completed with warnings"] = new double[days], ["Failed"] = new double[days], ["Cancelled"] = new double[days],
         };
-        foreach (var row in await reports.JobsPerDayAsync(range, ct: ct))
+        // Three independent queries (each with its own connection), run together.
+        var jobsTask = reports.JobsPerDayAsync(range, ct: ct);
+        var transferTask = reports.TransferPerDayAsync(range, ct: ct);
+        var storageTask = reports.StoragePerDayAsync(range, ct: ct);
+        foreach (var row in await jobsTask)
         {
             outcomes["Completed"][Index(row.Day)] += row.Completed;
             outcomes["Completed with warnings"][Index(row.Day)] += row.CompletedWithWarnings;
@@ -100,9 +104,9 @@ public sealed class BackupCenterService(
             outcomes["Cancelled"][Index(row.Day)] += row.Cancelled;
         }
 
-        var transfer = await reports.TransferPerDayAsync(range, ct: ct);
+        var transfer = await transferTask;
         var storage = new Dictionary<string, double[]>(StringComparer.OrdinalIgnoreCase);
-        foreach (var row in await reports.StoragePerDayAsync(range, ct: ct))
+        foreach (var row in await storageTask)
         {
             var key = $"{row.Vault} ({row.Region})";
             if (!storage.TryGetValue(key, out var series)) storage[key] = series = new double[days];

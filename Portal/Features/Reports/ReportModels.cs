@@ -42,5 +42,8 @@ public sealed record StorageDayRow(DateOnly Day, Guid VaultId, string Vault, str
 /// <summary>One item's recovery points made on one day: how much data they protect and what they added to the vault.</summary>
 public sealed record ItemStorageDayRow(DateOnly Day, Guid ItemId, string Item, string Vault, int RecoveryPoints, long ProtectedBytes, long AddedBytes);
 
+/// <summary>One item over a range: its recovery points made in it, the most data one of them protects, and what they added to the vault.</summary>
+public sealed record ItemStorageRow(Guid ItemId, string Item, string Vault, int RecoveryPoints, long ProtectedBytes, long AddedBytes);
+
 /// <summary>How many items each policy protects.</summary>
 public sealed record PolicyItemsRow(string Vault, string Policy, int Protected, int ProtectionStopped, int SoftDeleted);

@@ -34,6 +34,11 @@ namespace Portal.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_recovery_points_CreatedAt",
+                table: "recovery_points",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_storage_usage_Day",
                 table: "storage_usage",
                 column: "Day");
@@ -44,6 +49,10 @@ namespace Portal.Data.Migrations
         {
             migrationBuilder.DropTable(
                 name: "storage_usage");
+
+            migrationBuilder.DropIndex(
+                name: "IX_recovery_points_CreatedAt",
+                table: "recovery_points");
         }
     }
 }

@@ -13,7 +13,7 @@ using Portal.Data;
 namespace Portal.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261125204341_BackupCenter")]
+    [Migration("20261125211011_BackupCenter")]
     partial class BackupCenter
     {
         /// <inheritdoc />
@@ -498,6 +498,8 @@ namespace Portal.Data.Migrations
                         .HasColumnType("integer");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt");
 
                     b.HasIndex("ItemId", "CreatedAt");
 
