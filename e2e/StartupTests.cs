@@ -41,6 +41,17 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public async Task A_malformed_telemetry_endpoint_says_what_to_give()
+    {
+        var (exitCode, _, stderr) = await RunPortalAsync(
+            ("ConnectionStrings__Portal", "Host=127.0.0.1;Port=1;Database=portal"), ("OpenTelemetry__OtlpEndpoint", "collector:4318"));
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("OpenTelemetry:OtlpEndpoint 'collector:4318' is not an http(s) URL", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Fact]
     public async Task Outside_Development_without_Entra_configured_the_portal_refuses_to_start()
     {
         var (exitCode, _, stderr) = await RunPortalAsync(
