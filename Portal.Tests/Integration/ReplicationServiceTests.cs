@@ -67,4 +67,41 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         await service.RunOnceAsync(default); // caught up: no new job
         Assert.Single((await TestPortal.For(database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().ListAsync(new JobQuery())).Items);
     }
+
+    [Fact]
+    public async Task LRS_to_GRS_copies_the_existing_data_and_a_confirmed_GRS_to_LRS_removes_the_pairs_copy_only()
+    {
+        var ann = TestPortal.For(database, TestUsers.WithRoles("Ann", PortalRoles.Contributor)).Vaults();
+        var vault = await ann.CreateAsync(new CreateVaultRequest("local", "east", StorageRedundancy.LRS));
+        var (service, stores, status) = Build();
+        await stores.PrepareAsync(default);
+        var primary = stores.Vault(vault.Id, "east");
+        await primary.PutAsync("config", new byte[] { 1 });
+        await primary.PutAsync("data/ab/pack-1", new byte[100]);
+        await primary.PutAsync("snapshots/s1", new byte[] { 2 });
+        await service.RunOnceAsync(default);
+        Assert.Null(await stores.Vault(vault.Id, "west").StatAsync("config")); // LRS: nothing leaves the region
+
+        vault = (await ann.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.GRS, true, 14))).Vault;
+        await service.RunOnceAsync(default);
+
+        Assert.True(status.For(vault.Id)!.Lag!.CaughtUp);
+        Assert.Equal(new byte[100], await stores.Vault(vault.Id, "west").GetAsync("data/ab/pack-1"));
+        Assert.NotNull(await stores.Vault(vault.Id, "west").StatAsync("snapshots/s1"));
+
+        vault = (await ann.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "local"))).Vault;
+        await service.RunOnceAsync(default);
+
+        await foreach (var left in stores.Vault(vault.Id, "west").ListAsync(""))
+            Assert.Fail($"{left.Name} is still in west");
+        Assert.Null(status.For(vault.Id));
+        Assert.Equal(new byte[100], await primary.GetAsync("data/ab/pack-1")); // the primary keeps everything
+        var removal = (await TestPortal.For(database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().ListAsync(new JobQuery())).Items
+            .Single(j => j.Subject == "remove copy in west");
+        Assert.Equal(JobStatus.Completed, removal.Status);
+        Assert.Contains("removed its copy in west (3 objects)", removal.Message);
+
+        await service.RunOnceAsync(default); // nothing left to remove: no new job
+        Assert.Equal(2, (await TestPortal.For(database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().ListAsync(new JobQuery())).TotalCount);
+    }
 }

@@ -117,7 +117,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Redundancy_changes_while_the_vault_has_no_items_and_is_locked_once_it_has_one()
+    public async Task Redundancy_changes_freely_without_items_and_with_items_GRS_to_LRS_needs_the_typed_vault_name()
     {
         var vaults = Contributor();
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
@@ -125,13 +125,21 @@ public sealed class VaultServiceTests : IAsyncLifetime
         vault = (await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14))).Vault;
         Assert.Equal(StorageRedundancy.LRS, vault.Redundancy);
 
+        // With an item: LRS → GRS is allowed (replication copies the existing data) …
         await AddItemAsync(vault.Id, ProtectionState.Protected);
         vault = (await vaults.GetAsync("v1"))!;
-        var error = await Assert.ThrowsAsync<PortalValidationException>(() =>
-            vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.GRS, true, 14)));
+        vault = (await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.GRS, true, 14))).Vault;
+        Assert.Equal(StorageRedundancy.GRS, vault.Redundancy);
 
-        Assert.Contains("can't change while the vault has backup items (1 now)", error.Errors[nameof(UpdateVaultRequest.Redundancy)]);
-        Assert.Equal(StorageRedundancy.LRS, (await vaults.GetAsync("v1"))!.Redundancy);
+        // … and GRS → LRS removes the pair's copy, so it asks for the vault's name.
+        var error = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "v2")));
+        Assert.Contains("removes this vault's copy in west", error.Errors[nameof(UpdateVaultRequest.ConfirmRemoveSecondary)]);
+        Assert.Contains("Type the vault name (v1)", error.Errors[nameof(UpdateVaultRequest.ConfirmRemoveSecondary)]);
+        Assert.Equal(StorageRedundancy.GRS, (await vaults.GetAsync("v1"))!.Redundancy);
+
+        vault = (await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "v1"))).Vault;
+        Assert.Equal(StorageRedundancy.LRS, vault.Redundancy);
     }
 
     [Fact]

@@ -39,19 +39,87 @@ public sealed class ReplicationService(
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
-    /// <summary>One pass over every GRS vault.</summary>
+    /// <summary>
+    /// One pass: every GRS vault is copied to its pair; an LRS vault that still has a copy in its region's pair (it was
+    /// GRS, and the change to LRS was confirmed) has that copy removed. One vault at a time across portal instances.
+    /// </summary>
     public async Task RunOnceAsync(CancellationToken ct)
     {
-        List<(Guid Id, string Name, string Region)> vaults;
+        List<(Guid Id, string Name, string Region, StorageRedundancy Redundancy)> vaults;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
-            vaults = (await db.Vaults.AsNoTracking().Where(v => v.Redundancy == StorageRedundancy.GRS)
-                .Select(v => new { v.Id, v.Name, v.Region }).ToListAsync(ct))
-                .Select(v => (v.Id, v.Name, v.Region)).ToList();
+            vaults = (await db.Vaults.AsNoTracking().Select(v => new { v.Id, v.Name, v.Region, v.Redundancy }).ToListAsync(ct))
+                .Select(v => (v.Id, v.Name, v.Region, v.Redundancy)).ToList();
         }
 
-        foreach (var vault in vaults)
-            await ReplicateVaultAsync(vault.Id, vault.Name, vault.Region, ct);
+        foreach (var vault in vaults.Where(v => regions.Find(v.Region)?.PairedRegion is not null))
+        {
+            // Replication and removal of the same vault never overlap (an LRS → GRS → LRS flip could otherwise leave a
+            // recovery point in the pair whose data is being removed): a PostgreSQL advisory lock per vault, and the
+            // redundancy is read again under it.
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            await db.Database.OpenConnectionAsync(ct);
+            var lockKey = (int)BitConverter.ToInt64(vault.Id.ToByteArray(), 8);
+            if (!await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({LockNamespace}, {lockKey}) AS \"Value\"").SingleAsync(ct))
+                continue; // another instance is on it
+            try
+            {
+                var redundancy = await db.Vaults.AsNoTracking().Where(v => v.Id == vault.Id).Select(v => (StorageRedundancy?)v.Redundancy).FirstOrDefaultAsync(ct);
+                if (redundancy == StorageRedundancy.GRS)
+                    await ReplicateVaultAsync(vault.Id, vault.Name, vault.Region, ct);
+                else if (redundancy == StorageRedundancy.LRS)
+                    await RemoveSecondaryCopyAsync(vault.Id, vault.Name, vault.Region, ct);
+            }
+            finally
+            {
+                await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({LockNamespace}, {lockKey})", CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>The advisory-lock namespace of replication passes (retention uses its own).</summary>
+    private const int LockNamespace = 0x5245504C; // "REPL"
+
+    private async Task RemoveSecondaryCopyAsync(Guid id, string name, string region, CancellationToken ct)
+    {
+        var pair = regions.Find(region)!.PairedRegion!;
+        var secondary = stores.Vault(id, pair);
+        Job? job = null;
+        try
+        {
+            await using (var listing = secondary.ListAsync("", ct).GetAsyncEnumerator(ct))
+                if (!await listing.MoveNextAsync())
+                    return; // nothing there: the usual case for an LRS vault
+            status.Remove(id);
+            job = await jobs.StartAsync(JobKind.Replication, id, name, $"remove copy in {pair}", "portal", ct);
+            var jobId = job.Id;
+            var reporter = new JobReporter<ReplicationProgress>(p => ReportRemovalAsync(jobId, p));
+            var removed = await new RegionReplicator(stores.Vault(id, region), secondary, clock)
+                .RemoveSecondaryCopyAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
+                    p => p.ObjectsDone == p.ObjectsTotal), ct);
+            await reporter.FlushAsync();
+            await jobs.FinishAsync(job.Id, JobStatus.Completed, $"The vault is LRS now: removed its copy in {pair} ({removed} objects). The primary region's copies are untouched.", ct);
+            logger.LogInformation("Vault {Vault}: removed {Objects} objects of its copy in {Pair} (now LRS)", name, removed, pair);
+        }
+        catch (StoreException e)
+        {
+            logger.LogWarning("Vault {Vault}: removing its copy in {Pair} failed, will retry: {Reason}", name, pair, e.Message);
+            if (job is not null)
+                await jobs.FinishAsync(job.Id, JobStatus.Failed,
+                    $"Removing the copy in {pair} failed: {e.Message} The next pass (every {options.Value.Interval}) goes on where this one stopped.", ct);
+        }
+    }
+
+    private async Task ReportRemovalAsync(Guid jobId, ReplicationProgress p)
+    {
+        try
+        {
+            await jobs.ReportAsync(jobId, "Removing", 0, null, p.ObjectsDone, p.ObjectsTotal);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
+        }
     }
 
     private async Task ReplicateVaultAsync(Guid id, string name, string region, CancellationToken ct)

@@ -37,4 +37,6 @@ public sealed class ReplicationStatus
     public VaultReplicationState? For(Guid vaultId) => states.GetValueOrDefault(vaultId);
 
     internal void Set(Guid vaultId, VaultReplicationState state) => states[vaultId] = state;
+
+    internal void Remove(Guid vaultId) => states.TryRemove(vaultId, out _);
 }

@@ -45,5 +45,8 @@ public enum VaultSortColumn
 public sealed record CreateVaultRequest(string Name, string Region, StorageRedundancy Redundancy = StorageRedundancy.GRS);
 
 /// <summary>A change of vault properties, made against the <paramref name="Version"/> the user saw.</summary>
+/// <param name="ConfirmRemoveSecondary">
+/// GRS → LRS of a vault with backup items removes its copy in the paired region: the vault's name, typed, confirms it.
+/// </param>
 public sealed record UpdateVaultRequest(
-    Guid Id, uint Version, StorageRedundancy Redundancy, bool SoftDeleteEnabled, int SoftDeleteRetentionDays);
+    Guid Id, uint Version, StorageRedundancy Redundancy, bool SoftDeleteEnabled, int SoftDeleteRetentionDays, string? ConfirmRemoveSecondary = null);

@@ -142,11 +142,14 @@ public sealed class VaultService(
                 var region = regions.Find(vault.Region);
                 if (region is not null && VaultRules.CheckRedundancy(request.Redundancy, region) is { } redundancyError)
                     throw new PortalValidationException(nameof(request.Redundancy), redundancyError);
+                // Unlike Azure, redundancy may change after items are protected: LRS → GRS copies the existing data to the
+                // pair with the next replication passes; GRS → LRS removes the pair's copy, so it must be confirmed.
                 var items = await db.BackupItems.CountAsync(i => i.VaultId == vault.Id, ct);
-                if (items > 0)
-                    throw new PortalValidationException(nameof(request.Redundancy),
-                        $"Storage redundancy can't change while the vault has backup items ({items} now). " +
-                        "Choose redundancy before protecting items, or create a new vault with the redundancy you need.");
+                if (items > 0 && request.Redundancy == StorageRedundancy.LRS
+                    && !string.Equals(request.ConfirmRemoveSecondary?.Trim(), vault.Name, StringComparison.Ordinal))
+                    throw new PortalValidationException(nameof(request.ConfirmRemoveSecondary),
+                        $"Changing to LRS removes this vault's copy in {region?.PairedRegion ?? "the paired region"}: cross-region restore will no " +
+                        $"longer be possible. Type the vault name ({vault.Name}) to confirm.");
             }
 
             if (VaultRules.CheckSoftDeleteDays(request.SoftDeleteRetentionDays) is { } daysError)
@@ -154,7 +157,9 @@ public sealed class VaultService(
 
             var changes = new List<string>();
             if (vault.Redundancy != request.Redundancy)
-                changes.Add($"redundancy {vault.Redundancy} → {request.Redundancy}");
+                changes.Add($"redundancy {vault.Redundancy} → {request.Redundancy}" + (request.Redundancy == StorageRedundancy.GRS
+                    ? " (existing backup data is copied to the paired region by the next replication passes)"
+                    : " (the paired region's copy is removed by the next replication pass)"));
             if (vault.SoftDeleteRetentionDays != request.SoftDeleteRetentionDays)
                 changes.Add($"soft delete days {vault.SoftDeleteRetentionDays} → {request.SoftDeleteRetentionDays}");
             if (!vault.SoftDeleteEnabled && request.SoftDeleteEnabled)
