@@ -19,26 +19,8 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.BackupCenter;
 
 /// <summary>A real backup into a real vault: its storage is measured from the store, reported, and seen in metrics and traces.</summary>
-public sealed class StorageAndTelemetryTests : IAsyncLifetime
+public sealed class StorageAndTelemetryTests : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
-    private readonly TestDatabase database = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-center-").FullName;
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
-    private ProtectionHost host = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
-    }
 
     [Fact]
     public async Task A_backup_is_measured_in_the_vaults_storage_reported_per_day_and_counted_in_metrics_and_traces()
@@ -68,8 +50,7 @@ public sealed class StorageAndTelemetryTests : IAsyncLifetime
         };
         ActivitySource.AddActivityListener(traces);
 
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest(vaultName, "east", StorageRedundancy.LRS));
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var (vault, policy) = await NewVaultAsync(vaultName);
         var source = Path.Combine(host.SourceRoot, "share");
         Directory.CreateDirectory(source);
         for (var i = 0; i < 5; i++)

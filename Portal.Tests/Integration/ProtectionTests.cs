@@ -14,34 +14,9 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Integration;
 
 /// <summary>Protection end to end on real PostgreSQL, real folders and the real clustered Quartz scheduler.</summary>
-public sealed class ProtectionTests : IAsyncLifetime
+public sealed class ProtectionTests : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
-    private readonly TestDatabase database = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-protection-").FullName;
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly System.Security.Claims.ClaimsPrincipal bob = TestUsers.WithRoles("Bob", PortalRoles.Contributor);
-    private ProtectionHost host = null!;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
-    }
-
-    private async Task<(VaultDetails Vault, PolicyDetails Policy)> NewVaultAsync(string name = "finance")
-    {
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest(name, "east", StorageRedundancy.LRS));
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
-        return (vault, policy);
-    }
 
     private string Source(string name, int files = 3)
     {

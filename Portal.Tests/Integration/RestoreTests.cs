@@ -15,38 +15,19 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Integration;
 
 /// <summary>Restores as help-desk staff run them: real vault data, real folders, roles and destination rules.</summary>
-public sealed class RestoreTests : IAsyncLifetime
+public sealed class RestoreTests : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
-    private readonly TestDatabase database = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-restore-").FullName;
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly System.Security.Claims.ClaimsPrincipal helen = TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator);
-    private ProtectionHost host = null!;
     private string source = "";
     private Guid itemId, vaultId;
-
-    public async Task InitializeAsync()
-    {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
-    }
 
     private RestoreService Restores(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<RestoreService>();
 
     /// <summary>A protected share with two backups; returns the second (latest) point.</summary>
     private async Task<RestorePoint> ProtectAndBackUpAsync(StorageRedundancy redundancy = StorageRedundancy.LRS)
     {
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", redundancy));
+        var (vault, policy) = await NewVaultAsync("finance", redundancy);
         vaultId = vault.Id;
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
         source = Path.Combine(host.SourceRoot, "share");
         Directory.CreateDirectory(Path.Combine(source, "slides"));
         File.WriteAllText(Path.Combine(source, "slides", "q3.pptx"), "quarter three, version 1");

@@ -13,36 +13,30 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Integration;
 
 /// <summary>The retention run over weeks of an injected clock: expired points leave the repository, soft-deleted data is purged on time.</summary>
-public sealed class RetentionRunTests : IAsyncLifetime
+public sealed class RetentionRunTests : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
-    private readonly TestDatabase database = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-retention-").FullName;
-    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero));
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly FakeTimeProvider clock;
     private readonly System.Security.Claims.ClaimsPrincipal bob = TestUsers.WithRoles("Bob", PortalRoles.Contributor);
-    private ProtectionHost host = null!;
     private Guid vaultId;
     private Guid itemId;
 
-    public async Task InitializeAsync()
+    public RetentionRunTests()
+        : this(new FakeTimeProvider(new DateTimeOffset(2026, 1, 5, 12, 0, 0, TimeSpan.Zero)))
     {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root, clock);
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("finance", "east", StorageRedundancy.LRS));
+    }
+
+    private RetentionRunTests(FakeTimeProvider clock)
+        : base(clock) => this.clock = clock;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var (vault, policy) = await NewVaultAsync(); // DefaultPolicy: daily points kept 30 days
         vaultId = vault.Id;
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single(); // daily points kept 30 days
         var folder = Path.Combine(host.SourceRoot, "share");
         Directory.CreateDirectory(folder);
         File.WriteAllText(Path.Combine(folder, "a.txt"), "day 0");
         itemId = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", folder, null, null, Passphrase, Passphrase))).Item.Id;
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
     }
 
     private BackupRunner Runner => host.Services.GetRequiredService<BackupRunner>();

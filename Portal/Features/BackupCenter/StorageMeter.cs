@@ -1,3 +1,4 @@
+using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Features.Replication;
@@ -20,19 +21,7 @@ public sealed class StorageMeter(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await stores.PrepareAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.Value.StorageInterval, clock);
-        do
-        {
-            try
-            {
-                await MeasureAllAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Measuring vault storage failed; retrying in {Interval}", options.Value.StorageInterval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await Periodic.RunAsync(options.Value.StorageInterval, clock, logger, "Measuring vault storage", MeasureAllAsync, stoppingToken);
     }
 
     /// <summary>Measures every vault in every region that holds it; a region that cannot be listed is logged and skipped this time.</summary>

@@ -1,3 +1,4 @@
+using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Engine.Replication;
@@ -23,20 +24,7 @@ public sealed class ReplicationService(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await stores.PrepareAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.Value.Interval, clock);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                // A failed pass (database down, say) must not stop the portal: the next tick tries again.
-                logger.LogError(e, "Replication pass failed; retrying in {Interval}", options.Value.Interval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await Periodic.RunAsync(options.Value.Interval, clock, logger, "Replication pass", RunOnceAsync, stoppingToken);
     }
 
     /// <summary>
