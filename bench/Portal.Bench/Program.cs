@@ -6,7 +6,8 @@ switch (args)
         Portal.Bench.StageProbe.Run(dir);
         return;
     case ["regions", var source, var primaryPort, var secondaryPort]:
-        await Portal.Bench.RegionBench.RunAsync(source, int.Parse(primaryPort), int.Parse(secondaryPort));
+        // PRIMARY_PORT may list three ports (one Azurite, that is one storage account, per replica): "10160,10162,10163".
+        await Portal.Bench.RegionBench.RunAsync(source, [.. primaryPort.Split(',').Select(int.Parse)], int.Parse(secondaryPort));
         return;
     case ["stats", var repo]:
         await Portal.Bench.RepoStats.RunAsync(repo, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");

@@ -18,7 +18,7 @@ internal static class RegionBench
     private const string Passphrase = "region-bench-passphrase-0123";
     private static readonly EngineOptions Options = new() { Kdf = new KdfParameters(MemoryKiB: 1024, Iterations: 1, Parallelism: 1) };
 
-    public static async Task RunAsync(string source, int primaryPort, int secondaryPort)
+    public static async Task RunAsync(string source, IReadOnlyList<int> primaryPorts, int secondaryPort)
     {
         var work = Directory.CreateTempSubdirectory("portal-region-bench-").FullName;
         try
@@ -31,12 +31,12 @@ internal static class RegionBench
             {
                 local += await BackupAsync($"local folder #{round}", new LocalDirectoryStore(Path.Combine(work, $"local-{round}")), source);
                 await BackupAsync($"LRS, 3 local folders #{round}", Lrs(Enumerable.Range(1, 3).Select(i => (IObjectStore)new LocalDirectoryStore(Path.Combine(work, $"lrs-{round}-{i}")))), source);
-                primary = Lrs(await ContainersAsync(primaryPort, $"bench-primary-{round}"));
-                azure += await BackupAsync($"LRS, 3 Azurite containers #{round}", primary, source);
+                primary = Lrs(await ContainersAsync(primaryPorts, $"bench-primary-{round}"));
+                azure += await BackupAsync(primaryPorts.Count == 1 ? $"LRS, 3 Azurite containers #{round}" : $"LRS, 3 Azurite accounts #{round}", primary, source);
             }
             Console.WriteLine($"LRS on Azurite / local folder (sum of both rounds): {azure / local:0.00}x");
 
-            var secondary = Lrs(await ContainersAsync(secondaryPort, "bench-secondary"));
+            var secondary = Lrs(await ContainersAsync([secondaryPort], "bench-secondary"));
             var sw = Stopwatch.StartNew();
             var result = await new RegionReplicator(primary, secondary).ReplicateAsync();
             sw.Stop();
@@ -52,14 +52,15 @@ internal static class RegionBench
     private static IObjectStore Lrs(IEnumerable<IObjectStore> replicas) =>
         new PrefixedStore(new ReplicatedStore([.. replicas.Select(r => (IObjectStore)new RetryingStore(r))]), "vaults/bench");
 
-    private static async Task<List<IObjectStore>> ContainersAsync(int port, string name)
+    /// <summary>Three containers: on one Azurite, or one on each of three (three accounts, as production would use).</summary>
+    private static async Task<List<IObjectStore>> ContainersAsync(IReadOnlyList<int> ports, string name)
     {
-        var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
-            "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
-            $"BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
         var stores = new List<IObjectStore>();
         for (var i = 1; i <= 3; i++)
         {
+            var connection = "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;" +
+                "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;" +
+                $"BlobEndpoint=http://127.0.0.1:{ports[(i - 1) % ports.Count]}/devstoreaccount1;";
             var store = AzureBlobStore.FromConnectionString(connection, $"{name}-{i}-{Guid.NewGuid():N}"[..40]);
             await store.CreateContainerIfMissingAsync();
             stores.Add(store);
