@@ -20,7 +20,7 @@ public sealed class ThrottledLocalStoreTests : ObjectStoreConformanceTests
 }
 
 /// <summary>The upload limit is held, by work hours and other hours, and staged uploads keep streaming behind it.</summary>
-public sealed class ThrottlingTests : IDisposable
+public sealed class ThrottlingTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly EngineTestKit _kit = new();
 
@@ -46,6 +46,7 @@ public sealed class ThrottlingTests : IDisposable
 
         var elapsed = (clock.GetUtcNow() - start).TotalSeconds;
         var measured = sent / elapsed;
+        output.WriteLine($"virtual time: {sent:N0} bytes in {elapsed:F2} s = {measured:N0} B/s at a limit of {rate:N0} B/s");
         Assert.InRange(measured, rate * 0.9, rate * 1.1);
         Assert.InRange(elapsed, 54, 66);
     }
@@ -66,6 +67,7 @@ public sealed class ThrottlingTests : IDisposable
         var result = await engine.BackupAsync(new BackupRequest(_kit.Source));
         watch.Stop();
         var expected = result.BytesAdded / (double)rate;
+        output.WriteLine($"real time: {result.BytesAdded:N0} bytes of packs in {watch.Elapsed.TotalSeconds:F2} s, {expected:F2} s at the limit");
         Assert.InRange(watch.Elapsed.TotalSeconds, expected * 0.9, expected * 1.1 + 0.5); // + the backup's own work
         Assert.NotEmpty(hooked.StagedCommits);
         Assert.DoesNotContain(hooked.Puts, n => n.StartsWith("data/", StringComparison.Ordinal));
