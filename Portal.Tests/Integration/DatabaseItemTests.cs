@@ -88,6 +88,9 @@ public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(atFirst, await shop.FingerprintAsync(copy));
         Assert.True(job.BytesDone > 0, "the restore reported its progress");
 
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.ActAs(TestUsers.WithRoles("Rita", PortalRoles.Reader)).GetRequiredService<DatabaseRestoreService>()
+            .StartAsync(new DatabaseRestoreRequest(item.Item.Id, points[1].Id, DatabaseRestoreTarget.NewDatabase, shop.Also("shop_copy"))));
+
         // Over the original: needs Backup.Operator and the typed name; then the original holds the first point again.
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.ActAs(helen).GetRequiredService<DatabaseRestoreService>()
             .StartAsync(new DatabaseRestoreRequest(item.Item.Id, points[1].Id, DatabaseRestoreTarget.OriginalDatabase, ConfirmName: shop.Name)));
@@ -119,6 +122,31 @@ public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
             restores.StartAsync(new DatabaseRestoreRequest(item.Item.Id, point.Id, DatabaseRestoreTarget.NewDatabase, "x\"; DROP DATABASE postgres; --")));
         Assert.Contains("not a database name", bad.Errors["NewDatabaseName"]);
         Assert.Equal(100, (await shop.FingerprintAsync()).Rows);
+    }
+
+    [Fact]
+    public async Task A_restore_that_pg_restore_refuses_drops_the_new_database_and_leaves_the_original_as_it_was()
+    {
+        // The point grants SELECT to a role that is gone by restore time: pg_restore stops at that GRANT.
+        var role = "reader_" + Guid.NewGuid().ToString("N")[..8];
+        await shop.CreateAsync(rows: 1_000);
+        await shop.ExecuteAsync($"CREATE ROLE {role}; GRANT SELECT ON orders TO {role}");
+        var item = await ProtectAsync(host);
+        await BackUpAsync(host, item.Item.Id);
+        await shop.ExecuteAsync($"REVOKE SELECT ON orders FROM {role}; DROP ROLE {role}; DELETE FROM orders WHERE id > 500");
+        var now = await shop.FingerprintAsync();
+        var point = (await host.Protection(otto).GetAsync(item.Item.Id))!.RecoveryPoints.Single();
+
+        var copy = shop.Also("shop_copy");
+        var failed = await RestoreAsync(otto, new DatabaseRestoreRequest(item.Item.Id, point.Id, DatabaseRestoreTarget.NewDatabase, copy), JobStatus.Failed);
+        Assert.Contains("pg_restore failed with exit code 1", failed.Message);
+        Assert.Contains($"role \"{role}\" does not exist", failed.Message);
+        Assert.Contains($"The new database {copy} was dropped again", failed.Message);
+        Assert.False(await shop.ScalarAsync<bool>($"SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = '{copy}')", "postgres"));
+
+        var over = await RestoreAsync(otto, new DatabaseRestoreRequest(item.Item.Id, point.Id, DatabaseRestoreTarget.OriginalDatabase, ConfirmName: shop.Name), JobStatus.Failed);
+        Assert.Contains($"{shop.Name} is as it was before", over.Message);
+        Assert.Equal(now, await shop.FingerprintAsync());
     }
 
     [Fact]
@@ -169,6 +197,31 @@ public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Contains("Nothing was run", job.Message);
         Assert.Equal(["--version"], await File.ReadAllLinesAsync(calls));
         Assert.Empty((await host.Protection(otto).GetAsync(item.Item.Id))!.RecoveryPoints);
+    }
+
+    [Fact]
+    public async Task A_pg_dump_that_fails_midway_makes_no_recovery_point_and_the_job_says_why()
+    {
+        // The real pg_dump's version, then half a dump and an error, as when the server goes away mid-dump.
+        var bin = Directory.CreateDirectory(Path.Combine(root, "failing-bin")).FullName;
+        var real = Path.Combine(host.Services.GetRequiredService<PostgreSqlTools>().BinPath, "pg_dump");
+        var script = Path.Combine(bin, "pg_dump");
+        await File.WriteAllTextAsync(script,
+            $"#!/bin/sh\nif [ \"$1\" = --version ]; then exec '{real}' --version; fi\nhead -c 3000000 /dev/urandom\necho 'pg_dump: error: Dumping the contents of table \"orders\" failed: connection lost' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        await host.DisposeAsync();
+        host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?> { ["Workloads:PostgreSqlBinPath"] = bin });
+        await shop.CreateAsync(rows: 100);
+        var item = await ProtectAsync(host);
+
+        var job = await BackUpAsync(host, item.Item.Id, JobStatus.Failed);
+
+        Assert.Contains("pg_dump failed with exit code 1", job.Message);
+        Assert.Contains("connection lost", job.Message);
+        Assert.Contains("No recovery point was made", job.Message);
+        Assert.Empty((await host.Protection(otto).GetAsync(item.Item.Id))!.RecoveryPoints);
+        using var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(item.Item.VaultId, "sales", "east");
+        Assert.Empty(await engine.ListSnapshotsAsync());
     }
 
     [Fact]

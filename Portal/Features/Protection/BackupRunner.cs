@@ -119,28 +119,29 @@ public sealed class BackupRunner(
         {
             await tracker.FlushAsync();
             var byUser = !stopping.IsCancellationRequested;
+            // The item first: whoever sees the job finished then sees the item's health follow.
+            await RecordFailureAsync(item, jobId, byUser ? null : JobStatus.Failed);
             await jobs.FinishAsync(jobId, byUser ? JobStatus.Cancelled : JobStatus.Failed, byUser
                 ? "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made."
                 : "The portal stopped while this backup ran. What it uploaded stays in the vault and the next backup reuses it; run it again.", CancellationToken.None);
-            await RecordFailureAsync(item, jobId, byUser ? null : JobStatus.Failed);
         }
         catch (Exception e) when (Explain(e, item) is { } message)
         {
             await tracker.FlushAsync();
             logger.LogWarning("Backup job {Job} of item {Item} failed: {Reason}", jobId, itemId, e.Message);
             await jobs.LogAsync(jobId, JobLogLevel.Error, message, CancellationToken.None);
-            await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
             await RecordFailureAsync(item, jobId, JobStatus.Failed);
+            await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
         }
         catch (Exception e)
         {
             // A bug, not a condition we know: the job must still end (never "in progress" until the reaper), and say where to look.
             logger.LogError(e, "Backup job {Job} of item {Item} failed unexpectedly", jobId, itemId);
             await tracker.FlushAsync();
+            await RecordFailureAsync(item, jobId, JobStatus.Failed);
             await jobs.FinishAsync(jobId, JobStatus.Failed,
                 $"The backup stopped on an unexpected error ({e.GetType().Name}: {e.Message}). Nothing half-written is visible; the portal's log has the details.",
                 CancellationToken.None);
-            await RecordFailureAsync(item, jobId, JobStatus.Failed);
         }
     }
 

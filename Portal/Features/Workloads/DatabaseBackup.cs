@@ -96,7 +96,7 @@ internal sealed class ToolOutputStream(Process process, string tool, Task<string
         if (process.ExitCode != 0)
         {
             var text = errors.Wait(TimeSpan.FromSeconds(10)) ? errors.Result.Trim() : "";
-            var last = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim();
+            var last = PostgreSqlTools.LastError(text);
             throw new PortalConflictException(
                 $"{tool} failed with exit code {process.ExitCode}{(last is null ? "" : $": {last}")}. No recovery point was made; the job's log has {tool}'s messages.");
         }

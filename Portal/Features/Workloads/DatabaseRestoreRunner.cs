@@ -28,7 +28,7 @@ public sealed class DatabaseRestoreRunner(
         var tracker = new JobProgressTracker(jobId, jobs, clock, registration, logger);
         var request = queued.Request;
         var database = request.NewDatabaseName!;
-        DatabaseTarget? target = null;
+        DatabaseTarget? target = null, maintenance = null;
         var created = false;
         try
         {
@@ -36,9 +36,11 @@ public sealed class DatabaseRestoreRunner(
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
                 item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == request.ItemId, ct)
                        ?? throw new PortalConflictException("The backup item was removed before the restore started.");
-            target = DatabaseRestoreService.Resolve(databases.TargetOf(item), options.Value, request) with { Database = database };
+            // The item's database on the target server: where the version check, CREATE and DROP DATABASE connect (or postgres).
+            var server0 = maintenance = DatabaseRestoreService.Resolve(databases.TargetOf(item), options.Value, request);
+            target = server0 with { Database = database };
             var original = request.Target == DatabaseRestoreTarget.OriginalDatabase;
-            var (tool, server) = await tools.CheckVersionsAsync("pg_restore", target, ct, original ? database : "postgres");
+            var (tool, server) = await tools.CheckVersionsAsync("pg_restore", server0, ct, anyDatabase: !original);
             await jobs.LogAsync(jobId, JobLogLevel.Info, $"pg_restore {tool} for PostgreSQL {server} at {target.Host}:{target.Port}.", CancellationToken.None);
 
             using var heartbeat = tracker.StartHeartbeat(BackupRunner.HeartbeatInterval);
@@ -47,7 +49,7 @@ public sealed class DatabaseRestoreRunner(
                         ?? throw new PortalConflictException("This recovery point holds no database dump.");
             if (!original)
             {
-                await CreateDatabaseAsync(target, database, ct);
+                await CreateDatabaseAsync(server0, database, ct);
                 created = true;
                 await jobs.LogAsync(jobId, JobLogLevel.Info, $"Created database {database} on {target.Host}:{target.Port}.", CancellationToken.None);
             }
@@ -79,7 +81,7 @@ public sealed class DatabaseRestoreRunner(
                     messages.Split('\n').Select(l => "pg_restore: " + l.TrimEnd()).TakeLast(200), CancellationToken.None);
             if (process.ExitCode != 0)
             {
-                var last = messages.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim();
+                var last = PostgreSqlTools.LastError(messages);
                 throw new PortalConflictException($"pg_restore failed with exit code {process.ExitCode}{(last is null ? "" : $": {last}")}. " +
                     (original ? $"It ran in one transaction, so {database} is as it was before." : $"The new database {database} was dropped again.") +
                     " The job's log has pg_restore's messages.");
@@ -93,7 +95,7 @@ public sealed class DatabaseRestoreRunner(
         catch (OperationCanceledException) when (registration.Token.IsCancellationRequested)
         {
             await tracker.FlushAsync();
-            await DropIfCreatedAsync(created, target, database);
+            await DropIfCreatedAsync(created, maintenance, database);
             await jobs.FinishAsync(jobId, stopping.IsCancellationRequested ? JobStatus.Failed : JobStatus.Cancelled,
                 (stopping.IsCancellationRequested ? "The portal stopped while this restore ran. " : "Cancelled. ") +
                 (request.Target == DatabaseRestoreTarget.OriginalDatabase ? $"The restore ran in one transaction: {database} is as it was." : $"The new database {database} was dropped again."),
@@ -102,7 +104,7 @@ public sealed class DatabaseRestoreRunner(
         catch (Exception e) when (e is PortalException || BackupRunner.Explain(e, null) is not null)
         {
             await tracker.FlushAsync();
-            await DropIfCreatedAsync(created, target, database);
+            await DropIfCreatedAsync(created, maintenance, database);
             var message = e is PortalException ? e.Message : BackupRunner.Explain(e, null)!;
             await jobs.LogAsync(jobId, JobLogLevel.Error, message, CancellationToken.None);
             await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
@@ -111,7 +113,7 @@ public sealed class DatabaseRestoreRunner(
         {
             logger.LogError(e, "Database restore job {Job} failed unexpectedly", jobId);
             await tracker.FlushAsync();
-            await DropIfCreatedAsync(created, target, database);
+            await DropIfCreatedAsync(created, maintenance, database);
             await jobs.FinishAsync(jobId, JobStatus.Failed,
                 $"The restore stopped on an unexpected error ({e.GetType().Name}: {e.Message}). The portal's log has the details.", CancellationToken.None);
         }

@@ -62,18 +62,20 @@ public sealed partial class PostgreSqlTools(IOptions<WorkloadsOptions> options)
     }
 
     /// <summary>The server's major version (<c>server_version_num</c> 150014 → 15), or a conflict saying why it cannot be reached.</summary>
-    public static async Task<int> ServerMajorAsync(DatabaseTarget target, CancellationToken ct, string? database = null)
+    /// <param name="anyDatabase">Connect to the target's database, or to <c>postgres</c> when it does not exist there (a restore to another server).</param>
+    public static async Task<int> ServerMajorAsync(DatabaseTarget target, CancellationToken ct, bool anyDatabase = false)
     {
         try
         {
-            await using var connection = new NpgsqlConnection(target.ConnectionString(database));
-            await connection.OpenAsync(ct);
+            await using var connection = anyDatabase ? await WorkloadRules.OpenMaintenanceAsync(target, ct) : new NpgsqlConnection(target.ConnectionString());
+            if (connection.State != System.Data.ConnectionState.Open)
+                await connection.OpenAsync(ct);
             await using var command = new NpgsqlCommand("SELECT current_setting('server_version_num')::int", connection);
             return (int)(await command.ExecuteScalarAsync(ct))! / 10000;
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            throw new PortalConflictException(Unreachable(target, e, database));
+            throw new PortalConflictException(Unreachable(target, e));
         }
     }
 
@@ -88,10 +90,10 @@ public sealed partial class PostgreSqlTools(IOptions<WorkloadsOptions> options)
     /// Checks that <paramref name="tool"/> (pg_dump or pg_restore) can work with the server: its major version must be
     /// the server's or newer. Throws a conflict naming both versions and the fix; nothing has run yet.
     /// </summary>
-    public async Task<(int Tool, int Server)> CheckVersionsAsync(string tool, DatabaseTarget target, CancellationToken ct, string? database = null)
+    public async Task<(int Tool, int Server)> CheckVersionsAsync(string tool, DatabaseTarget target, CancellationToken ct, bool anyDatabase = false)
     {
         var (toolMajor, text) = await ToolVersionAsync(tool, ct);
-        var server = await ServerMajorAsync(target, ct, database);
+        var server = await ServerMajorAsync(target, ct, anyDatabase);
         if (toolMajor < server)
             throw new PortalConflictException(
                 $"{tool} is version {toolMajor} ({text}) but the server {target.Host}:{target.Port} runs PostgreSQL {server}: {tool} cannot work with a newer server. " +
@@ -113,6 +115,13 @@ public sealed partial class PostgreSqlTools(IOptions<WorkloadsOptions> options)
         start.Environment["PGPASSWORD"] = target.Password;
         start.Environment["PGCONNECT_TIMEOUT"] = "15";
         return Process.Start(start) ?? throw new PortalConflictException($"{tool} could not be started.");
+    }
+
+    /// <summary>The line of a tool's messages that says what went wrong: the last "error:" line, else the last line.</summary>
+    public static string? LastError(string messages)
+    {
+        var lines = messages.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.LastOrDefault(l => l.Contains("error:", StringComparison.OrdinalIgnoreCase)) ?? lines.LastOrDefault();
     }
 
     [GeneratedRegex(@"\(PostgreSQL\)\s+(\d+)")]
