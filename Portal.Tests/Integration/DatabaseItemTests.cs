@@ -174,6 +174,30 @@ public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_new_password_replaces_the_sealed_one_and_no_password_keeps_it()
+    {
+        await shop.CreateAsync(rows: 10);
+        var item = await ProtectAsync(host);
+        var workloads = host.ActAs(otto).GetRequiredService<WorkloadService>();
+        async Task<byte[]?> SealedAsync()
+        {
+            await using var db = await database.Factory.CreateDbContextAsync();
+            return (await db.BackupItems.AsNoTracking().SingleAsync(i => i.Id == item.Item.Id)).SealedDatabasePassword;
+        }
+
+        var before = await SealedAsync();
+        await workloads.UpdateDatabaseAsync(item.Item.Id, item.Version, new DatabaseSettings(shop.Host, shop.Port, shop.Name, shop.User, null));
+        Assert.Equal(before, await SealedAsync());
+        var version = (await host.Protection(otto).GetAsync(item.Item.Id))!.Version;
+        await workloads.UpdateDatabaseAsync(item.Item.Id, version, new DatabaseSettings(shop.Host, shop.Port, shop.Name, shop.User, "another-Pa55word"));
+        var after = await SealedAsync();
+        Assert.NotEqual(before, after);
+        Assert.Equal("another-Pa55word", host.Services.GetRequiredService<DatabaseSecrets>().Unseal(after, "shop"));
+        Assert.DoesNotContain("another-Pa55word", Encoding.UTF8.GetString(after!));
+        await BackUpAsync(host, item.Item.Id);
+    }
+
+    [Fact]
     public async Task A_pg_dump_older_than_the_server_is_a_clear_error_before_anything_runs()
     {
         // A pg_dump that says it is 9.6 (and notes every call): the real server is newer, so the backup must stop after

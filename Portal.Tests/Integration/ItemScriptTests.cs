@@ -101,6 +101,26 @@ public sealed class ItemScriptTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Scripts_can_be_changed_and_removed_later_by_a_contributor_only()
+    {
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("apps", "east", StorageRedundancy.LRS));
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var item = await host.Protection(otto).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "app", source, null, null, Passphrase, Passphrase));
+        var workloads = host.ActAs(ann).GetRequiredService<Portal.Features.Workloads.WorkloadService>();
+
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.ActAs(otto).GetRequiredService<Portal.Features.Workloads.WorkloadService>()
+            .UpdateScriptsAsync(item.Item.Id, item.Version, new ScriptSettings("true", null)));
+        var bad = await Assert.ThrowsAsync<PortalValidationException>(() => workloads.UpdateScriptsAsync(item.Item.Id, item.Version, new ScriptSettings("true", null, 0)));
+        Assert.Contains("timeout", bad.Errors["ScriptTimeoutSeconds"]);
+        await workloads.UpdateScriptsAsync(item.Item.Id, item.Version, new ScriptSettings("echo ready", "echo done", 30));
+        var changed = (await host.Protection(ann).GetAsync(item.Item.Id))!;
+        Assert.Equal(("echo ready", "echo done", 30), (changed.Workload!.PreScript, changed.Workload.PostScript, changed.Workload.ScriptTimeoutSeconds));
+        await Assert.ThrowsAsync<PortalConflictException>(() => workloads.UpdateScriptsAsync(item.Item.Id, item.Version, new ScriptSettings(null, null))); // stale version
+        await workloads.UpdateScriptsAsync(item.Item.Id, changed.Version, new ScriptSettings(" ", null));
+        Assert.Null((await host.Protection(ann).GetAsync(item.Item.Id))!.Workload!.PreScript);
+    }
+
+    [Fact]
     public async Task Only_a_backup_contributor_may_set_scripts()
     {
         var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("apps", "east", StorageRedundancy.LRS));

@@ -91,4 +91,5 @@ public sealed record ItemDetails(
     ItemWorkload? Workload = null);
 
 /// <summary>What a database item protects, and a folder item's scripts (never the password).</summary>
-public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds);
+public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,
+    string? DatabaseHost = null, int? DatabasePort = null, string? DatabaseName = null, string? DatabaseUser = null);

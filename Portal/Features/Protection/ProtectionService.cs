@@ -193,7 +193,7 @@ public sealed class ProtectionService(
                 p.ExpiresAt, p.RetainUntil, pointRegions))],
             recentJobs, item.Version,
             new ItemWorkload(item.Kind == BackupItemKinds.PostgreSql ? $"{item.DatabaseName} on {item.DatabaseHost}:{item.DatabasePort} as {item.DatabaseUser}" : null,
-                item.PreScript, item.PostScript, item.ScriptTimeoutSeconds));
+                item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser));
     }
 
     /// <summary>Starts a backup now, kept until <paramref name="retainUntilUtc"/> (Azure's default: 30 days). Returns the job.</summary>

@@ -15,6 +15,7 @@ public static class WorkloadsServiceCollectionExtensions
         services.AddSingleton<ItemScripts>();
         services.AddSingleton<DatabaseRestoreRunner>();
         services.AddScoped<DatabaseRestoreService>();
+        services.AddScoped<WorkloadService>();
         services.AddTransient<DatabaseRestoreJob>();
         return services;
     }
