@@ -150,6 +150,33 @@ public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_database_restores_to_a_new_database_on_another_configured_server_and_only_there()
+    {
+        // "reporting" is the test server under another name: what matters is that the restore goes where the configuration says.
+        await host.DisposeAsync();
+        host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?>
+        {
+            ["Workloads:PostgreSqlServers:0:Name"] = "reporting",
+            ["Workloads:PostgreSqlServers:0:Host"] = shop.Host,
+            ["Workloads:PostgreSqlServers:0:Port"] = shop.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await shop.CreateAsync(rows: 500);
+        var item = await ProtectAsync(host);
+        await BackUpAsync(host, item.Item.Id);
+        var point = (await host.Protection(otto).GetAsync(item.Item.Id))!.RecoveryPoints.Single();
+        var restores = host.ActAs(otto).GetRequiredService<DatabaseRestoreService>();
+        Assert.Equal(["reporting"], restores.Servers.Select(s => s.Name));
+
+        var unknown = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            restores.StartAsync(new DatabaseRestoreRequest(item.Item.Id, point.Id, DatabaseRestoreTarget.NewDatabase, shop.Also("x"), Server: "warehouse")));
+        Assert.Contains("No PostgreSQL server named warehouse is configured", unknown.Errors["Server"]);
+        var copy = shop.Also("shop_report");
+        var job = await RestoreAsync(helen, new DatabaseRestoreRequest(item.Item.Id, point.Id, DatabaseRestoreTarget.NewDatabase, copy, Server: "reporting"));
+        Assert.Contains($"to the new database {copy} on {shop.Host}:{shop.Port}", job.Message);
+        Assert.Equal(await shop.FingerprintAsync(), await shop.FingerprintAsync(copy));
+    }
+
+    [Fact]
     public async Task The_password_is_sealed_in_the_database_row_and_appears_in_no_log_or_audit_entry()
     {
         await shop.CreateAsync(rows: 100);
