@@ -91,6 +91,17 @@ public sealed class BackupEngine : IDisposable
         new BackupOperation(_repo).RunAsync(request, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>
+    /// Backs up a stream (a database dump on a tool's stdout) as the single file <see cref="StreamBackupRequest.FileName"/>
+    /// of a new snapshot, deduplicated against everything in the repository, without staging it on disk. The stream is
+    /// read to its end; the snapshot is written only when that end is reached normally. An exception from the stream
+    /// (throw one when the producing tool fails) propagates and leaves no snapshot. Restore the file with
+    /// <see cref="WriteFileAsync"/>. Throws <see cref="RepositoryLockedException"/> while a prune runs.
+    /// </summary>
+    public Task<BackupResult> BackupStreamAsync(StreamBackupRequest request, Stream source, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        new StreamBackupOperation(_repo).RunAsync(request, source, progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>
     /// Restores a snapshot, or selected paths of it, into a folder. Every chunk is verified before it is written;
     /// names with "..", separators or NUL and existing symlinks on the way are refused, so nothing is written
     /// outside the target. Items that fail are listed in <see cref="RestoreResult.Errors"/>; all others are restored.

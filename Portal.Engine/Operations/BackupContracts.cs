@@ -46,3 +46,19 @@ public sealed record BackupResult
     /// <summary>Bytes added to the store (packs, after compression and encryption).</summary>
     public long BytesAdded { get; init; }
 }
+
+/// <summary>What to back up from a stream (see <see cref="BackupEngine.BackupStreamAsync"/>).</summary>
+/// <param name="SourceName">What the stream is, stored as the snapshot's path (e.g. <c>postgresql://db1:5432/sales</c>); the
+/// parent snapshot is the latest one with the same name and host.</param>
+/// <param name="FileName">The name of the one file the snapshot holds (e.g. <c>sales.dump</c>).</param>
+public sealed record StreamBackupRequest(string SourceName, string FileName)
+{
+    /// <summary>Labels stored with the snapshot.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Host name stored in the snapshot (default: this machine's name).</summary>
+    public string? Host { get; init; }
+
+    /// <summary>An estimate of the stream's length for progress (0: unknown); the real length is whatever the stream gives.</summary>
+    public long ExpectedBytes { get; init; }
+}

@@ -37,7 +37,8 @@ public sealed class ProtectionHost : IAsyncDisposable
 
     public IServiceProvider Services => host.Services;
 
-    public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true)
+    public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
         Directory.CreateDirectory(Path.Combine(root, "restores"));
@@ -52,6 +53,8 @@ public sealed class ProtectionHost : IAsyncDisposable
             ["Protection:RetentionCron"] = "0 0 3 1 1 ? 2099", // tests run retention themselves
             ["Restore:Roots:0"] = Path.Combine(root, "restores"),
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var services = builder.Services;
         services.AddSingleton(database.Factory);

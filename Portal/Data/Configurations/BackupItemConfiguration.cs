@@ -15,6 +15,11 @@ internal sealed class BackupItemConfiguration : IEntityTypeConfiguration<BackupI
         builder.Property(i => i.State).HasConversion<string>().HasMaxLength(32);
         builder.Property(i => i.SourcePath).HasMaxLength(4096);
         builder.Property(i => i.CreatedBy).HasMaxLength(256);
+        builder.Property(i => i.PreScript).HasMaxLength(4096);
+        builder.Property(i => i.PostScript).HasMaxLength(4096);
+        builder.Property(i => i.DatabaseHost).HasMaxLength(255);
+        builder.Property(i => i.DatabaseName).HasMaxLength(63);
+        builder.Property(i => i.DatabaseUser).HasMaxLength(63);
         builder.Property(i => i.LastBackupStatus).HasConversion<string>().HasMaxLength(24);
         builder.Property(i => i.Version).IsRowVersion();
         builder.HasOne(i => i.Policy).WithMany().HasForeignKey(i => i.PolicyId).OnDelete(DeleteBehavior.Restrict);

@@ -4,7 +4,7 @@ using Portal.Features.Vaults;
 
 namespace Portal.Features.Protection;
 
-/// <summary>Something a vault protects: a folder on the portal host (later a database), backed up by a policy.</summary>
+/// <summary>Something a vault protects: a folder on the portal host or a PostgreSQL database, backed up by a policy.</summary>
 public sealed class BackupItem
 {
     public Guid Id { get; set; }
@@ -27,6 +27,24 @@ public sealed class BackupItem
     /// <summary>Glob patterns of files and folders that are not backed up.</summary>
     public List<string> Exclude { get; set; } = [];
 
+    /// <summary>For files and folders: a command run (as the portal's user, by /bin/sh) before the backup; on success the recovery point is application-consistent.</summary>
+    public string? PreScript { get; set; }
+
+    /// <summary>For files and folders: a command run after the backup, whatever happened.</summary>
+    public string? PostScript { get; set; }
+
+    /// <summary>How long each script may run before it is stopped (null: <see cref="Workloads.ItemScripts.DefaultTimeout"/>).</summary>
+    public int? ScriptTimeoutSeconds { get; set; }
+
+    /// <summary>For PostgreSQL databases: where the database is and who signs in (the password is kept sealed).</summary>
+    public string? DatabaseHost { get; set; }
+    public int? DatabasePort { get; set; }
+    public string? DatabaseName { get; set; }
+    public string? DatabaseUser { get; set; }
+
+    /// <summary>The database password sealed with ASP.NET Core Data Protection (as vault keys are); never stored in plain text.</summary>
+    public byte[]? SealedDatabasePassword { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
 
@@ -46,10 +64,12 @@ public sealed class BackupItem
 public static class BackupItemKinds
 {
     public const string FilesAndFolders = "FilesAndFolders";
+    public const string PostgreSql = "PostgreSql";
 
     public static string Display(string kind) => kind switch
     {
         FilesAndFolders => "Files and folders",
+        PostgreSql => "PostgreSQL database",
         _ => kind,
     };
 }

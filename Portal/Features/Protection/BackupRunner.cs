@@ -19,6 +19,8 @@ public sealed class BackupRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
     VaultKeys keys,
     JobService jobs,
+    Workloads.DatabaseBackup databases,
+    Workloads.ItemScripts scripts,
     JobCancellation cancellation,
     TimeProvider clock,
     ILogger<BackupRunner> logger)
@@ -63,12 +65,27 @@ public sealed class BackupRunner(
             }
 
             var vault = item.Vault!;
+            var tags = new[] { $"item:{item.Id:N}", type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled" };
+            // A database's versions are checked before anything runs (not even the vault is opened).
+            var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareAsync(item, jobId, ct) : null;
             using var heartbeat = tracker.StartHeartbeat(HeartbeatInterval);
             using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
-            var filter = PathFilter.Create(item.Include, item.Exclude);
-            var request = new BackupRequest(item.SourcePath) { Filter = filter, Tags = [$"item:{item.Id:N}", type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled"] };
-            var result = await engine.BackupAsync(request, tracker.Throttled(ReportInterval), ct);
+            var scriptWarnings = new List<string>();
+            BackupResult result;
+            RecoveryPointConsistency consistency;
+            if (database is not null)
+            {
+                result = await databases.BackupAsync(database, engine, jobId, tags, tracker.Throttled(ReportInterval), ct);
+                consistency = RecoveryPointConsistency.ApplicationConsistent; // pg_dump reads one consistent snapshot of the database
+            }
+            else
+            {
+                (result, consistency) = await BackUpFilesAsync(item, engine, jobId, tags, tracker, scriptWarnings, ct);
+            }
+
             await tracker.FlushAsync();
+            var warnings = scriptWarnings.Concat(result.Warnings).ToList();
+            var status = result.Status == EngineStatus.Completed && scriptWarnings.Count == 0 ? JobStatus.Completed : JobStatus.CompletedWithWarnings;
 
             var now = clock.GetUtcNow().UtcDateTime;
             var snapshotTime = now;
@@ -78,53 +95,97 @@ public sealed class BackupRunner(
                 {
                     Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = vault.Id, SnapshotId = result.SnapshotId, CreatedAt = snapshotTime, Type = type,
                     RetainUntil = retainUntil, ExpiresAt = retainUntil, Files = result.Files, Bytes = result.Bytes, BytesAdded = result.BytesAdded,
-                    Warnings = result.Warnings.Count, JobId = jobId,
+                    Warnings = warnings.Count, JobId = jobId, Consistency = consistency,
                 });
-                var status = result.Status == EngineStatus.Completed ? JobStatus.Completed : JobStatus.CompletedWithWarnings;
                 await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s
                     .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now)
                     .SetProperty(i => i.LastBackupJobId, jobId).SetProperty(i => i.LatestRecoveryPointAt, snapshotTime), CancellationToken.None);
                 await db.SaveChangesAsync(CancellationToken.None);
             }
 
-            var summary = $"Recovery point {result.SnapshotId[..8]}: {result.Files:N0} files, {Format(result.Bytes)}; read {result.FilesRead:N0} new or changed files, " +
-                          $"{result.FilesUnchanged:N0} unchanged; added {Format(result.BytesAdded)} to the vault.";
+            var summary = database is not null
+                ? $"Recovery point {result.SnapshotId[..8]} (application-consistent): a {Format(result.Bytes)} dump of {database.Display}; added {Format(result.BytesAdded)} to the vault."
+                : $"Recovery point {result.SnapshotId[..8]} ({Describe(consistency)}): {result.Files:N0} files, {Format(result.Bytes)}; read {result.FilesRead:N0} new or changed files, " +
+                  $"{result.FilesUnchanged:N0} unchanged; added {Format(result.BytesAdded)} to the vault.";
             await jobs.LogAsync(jobId, JobLogLevel.Info, summary, CancellationToken.None);
             if (result.Warnings.Count > 0)
                 await jobs.LogAsync(jobId, JobLogLevel.Warning, result.Warnings, CancellationToken.None);
-            await jobs.FinishAsync(jobId, result.Status == EngineStatus.Completed ? JobStatus.Completed : JobStatus.CompletedWithWarnings,
-                result.Status == EngineStatus.Completed ? summary
-                    : $"{result.Warnings.Count} item(s) could not be read and are not in this recovery point; the log lists each with its path. " +
-                      "Check their permissions on the portal host. " + summary, CancellationToken.None);
+            var explanation = string.Join(" ", scriptWarnings) + (result.Warnings.Count > 0
+                ? $" {result.Warnings.Count} item(s) could not be read and are not in this recovery point; the log lists each with its path. Check their permissions on the portal host."
+                : "");
+            await jobs.FinishAsync(jobId, status, status == JobStatus.Completed ? summary : explanation.Trim() + " " + summary, CancellationToken.None);
         }
         catch (OperationCanceledException) when (registration.Token.IsCancellationRequested)
         {
             await tracker.FlushAsync();
             var byUser = !stopping.IsCancellationRequested;
+            // The item first: whoever sees the job finished then sees the item's health follow.
+            await RecordFailureAsync(item, jobId, byUser ? null : JobStatus.Failed);
             await jobs.FinishAsync(jobId, byUser ? JobStatus.Cancelled : JobStatus.Failed, byUser
                 ? "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made."
                 : "The portal stopped while this backup ran. What it uploaded stays in the vault and the next backup reuses it; run it again.", CancellationToken.None);
-            await RecordFailureAsync(item, jobId, byUser ? null : JobStatus.Failed);
         }
         catch (Exception e) when (Explain(e, item) is { } message)
         {
             await tracker.FlushAsync();
             logger.LogWarning("Backup job {Job} of item {Item} failed: {Reason}", jobId, itemId, e.Message);
             await jobs.LogAsync(jobId, JobLogLevel.Error, message, CancellationToken.None);
-            await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
             await RecordFailureAsync(item, jobId, JobStatus.Failed);
+            await jobs.FinishAsync(jobId, JobStatus.Failed, message, CancellationToken.None);
         }
         catch (Exception e)
         {
             // A bug, not a condition we know: the job must still end (never "in progress" until the reaper), and say where to look.
             logger.LogError(e, "Backup job {Job} of item {Item} failed unexpectedly", jobId, itemId);
             await tracker.FlushAsync();
+            await RecordFailureAsync(item, jobId, JobStatus.Failed);
             await jobs.FinishAsync(jobId, JobStatus.Failed,
                 $"The backup stopped on an unexpected error ({e.GetType().Name}: {e.Message}). Nothing half-written is visible; the portal's log has the details.",
                 CancellationToken.None);
-            await RecordFailureAsync(item, jobId, JobStatus.Failed);
         }
     }
+
+    /// <summary>
+    /// A files-and-folders backup between the item's scripts: the pre-backup script's success makes the point
+    /// application-consistent; its failure (or timeout) leaves it file-system consistent with a warning naming the exit
+    /// code, and the backup goes on. The post-backup script always runs, even when the backup failed or was cancelled.
+    /// </summary>
+    private async Task<(BackupResult, RecoveryPointConsistency)> BackUpFilesAsync(BackupItem item, Portal.Engine.BackupEngine engine, Guid jobId,
+        string[] tags, JobProgressTracker tracker, List<string> scriptWarnings, CancellationToken ct)
+    {
+        var consistency = RecoveryPointConsistency.FileSystemConsistent;
+        var timeout = scripts.TimeoutFor(item.ScriptTimeoutSeconds);
+        try
+        {
+            if (!string.IsNullOrWhiteSpace(item.PreScript))
+            {
+                var pre = await scripts.RunAsync(jobId, "pre-backup", item.PreScript, item.SourcePath, timeout, ct);
+                if (pre.Succeeded)
+                    consistency = RecoveryPointConsistency.ApplicationConsistent;
+                else
+                    scriptWarnings.Add(pre.Describe() + " The backup went on: this recovery point is file-system consistent, not application-consistent.");
+            }
+
+            var request = new BackupRequest(item.SourcePath) { Filter = PathFilter.Create(item.Include, item.Exclude), Tags = tags };
+            return (await engine.BackupAsync(request, tracker.Throttled(ReportInterval), ct), consistency);
+        }
+        finally
+        {
+            if (!string.IsNullOrWhiteSpace(item.PostScript))
+            {
+                var post = await scripts.RunAsync(jobId, "post-backup", item.PostScript, item.SourcePath, timeout, CancellationToken.None);
+                if (!post.Succeeded)
+                    scriptWarnings.Add(post.Describe());
+            }
+        }
+    }
+
+    internal static string Describe(RecoveryPointConsistency consistency) => consistency switch
+    {
+        RecoveryPointConsistency.ApplicationConsistent => "application-consistent",
+        RecoveryPointConsistency.FileSystemConsistent => "file-system consistent",
+        _ => "crash-consistent",
+    };
 
     private async Task RecordFailureAsync(BackupItem? item, Guid jobId, JobStatus? status)
     {
@@ -140,6 +201,7 @@ public sealed class BackupRunner(
     internal static string? Explain(Exception e, BackupItem? item) => e switch
     {
         VaultLockedException => e.Message,
+        Common.PortalException => e.Message,
         DirectoryNotFoundException => $"The folder {item?.SourcePath} does not exist on the portal host (any more). Restore it or change the item's folder, then back up again.",
         UnauthorizedAccessException => $"The portal cannot read {item?.SourcePath}: {e.Message} Give the portal's user read access.",
         RepositoryLockedException => $"{e.Message} Another operation (a retention run's prune) holds the vault; the backup will run at its next time, or start it again later.",

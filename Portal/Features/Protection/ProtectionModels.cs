@@ -2,7 +2,10 @@ using Portal.Features.Jobs;
 
 namespace Portal.Features.Protection;
 
-/// <summary>Configure protection of a folder: which vault and policy; the vault passphrase if the vault has none yet.</summary>
+/// <summary>
+/// Configure protection of a folder (or, with <see cref="Database"/>, of a PostgreSQL database): which vault and policy;
+/// the vault passphrase if the vault has none yet; optional pre/post-backup scripts for a folder.
+/// </summary>
 public sealed record ConfigureProtectionRequest(
     Guid VaultId,
     Guid PolicyId,
@@ -11,7 +14,18 @@ public sealed record ConfigureProtectionRequest(
     IReadOnlyList<string>? Include = null,
     IReadOnlyList<string>? Exclude = null,
     string? Passphrase = null,
-    string? ConfirmPassphrase = null);
+    string? ConfirmPassphrase = null,
+    DatabaseSettings? Database = null,
+    ScriptSettings? Scripts = null);
+
+/// <summary>A PostgreSQL database to protect; the password is sealed at once and never stored or logged in plain text.</summary>
+public sealed record DatabaseSettings(string Host, int? Port, string Database, string User, string? Password)
+{
+    public override string ToString() => $"{Database} on {Host}:{Port ?? 5432} as {User}"; // never the password
+}
+
+/// <summary>Commands run before and after each backup of a folder (as the portal's user), each within the timeout.</summary>
+public sealed record ScriptSettings(string? PreScript, string? PostScript, int? TimeoutSeconds = null);
 
 /// <summary>Which items to list.</summary>
 public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, ProtectionState? State = null, int PageIndex = 0, int PageSize = 25, ItemHealth? Health = null);
@@ -73,4 +87,9 @@ public sealed record ItemDetails(
     DateTime? PurgeAfter,
     IReadOnlyList<RecoveryPointSummary> RecoveryPoints,
     IReadOnlyList<Job> RecentJobs,
-    uint Version);
+    uint Version,
+    ItemWorkload? Workload = null);
+
+/// <summary>What a database item protects, and a folder item's scripts (never the password).</summary>
+public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,
+    string? DatabaseHost = null, int? DatabasePort = null, string? DatabaseName = null, string? DatabaseUser = null);

@@ -23,6 +23,7 @@ public sealed class ProtectionService(
     ProtectionScheduler scheduler,
     JobService jobs,
     RegionCatalog regions,
+    Workloads.DatabaseSecrets secrets,
     IOptions<ProtectionOptions> options,
     TimeProvider clock)
 {
@@ -42,11 +43,23 @@ public sealed class ProtectionService(
         audit.GuardAsync(AuditActions.ItemProtect, $"item/{request.Name}", async user =>
         {
             Access.Require(user, "configure protection", Protectors);
+            if (HasScripts(request.Scripts))
+                Access.Require(user, "set pre- and post-backup scripts (they run commands on the portal host)", PortalRoles.Contributor);
             var errors = new Dictionary<string, string>();
             var name = request.Name?.Trim() ?? "";
             if (ProtectionRules.CheckName(name) is { } nameError) errors[nameof(request.Name)] = nameError;
-            if (ProtectionRules.CheckSourcePath(request.SourcePath, options.Value.SourceRoots, out var source) is { } pathError)
-                errors[nameof(request.SourcePath)] = pathError;
+            string source;
+            if (request.Database is { } database)
+            {
+                source = Workloads.WorkloadChecks.Validate(database, request.Scripts, errors);
+            }
+            else
+            {
+                if (ProtectionRules.CheckSourcePath(request.SourcePath, options.Value.SourceRoots, out source) is { } pathError)
+                    errors[nameof(request.SourcePath)] = pathError;
+                Workloads.WorkloadChecks.Validate(request.Scripts, errors);
+            }
+
             if (ProtectionRules.CheckPatterns(request.Include) is { } includeError) errors[nameof(request.Include)] = includeError;
             if (ProtectionRules.CheckPatterns(request.Exclude) is { } excludeError) errors[nameof(request.Exclude)] = excludeError;
 
@@ -68,6 +81,8 @@ public sealed class ProtectionService(
 
             if (errors.Count > 0)
                 throw new PortalValidationException(errors);
+            if (request.Database is { } reach)
+                await Workloads.WorkloadChecks.CheckReachableAsync(reach, ct); // the credentials work, before anything is saved
 
             if (needsPassphrase)
             {
@@ -78,12 +93,20 @@ public sealed class ProtectionService(
             var now = clock.GetUtcNow().UtcDateTime;
             var item = new BackupItem
             {
-                Id = Guid.CreateVersion7(), VaultId = vault.Id, Name = name, Kind = BackupItemKinds.FilesAndFolders, State = ProtectionState.Protected,
+                Id = Guid.CreateVersion7(), VaultId = vault.Id, Name = name, State = ProtectionState.Protected,
+                Kind = request.Database is null ? BackupItemKinds.FilesAndFolders : BackupItemKinds.PostgreSql,
                 PolicyId = policy!.Id, SourcePath = source, Include = Clean(request.Include), Exclude = Clean(request.Exclude),
                 CreatedAt = now, CreatedBy = user.DisplayName(),
             };
+            if (request.Database is { } d)
+                (item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser, item.SealedDatabasePassword) =
+                    (d.Host.Trim(), d.Port ?? 5432, d.Database.Trim(), d.User.Trim(), string.IsNullOrEmpty(d.Password) ? null : secrets.Seal(d.Password));
+            else if (HasScripts(request.Scripts))
+                (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds) =
+                    (Blank(request.Scripts!.PreScript), Blank(request.Scripts.PostScript), request.Scripts.TimeoutSeconds);
             db.BackupItems.Add(item);
-            audit.Append(db, user, AuditActions.ItemProtect, Resource(vault.Name, name), $"{source} with policy {policy.Name}");
+            audit.Append(db, user, AuditActions.ItemProtect, Resource(vault.Name, name), $"{source} with policy {policy.Name}" +
+                (item.PreScript is null ? "" : $"; pre-backup script: {item.PreScript}") + (item.PostScript is null ? "" : $"; post-backup script: {item.PostScript}"));
             try
             {
                 await db.SaveChangesAsync(ct);
@@ -176,7 +199,9 @@ public sealed class ProtectionService(
             PurgeAfter(item, vault),
             [.. points.Select(p => new RecoveryPointSummary(p.Id, p.SnapshotId, p.CreatedAt, p.Type, p.Consistency, p.Files, p.Bytes, p.BytesAdded,
                 p.ExpiresAt, p.RetainUntil, pointRegions))],
-            recentJobs, item.Version);
+            recentJobs, item.Version,
+            new ItemWorkload(item.Kind == BackupItemKinds.PostgreSql ? $"{item.DatabaseName} on {item.DatabaseHost}:{item.DatabasePort} as {item.DatabaseUser}" : null,
+                item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser));
     }
 
     /// <summary>Starts a backup now, kept until <paramref name="retainUntilUtc"/> (Azure's default: 30 days). Returns the job.</summary>
@@ -341,6 +366,11 @@ public sealed class ProtectionService(
             i.LastBackupStatus, i.LastBackupAt, next, i.LatestRecoveryPointAt,
             ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, policy, now));
     }
+
+    private static bool HasScripts(ScriptSettings? scripts) =>
+        scripts is not null && (Blank(scripts.PreScript) is not null || Blank(scripts.PostScript) is not null);
+
+    private static string? Blank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
 
     private static List<string> Clean(IReadOnlyList<string>? patterns) =>
         [.. (patterns ?? []).Select(p => p.Trim()).Where(p => p.Length > 0).Distinct()];

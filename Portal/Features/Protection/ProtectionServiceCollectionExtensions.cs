@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Portal.Features.Approvals;
 using Portal.Features.Scheduling;
+using Portal.Features.Workloads;
 using Quartz;
 
 namespace Portal.Features.Protection;
@@ -29,6 +30,7 @@ public static class ProtectionServiceCollectionExtensions
             km.XmlRepository = new FileSystemXmlRepository(folder, loggers);
         });
 
+        services.AddPortalWorkloads();
         services.AddSingleton<VaultKeys>();
         services.AddSingleton<BackupRunner>();
         services.AddSingleton<RetentionRunner>();

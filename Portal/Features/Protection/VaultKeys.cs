@@ -38,7 +38,7 @@ public sealed class VaultKeys(
     /// </summary>
     public async Task UnlockAsync(Vault vault, string passphrase, string by, CancellationToken ct = default)
     {
-        var store = stores.Vault(vault.Id, vault.Region);
+        var store = stores.Vault(vault.Id, vault.Region, vault.Name);
         BackupEngine engine;
         try
         {
@@ -97,7 +97,7 @@ public sealed class VaultKeys(
 
         try
         {
-            var engine = await BackupEngine.OpenWithKeyAsync(stores.Vault(vaultId, region), new RepositoryKey(key), EngineOptions, cancellationToken: ct);
+            var engine = await BackupEngine.OpenWithKeyAsync(stores.Vault(vaultId, region, vaultName), new RepositoryKey(key), EngineOptions, cancellationToken: ct);
             if (engine.RepositoryId != row.RepositoryId)
             {
                 engine.Dispose();

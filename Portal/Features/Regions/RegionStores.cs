@@ -11,7 +11,7 @@ namespace Portal.Features.Regions;
 /// the retrying decorator, joined into one LRS <see cref="ReplicatedStore"/>. A vault's repository is a prefix
 /// of its region's store; a GRS vault has the same prefix in the paired region.
 /// </summary>
-public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger)
+public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<ReplicatedStore>> regions = new(StringComparer.OrdinalIgnoreCase);
 
@@ -19,8 +19,34 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     public ReplicatedStore Region(string region) =>
         regions.GetOrAdd(region, name => new Lazy<ReplicatedStore>(() => Build(name))).Value;
 
-    /// <summary>A vault's repository in <paramref name="region"/> (its own region, or the pair for GRS).</summary>
-    public IObjectStore Vault(Guid vaultId, string region) => new PrefixedStore(Region(region), VaultPrefix(vaultId));
+    private readonly ConcurrentDictionary<string, TokenBucket?> buckets = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// A vault's repository in <paramref name="region"/> (its own region, or the pair for GRS). Uploads go through the
+    /// region's throttle (one limit shared by the region's vaults), or the vault's own when
+    /// <c>VaultThrottling</c> names <paramref name="vaultName"/>. GRS replication to the pair goes through the pair's limit.
+    /// </summary>
+    public IObjectStore Vault(Guid vaultId, string region, string? vaultName = null)
+    {
+        IObjectStore store = new PrefixedStore(Region(region), VaultPrefix(vaultId));
+        return Throttle(region, vaultName) is { } bucket ? new ThrottledStore(store, bucket) : store;
+    }
+
+    private TokenBucket? Throttle(string region, string? vaultName)
+    {
+        var settings = options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, region, StringComparison.OrdinalIgnoreCase));
+        if (settings is null)
+            return null;
+        var key = vaultName is not null && settings.VaultThrottling.ContainsKey(vaultName) ? $"{region}/{vaultName}" : region;
+        return buckets.GetOrAdd(key, _ =>
+        {
+            var throttling = key == region ? settings.Throttling : settings.VaultThrottling[vaultName!];
+            if (throttling is null)
+                return null;
+            var schedule = throttling.ToSchedule();
+            return new TokenBucket(schedule.LimitAt, time ?? TimeProvider.System);
+        });
+    }
 
     public static string VaultPrefix(Guid vaultId) => $"vaults/{vaultId:N}";
 

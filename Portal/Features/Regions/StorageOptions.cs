@@ -25,6 +25,38 @@ public sealed class RegionOptions
 
     /// <summary>The region's replica locations (three for LRS, ideally on three disks).</summary>
     public List<ReplicaOptions> Replicas { get; set; } = [];
+
+    /// <summary>Upload bandwidth limits of backups to this region (none: unlimited).</summary>
+    public ThrottlingOptions? Throttling { get; set; }
+
+    /// <summary>Per vault (by vault name): limits that replace the region's for that vault's backups.</summary>
+    public Dictionary<string, ThrottlingOptions> VaultThrottling { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+}
+
+/// <summary>
+/// Upload bandwidth limits as Azure Backup's MARS agent sets them: megabits per second during work hours and at other
+/// times (absent or 0: unlimited), with the work days and hours in a time zone.
+/// </summary>
+public sealed class ThrottlingOptions
+{
+    public double? WorkHoursMbps { get; set; }
+    public double? NonWorkHoursMbps { get; set; }
+    public List<DayOfWeek> WorkDays { get; set; } = [DayOfWeek.Monday, DayOfWeek.Tuesday, DayOfWeek.Wednesday, DayOfWeek.Thursday, DayOfWeek.Friday];
+    public string WorkStart { get; set; } = "08:00";
+    public string WorkEnd { get; set; } = "18:00";
+
+    /// <summary>IANA time zone of the work hours (default UTC).</summary>
+    public string TimeZone { get; set; } = "UTC";
+
+    /// <summary>The engine's schedule (call only on validated options).</summary>
+    public Portal.Engine.Storage.BandwidthSchedule ToSchedule() => new()
+    {
+        WorkHoursBytesPerSecond = BytesPerSecond(WorkHoursMbps), OtherHoursBytesPerSecond = BytesPerSecond(NonWorkHoursMbps),
+        WorkDays = WorkDays.ToHashSet(), WorkStart = TimeOnly.Parse(WorkStart, System.Globalization.CultureInfo.InvariantCulture),
+        WorkEnd = TimeOnly.Parse(WorkEnd, System.Globalization.CultureInfo.InvariantCulture), TimeZone = TimeZoneInfo.FindSystemTimeZoneById(TimeZone),
+    };
+
+    private static long? BytesPerSecond(double? mbps) => mbps is > 0 ? (long)(mbps.Value * 1_000_000 / 8) : null;
 }
 
 /// <summary>Where one replica of a region lives.</summary>

@@ -21,6 +21,10 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                 errors.Add($"{where} (\"{region.Name}\") has {region.Replicas.Count} replicas: configure one to three (three for LRS).");
             for (var r = 0; r < region.Replicas.Count; r++)
                 ValidateReplica(region.Replicas[r], $"{where}:Replicas:{r}", errors);
+            if (region.Throttling is { } throttling)
+                ValidateThrottling(throttling, $"{where}:Throttling", errors);
+            foreach (var (vault, vaultThrottling) in region.VaultThrottling)
+                ValidateThrottling(vaultThrottling, $"{where}:VaultThrottling:{vault}", errors);
         }
 
         foreach (var region in options.Regions.Where(r => !string.IsNullOrWhiteSpace(r.PairedRegion)))
@@ -35,6 +39,23 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void ValidateThrottling(ThrottlingOptions t, string where, List<string> errors)
+    {
+        if (t.WorkHoursMbps is < 0 || t.NonWorkHoursMbps is < 0)
+            errors.Add($"{where}: WorkHoursMbps and NonWorkHoursMbps are megabits per second, 0 or more (0 or absent: unlimited).");
+        if (t.WorkHoursMbps is > 0 and < 0.064 || t.NonWorkHoursMbps is > 0 and < 0.064)
+            errors.Add($"{where}: the lowest limit is 0.064 Mbps (8 KB/s), as in Azure Backup's agent.");
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        if (!TimeOnly.TryParseExact(t.WorkStart, "HH:mm", culture, System.Globalization.DateTimeStyles.None, out var start))
+            errors.Add($"{where}:WorkStart (\"{t.WorkStart}\") is not a time such as 08:00.");
+        if (!TimeOnly.TryParseExact(t.WorkEnd, "HH:mm", culture, System.Globalization.DateTimeStyles.None, out var end))
+            errors.Add($"{where}:WorkEnd (\"{t.WorkEnd}\") is not a time such as 18:00.");
+        else if (end <= start)
+            errors.Add($"{where}: WorkEnd ({t.WorkEnd}) must be after WorkStart ({t.WorkStart}).");
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(t.TimeZone, out _))
+            errors.Add($"{where}:TimeZone (\"{t.TimeZone}\") is not a known time zone such as Europe/Berlin.");
     }
 
     private static void ValidateReplica(ReplicaOptions replica, string where, List<string> errors)

@@ -96,7 +96,7 @@ public sealed class ProtectionScheduler(
     /// leaves it to another instance; fired at once if it was missed). <typeparamref name="TJob"/>'s key serializes
     /// the runs that share it.
     /// </summary>
-    private async Task RunOnceAsync<TJob>(JobKey key, Guid jobId, CancellationToken ct, params (string Key, string Value)[] data) where TJob : IJob
+    internal async Task RunOnceAsync<TJob>(JobKey key, Guid jobId, CancellationToken ct, params (string Key, string Value)[] data) where TJob : IJob
     {
         var scheduler = await schedulers.GetScheduler(ct);
         try

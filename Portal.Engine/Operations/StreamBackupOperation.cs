@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Portal.Engine.Chunking;
+using Portal.Engine.Compression;
+using Portal.Engine.Crypto;
+using Portal.Engine.Progress;
+using Portal.Engine.Repository;
+
+namespace Portal.Engine.Operations;
+
+/// <summary>
+/// Backs up one stream (a database dump on a tool's stdout) as the single file of a new snapshot, chunk by chunk as
+/// it arrives: nothing is staged on disk and memory stays bounded by the chunker buffer and the pack buffers. The
+/// snapshot is written only after the stream ended normally; a stream that throws (the dump tool failed) leaves no
+/// snapshot, and the packs already stored are indexed for the next backup to reuse.
+/// </summary>
+internal sealed class StreamBackupOperation(Repo repo)
+{
+    public async Task<BackupResult> RunAsync(StreamBackupRequest request, Stream source, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
+        ObjectNameCheck(request.FileName);
+        var host = request.Host ?? Environment.MachineName;
+        await using var repoLock = await RepoLock.AcquireAsync(repo, exclusive: false, "backup", ct).ConfigureAwait(false);
+        var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
+        var warnings = new List<string>();
+        await OrphanPacks.AdoptAsync(repo, index, warnings, ct).ConfigureAwait(false);
+        var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
+        var parent = snapshots.LastOrDefault(s => s.Snapshot.Host == host && s.Snapshot.Paths.SequenceEqual([request.SourceName]));
+
+        await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
+        try
+        {
+            progress.Report(new OperationProgress("read", 0, 1, 0, request.ExpectedBytes, request.FileName));
+            var cdc = repo.CreateChunker();
+            var chunks = new ChunkStream(cdc, new byte[ChunkStream.BufferSize(cdc.Params)]);
+            chunks.Reset(source);
+            var content = new List<string>();
+            long size = 0;
+            while (true)
+            {
+                // The chunker reads synchronously (a pipe read blocks until the tool writes): off the caller's thread.
+                var chunk = await Task.Run(() => chunks.Next(ct), ct).ConfigureAwait(false);
+                if (chunk.IsEmpty) break;
+                size += chunk.Length;
+                var id = repo.Key.Id(chunk.Span);
+                content.Add(id.ToHex());
+                if (index.TryReserve(id))
+                {
+                    using var sealedBytes = BlobCodec.EncodePooled(repo.Key, chunk.Span, Repo.BlobAad(Repo.DataBlob, id));
+                    await packs.AddAsync(id, Repo.DataBlob, sealedBytes.Memory, ct).ConfigureAwait(false);
+                }
+
+                progress.Report(new OperationProgress("read", 0, 1, size, Math.Max(size, request.ExpectedBytes), request.FileName));
+                await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
+            }
+
+            progress.Report(new OperationProgress("finish", 1, 1, size, size, request.FileName));
+            var now = repo.Time.GetUtcNow();
+            var mtime = now.ToUnixTimeMilliseconds() * 1_000_000;
+            var tree = new Tree
+            {
+                Nodes = [new Node { Name = request.FileName, Type = Node.File, Mode = 0x180 /* 0600 */, Size = size, MtimeNs = mtime, CtimeNs = mtime, Content = content }],
+            };
+            var json = JsonSerializer.SerializeToUtf8Bytes(tree, RepoJson.Default.Tree);
+            var treeId = repo.Key.Id(json);
+            if (index.TryReserve(treeId))
+                await packs.AddAsync(treeId, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json, Repo.BlobAad(Repo.TreeBlob, treeId)), ct).ConfigureAwait(false);
+            await packs.FlushAsync(ct).ConfigureAwait(false);
+            await SaveIndexAsync(packs).ConfigureAwait(false);
+            var snapshot = new Snapshot
+            {
+                Time = now, Host = host, User = Environment.UserName, Paths = [request.SourceName], Tree = treeId.ToHex(), Parent = parent?.Id,
+                Tags = [.. request.Tags], Status = JobStatus.Completed.ToString(),
+                Summary = new SnapshotSummary { Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten, Warnings = warnings.Count },
+            };
+            await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
+            var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
+            return new BackupResult
+            {
+                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed,
+                Warnings = warnings, Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten,
+            };
+        }
+        finally
+        {
+            await SaveIndexAsync(packs).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SaveIndexAsync(PackWriter packs)
+    {
+        var file = packs.TakeWritten();
+        if (file.Packs.Count > 0)
+            await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private static void ObjectNameCheck(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name is "." or ".." || name.Contains('/') || name.Contains('\0'))
+            throw new ArgumentException($"\"{name}\" is not a file name: give a name without '/' or NUL, such as database.dump.", nameof(name));
+    }
+}
