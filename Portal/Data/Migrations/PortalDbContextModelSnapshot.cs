@@ -370,6 +370,21 @@ namespace Portal.Data.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
 
+                    b.Property<string>("DatabaseHost")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)");
+
+                    b.Property<string>("DatabaseName")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
+                    b.Property<int?>("DatabasePort")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("DatabaseUser")
+                        .HasMaxLength(63)
+                        .HasColumnType("character varying(63)");
+
                     b.PrimitiveCollection<List<string>>("Exclude")
                         .IsRequired()
                         .HasColumnType("text[]");
@@ -404,8 +419,22 @@ namespace Portal.Data.Migrations
                     b.Property<Guid?>("PolicyId")
                         .HasColumnType("uuid");
 
+                    b.Property<string>("PostScript")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
+                    b.Property<string>("PreScript")
+                        .HasMaxLength(4096)
+                        .HasColumnType("character varying(4096)");
+
                     b.Property<DateTime?>("ProtectionStoppedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<int?>("ScriptTimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<byte[]>("SealedDatabasePassword")
+                        .HasColumnType("bytea");
 
                     b.Property<DateTime?>("SoftDeletedAt")
                         .HasColumnType("timestamp with time zone");

@@ -1,11 +1,12 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
 namespace Portal.Data.Migrations
 {
     /// <inheritdoc />
-    public partial class Workloads : Migration
+    public partial class BackupCenterAndWorkloads : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -62,11 +63,50 @@ namespace Portal.Data.Migrations
                 table: "backup_items",
                 type: "bytea",
                 nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "storage_usage",
+                columns: table => new
+                {
+                    VaultId = table.Column<Guid>(type: "uuid", nullable: false),
+                    Region = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    Day = table.Column<DateOnly>(type: "date", nullable: false),
+                    Bytes = table.Column<long>(type: "bigint", nullable: false),
+                    Objects = table.Column<long>(type: "bigint", nullable: false),
+                    MeasuredAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_storage_usage", x => new { x.VaultId, x.Region, x.Day });
+                    table.ForeignKey(
+                        name: "FK_storage_usage_vaults_VaultId",
+                        column: x => x.VaultId,
+                        principalTable: "vaults",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_recovery_points_CreatedAt",
+                table: "recovery_points",
+                column: "CreatedAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_storage_usage_Day",
+                table: "storage_usage",
+                column: "Day");
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.DropTable(
+                name: "storage_usage");
+
+            migrationBuilder.DropIndex(
+                name: "IX_recovery_points_CreatedAt",
+                table: "recovery_points");
+
             migrationBuilder.DropColumn(
                 name: "DatabaseHost",
                 table: "backup_items");
