@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Jobs;
@@ -19,6 +20,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);
