@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
@@ -37,7 +38,8 @@ public sealed class ProtectionHost : IAsyncDisposable
 
     public IServiceProvider Services => host.Services;
 
-    public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true)
+    public static async Task<ProtectionHost> StartAsync(
+        TestDatabase database, string root, TimeProvider? clock = null, bool start = true, IReadOnlyDictionary<string, string?>? settings = null)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
         Directory.CreateDirectory(Path.Combine(root, "restores"));
@@ -52,6 +54,8 @@ public sealed class ProtectionHost : IAsyncDisposable
             ["Protection:RetentionCron"] = "0 0 3 1 1 ? 2099", // tests run retention themselves
             ["Restore:Roots:0"] = Path.Combine(root, "restores"),
         });
+        if (settings is not null)
+            builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var services = builder.Services;
         services.AddSingleton(database.Factory);
@@ -70,6 +74,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalJobs();
         services.AddPortalProtection();
         services.AddPortalRestore();
+        services.AddPortalAlerts();
         var host = builder.Build();
         if (start)
             await host.StartAsync();

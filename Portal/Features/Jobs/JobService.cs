@@ -189,8 +189,8 @@ public sealed class JobService(
                 continue; // a progress report from elsewhere landed in between: the outcome still has to be written
             }
 
+            await FinishedAsync(job); // first: whoever sees the job finished also sees its alert
             await ChangedAsync(db, job, ct);
-            await FinishedAsync(job);
             return;
         }
     }
@@ -239,8 +239,8 @@ public sealed class JobService(
         await db.SaveChangesAsync(ct);
         foreach (var job in abandoned)
         {
-            await ChangedAsync(db, job, ct);
             await FinishedAsync(job);
+            await ChangedAsync(db, job, ct);
         }
         return abandoned.Count;
     }
