@@ -13,7 +13,11 @@ public sealed record AlertCounts(int Critical, int Warning, int Information)
 }
 
 /// <summary>An alert as the Alerts page lists it, with how its emails and webhook calls went.</summary>
-public sealed record AlertRow(Alert Alert, int DeliveriesPending, int DeliveriesFailed, string? LastDeliveryError);
+public sealed record AlertRow(Alert Alert, int DeliveriesPending, int DeliveriesFailed, string? LastDeliveryError)
+{
+    /// <summary>The deliveries that gave up, to send again.</summary>
+    public IReadOnlyList<Guid> FailedDeliveryIds { get; init; } = [];
+}
 
 /// <summary>
 /// Alerts as the signed-in user sees them: every portal role may read them; acknowledging and resolving need
@@ -52,12 +56,15 @@ public sealed class AlertQueries(IDbContextFactory<PortalDbContext> dbFactory, I
             .Skip(Math.Max(0, query.PageIndex) * size).Take(size).ToListAsync(ct);
         var ids = page.Select(a => a.Id).ToList();
         var deliveries = await db.AlertDeliveries.AsNoTracking().Where(d => ids.Contains(d.AlertId) && d.State != AlertDeliveryState.Sent)
-            .Select(d => new { d.AlertId, d.State, d.LastError, d.CreatedAt }).ToListAsync(ct);
+            .Select(d => new { d.Id, d.AlertId, d.State, d.LastError, d.CreatedAt }).ToListAsync(ct);
         return new PagedResult<AlertRow>([.. page.Select(a =>
         {
             var mine = deliveries.Where(d => d.AlertId == a.Id).OrderByDescending(d => d.CreatedAt).ToList();
             return new AlertRow(a, mine.Count(d => d.State == AlertDeliveryState.Pending), mine.Count(d => d.State == AlertDeliveryState.Failed),
-                mine.FirstOrDefault(d => d.LastError is not null)?.LastError);
+                mine.FirstOrDefault(d => d.LastError is not null)?.LastError)
+            {
+                FailedDeliveryIds = [.. mine.Where(d => d.State == AlertDeliveryState.Failed).Select(d => d.Id)],
+            };
         })], total);
     }
 
