@@ -205,7 +205,7 @@ public sealed class AlertTests : IAsyncLifetime
         var givenUp = WaitForAsync(async db => await db.AlertDeliveries.AnyAsync(d => d.State == AlertDeliveryState.Failed));
 
         var alert = await host!.Services.GetRequiredService<AlertService>().RaiseAsync(new AlertInput(
-            "test:lag", AlertKinds.ReplicationLag, AlertSeverity.Warning, "Replication of vault 'finance' lags", "The copy is 3 hours behind.", "Check the paired region."));
+            "test:retention", AlertKinds.RetentionFailed, AlertSeverity.Warning, "Retention run of vault 'finance' failed", "The vault's storage failed.", "Check the region's replicas."));
         await givenUp;
 
         var row = Assert.Single((await host.ActAs(rita).GetRequiredService<AlertQueries>().ListAsync(new AlertQuery())).Items);

@@ -103,7 +103,7 @@ public sealed class AlertDeliveryWorker(
             {
                 delivery.State = AlertDeliveryState.Failed;
                 logger.LogError("Alert {Alert}: {Channel} to {Target} failed {Attempts} times, giving up: {Reason}",
-                    delivery.AlertId, delivery.Channel, delivery.Target, delivery.Attempts, reason);
+                    delivery.AlertId, delivery.Channel, Shown(delivery), delivery.Attempts, reason);
             }
             else
             {
@@ -111,7 +111,7 @@ public sealed class AlertDeliveryWorker(
                     settings.Delivery.FirstRetryDelay.Ticks * (long)Math.Pow(2, Math.Min(delivery.Attempts - 1, 20))));
                 delivery.NextAttemptAt = clock.GetUtcNow().UtcDateTime + delay;
                 logger.LogWarning("Alert {Alert}: {Channel} to {Target} failed (attempt {Attempts}), retrying in {Delay}: {Reason}",
-                    delivery.AlertId, delivery.Channel, delivery.Target, delivery.Attempts, delay, reason);
+                    delivery.AlertId, delivery.Channel, Shown(delivery), delivery.Attempts, delay, reason);
             }
         }
 
@@ -121,6 +121,9 @@ public sealed class AlertDeliveryWorker(
             notifier.Notify();
         return true;
     }
+
+    private static string Shown(AlertDelivery delivery) =>
+        delivery.Channel == AlertChannel.Webhook ? AlertWebhookSender.Redact(delivery.Target) : delivery.Target;
 
     /// <summary>The reason of a failed attempt in words, without secrets (MailKit and HttpClient messages carry none).</summary>
     private static string? Explain(Exception e) => e switch

@@ -135,7 +135,7 @@ public sealed class AlertQueries(IDbContextFactory<PortalDbContext> dbFactory, I
             delivery.State = AlertDeliveryState.Pending;
             delivery.Attempts = 0;
             delivery.NextAttemptAt = clock.GetUtcNow().UtcDateTime;
-            audit.Append(db, user, RetryAction, $"alert-delivery/{deliveryId}", $"{delivery.Channel} to {delivery.Target}");
+            audit.Append(db, user, RetryAction, $"alert-delivery/{deliveryId}", $"{delivery.Channel} to {(delivery.Channel == AlertChannel.Webhook ? AlertWebhookSender.Redact(delivery.Target) : delivery.Target)}");
             await db.SaveChangesAsync(ct);
         });
 

@@ -78,8 +78,12 @@ public sealed class AlertWebhookSender(IHttpClientFactory httpFactory, IOptionsM
             request.Headers.Add(SignatureHeader, Sign((await File.ReadAllTextAsync(secretFile, ct)).Trim(), body));
         using var response = await httpFactory.CreateClient(HttpClientName).SendAsync(request, ct);
         if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"{url} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
+            throw new HttpRequestException($"{Redact(url)} answered {(int)response.StatusCode} {response.ReasonPhrase}.");
     }
+
+    /// <summary>A webhook URL as logs and pages show it: scheme, host and port only (paths of chat webhooks carry tokens).</summary>
+    public static string Redact(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? $"{uri.Scheme}://{uri.Authority}/…" : "(not a URL)";
 
     /// <summary><c>sha256=</c> and the lower-case hex HMAC-SHA256 of <paramref name="body"/> under <paramref name="secret"/>.</summary>
     public static string Sign(string secret, byte[] body) =>
