@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Data;
@@ -220,6 +221,52 @@ public sealed class AlertTests : IAsyncLifetime
         await host.ActAs(olga).GetRequiredService<AlertQueries>().RetryDeliveryAsync(delivery.Id);
         await using var db = database.Factory.CreateDbContext();
         Assert.NotEqual(AlertDeliveryState.Sent, (await db.AlertDeliveries.SingleAsync()).State); // queued again (and failing again)
+    }
+
+    [Fact]
+    public async Task A_failed_delivery_backs_off_30_s_then_doubling_and_gives_up_after_the_last_attempt()
+    {
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero));
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var services = new ServiceCollection()
+            .AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Alerts:Webhook:Urls:Critical:0"] = $"http://127.0.0.1:{port}/hook",
+                ["Alerts:Delivery:MaxAttempts"] = "3",
+            }).Build())
+            .AddFeatureServices(database, clock)
+            .AddSingleton<ICurrentUser>(new FixedCurrentUser(ann))
+            .BuildServiceProvider();
+        var worker = services.GetRequiredService<AlertDeliveryWorker>(); // not started: the test drives it
+        await services.GetRequiredService<AlertService>().RaiseAsync(new AlertInput(
+            "test:check", AlertKinds.IntegrityCheckFailed, AlertSeverity.Critical, "Integrity check of vault 'finance' failed", "2 damaged objects.", "Back the items up again."));
+
+        async Task<AlertDelivery> DeliveryAsync()
+        {
+            await using var db = database.Factory.CreateDbContext();
+            return await db.AlertDeliveries.AsNoTracking().SingleAsync();
+        }
+
+        Assert.Equal(1, await worker.DeliverDueAsync(default));
+        var first = await DeliveryAsync();
+        Assert.Equal((AlertDeliveryState.Pending, 1), (first.State, first.Attempts));
+        Assert.Equal(clock.GetUtcNow().UtcDateTime.AddSeconds(30), first.NextAttemptAt);
+        Assert.Equal(0, await worker.DeliverDueAsync(default)); // not due yet
+
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, await worker.DeliverDueAsync(default));
+        Assert.Equal(clock.GetUtcNow().UtcDateTime.AddSeconds(60), (await DeliveryAsync()).NextAttemptAt);
+
+        clock.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(1, await worker.DeliverDueAsync(default));
+        var last = await DeliveryAsync();
+        Assert.Equal((AlertDeliveryState.Failed, 3), (last.State, last.Attempts));
+        Assert.Contains("webhook call failed", last.LastError);
+        clock.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(0, await worker.DeliverDueAsync(default)); // given up: only "Send again" queues it
     }
 
     /// <summary>Completes when <paramref name="condition"/> holds, checked at once and after each alert change (no polling).</summary>

@@ -2,7 +2,7 @@ namespace Portal.Features.Alerts;
 
 /// <summary>
 /// Alerts about critical operations: a request raises a warning (resolved when someone decides it); an approval of
-/// turning soft delete off or deleting backup data raises a critical alert, other approvals a warning. They commit with
+/// turning soft delete off or deleting backup data raises a critical alert, reduced retention a warning, a deleted (empty) vault information. They commit with
 /// the request or decision; a failure here is logged and never blocks the operation.
 /// </summary>
 public sealed class CriticalOperationAlerts(AlertService alerts, ILogger<CriticalOperationAlerts> logger) : ICriticalOperationObserver
@@ -60,7 +60,9 @@ public sealed class CriticalOperationAlerts(AlertService alerts, ILogger<Critica
             {
                 ItemId = r.ResourceId, ItemName = Name(r.Resource), Link = $"items/{r.ResourceId}",
             },
-            _ => new AlertInput($"{AlertKinds.CriticalOperationApproved}:{r.Id:N}", AlertKinds.CriticalOperationApproved, AlertSeverity.Warning,
+            // A vault can only be deleted empty, so its deletion is news rather than a risk; reduced retention removes recovery points.
+            _ => new AlertInput($"{AlertKinds.CriticalOperationApproved}:{r.Id:N}", AlertKinds.CriticalOperationApproved,
+                r.Operation == CriticalOperations.DeleteVault ? AlertSeverity.Information : AlertSeverity.Warning,
                 $"Approved: {Verb(r.Operation)} ({r.Resource})", who,
                 "Nothing to do if this change was expected. If not, review the audit log for who asked and who approved, and undo what can be undone (e.g. restore the policy's retention).")
             {
