@@ -44,6 +44,31 @@ public sealed class AlertComponentTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task The_bell_counts_again_when_a_job_finishes_on_another_portal_instance()
+    {
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var bell = RenderPage<AlertBell>();
+        bell.WaitForAssertion(() => Assert.NotEmpty(bell.FindAll("[data-testid=alert-bell]")));
+
+        // another instance saved the alert (its notifier is not ours), then announced its finished job, which reaches us as a job change
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            var now = DateTime.UtcNow;
+            db.Alerts.Add(new Alert
+            {
+                Id = Guid.CreateVersion7(), Key = "BackupFailed:elsewhere", Kind = AlertKinds.BackupFailed, Severity = AlertSeverity.Critical, Title = "Backup of 'hr' failed",
+                Cause = "…", NextStep = "…", FirstRaisedAt = now, LastRaisedAt = now,
+            });
+            await db.SaveChangesAsync();
+        }
+
+        await Context.Services.GetRequiredService<Portal.Features.Jobs.JobNotifier>().NotifyAsync(
+            new Portal.Features.Jobs.Job { Id = Guid.NewGuid(), Status = Portal.Features.Jobs.JobStatus.Failed });
+
+        bell.WaitForAssertion(() => Assert.Equal("1 critical", bell.Find("[data-testid=alert-count-critical]").TextContent.Trim()));
+    }
+
+    [Fact]
     public async Task Someone_without_a_portal_role_gets_no_bell()
     {
         await Service.RaiseAsync(Input("a", AlertSeverity.Critical));
