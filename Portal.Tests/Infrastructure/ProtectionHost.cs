@@ -38,8 +38,8 @@ public sealed class ProtectionHost : IAsyncDisposable
 
     public IServiceProvider Services => host.Services;
 
-    public static async Task<ProtectionHost> StartAsync(
-        TestDatabase database, string root, TimeProvider? clock = null, bool start = true, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
         Directory.CreateDirectory(Path.Combine(root, "restores"));
