@@ -15,13 +15,13 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<BackupItem> BackupItems => Set<BackupItem>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ApprovalRequest> ApprovalRequests => Set<ApprovalRequest>();
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
     public DbSet<BackupPolicy> BackupPolicies => Set<BackupPolicy>();
     public DbSet<Job> Jobs => Set<Job>();
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
-    public DbSet<Alert> Alerts => Set<Alert>();
-    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

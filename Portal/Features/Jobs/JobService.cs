@@ -188,8 +188,8 @@ public sealed class JobService(
             {
                 continue; // a progress report from elsewhere landed in between: the outcome still has to be written
             }
+            await FinishedAsync(job); // before the change is announced: whoever sees the job finished also sees its alert
 
-            await FinishedAsync(job); // first: whoever sees the job finished also sees its alert
             await ChangedAsync(db, job, ct);
             return;
         }
