@@ -307,7 +307,7 @@ public sealed class AlertTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RPO_breached_is_raised_by_the_evaluator_escalates_once_and_resolves_with_a_new_recovery_point()
+    public async Task RPO_breached_is_raised_by_the_evaluator_escalates_once_resolves_with_a_new_recovery_point_and_is_removed_90_days_later()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 11, 2, 8, 0, 0, TimeSpan.Zero));
         var services = TestPortal.For(database, ann, clock);
@@ -348,6 +348,15 @@ public sealed class AlertTests : IAsyncLifetime
         var resolved = Assert.Single(await AlertsAsync());
         Assert.Equal((AlertState.Resolved, AlertService.Automatically), (resolved.State, resolved.ResolvedBy));
         Assert.Equal(clock.GetUtcNow().UtcDateTime, resolved.ResolvedAt);
+
+        await using (var db = database.Factory.CreateDbContext()) // stopped: no RPO to breach while the months pass
+            await db.BackupItems.Where(i => i.Id == itemId).ExecuteUpdateAsync(s => s.SetProperty(i => i.State, ProtectionState.ProtectionStopped));
+        clock.Advance(TimeSpan.FromDays(89));
+        await evaluator.EvaluateAsync();
+        Assert.Single(await AlertsAsync());
+        clock.Advance(TimeSpan.FromDays(1.1)); // resolved more than 90 days ago: removed
+        await evaluator.EvaluateAsync();
+        Assert.Empty(await AlertsAsync());
     }
 
     [Fact]

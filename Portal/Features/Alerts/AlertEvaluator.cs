@@ -7,7 +7,7 @@ namespace Portal.Features.Alerts;
 /// Every <see cref="AlertOptions.EvaluationInterval"/>, looks at conditions no job reports: items whose RPO is breached
 /// (<see cref="ProtectionRules.Health"/> against their policy), GRS vaults whose copy lags more than
 /// <see cref="AlertOptions.ReplicationLagThreshold"/>; and resolves what cleared (soft delete on again, data undeleted,
-/// requests that expired). Time comes from <see cref="TimeProvider"/>, so tests move a fake clock.
+/// requests that expired), and removes resolved alerts older than <see cref="AlertOptions.KeepResolved"/>. Time comes from <see cref="TimeProvider"/>, so tests move a fake clock.
 /// </summary>
 public sealed class AlertEvaluator(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -93,6 +93,10 @@ public sealed class AlertEvaluator(
             foreach (var alert in requested.Where(a => !pending.Contains(a.Key)))
                 await alerts.ResolveAsync(alert.Key, "The request expired: nobody decided it within 24 hours.", ct);
         }
+
+        // Housekeeping: resolved alerts past Alerts:KeepResolved go, with their deliveries (never an active one).
+        var before = now - options.CurrentValue.KeepResolved;
+        await db.Alerts.Where(a => a.State == AlertState.Resolved && a.ResolvedAt < before).ExecuteDeleteAsync(ct);
     }
 
     private async Task EvaluateReplicationAsync(PortalDbContext db, HashSet<string> lagging, DateTime now, CancellationToken ct)

@@ -17,6 +17,9 @@ public sealed class AlertOptions
     /// <summary>A GRS vault whose oldest recovery point not yet in the paired region is older than this raises an alert (default 1 hour).</summary>
     public TimeSpan ReplicationLagThreshold { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>Resolved alerts (and their deliveries) older than this are removed (default 90 days).</summary>
+    public TimeSpan KeepResolved { get; set; } = TimeSpan.FromDays(90);
+
     public AlertEmailOptions Email { get; set; } = new();
     public AlertWebhookOptions Webhook { get; set; } = new();
     public AlertDeliveryOptions Delivery { get; set; } = new();
@@ -103,6 +106,8 @@ internal sealed class AlertOptionsValidator : IValidateOptions<AlertOptions>
             errors.Add("Alerts:EvaluationInterval must be between 1 second and 1 day (e.g. \"00:05:00\").");
         if (options.ReplicationLagThreshold < TimeSpan.FromMinutes(1))
             errors.Add("Alerts:ReplicationLagThreshold must be at least one minute (e.g. \"01:00:00\").");
+        if (options.KeepResolved < TimeSpan.FromDays(1))
+            errors.Add("Alerts:KeepResolved must be at least one day (e.g. \"90.00:00:00\").");
         ValidateEmail(options.Email, errors);
         ValidateWebhook(options.Webhook, errors);
         var delivery = options.Delivery;
