@@ -66,13 +66,13 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
     };
 
     private static string Cause(Job job) =>
-        $"{Subject(job)} {(job.Status == JobStatus.Failed ? "failed" : "completed with warnings")} ({Reference(job)}, {job.EndedAt:yyyy-MM-dd HH:mm} UTC): " +
-        (string.IsNullOrWhiteSpace(job.Message) ? "the job gave no reason; its log has the details." : job.Message);
+        $"Job {job.Id.ToString()[..8]} {(job.Status == JobStatus.Failed ? "failed" : "completed with warnings")} at {job.EndedAt:yyyy-MM-dd HH:mm} UTC: " +
+        (string.IsNullOrWhiteSpace(job.Message) ? "it gave no reason; its log has the details." : job.Message);
 
     private static string NextStep(Job job) => job.Kind switch
     {
         JobKind.Backup when job.Status == JobStatus.Failed =>
-            $"Fix what the job names above (the job's log has every error with its path), then run Back up now on '{job.Subject}' or wait for its next scheduled backup. This alert resolves itself when a backup of '{job.Subject}' succeeds.",
+            $"Fix the cause above (the job's log lists every error with its path), then run Back up now on '{job.Subject}' or wait for its next scheduled backup. This alert resolves itself when a backup of '{job.Subject}' succeeds.",
         JobKind.Backup =>
             $"Open the job's log: it lists each file that was not backed up, with its path. Give the portal's user read access (or exclude the files), then back up again.",
         JobKind.Restore =>
