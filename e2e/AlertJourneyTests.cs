@@ -55,6 +55,7 @@ public sealed class AlertJourneyTests
         await Expect(page.GetByTestId("alert-row")).ToContainTextAsync("Backup of 'finance' failed");
         await Expect(page.GetByTestId("alert-cause")).ToContainTextAsync(folder);
         await Expect(page.GetByTestId("alert-next-step")).ToContainTextAsync("run Back up now on 'finance'");
+        await Expect(page.GetByTestId("alert-acknowledge")).ToBeEnabledAsync(); // enabled once the circuit is live
         await page.GetByTestId("alert-acknowledge").ClickAsync();
         await Expect(page.GetByTestId("alert-row-state")).ToHaveTextAsync("Active, acknowledged by Carla Contributor");
         await browser.ScreenshotAsync("alerts-page");

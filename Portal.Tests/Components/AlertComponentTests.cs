@@ -91,11 +91,11 @@ public sealed class AlertComponentTests : PortalComponentTest
         page.WaitForAssertion(() => Assert.Contains("/srv/finance does not exist", page.Find("[data-testid=alert-cause]").TextContent));
         Assert.Contains("Next step: Fix what the job names above", page.Find("[data-testid=alert-next-step]").TextContent);
         Assert.Contains("2 times since", page.Find("[data-testid=alert-occurrences]").TextContent);
-        page.Find("[data-testid=alert-acknowledge]").Click();
+        await page.InvokeAsync(() => page.Find("[data-testid=alert-acknowledge]").Click()); // found and clicked in one render: the table reloads around it
         page.WaitForAssertion(() => Assert.Equal("Active, acknowledged by Olga", page.Find("[data-testid=alert-row-state]").TextContent.Trim()));
         Assert.Empty(page.FindAll("[data-testid=alert-acknowledge]"));
 
-        page.Find("[data-testid=alert-resolve]").Click();
+        await page.InvokeAsync(() => page.Find("[data-testid=alert-resolve]").Click()); // found and clicked in one render: the table reloads around it
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=alerts-empty]"))); // the list shows active alerts
     }
 

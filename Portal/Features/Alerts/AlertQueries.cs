@@ -23,7 +23,8 @@ public sealed record AlertRow(Alert Alert, int DeliveriesPending, int Deliveries
 /// Alerts as the signed-in user sees them: every portal role may read them; acknowledging and resolving need
 /// Backup.Operator or Backup.Contributor (checked here, whatever the page shows).
 /// </summary>
-public sealed class AlertQueries(IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AlertService alerts, AuditLog audit, TimeProvider clock)
+public sealed class AlertQueries(
+    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AlertService alerts, AlertNotifier notifier, AuditLog audit, TimeProvider clock)
 {
     public const string AcknowledgeAction = "Alert.Acknowledge";
     public const string ResolveAction = "Alert.Resolve";
@@ -106,6 +107,7 @@ public sealed class AlertQueries(IDbContextFactory<PortalDbContext> dbFactory, I
             alert.AcknowledgedBy = user.DisplayName();
             audit.Append(db, user, AcknowledgeAction, $"alert/{id}", alert.Title);
             await SaveAsync(db, ct);
+            notifier.Notify(); // other pages show who is on it
         });
 
     /// <summary>Closes an alert by hand (e.g. a one-off event handled); if the problem happens again, a new alert is raised.</summary>
@@ -137,6 +139,7 @@ public sealed class AlertQueries(IDbContextFactory<PortalDbContext> dbFactory, I
             delivery.NextAttemptAt = clock.GetUtcNow().UtcDateTime;
             audit.Append(db, user, RetryAction, $"alert-delivery/{deliveryId}", $"{delivery.Channel} to {(delivery.Channel == AlertChannel.Webhook ? AlertWebhookSender.Redact(delivery.Target) : delivery.Target)}");
             await db.SaveChangesAsync(ct);
+            notifier.Notify(); // wakes the delivery worker at once
         });
 
     private static async Task<Alert> LoadAsync(PortalDbContext db, Guid id, CancellationToken ct) =>
