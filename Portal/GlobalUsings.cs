@@ -11,3 +11,4 @@ global using Portal.Features.BackupCenter;
 global using Portal.Features.Protection;
 global using Portal.Features.Scheduling;
 global using Portal.Features.Restore;
+global using Portal.Features.Alerts;

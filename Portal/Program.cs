@@ -19,6 +19,7 @@ try
     builder.Services.AddPortalProtection();
     builder.Services.AddPortalRestore();
     builder.Services.AddPortalBackupCenter();
+    builder.Services.AddPortalAlerts();
     builder.Services.AddPortalUi();
 
     var app = builder.Build();

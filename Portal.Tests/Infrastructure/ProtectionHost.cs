@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
@@ -73,6 +74,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalJobs();
         services.AddPortalProtection();
         services.AddPortalRestore();
+        services.AddPortalAlerts();
         var host = builder.Build();
         if (start)
             await host.StartAsync();

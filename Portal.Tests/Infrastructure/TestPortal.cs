@@ -1,5 +1,8 @@
 using System.Security.Claims;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
@@ -30,6 +33,8 @@ public static class TestPortal
         services.AddScoped<Portal.Features.Jobs.JobQueries>();
         services.AddPortalBackupCenter();
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
+        services.TryAddSingleton<IConfiguration>(new ConfigurationBuilder().Build()); // alerts bind their (empty) section
+        services.AddPortalAlerts();
         return services;
     }
 

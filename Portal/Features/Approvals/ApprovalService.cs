@@ -11,7 +11,8 @@ public sealed class ApprovalService(
     IEnumerable<ICriticalOperation> operations,
     ICurrentUser currentUser,
     AuditLog audit,
-    TimeProvider clock)
+    TimeProvider clock,
+    IEnumerable<ICriticalOperationObserver> observers)
 {
     /// <summary>
     /// Adds a pending request to <paramref name="db"/> (the caller saves it with its audit row). Refused when
@@ -44,6 +45,8 @@ public sealed class ApprovalService(
             ExpiresAt = now + ApprovalRequest.Lifetime,
         };
         db.ApprovalRequests.Add(request);
+        foreach (var observer in observers)
+            await observer.RequestedAsync(db, request, ct);
         return request;
     }
 
@@ -86,6 +89,7 @@ public sealed class ApprovalService(
             var detail = $"{request.Summary} Requested by {request.RequestedByName}, approved by {user.DisplayName()}.";
             audit.Append(db, user, AuditActions.ApprovalApprove, request.Resource, detail);
             audit.Append(db, user, operation.AuditAction, request.Resource, detail);
+            await DecidedAsync(db, request, ct);
             await SaveAsync(db, ct);
         });
 
@@ -99,6 +103,7 @@ public sealed class ApprovalService(
                 throw new PortalConflictException("This is your own request: cancel it instead.");
             Decide(request, user, ApprovalStatus.Rejected);
             audit.Append(db, user, AuditActions.ApprovalReject, request.Resource, $"{request.Summary} Requested by {request.RequestedByName}.");
+            await DecidedAsync(db, request, ct);
             await SaveAsync(db, ct);
         });
 
@@ -113,6 +118,7 @@ public sealed class ApprovalService(
                 throw new PortalConflictException($"Only {request.RequestedByName}, who asked for it, can cancel this request.");
             Decide(request, user, ApprovalStatus.Cancelled);
             audit.Append(db, user, AuditActions.ApprovalCancel, request.Resource, request.Summary);
+            await DecidedAsync(db, request, ct);
             await SaveAsync(db, ct);
         });
 
@@ -134,6 +140,12 @@ public sealed class ApprovalService(
         request.DecidedByObjectId = user.ObjectId();
         request.DecidedByName = user.DisplayName();
         request.DecidedAt = clock.GetUtcNow().UtcDateTime;
+    }
+
+    private async Task DecidedAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
+    {
+        foreach (var observer in observers)
+            await observer.DecidedAsync(db, request, ct);
     }
 
     private static Task SaveAsync(PortalDbContext db, CancellationToken ct) =>

@@ -17,7 +17,9 @@ public sealed record JobProgressReport(
 /// Jobs: the record of every operation's run, its live progress, and its outcome. Runners (backup, replication …)
 /// call <see cref="StartAsync"/>, <see cref="ReportAsync"/> and <see cref="FinishAsync"/>; pages list and read.
 /// </summary>
-public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, JobNotifier notifier, JobCancellation cancellation, TimeProvider clock)
+public sealed class JobService(
+    IDbContextFactory<PortalDbContext> dbFactory, JobNotifier notifier, JobCancellation cancellation, TimeProvider clock,
+    IEnumerable<IJobOutcomeObserver>? observers = null, ILogger<JobService>? logger = null)
 {
     /// <summary>How long a running job may stay silent before it is taken for dead (its portal instance stopped).</summary>
     public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromMinutes(2);
@@ -189,10 +191,27 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
             {
                 continue; // a progress report from elsewhere landed in between: the outcome still has to be written
             }
+            await FinishedAsync(job); // before the change is announced: whoever sees the job finished also sees its alert
 
             Telemetry.PortalTelemetry.JobFinished(job);
             await ChangedAsync(db, job, ct);
             return;
+        }
+    }
+
+    /// <summary>Tells the observers (alerts); their failure is logged, never the job's.</summary>
+    private async Task FinishedAsync(Job job)
+    {
+        foreach (var observer in observers ?? [])
+        {
+            try
+            {
+                await observer.JobFinishedAsync(job, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                logger?.LogError(e, "{Observer} failed on the outcome of job {Job}", observer.GetType().Name, job.Id);
+            }
         }
     }
 
@@ -223,7 +242,10 @@ public sealed class JobService(IDbContextFactory<PortalDbContext> dbFactory, Job
 
         await db.SaveChangesAsync(ct);
         foreach (var job in abandoned)
+        {
+            await FinishedAsync(job);
             await ChangedAsync(db, job, ct);
+        }
         return abandoned.Count;
     }
 
