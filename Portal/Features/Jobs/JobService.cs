@@ -244,6 +244,7 @@ public sealed class JobService(
         foreach (var job in abandoned)
         {
             await FinishedAsync(job);
+            Telemetry.PortalTelemetry.JobFinished(job);
             await ChangedAsync(db, job, ct);
         }
         return abandoned.Count;
