@@ -77,4 +77,15 @@ public sealed class ItemDetailTests : ProtectionComponentTest
         Assert.Equal(mayDelete, !dialog.Find("input[data-testid=stop-delete]").HasAttribute("disabled"));
         Assert.Equal(mayDelete, !dialog.Markup.Contains("Only a Backup.Contributor may delete backup data."));
     }
+
+    [Fact]
+    public async Task The_item_shows_its_rpo_against_the_target_and_its_30_day_compliance()
+    {
+        // Created two days ago, no recovery point: 48 h old against a 1 day target; within target + grace (30 h) for 30 of 48 h.
+        var page = await OpenAsync(PortalRoles.Reader, ProtectionState.Protected);
+
+        var rpo = page.Find("[data-testid=item-rpo]").TextContent;
+        Assert.Contains("since the latest point (target 24 hours)", rpo);
+        Assert.Matches(@"within target 6\d(\.\d)?% of the last 30 days", rpo);
+    }
 }

@@ -15,30 +15,17 @@ using Xunit.Abstractions;
 namespace Portal.Tests.Integration;
 
 /// <summary>PostgreSQL database items on the real server the tests start: pg_dump into the vault, pg_restore back out.</summary>
-public sealed class DatabaseItemTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class DatabaseItemTests(ITestOutputHelper output) : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
     private const string DbPassword = "s3cret-Db-Pa55word-7f3a";
-    private readonly TestDatabase database = new();
     private readonly SampleDatabase shop = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-workloads-").FullName;
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly System.Security.Claims.ClaimsPrincipal otto = TestUsers.WithRoles("Otto", PortalRoles.Operator);
     private readonly System.Security.Claims.ClaimsPrincipal helen = TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator);
-    private ProtectionHost host = null!;
 
-    public async Task InitializeAsync()
+    public override async Task DisposeAsync()
     {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
+        await base.DisposeAsync(); // the host first: nothing may still be dumping the sample database
         await shop.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
     }
 
     private async Task<ItemDetails> ProtectAsync(ProtectionHost on, string? password = DbPassword)

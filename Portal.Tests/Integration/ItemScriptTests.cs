@@ -10,37 +10,23 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Integration;
 
 /// <summary>Pre- and post-backup scripts of files-and-folders items, run for real by /bin/sh: success, failure, timeout.</summary>
-public sealed class ItemScriptTests : IAsyncLifetime
+public sealed class ItemScriptTests : ProtectionHostTest
 {
-    private const string Passphrase = "correct horse battery staple";
-    private readonly TestDatabase database = new();
-    private readonly string root = Directory.CreateTempSubdirectory("portal-scripts-").FullName;
-    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly System.Security.Claims.ClaimsPrincipal otto = TestUsers.WithRoles("Otto", PortalRoles.Operator);
-    private ProtectionHost host = null!;
     private string source = "";
     private string PostMarker => Path.Combine(root, "post-ran");
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root);
+        await base.InitializeAsync();
         source = Path.Combine(host.SourceRoot, "app");
         Directory.CreateDirectory(source);
         File.WriteAllText(Path.Combine(source, "data.txt"), "application data");
     }
 
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await database.DisposeAsync();
-        Directory.Delete(root, recursive: true);
-    }
-
     private async Task<(Job Job, RecoveryPointSummary? Point, IReadOnlyList<JobLogEntry> Log)> BackUpWithScriptsAsync(string pre, int? timeout = null)
     {
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("apps", "east", StorageRedundancy.LRS));
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var (vault, policy) = await NewVaultAsync("apps");
         var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "app", source, null, null, Passphrase, Passphrase,
             Scripts: new ScriptSettings(pre, $"echo thawed; echo post > '{PostMarker}'", timeout)));
         Assert.Equal(pre, item.Workload!.PreScript);
@@ -103,8 +89,7 @@ public sealed class ItemScriptTests : IAsyncLifetime
     [Fact]
     public async Task Scripts_can_be_changed_and_removed_later_by_a_contributor_only()
     {
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("apps", "east", StorageRedundancy.LRS));
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var (vault, policy) = await NewVaultAsync("apps");
         var item = await host.Protection(otto).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "app", source, null, null, Passphrase, Passphrase));
         var workloads = host.ActAs(ann).GetRequiredService<Portal.Features.Workloads.WorkloadService>();
 
@@ -123,8 +108,7 @@ public sealed class ItemScriptTests : IAsyncLifetime
     [Fact]
     public async Task Only_a_backup_contributor_may_set_scripts()
     {
-        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("apps", "east", StorageRedundancy.LRS));
-        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var (vault, policy) = await NewVaultAsync("apps");
         var denied = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(otto).ConfigureAsync(new ConfigureProtectionRequest(
             vault.Id, policy.Id, "app", source, null, null, Passphrase, Passphrase, Scripts: new ScriptSettings("touch /tmp/x", null))));
         Assert.Contains("Backup.Contributor", denied.Message);

@@ -88,7 +88,15 @@ public sealed record ItemDetails(
     IReadOnlyList<RecoveryPointSummary> RecoveryPoints,
     IReadOnlyList<Job> RecentJobs,
     uint Version,
-    ItemWorkload? Workload = null);
+    ItemWorkload? Workload = null)
+{
+    /// <summary>For a protected item with a policy: the age of its newest recovery point against the policy's target, and
+    /// the share of the last 30 days it was within target plus grace (null when it does not apply).</summary>
+    public ItemRpo? Rpo { get; init; }
+}
+
+/// <summary>An item's recovery point objective now (see <see cref="RpoCompliance"/>).</summary>
+public sealed record ItemRpo(TimeSpan Now, TimeSpan Target, double? Compliance30Days);
 
 /// <summary>What a database item protects, and a folder item's scripts (never the password).</summary>
 public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,

@@ -201,7 +201,17 @@ public sealed class ProtectionService(
                 p.ExpiresAt, p.RetainUntil, pointRegions))],
             recentJobs, item.Version,
             new ItemWorkload(item.Kind == BackupItemKinds.PostgreSql ? $"{item.DatabaseName} on {item.DatabaseHost}:{item.DatabasePort} as {item.DatabaseUser}" : null,
-                item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser));
+                item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser))
+        {
+            Rpo = item.State == ProtectionState.Protected && row.PolicyDefinition is { } json ? Rpo(PolicyDefinition.FromJson(json).Schedule) : null,
+        };
+
+        ItemRpo Rpo(Portal.Engine.Retention.BackupSchedule schedule)
+        {
+            var target = PolicySchedules.RpoTarget(schedule);
+            return new ItemRpo(now - (item.LatestRecoveryPointAt ?? item.CreatedAt), target,
+                RpoCompliance.Over(points.Select(p => p.CreatedAt), item.CreatedAt, target + PolicySchedules.RpoGrace(schedule), now));
+        }
     }
 
     /// <summary>Starts a backup now, kept until <paramref name="retainUntilUtc"/> (Azure's default: 30 days). Returns the job.</summary>
