@@ -91,4 +91,21 @@ public sealed class BackupCenterTests : ProtectionComponentTest
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=chart-storage] svg")));
         Assert.NotEmpty(page.FindAll("[data-testid=chart-job-outcomes] svg"));
     }
+
+    [Fact]
+    public async Task A_failed_backup_shows_as_a_critical_active_alert_linking_to_the_alerts()
+    {
+        var vault = await CreateVaultAsync("legal");
+        var item = await SeedItemAsync(vault, "contracts", ProtectionState.Protected);
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var page = RenderPage<Home>();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=active-alerts-none]")));
+
+        var jobs = Context.Services.GetRequiredService<JobService>();
+        var job = await jobs.StartAsync(JobKind.Backup, vault.Id, vault.Name, item.Id, "contracts", "schedule");
+        await jobs.FinishAsync(job.Id, JobStatus.Failed, "The folder /srv/contracts is missing.");
+
+        page.WaitForAssertion(() => Assert.Equal("1", page.Find("[data-testid=active-alerts-count][data-severity=Critical] a").TextContent));
+        Assert.Equal("alerts?severity=Critical", page.Find("[data-testid=active-alerts-count][data-severity=Critical] a").GetAttribute("href"));
+    }
 }

@@ -17,6 +17,9 @@ public sealed record EstateSummary(
     /// <summary>Each vault's storage per region, as last measured.</summary>
     public IReadOnlyList<VaultStorageSummary> Storage { get; init; } = [];
 
+    /// <summary>Active alerts by severity (the same counts as the bell).</summary>
+    public Alerts.AlertCounts ActiveAlerts { get; init; } = new(0, 0, 0);
+
     /// <summary>The protected items whose recovery point is oldest against its target (those that need someone first).</summary>
     public IReadOnlyList<ItemRpoSummary> NeedsAttention { get; init; } = [];
 }
@@ -78,6 +81,7 @@ public sealed class BackupCenterService(
             ItemsByHealth = health.GroupBy(h => h.Health).ToDictionary(g => g.Key, g => g.Count()),
             Storage = storage,
             NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
+            ActiveAlerts = await ActiveAlertsAsync(db, ct),
         };
     }
 
@@ -115,6 +119,14 @@ public sealed class BackupCenterService(
 
         return new EstateTrends(dayList, outcomes,
             [.. transfer.Select(t => (double)t.AddedToVaultBytes)], [.. transfer.Select(t => (double)t.RestoredBytes)], storage);
+    }
+
+    private static async Task<Alerts.AlertCounts> ActiveAlertsAsync(PortalDbContext db, CancellationToken ct)
+    {
+        var counts = await db.Alerts.AsNoTracking().Where(a => a.State == Alerts.AlertState.Active)
+            .GroupBy(a => a.Severity).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
+        return new(counts.GetValueOrDefault(Alerts.AlertSeverity.Critical), counts.GetValueOrDefault(Alerts.AlertSeverity.Warning),
+            counts.GetValueOrDefault(Alerts.AlertSeverity.Information));
     }
 
     private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(PortalDbContext db, List<ItemHealthRow> health, DateTime now, CancellationToken ct)
