@@ -90,6 +90,13 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         Assert.NotNull(await stores.Vault(vault.Id, "west").StatAsync("snapshots/s1"));
 
         vault = (await ann.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "local"))).Vault;
+        // While the primary region shows no repository, the pair's copy may be the only one: it is kept.
+        var config = await primary.GetAsync("config");
+        await primary.DeleteAsync("config");
+        await service.RunOnceAsync(default);
+        Assert.NotNull(await stores.Vault(vault.Id, "west").StatAsync("snapshots/s1"));
+        await primary.PutAsync("config", config);
+
         await service.RunOnceAsync(default);
 
         await foreach (var left in stores.Vault(vault.Id, "west").ListAsync(""))

@@ -78,6 +78,13 @@ public sealed class ReplicationService(
             await using (var listing = secondary.ListAsync("", ct).GetAsyncEnumerator(ct))
                 if (!await listing.MoveNextAsync())
                     return; // nothing there: the usual case for an LRS vault
+            if (await stores.Vault(id, region).StatAsync("config", ct) is null)
+            {
+                // Never remove what may be the only readable copy (the primary region lost or unreachable).
+                logger.LogWarning("Vault {Vault} is LRS but its primary region {Region} shows no repository: its copy in {Pair} is kept", name, region, pair);
+                return;
+            }
+
             status.Remove(id);
             job = await jobs.StartAsync(JobKind.Replication, id, name, $"remove copy in {pair}", "portal", ct);
             var jobId = job.Id;
