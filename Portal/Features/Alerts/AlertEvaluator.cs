@@ -1,3 +1,4 @@
+using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -17,22 +18,8 @@ public sealed class AlertEvaluator(
     TimeProvider clock,
     ILogger<AlertEvaluator> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.CurrentValue.EvaluationInterval, clock);
-        do
-        {
-            try
-            {
-                await EvaluateAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Evaluating alert conditions failed; trying again in {Interval}", options.CurrentValue.EvaluationInterval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(options.CurrentValue.EvaluationInterval, clock, logger, "Evaluating alert conditions", EvaluateAsync, stoppingToken);
 
     /// <summary>One evaluation of every condition.</summary>
     public async Task EvaluateAsync(CancellationToken ct = default)
@@ -45,19 +32,20 @@ public sealed class AlertEvaluator(
 
         // RPO: no good recovery point within the policy's interval plus its grace; critical beyond twice that.
         var items = await db.BackupItems.AsNoTracking()
-            .Select(i => new { i.Id, i.Name, i.VaultId, VaultName = i.Vault!.Name, i.State, i.LatestRecoveryPointAt, i.CreatedAt, Definition = i.Policy!.Definition, PolicyName = i.Policy.Name })
+            .Select(i => new { i.Id, i.Name, i.VaultId, VaultName = i.Vault!.Name, i.State, i.LatestRecoveryPointAt, i.CreatedAt, i.PolicyId, PolicyName = i.Policy!.Name })
             .ToListAsync(ct);
+        var limits = await ItemHealthIndex.RpoLimitsAsync(db, ct); // each policy parsed once, not once per item
         var breached = new HashSet<string>();
-        foreach (var item in items.Where(i => i.State == ProtectionState.Protected && i.Definition is not null))
+        foreach (var item in items.Where(i => i.State == ProtectionState.Protected && i.PolicyId is not null))
         {
-            var policy = PolicyDefinition.FromJson(item.Definition!);
-            if (ProtectionRules.Health(item.State, null, item.LatestRecoveryPointAt, item.CreatedAt, policy, now) != ItemHealth.RpoBreached)
+            if (!limits.TryGetValue(item.PolicyId!.Value, out var rpo))
                 continue;
+            var (target, limit) = (rpo.Target, rpo.Limit);
+            var age = now - (item.LatestRecoveryPointAt ?? item.CreatedAt);
+            if (age <= limit)
+                continue; // within target plus grace (ProtectionRules.Health's RPO rule)
             var key = JobAlerts.Key(AlertKinds.RpoBreached, item.Id);
             breached.Add(key);
-            var target = PolicySchedules.RpoTarget(policy.Schedule);
-            var limit = target + PolicySchedules.RpoGrace(policy.Schedule);
-            var age = now - (item.LatestRecoveryPointAt ?? item.CreatedAt);
             var severity = age > 2 * limit ? AlertSeverity.Critical : AlertSeverity.Warning;
             if (activeByKey.TryGetValue(key, out var was) && was >= severity)
                 continue; // already said; the count is of problems, not of evaluations

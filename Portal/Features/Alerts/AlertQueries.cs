@@ -36,6 +36,12 @@ public sealed class AlertQueries(
     {
         await currentUser.RequireViewerAsync("view alerts");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await CountActiveAsync(db, ct);
+    }
+
+    /// <summary>Active alerts by severity in <paramref name="db"/>, for callers that already checked the viewer (the Backup center).</summary>
+    internal static async Task<AlertCounts> CountActiveAsync(PortalDbContext db, CancellationToken ct)
+    {
         var counts = await db.Alerts.AsNoTracking().Where(a => a.State == AlertState.Active)
             .GroupBy(a => a.Severity).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
         return new AlertCounts(counts.GetValueOrDefault(AlertSeverity.Critical), counts.GetValueOrDefault(AlertSeverity.Warning), counts.GetValueOrDefault(AlertSeverity.Information));

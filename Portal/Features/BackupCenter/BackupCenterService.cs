@@ -81,7 +81,7 @@ public sealed class BackupCenterService(
             ItemsByHealth = health.GroupBy(h => h.Health).ToDictionary(g => g.Key, g => g.Count()),
             Storage = storage,
             NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
-            ActiveAlerts = await ActiveAlertsAsync(db, ct),
+            ActiveAlerts = await Alerts.AlertQueries.CountActiveAsync(db, ct),
         };
     }
 
@@ -119,14 +119,6 @@ public sealed class BackupCenterService(
 
         return new EstateTrends(dayList, outcomes,
             [.. transfer.Select(t => (double)t.AddedToVaultBytes)], [.. transfer.Select(t => (double)t.RestoredBytes)], storage);
-    }
-
-    private static async Task<Alerts.AlertCounts> ActiveAlertsAsync(PortalDbContext db, CancellationToken ct)
-    {
-        var counts = await db.Alerts.AsNoTracking().Where(a => a.State == Alerts.AlertState.Active)
-            .GroupBy(a => a.Severity).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, ct);
-        return new(counts.GetValueOrDefault(Alerts.AlertSeverity.Critical), counts.GetValueOrDefault(Alerts.AlertSeverity.Warning),
-            counts.GetValueOrDefault(Alerts.AlertSeverity.Information));
     }
 
     private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(PortalDbContext db, List<ItemHealthRow> health, DateTime now, CancellationToken ct)

@@ -88,7 +88,7 @@ public sealed class ReplicationService(
             status.Remove(id);
             job = await jobs.StartAsync(JobKind.Replication, id, name, $"remove copy in {pair}", "portal", ct);
             var jobId = job.Id;
-            var reporter = new JobReporter<ReplicationProgress>(p => ReportRemovalAsync(jobId, p));
+            var reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, "Removing", p));
             var removed = await new RegionReplicator(stores.Vault(id, region), secondary, clock)
                 .RemoveSecondaryCopyAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
                     p => p.ObjectsDone == p.ObjectsTotal), ct);
@@ -102,18 +102,6 @@ public sealed class ReplicationService(
             if (job is not null)
                 await jobs.FinishAsync(job.Id, JobStatus.Failed,
                     $"Removing the copy in {pair} failed: {e.Message} The next pass (every {options.Value.Interval}) goes on where this one stopped.", ct);
-        }
-    }
-
-    private async Task ReportRemovalAsync(Guid jobId, ReplicationProgress p)
-    {
-        try
-        {
-            await jobs.ReportAsync(jobId, "Removing", 0, null, p.ObjectsDone, p.ObjectsTotal);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
         }
     }
 
@@ -135,7 +123,7 @@ public sealed class ReplicationService(
                 // A job only when there is something to copy: a pass that finds the pair caught up is not news.
                 job = await jobs.StartAsync(JobKind.Replication, id, name, $"to {pair}", "portal", ct);
                 var jobId = job.Id;
-                reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, p));
+                reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, "Copying", p));
                 await replicator.ReplicateAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
                     p => p.ObjectsDone == p.ObjectsTotal), ct);
                 await reporter.FlushAsync();
@@ -161,11 +149,13 @@ public sealed class ReplicationService(
         }
     }
 
-    private async Task ReportAsync(Guid jobId, ReplicationProgress p)
+    /// <summary>Progress of a pass: bytes and objects while copying; objects only while removing (it moves no bytes).</summary>
+    private async Task ReportAsync(Guid jobId, string phase, ReplicationProgress p)
     {
         try
         {
-            await jobs.ReportAsync(jobId, "Copying", p.BytesDone, p.BytesTotal, p.ObjectsDone, p.ObjectsTotal);
+            var removing = phase == "Removing";
+            await jobs.ReportAsync(jobId, phase, removing ? 0 : p.BytesDone, removing ? null : p.BytesTotal, p.ObjectsDone, p.ObjectsTotal);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
