@@ -47,6 +47,7 @@ internal sealed class RestoreOperation(Repo repo)
         var (primary, secondary) = (new List<FileJob>(), new List<FileJob>());
         foreach (var f in _files)
             (f.Node.Links <= 1 || firsts.Add((f.Node.Device, f.Node.Inode)) ? primary : secondary).Add(f);
+        primary = AcrossFolders(primary);
 
         var totalBytes = primary.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
@@ -75,6 +76,22 @@ internal sealed class RestoreOperation(Repo repo)
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
         };
+    }
+
+    /// <summary>
+    /// Orders files so that the ones in flight together are in different folders: creating a file holds its folder's
+    /// lock in the kernel (and the inode allocation under it can be slow), so files of one folder create one at a time.
+    /// </summary>
+    private static List<FileJob> AcrossFolders(List<FileJob> files)
+    {
+        var folders = files.GroupBy(f => f.Dir, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
+        var result = new List<FileJob>(files.Count);
+        for (var round = 0; folders.Count > 0; round++)
+        {
+            foreach (var folder in folders) result.Add(folder[round]);
+            folders.RemoveAll(f => f.Count == round + 1);
+        }
+        return result;
     }
 
     private void Error(string rel, string message)
@@ -157,34 +174,73 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, string? linkTo, CancellationToken ct)
     {
         var name = job.Node.Name;
-        var existing = Native.TryLStat(Path.Combine(job.Dir, name));
-        if (existing is not null)
-        {
-            if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
-            if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
-            else if (existing.Value.FileType == StatInfo.Directory)
-            {
-                Error(job.Rel, "refused: an existing folder is in the way.");
-                return -1;
-            }
-        }
-        // A new file is created under its own name with O_EXCL (which never follows a symlink); replacing an
-        // existing one goes through a temporary name and rename(2), which replaces a link instead of following it.
         var final = Path.Combine(job.Dir, name);
-        var direct = Native.TryLStat(final) is null;
-        var path = direct ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
-        var done = false;
+        var fd = -1;
+        var path = final;
+        bool created = false, done = false;
         try
         {
+            // Most restores go to new names: create first (one call), and look at what is there only when the name
+            // exists. O_EXCL never follows a symlink; replacing an existing name goes through a temporary name and
+            // rename(2), which replaces a link instead of following it.
+            if (linkTo is null && Native.HasFileDescriptors) created = (fd = Native.CreateNewFile(final)) >= 0;
+            if (fd < 0)
+            {
+                if (Native.TryLStat(final) is { } existing)
+                {
+                    if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
+                    if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
+                    else if (existing.FileType == StatInfo.Directory)
+                    {
+                        Error(job.Rel, "refused: an existing folder is in the way.");
+                        return -1;
+                    }
+                }
+                final = Path.Combine(job.Dir, name);
+                path = Native.TryLStat(final) is null ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+            }
             long written = 0;
-            if (linkTo is not null) Native.CreateHardLink(linkTo, path); // shares the first name's content and metadata
+            if (linkTo is not null)
+            {
+                Native.CreateHardLink(linkTo, path); // shares the first name's content and metadata
+                created = true;
+            }
+            else if (Native.HasFileDescriptors)
+            {
+                if (fd < 0) created = (fd = Native.CreateNewFile(path)) >= 0;
+                if (fd < 0) throw new IOException("another program created the same name during the restore.");
+                var handle = fd;
+                var target = path;
+                written = await WriteContentAsync(index, job.Node.Content ?? [], (data, offset) => Native.WriteAt(handle, data, offset, target), ct).ConfigureAwait(false);
+                fd = -1;
+                string? metadataError = null;
+                try
+                {
+                    if (job.Node.Xattrs is { Count: > 0 } xattrs) ExtendedAttributes.Write(path, xattrs.Select(x => (x.Name, x.Value)));
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+                {
+                    metadataError = e.Message;
+                }
+                try
+                {
+                    Native.FinishFile(handle, path, job.Node.Uid, job.Node.Gid, job.Node.Mode, job.Node.MtimeNs); // closes it
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    metadataError ??= e.Message;
+                }
+                if (metadataError is not null) Error(job.Rel, $"metadata not restored: {metadataError}");
+            }
             else
             {
-                using (var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write))
-                    written = await WriteContentAsync(index, job.Node.Content ?? [], handle, ct).ConfigureAwait(false);
+                using var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
+                created = true;
+                written = await WriteContentAsync(index, job.Node.Content ?? [], (data, offset) => RandomAccess.Write(handle, data, offset), ct).ConfigureAwait(false);
+                handle.Dispose();
                 ApplyMetadata(path, job.Node, job.Rel);
             }
-            if (!direct) File.Move(path, final, overwrite: true);
+            if (path != final) File.Move(path, final, overwrite: true);
             done = true;
             if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
             Interlocked.Increment(ref _restored);
@@ -197,16 +253,19 @@ internal sealed class RestoreOperation(Repo repo)
         }
         finally
         {
+            if (fd >= 0) Native.CloseFile(fd);
             // Never leave a partly written file behind: a file that fails verification is not restored at all.
-            if (!done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            if (created && !done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
         }
     }
+
+    private delegate void ChunkWriter(ReadOnlySpan<byte> data, long offset);
 
     /// <summary>
     /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
     /// so one large file still uses every core. Each chunk is verified before it is written.
     /// </summary>
-    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, Microsoft.Win32.SafeHandles.SafeFileHandle file, CancellationToken ct)
+    private async Task<long> WriteContentAsync(MasterIndex index, List<string> content, ChunkWriter write, CancellationToken ct)
     {
         const int Ahead = 4;
         var ids = new BlobId[content.Count];
@@ -224,7 +283,7 @@ internal sealed class RestoreOperation(Repo repo)
             {
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and verified
                 if (next < ids.Length) window.Enqueue(Start(ids[next++]));
-                RandomAccess.Write(file, data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
+                write(data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
                 written += data.Length;
             }
             return written;

@@ -53,8 +53,101 @@ internal static unsafe partial class Native
             throw new IOException($"Could not create a hard link at {newPath} (errno {Marshal.GetLastPInvokeError()}).");
     }
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int OpenMode(string path, int flags, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int MkDir(string path, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
+    private static partial nint PWrite(int fd, byte* buf, nuint count, long offset);
+
+    [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
+    private static partial int FChmod(int fd, uint mode);
+
+    [LibraryImport("libc", EntryPoint = "fchown", SetLastError = true)]
+    private static partial int FChown(int fd, uint uid, uint gid);
+
+    [LibraryImport("libc", EntryPoint = "futimens", SetLastError = true)]
+    private static partial int FUtimens(int fd, long* times);
+
     /// <summary>True when running as root (owner ids can then be restored).</summary>
-    public static bool IsRoot => OperatingSystem.IsLinux() && GetEuid() == 0;
+    public static bool IsRoot { get; } = OperatingSystem.IsLinux() && GetEuid() == 0;
+
+    /// <summary>True where the descriptor-based calls below are available (Linux).</summary>
+    public static bool HasFileDescriptors => OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// Creates a new file for writing (O_CREAT | O_EXCL, which never follows a symlink, mode 0600 until the
+    /// stored mode is applied). Returns the descriptor, or -1 when the name already exists.
+    /// </summary>
+    public static int CreateNewFile(string path)
+    {
+        const int OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OCloExec = 0x80000;
+        var fd = OpenMode(path, OWrOnly | OCreat | OExcl | OCloExec, 0x180);
+        if (fd >= 0) return fd;
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == 17) return -1; // EEXIST
+        throw Failure(errno, "create", path);
+    }
+
+    /// <summary>mkdir(2) with mode 0700 (the stored mode is applied at the end). False when the name already exists.</summary>
+    public static bool TryCreateDirectory(string path)
+    {
+        if (MkDir(path, 0x1C0) == 0) return true;
+        var errno = Marshal.GetLastPInvokeError();
+        if (errno == 17) return false;
+        throw Failure(errno, "create the folder", path);
+    }
+
+    /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/>.</summary>
+    public static void WriteAt(int fd, ReadOnlySpan<byte> data, long offset, string path)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = PWrite(fd, p + done, (nuint)(data.Length - done), offset + done);
+                if (n < 0)
+                {
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == 4) continue; // EINTR
+                    throw Failure(errno, "write", path);
+                }
+                done += (int)n;
+            }
+        }
+    }
+
+    /// <summary>Owner (as root), mode and mtime of an open file, then closes it.</summary>
+    public static void FinishFile(int fd, string path, uint uid, uint gid, uint mode, long mtimeNs)
+    {
+        try
+        {
+            if (IsRoot && FChown(fd, uid, gid) != 0) throw Failure(Marshal.GetLastPInvokeError(), "set the owner of", path);
+            // After chown: it clears the set-user-ID and set-group-ID bits.
+            if (FChmod(fd, mode & 0xFFF) != 0) throw Failure(Marshal.GetLastPInvokeError(), "set the mode of", path);
+            var times = stackalloc long[4];
+            times[0] = times[2] = Math.DivRem(mtimeNs, 1_000_000_000L, out var rem);
+            times[1] = times[3] = rem;
+            if (FUtimens(fd, times) != 0) throw Failure(Marshal.GetLastPInvokeError(), "set the time of", path);
+        }
+        finally
+        {
+            CloseFile(fd);
+        }
+    }
+
+    /// <summary>Closes a descriptor from <see cref="CreateNewFile"/>.</summary>
+    public static void CloseFile(int fd) => Close(fd);
+
+    private static Exception Failure(int errno, string what, string path) => errno switch
+    {
+        13 or 1 => new UnauthorizedAccessException($"Permission denied: could not {what} {path}."),
+        28 => new IOException($"No space left on the device: could not {what} {path}."),
+        _ => new IOException($"Could not {what} {path} (errno {errno})."),
+    };
 
     /// <summary>lstat(2); null if the path does not exist. Throws IOException/UnauthorizedAccessException otherwise.</summary>
     public static StatInfo? TryLStat(string path)

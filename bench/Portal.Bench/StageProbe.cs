@@ -19,7 +19,7 @@ internal static class StageProbe
         var buffer = new byte[ChunkStream.BufferSize(ChunkerParams.Default)];
         var chunks = new ChunkStream(cdc, buffer);
         var aad = new byte[33];
-        var sw = new Stopwatch[4].Select(_ => new Stopwatch()).ToArray();
+        var sw = new Stopwatch[6].Select(_ => new Stopwatch()).ToArray();
         long bytes = 0, count = 0, sealedBytes = 0, compressed = 0;
         foreach (var file in Directory.EnumerateFiles(dir, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint }))
         {
@@ -41,11 +41,19 @@ internal static class StageProbe
                 using var s = BlobCodec.EncodePooled(key, chunk.Span, aad);
                 sw[2].Stop();
                 sealedBytes += s.Length;
+                var tmp = System.Buffers.ArrayPool<byte>.Shared.Rent(ZstdContext.CompressBound(chunk.Length) + 64);
+                sw[3].Start();
+                ZstdContext.Current.Compress(chunk.Span, tmp, BlobCodec.Level);
+                sw[3].Stop();
+                sw[4].Start();
+                Sealer.Seal(key, chunk.Span, aad, tmp.AsSpan(0, chunk.Length + Sealer.Overhead));
+                sw[4].Stop();
+                System.Buffers.ArrayPool<byte>.Shared.Return(tmp);
                 if (s.Length < chunk.Length) compressed++;
                 _ = id;
             }
         }
         Console.WriteLine($"{bytes / 1048576.0:0} MiB in {count} chunks ({compressed} compressed) -> {sealedBytes / 1048576.0:0.0} MiB sealed");
-        Console.WriteLine($"chunk {sw[0].Elapsed.TotalSeconds:0.00}s  hash {sw[1].Elapsed.TotalSeconds:0.00}s  compress+seal {sw[2].Elapsed.TotalSeconds:0.00}s");
+        Console.WriteLine($"chunk {sw[0].Elapsed.TotalSeconds:0.00}s  hash {sw[1].Elapsed.TotalSeconds:0.00}s  compress+seal {sw[2].Elapsed.TotalSeconds:0.00}s (zstd alone {sw[3].Elapsed.TotalSeconds:0.00}s, seal alone {sw[4].Elapsed.TotalSeconds:0.00}s; zstd {(ZstdContext.IsNative ? "native" : "managed")})");
     }
 }

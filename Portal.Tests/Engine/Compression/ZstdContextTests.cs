@@ -1,0 +1,63 @@
+using System.Text;
+using Portal.Engine.Compression;
+
+namespace Portal.Tests.Engine.Compression;
+
+public sealed class ZstdContextTests
+{
+    public static TheoryData<string> Inputs => ["text", "random", "zeros", "empty"];
+
+    private static byte[] Input(string kind)
+    {
+        var rng = new Random(7);
+        return kind switch
+        {
+            "text" => Encoding.UTF8.GetBytes(string.Concat(Enumerable.Range(0, 4000).Select(i => $"backup vault restore {rng.Next(100000)} policy\n"))),
+            "random" => Enumerable.Range(0, 70_000).Select(_ => (byte)rng.Next(256)).ToArray(),
+            "zeros" => new byte[300_000],
+            _ => [],
+        };
+    }
+
+    [Fact]
+    public void This_machine_uses_the_system_library()
+    {
+        // libzstd1 is part of every Debian install; without it the portal still works, only slower.
+        Assert.True(ZstdContext.IsNative, "libzstd.so.1 was not found: compression falls back to the managed port.");
+    }
+
+    [Theory]
+    [MemberData(nameof(Inputs))]
+    public void Frames_written_by_one_implementation_are_read_by_the_other(string kind)
+    {
+        var input = Input(kind);
+        var native = ZstdContext.CreateNative()!;
+        var managed = ZstdContext.CreateManaged();
+        foreach (var (writer, reader) in new[] { (native, managed), (managed, native) })
+        {
+            var compressed = new byte[ZstdContext.CompressBound(input.Length)];
+            var n = writer.Compress(input, compressed, 1);
+            var output = new byte[input.Length];
+            Assert.Equal(input.Length, reader.Decompress(compressed.AsSpan(0, n), output));
+            Assert.Equal(input, output);
+        }
+    }
+
+    [Fact]
+    public void Corrupt_input_is_refused_by_the_system_library_never_returned_as_good_data()
+    {
+        var input = Input("text");
+        var native = ZstdContext.CreateNative()!;
+        var compressed = new byte[ZstdContext.CompressBound(input.Length)];
+        var n = native.Compress(input, compressed, 1);
+        compressed[n / 2] ^= 0x55;
+        compressed[n / 2 + 1] ^= 0x55;
+        var output = new byte[input.Length];
+        var e = Assert.ThrowsAny<InvalidDataException>(() =>
+        {
+            if (native.Decompress(compressed.AsSpan(0, n), output) != input.Length || !output.AsSpan().SequenceEqual(input))
+                throw new InvalidDataException("Corrupt zstd data.");
+        });
+        Assert.Contains("Corrupt", e.Message);
+    }
+}
