@@ -1,13 +1,16 @@
 namespace Portal.Engine.Chunking;
 
 /// <summary>
-/// Cuts a stream into content-defined chunks with one reusable buffer of twice the maximum chunk size,
-/// so memory stays bounded whatever the file size. Each returned chunk is valid until the next call.
+/// Cuts a stream into content-defined chunks with one reusable buffer of twice the maximum chunk size, so memory
+/// stays bounded whatever the file size. The cut is resumable, so the buffer is refilled only when the scan reaches
+/// its end, and then only the chunk in progress moves to the front (not a whole maximum chunk of look-ahead). Each
+/// returned chunk is valid until the next call.
 /// </summary>
 internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
 {
     private int _start, _end;
     private bool _eof;
+    private CutState _state;
     private Stream? _stream;
 
     public static int BufferSize(ChunkerParams p) => p.Max * 2;
@@ -17,6 +20,7 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
         _stream = stream;
         _start = _end = 0;
         _eof = false;
+        _state = default;
     }
 
     /// <summary>
@@ -26,26 +30,37 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
     public ReadOnlyMemory<byte> Next(CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var max = cdc.Params.Max;
-        if (!_eof && _end - _start < max)
+        while (true)
         {
-            if (_start > 0)
+            if (_start < _end)
             {
-                Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
+                var length = cdc.Cut(buffer.AsSpan(_start, _end - _start), _eof, ref _state);
+                if (length > 0)
+                {
+                    var chunk = buffer.AsMemory(_start, length);
+                    _start += length;
+                    _state = default;
+                    return chunk;
+                }
             }
-            while (!_eof && _end < buffer.Length)
-            {
-                var n = _stream!.Read(buffer, _end, buffer.Length - _end);
-                if (n == 0) _eof = true;
-                _end += n;
-            }
+            if (_eof) return ReadOnlyMemory<byte>.Empty;
+            Fill();
         }
-        if (_start == _end) return ReadOnlyMemory<byte>.Empty;
-        var length = cdc.Cut(buffer.AsSpan(_start, _end - _start));
-        var chunk = buffer.AsMemory(_start, length);
-        _start += length;
-        return chunk;
+    }
+
+    private void Fill()
+    {
+        if (_start > 0)
+        {
+            Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
+            _end -= _start;
+            _start = 0;
+        }
+        while (!_eof && _end < buffer.Length)
+        {
+            var n = _stream!.Read(buffer, _end, buffer.Length - _end);
+            if (n == 0) _eof = true;
+            _end += n;
+        }
     }
 }

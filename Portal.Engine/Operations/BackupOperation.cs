@@ -1,6 +1,4 @@
-using System.Buffers;
 using System.Text.Json;
-using System.Threading.Channels;
 using Portal.Engine.Chunking;
 using Portal.Engine.Compression;
 using Portal.Engine.Crypto;
@@ -10,15 +8,14 @@ using Portal.Engine.Repository;
 namespace Portal.Engine.Operations;
 
 /// <summary>
-/// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → a pipeline of
-/// two readers (read, chunk, keyed hash, dedup) and two sealers (compress, encrypt, pack) joined by a
-/// bounded channel → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by
-/// the reader buffers (2 × 1 MiB), the channel (4 chunks of at most 512 KiB) and two pack buffers.
+/// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → two readers (read,
+/// cut into chunks) feeding a <see cref="ChunkPipeline"/> (keyed hash, dedup, compress, encrypt, pack on every
+/// core) → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by the reader buffers
+/// (2 × 1 MiB), the pipeline's channel and the pack writer.
 /// </summary>
 internal sealed class BackupOperation(Repo repo)
 {
-    private const int Workers = 2;
-    private sealed record ChunkJob(BlobId Id, byte[] Buffer, int Length);
+    private const int Readers = 2;
 
     public async Task<BackupResult> RunAsync(BackupRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
     {
@@ -175,46 +172,21 @@ internal sealed class BackupOperation(Repo repo)
     private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
         IProgress<OperationProgress> progress, long totalBytes, RepoLock repoLock, CancellationToken ct)
     {
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var channel = Channel.CreateBounded<ChunkJob>(new BoundedChannelOptions(4) { SingleReader = false, SingleWriter = false });
-        var sealers = Enumerable.Range(0, Workers).Select(_ => Task.Run(async () =>
-        {
-            try
-            {
-                await foreach (var job in channel.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
-                {
-                    try
-                    {
-                        using var sealedBytes = BlobCodec.EncodePooled(repo.Key, job.Buffer.AsSpan(0, job.Length), Repo.BlobAad(Repo.DataBlob, job.Id));
-                        await packs.AddAsync(job.Id, Repo.DataBlob, sealedBytes.Memory, cts.Token).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        PooledBuffer.Pool.Return(job.Buffer);
-                    }
-                }
-            }
-            catch
-            {
-                await cts.CancelAsync().ConfigureAwait(false);
-                throw;
-            }
-        }, CancellationToken.None)).ToArray();
-
         var cdc = repo.CreateChunker();
         var buffers = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        var chunkLists = new ChunkList?[files.Count];
         long filesDone = 0, bytesDone = 0;
         var warningsLock = new Lock();
-        try
-        {
-            await Parallel.ForEachAsync(files, new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cts.Token },
-                async (file, token) =>
+        await ChunkPipeline.RunAsync(repo, index, packs, (pipeline, cancel) =>
+            Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = Readers, CancellationToken = cancel },
+                async (i, token) =>
                 {
+                    var file = files[i];
                     var buffer = buffers.TryTake(out var b) ? b : new byte[ChunkStream.BufferSize(cdc.Params)];
                     try
                     {
-                        var read = await ReadFileAsync(file, new ChunkStream(cdc, buffer), index, channel.Writer, token).ConfigureAwait(false);
-                        Interlocked.Add(ref bytesDone, read);
+                        chunkLists[i] = await ReadFileAsync(file, new ChunkStream(cdc, buffer), pipeline, token).ConfigureAwait(false);
+                        Interlocked.Add(ref bytesDone, chunkLists[i]!.Size);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -228,24 +200,17 @@ internal sealed class BackupOperation(Repo repo)
                     await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false);
                     var done = Interlocked.Increment(ref filesDone);
                     progress.Report(new OperationProgress("read", done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
-                }).ConfigureAwait(false);
-        }
-        catch
+                }), ct).ConfigureAwait(false);
+        for (var i = 0; i < files.Count; i++)
         {
-            await cts.CancelAsync().ConfigureAwait(false);
-            throw;
+            if (chunkLists[i] is not { } chunks || files[i].Failed) continue;
+            files[i].Content = chunks.ToContent();
+            files[i].StoredSize = chunks.Size;
         }
-        finally
-        {
-            channel.Writer.TryComplete();
-            try { await Task.WhenAll(sealers).ConfigureAwait(false); }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested) { }
-        }
-        await Task.WhenAll(sealers).ConfigureAwait(false); // surfaces a sealer's own failure
         warnings.Sort(StringComparer.Ordinal);
     }
 
-    private async Task<long> ReadFileAsync(ScanItem file, ChunkStream chunks, MasterIndex index, ChannelWriter<ChunkJob> writer, CancellationToken ct)
+    private static async Task<ChunkList> ReadFileAsync(ScanItem file, ChunkStream chunks, ChunkPipeline pipeline, CancellationToken ct)
     {
         await using var fs = new FileStream(file.FullPath, new FileStreamOptions
         {
@@ -253,24 +218,15 @@ internal sealed class BackupOperation(Repo repo)
             BufferSize = 0, Options = FileOptions.SequentialScan,
         });
         chunks.Reset(fs);
-        var content = new List<string>();
-        long size = 0;
+        var list = new ChunkList();
         while (true)
         {
             var chunk = chunks.Next(ct);
             if (chunk.IsEmpty) break;
-            size += chunk.Length;
-            var id = repo.Key.Id(chunk.Span);
-            content.Add(id.ToHex());
-            if (!index.TryReserve(id)) continue;
-            var copy = PooledBuffer.Pool.Rent(chunk.Length);
-            chunk.CopyTo(copy);
-            await writer.WriteAsync(new ChunkJob(id, copy, chunk.Length), ct).ConfigureAwait(false);
+            await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
         }
-        file.Content = content;
-        file.StoredSize = size;
         file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
-        return size;
+        return list;
     }
 
     private async Task<BlobId> SaveTreeAsync(ScanItem dir, MasterIndex index, PackWriter packs, CancellationToken ct)

@@ -33,25 +33,21 @@ internal sealed class StreamBackupOperation(Repo repo)
             var cdc = repo.CreateChunker();
             var chunks = new ChunkStream(cdc, new byte[ChunkStream.BufferSize(cdc.Params)]);
             chunks.Reset(source);
-            var content = new List<string>();
-            long size = 0;
-            while (true)
+            var list = new ChunkList();
+            await ChunkPipeline.RunAsync(repo, index, packs, async (pipeline, cancel) =>
             {
-                // The chunker reads synchronously (a pipe read blocks until the tool writes): off the caller's thread.
-                var chunk = await Task.Run(() => chunks.Next(ct), ct).ConfigureAwait(false);
-                if (chunk.IsEmpty) break;
-                size += chunk.Length;
-                var id = repo.Key.Id(chunk.Span);
-                content.Add(id.ToHex());
-                if (index.TryReserve(id))
+                while (true)
                 {
-                    using var sealedBytes = BlobCodec.EncodePooled(repo.Key, chunk.Span, Repo.BlobAad(Repo.DataBlob, id));
-                    await packs.AddAsync(id, Repo.DataBlob, sealedBytes.Memory, ct).ConfigureAwait(false);
+                    // The chunker reads synchronously (a pipe read blocks until the tool writes): off the caller's thread.
+                    var chunk = await Task.Run(() => chunks.Next(cancel), cancel).ConfigureAwait(false);
+                    if (chunk.IsEmpty) break;
+                    await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
+                    progress.Report(new OperationProgress("read", 0, 1, list.Size, Math.Max(list.Size, request.ExpectedBytes), request.FileName));
+                    await repoLock.RefreshIfDueAsync(cancel).ConfigureAwait(false);
                 }
-
-                progress.Report(new OperationProgress("read", 0, 1, size, Math.Max(size, request.ExpectedBytes), request.FileName));
-                await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
-            }
+            }, ct).ConfigureAwait(false);
+            var content = list.ToContent();
+            var size = list.Size;
 
             progress.Report(new OperationProgress("finish", 1, 1, size, size, request.FileName));
             var now = repo.Time.GetUtcNow();

@@ -41,6 +41,44 @@ public sealed class FastCdcTests
         Assert.True(shared >= a.Count - 3, $"{shared} of {a.Count} boundaries survived");
     }
 
+    /// <summary>The definition the format stores (fastcdc-gear64-nc2), one byte at a time: the optimised loop must cut at exactly these points.</summary>
+    private static int ReferenceCut(ulong[] gear, ChunkerParams p, ReadOnlySpan<byte> data)
+    {
+        var n = Math.Min(data.Length, p.Max);
+        if (data.Length <= p.Min) return data.Length;
+        var bits = System.Numerics.BitOperations.Log2((uint)p.Avg);
+        ulong maskS = ~0UL << (64 - (bits + 2)), maskL = ~0UL << (64 - (bits - 2)), hash = 0;
+        for (var i = p.Min; i < n; i++)
+        {
+            hash = (hash << 1) + gear[data[i]];
+            if ((hash & (i < Math.Min(p.Avg, n) ? maskS : maskL)) == 0) return i + 1;
+        }
+        return n;
+    }
+
+    [Theory]
+    [InlineData(16 * 1024, 64 * 1024, 512 * 1024)]
+    [InlineData(64, 256, 1024)]
+    [InlineData(1001, 4096, 9999)]
+    public void Cut_points_equal_the_one_byte_definition(int min, int avg, int max)
+    {
+        var gear = MasterKey.CreateRandom().GearTable();
+        var p = new ChunkerParams(min, avg, max);
+        var cdc = new FastCdc(gear, p);
+        var data = EngineTestKit.Random(4 * 1024 * 1024, 53);
+        var cuts = 0;
+        for (var pos = 0; pos < data.Length; cuts++)
+        {
+            var rest = data.AsSpan(pos, Math.Min(max + 3, data.Length - pos));
+            var expected = ReferenceCut(gear, p, rest);
+            Assert.Equal(expected, cdc.Cut(rest));
+            // Every short tail as well: the unrolled loop's remainder handling.
+            if (cuts < 64) Assert.Equal(ReferenceCut(gear, p, rest[..Math.Min(rest.Length, min + cuts)]), cdc.Cut(rest[..Math.Min(rest.Length, min + cuts)]));
+            pos += expected;
+        }
+        Assert.True(cuts > 4 * 1024 * 1024 / max, $"only {cuts} chunks");
+    }
+
     [Fact]
     public void Zeros_cut_at_the_maximum_and_short_input_is_one_chunk()
     {
