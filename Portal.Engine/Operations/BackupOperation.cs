@@ -72,7 +72,7 @@ internal sealed class BackupOperation(Repo repo)
             progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
             var rootTree = await SaveTreeAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
-            await SaveIndexAsync(packs).ConfigureAwait(false);
+            await packs.SaveIndexAsync().ConfigureAwait(false);
             var failed = files.Count(f => f.Failed);
             var status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed;
             var snapshot = new Snapshot
@@ -100,16 +100,10 @@ internal sealed class BackupOperation(Repo repo)
         finally
         {
             // Whatever happened, index the packs that were fully stored so the next backup reuses them.
-            await SaveIndexAsync(packs).ConfigureAwait(false);
+            await packs.SaveIndexAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task SaveIndexAsync(PackWriter packs)
-    {
-        var file = packs.TakeWritten();
-        if (file.Packs.Count > 0)
-            await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, CancellationToken.None).ConfigureAwait(false);
-    }
 
     /// <summary>
     /// Gives unchanged files (same size, mtime, ctime, inode, all chunks indexed) the parent's content, loading the

@@ -38,7 +38,7 @@ internal sealed class CheckOperation(Repo repo)
         var index = new MasterIndex();
         foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, ct).ConfigureAwait(false))
         {
-            try { index.Add(await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, ct).ConfigureAwait(false)); }
+            try { index.Add(await repo.LoadIndexAsync(name, ct).ConfigureAwait(false)); }
             catch (DamagedObjectException e) { Add(e.ObjectName, e.Message); }
         }
         var stored = new Dictionary<string, long>(StringComparer.Ordinal);

@@ -83,15 +83,11 @@ internal sealed class PruneOperation(Repo repo)
         await writer.FlushAsync(ct).ConfigureAwait(false);
         var full = writer.TakeWritten();
         foreach (var pack in keep)
-            full.Packs.Add(new IndexPack
-            {
-                Id = pack.Key.ToHex(),
-                Blobs = pack.Select(b => new IndexBlob { Id = b.Id.ToHex(), Type = b.Location.Type, Offset = b.Location.Offset, Length = b.Location.Length }).ToList(),
-            });
+            full.Add(new IndexedPack(pack.Key, pack.Select(b => (b.Id, b.Location.Type, b.Location.Offset, b.Location.Length)).ToList()));
         progress.Report(new OperationProgress("prune", snapshots.Count, snapshots.Count, 0, 0));
 
         // From here on the order matters: new index, then drop old indexes, then packs.
-        var newName = await repo.SaveJsonAsync(Repo.IndexPrefix, full, RepoJson.Default.IndexFile, ct).ConfigureAwait(false);
+        var newName = await repo.SaveIndexAsync(full, ct).ConfigureAwait(false);
         foreach (var old in index.IndexNames.Where(n => n != newName))
             await repo.Store.DeleteAsync(old, CancellationToken.None).ConfigureAwait(false);
         long freed = 0;

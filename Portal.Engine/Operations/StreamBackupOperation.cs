@@ -61,7 +61,7 @@ internal sealed class StreamBackupOperation(Repo repo)
             if (index.TryReserve(treeId))
                 await packs.AddAsync(treeId, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json, Repo.BlobAad(Repo.TreeBlob, treeId)), ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
-            await SaveIndexAsync(packs).ConfigureAwait(false);
+            await packs.SaveIndexAsync().ConfigureAwait(false);
             var snapshot = new Snapshot
             {
                 Time = now, Host = host, User = Environment.UserName, Paths = [request.SourceName], Tree = treeId.ToHex(), Parent = parent?.Id,
@@ -78,16 +78,10 @@ internal sealed class StreamBackupOperation(Repo repo)
         }
         finally
         {
-            await SaveIndexAsync(packs).ConfigureAwait(false);
+            await packs.SaveIndexAsync().ConfigureAwait(false);
         }
     }
 
-    private async Task SaveIndexAsync(PackWriter packs)
-    {
-        var file = packs.TakeWritten();
-        if (file.Packs.Count > 0)
-            await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, CancellationToken.None).ConfigureAwait(false);
-    }
 
     private static void ObjectNameCheck(string name)
     {

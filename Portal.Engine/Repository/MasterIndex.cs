@@ -39,11 +39,11 @@ internal sealed class MasterIndex
         // Reading, decrypting and parsing are independent per index object: spread them over the cores
         // (a no-change backup spent a sixth of its time here). Packs are numbered in name order whatever
         // order the loads finish in.
-        var files = new IndexFile?[names.Count];
+        var files = new List<IndexedPack>?[names.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, names.Count), new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
             async (i, token) =>
             {
-                try { files[i] = await repo.LoadJsonAsync(names[i], RepoJson.Default.IndexFile, token).ConfigureAwait(false); }
+                try { files[i] = await repo.LoadIndexAsync(names[i], token).ConfigureAwait(false); }
                 catch (DamagedObjectException) { }
             }).ConfigureAwait(false);
         foreach (var file in files)
@@ -51,18 +51,9 @@ internal sealed class MasterIndex
         return index;
     }
 
-    public void Add(IndexFile file)
+    public void Add(IEnumerable<IndexedPack> packs)
     {
-        foreach (var p in file.Packs)
-        {
-            var blobs = new (BlobId, byte, uint, uint)[p.Blobs.Count];
-            for (var i = 0; i < blobs.Length; i++)
-            {
-                var b = p.Blobs[i];
-                blobs[i] = (BlobId.Parse(b.Id), b.Type, b.Offset, b.Length);
-            }
-            AddPack(BlobId.Parse(p.Id), blobs);
-        }
+        foreach (var p in packs) AddPack(p.Id, p.Blobs);
     }
 
     public void AddPack(BlobId pack, IEnumerable<(BlobId Id, byte Type, uint Offset, uint Length)> blobs)

@@ -99,7 +99,7 @@ internal sealed class IndexPack
     [JsonPropertyName("blobs")] public List<IndexBlob> Blobs { get; set; } = [];
 }
 
-/// <summary>A sealed <c>index/&lt;sha256&gt;</c> object: chunk id → pack, offset, length.</summary>
+/// <summary>Version 1 of the sealed <c>index/&lt;sha256&gt;</c> object (JSON): still read, no longer written (see <see cref="IndexCodec"/>).</summary>
 internal sealed class IndexFile
 {
     [JsonPropertyName("version")] public int Version { get; set; } = 1;

@@ -11,7 +11,7 @@ internal static class OrphanPacks
     public static async Task<int> AdoptAsync(Repo repo, MasterIndex index, List<string> warnings, CancellationToken ct,
         DateTimeOffset? writtenBefore = null, bool save = true)
     {
-        var file = new IndexFile();
+        var adopted = new List<IndexedPack>();
         await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false))
         {
             var hex = o.Name[(o.Name.LastIndexOf('/') + 1)..];
@@ -28,14 +28,9 @@ internal static class OrphanPacks
                 continue;
             }
             index.AddPack(packId, entries);
-            file.Packs.Add(new IndexPack
-            {
-                Id = hex,
-                Blobs = entries.Select(e => new IndexBlob { Id = e.Id.ToHex(), Type = e.Type, Offset = e.Offset, Length = e.Length }).ToList(),
-            });
+            adopted.Add(new IndexedPack(packId, entries));
         }
-        if (save && file.Packs.Count > 0)
-            await repo.SaveJsonAsync(Repo.IndexPrefix, file, RepoJson.Default.IndexFile, ct).ConfigureAwait(false);
-        return file.Packs.Count;
+        if (save && adopted.Count > 0) await repo.SaveIndexAsync(adopted, ct).ConfigureAwait(false);
+        return adopted.Count;
     }
 }

@@ -20,7 +20,7 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
     private readonly SemaphoreSlim _append = new(1);
     private readonly SemaphoreSlim _uploads = new(1);
     private readonly ConcurrentBag<byte[]> _freeBuffers = [];
-    private readonly List<IndexPack> _written = [];
+    private readonly List<IndexedPack> _written = [];
     private readonly int _target = repo.Config.PackTarget;
     private OpenPack? _current;
     private long _bytesWritten, _packsWritten, _blobsWritten;
@@ -75,15 +75,22 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
         _uploads.Release();
     }
 
-    /// <summary>The packs stored since the last call, as an index object to write.</summary>
-    public IndexFile TakeWritten()
+    /// <summary>The packs stored since the last call, for an index object.</summary>
+    public List<IndexedPack> TakeWritten()
     {
         lock (_lock)
         {
-            var file = new IndexFile { Packs = [.. _written] };
+            var packs = _written.ToList();
             _written.Clear();
-            return file;
+            return packs;
         }
+    }
+
+    /// <summary>Writes an index object for the packs stored since the last call, if any (never cancelled: it keeps what was stored).</summary>
+    public async Task SaveIndexAsync()
+    {
+        var packs = TakeWritten();
+        if (packs.Count > 0) await repo.SaveIndexAsync(packs, CancellationToken.None).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
@@ -115,11 +122,7 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
             index.AddPack(packId, pack.Entries);
             lock (_lock)
             {
-                _written.Add(new IndexPack
-                {
-                    Id = packId.ToHex(),
-                    Blobs = pack.Entries.Select(e => new IndexBlob { Id = e.Id.ToHex(), Type = e.Type, Offset = e.Offset, Length = e.Length }).ToList(),
-                });
+                _written.Add(new IndexedPack(packId, pack.Entries));
             }
             Interlocked.Add(ref _bytesWritten, pack.Length);
             Interlocked.Increment(ref _packsWritten);

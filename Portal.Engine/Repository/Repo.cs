@@ -143,16 +143,31 @@ internal sealed class Repo : IDisposable
     }
 
     /// <summary>Seals a JSON object under <paramref name="prefix"/>; its name is the SHA-256 of the sealed bytes.</summary>
-    public async Task<string> SaveJsonAsync<T>(string prefix, T value, JsonTypeInfo<T> info, CancellationToken ct)
+    public Task<string> SaveJsonAsync<T>(string prefix, T value, JsonTypeInfo<T> info, CancellationToken ct) =>
+        SaveSealedAsync(prefix, JsonSerializer.SerializeToUtf8Bytes(value, info), ct);
+
+    /// <summary>Loads and verifies a sealed JSON object; any damage becomes a <see cref="DamagedObjectException"/>.</summary>
+    public Task<T> LoadJsonAsync<T>(string name, JsonTypeInfo<T> info, CancellationToken ct) =>
+        LoadSealedAsync(name, plain => JsonSerializer.Deserialize(plain, info) ?? throw new InvalidDataException("empty"), ct);
+
+    /// <summary>Writes an index object (version 2) for <paramref name="packs"/>.</summary>
+    public Task<string> SaveIndexAsync(IReadOnlyList<IndexedPack> packs, CancellationToken ct) =>
+        SaveSealedAsync(IndexPrefix, IndexCodec.Encode(packs), ct);
+
+    /// <summary>Loads and verifies an index object of either version; any damage becomes a <see cref="DamagedObjectException"/>.</summary>
+    public Task<List<IndexedPack>> LoadIndexAsync(string name, CancellationToken ct) => LoadSealedAsync(name, IndexCodec.Decode, ct);
+
+    private async Task<string> SaveSealedAsync(string prefix, byte[] plain, CancellationToken ct)
     {
-        var sealedBytes = BlobCodec.Encode(Key, JsonSerializer.SerializeToUtf8Bytes(value, info), Aad(prefix.TrimEnd('/')));
+        var sealedBytes = BlobCodec.Encode(Key, plain, Aad(prefix.TrimEnd('/')));
         var name = prefix + Convert.ToHexStringLower(SHA256.HashData(sealedBytes));
         await Store.PutAsync(name, sealedBytes, ct).ConfigureAwait(false);
         return name;
     }
 
-    /// <summary>Loads and verifies a sealed JSON object; any damage becomes a <see cref="DamagedObjectException"/>.</summary>
-    public async Task<T> LoadJsonAsync<T>(string name, JsonTypeInfo<T> info, CancellationToken ct)
+    private delegate T Parser<T>(ReadOnlySpan<byte> plain);
+
+    private async Task<T> LoadSealedAsync<T>(string name, Parser<T> parse, CancellationToken ct)
     {
         var prefix = name[..(name.LastIndexOf('/') + 1)];
         byte[] bytes;
@@ -169,8 +184,8 @@ internal sealed class Repo : IDisposable
             throw new DamagedObjectException(name, "its content does not match its name (altered or truncated).");
         try
         {
-            var plain = BlobCodec.Decode(Key, bytes, Aad(prefix.TrimEnd('/')));
-            return JsonSerializer.Deserialize(plain, info) ?? throw new InvalidDataException("empty");
+            using var plain = BlobCodec.DecodePooled(Key, bytes, Aad(prefix.TrimEnd('/')));
+            return parse(plain.Span);
         }
         catch (Exception e) when (e is CryptographicException or InvalidDataException or JsonException)
         {

@@ -2,6 +2,9 @@ using BenchmarkDotNet.Running;
 
 switch (args)
 {
+    case ["index-probe", var dir]:
+        await Portal.Bench.IndexProbe.RunAsync(dir, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE")!);
+        return;
     case ["probe", var dir]:
         Portal.Bench.StageProbe.Run(dir);
         return;

@@ -10,12 +10,11 @@ internal static class RepoStats
     {
         using var repo = await Repo.OpenAsync(new LocalDirectoryStore(dir), passphrase, TimeProvider.System, dir, default);
         long[] bytes = new long[2], count = new long[2];
-        var seen = new HashSet<string>();
+        var seen = new HashSet<Portal.Engine.Crypto.BlobId>();
         long dupBytes = 0;
         foreach (var name in await repo.ListNamesAsync(Repo.IndexPrefix, default))
         {
-            var file = await repo.LoadJsonAsync(name, RepoJson.Default.IndexFile, default);
-            foreach (var p in file.Packs)
+            foreach (var p in await repo.LoadIndexAsync(name, default))
             foreach (var b in p.Blobs)
             {
                 bytes[b.Type] += b.Length;

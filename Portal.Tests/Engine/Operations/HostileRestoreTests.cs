@@ -45,7 +45,7 @@ public sealed class HostileRestoreTests : IDisposable
             new Node { Name = "up", Type = Node.Dir, Mode = 0x1ED, Subtree = await TreeBlob(new Node { Name = "..", Type = Node.Dir, Mode = 0x1ED, Subtree = inner }) },
             File("ok.txt", evil));
         await packs.FlushAsync(default);
-        await repo.SaveJsonAsync(Repo.IndexPrefix, packs.TakeWritten(), RepoJson.Default.IndexFile, default);
+        await repo.SaveIndexAsync(packs.TakeWritten(), default);
         var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, new Snapshot { Time = DateTimeOffset.UtcNow, Paths = ["/x"], Tree = root }, RepoJson.Default.Snapshot, default);
         return name["snapshots/".Length..];
     }
