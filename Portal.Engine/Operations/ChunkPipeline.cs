@@ -20,6 +20,7 @@ internal sealed class ChunkPipeline
     private readonly PackWriter _packs;
     private readonly Channel<Job> _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(Capacity) { SingleReader = false });
     private readonly CancellationTokenSource _cts;
+    private readonly CancellationToken _operation;
     private readonly Task[] _workers;
 
     private readonly record struct Job(ChunkList File, int Seq, byte[] Buffer, int Length);
@@ -29,6 +30,7 @@ internal sealed class ChunkPipeline
         _repo = repo;
         _index = index;
         _packs = packs;
+        _operation = ct;
         _cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _workers = Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 2, 8)).Select(_ => Task.Run(WorkAsync, CancellationToken.None)).ToArray();
     }
@@ -113,7 +115,9 @@ internal sealed class ChunkPipeline
                     job.File.Set(job.Seq, id);
                     if (!_index.TryReserve(id)) continue;
                     using var sealedBytes = BlobCodec.EncodePooled(_repo.Key, plain, Repo.BlobAad(Repo.DataBlob, id));
-                    await _packs.AddAsync(id, Repo.DataBlob, sealedBytes.Memory, _cts.Token).ConfigureAwait(false);
+                    // The operation's token, not the pipeline's: a full pack is stored in the background and may
+                    // still be stored after the pipeline ended (the pack writer's flush waits for it).
+                    await _packs.AddAsync(id, Repo.DataBlob, sealedBytes.Memory, _operation).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -8,21 +8,25 @@ namespace Portal.Engine.Repository;
 
 /// <summary>
 /// Collects sealed blobs into packs of about <see cref="RepoConfig.PackTarget"/> bytes and stores each full
-/// pack. Thread-safe. When the store can stage objects (<see cref="IStagedPutStore"/>) blobs stream straight
-/// into the open pack, so packs cost no memory; otherwise a pack is buffered and put whole (one upload at a
-/// time while the next fills; callers wait, which bounds memory to two packs). A blob becomes visible in the
-/// <see cref="MasterIndex"/> only once its pack is stored; <see cref="TakeWritten"/> hands the stored packs
-/// to the caller, which writes them into an index object. Dispose discards a pack that was never stored.
+/// pack. Thread-safe, and concurrent callers never wait for each other: each appends to an open pack of its own
+/// (taken from a pool of open packs), and a full pack is stored in the background (on a local disk: flushed,
+/// renamed into place, the folder flushed) while the caller goes on. When the store can stage objects
+/// (<see cref="IStagedPutStore"/>) blobs stream straight into the open pack, so packs cost no memory; otherwise
+/// a pack is buffered and put whole. At most <see cref="MaxStoring"/> packs are being stored at once (callers wait
+/// beyond that, which bounds memory). A blob becomes visible in the <see cref="MasterIndex"/> only once its pack
+/// is stored; <see cref="TakeWritten"/> hands the stored packs to the caller, which writes them into an index
+/// object. Dispose waits for packs being stored and discards packs never stored.
 /// </summary>
 internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposable
 {
+    private const int MaxStoring = 2;
     private readonly Lock _lock = new();
-    private readonly SemaphoreSlim _append = new(1);
-    private readonly SemaphoreSlim _uploads = new(1);
+    private readonly ConcurrentBag<OpenPack> _idle = [];
+    private readonly SemaphoreSlim _storing = new(MaxStoring);
+    private readonly List<Task> _stores = [];
     private readonly ConcurrentBag<byte[]> _freeBuffers = [];
     private readonly List<IndexedPack> _written = [];
     private readonly int _target = repo.Config.PackTarget;
-    private OpenPack? _current;
     private long _bytesWritten, _packsWritten, _blobsWritten;
 
     /// <summary>Called after each stored pack (the backup refreshes its lock there).</summary>
@@ -32,47 +36,34 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
     public long PacksWritten => Interlocked.Read(ref _packsWritten);
     public long BlobsAdded => Interlocked.Read(ref _blobsWritten);
 
-    /// <summary>Appends the sealed blob to the open pack; the caller keeps ownership of the memory.</summary>
+    /// <summary>Appends the sealed blob to an open pack; the caller keeps ownership of the memory.</summary>
     public async Task AddAsync(BlobId id, byte type, ReadOnlyMemory<byte> sealedBytes, CancellationToken ct)
     {
-        OpenPack? full = null;
-        await _append.WaitAsync(ct).ConfigureAwait(false);
+        await ThrowIfStoreFailedAsync().ConfigureAwait(false);
+        var pack = _idle.TryTake(out var open) ? open : await OpenAsync(ct).ConfigureAwait(false);
         try
         {
-            _current ??= await OpenAsync(ct).ConfigureAwait(false);
-            _current.Entries.Add((id, type, (uint)_current.Length, (uint)sealedBytes.Length));
-            await _current.AppendAsync(sealedBytes, ct).ConfigureAwait(false);
-            if (_current.Length >= _target)
-            {
-                full = _current;
-                _current = null;
-            }
+            pack.Entries.Add((id, type, (uint)pack.Length, (uint)sealedBytes.Length));
+            await pack.AppendAsync(sealedBytes, ct).ConfigureAwait(false);
         }
-        finally
+        catch
         {
-            _append.Release();
+            await pack.DisposeAsync().ConfigureAwait(false); // a pack with a failed write is never stored
+            throw;
         }
-        if (full is not null) await UploadAsync(full, ct).ConfigureAwait(false);
+        if (pack.Length < _target) _idle.Add(pack);
+        else await StartStoreAsync(pack, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Stores the partly filled pack, if any, and waits for uploads in progress.</summary>
+    /// <summary>Stores the partly filled packs, if any, and waits until every pack is stored; throws a store's failure.</summary>
     public async Task FlushAsync(CancellationToken ct)
     {
-        OpenPack? last;
-        await _append.WaitAsync(ct).ConfigureAwait(false);
-        try
+        while (_idle.TryTake(out var pack))
         {
-            last = _current;
-            _current = null;
+            if (pack.Entries.Count > 0) await StartStoreAsync(pack, ct).ConfigureAwait(false);
+            else await pack.DisposeAsync().ConfigureAwait(false);
         }
-        finally
-        {
-            _append.Release();
-        }
-        if (last is { Entries.Count: > 0 }) await UploadAsync(last, ct).ConfigureAwait(false);
-        else if (last is not null) await last.DisposeAsync().ConfigureAwait(false);
-        await _uploads.WaitAsync(ct).ConfigureAwait(false);
-        _uploads.Release();
+        await Task.WhenAll(Stores()).ConfigureAwait(false);
     }
 
     /// <summary>The packs stored since the last call, for an index object.</summary>
@@ -86,17 +77,61 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
         }
     }
 
-    /// <summary>Writes an index object for the packs stored since the last call, if any (never cancelled: it keeps what was stored).</summary>
+    /// <summary>
+    /// Writes an index object for the packs stored since the last call, if any, after the packs being stored finish
+    /// (never cancelled: on a failed or cancelled backup it keeps what was stored for the next one).
+    /// </summary>
     public async Task SaveIndexAsync()
     {
+        await WaitForStoresAsync().ConfigureAwait(false);
         var packs = TakeWritten();
         if (packs.Count > 0) await repo.SaveIndexAsync(packs, CancellationToken.None).ConfigureAwait(false);
     }
 
     public async ValueTask DisposeAsync()
     {
-        var open = Interlocked.Exchange(ref _current, null);
-        if (open is not null) await open.DisposeAsync().ConfigureAwait(false);
+        await WaitForStoresAsync().ConfigureAwait(false);
+        while (_idle.TryTake(out var pack)) await pack.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private Task[] Stores()
+    {
+        lock (_lock) return [.. _stores];
+    }
+
+    private async Task WaitForStoresAsync()
+    {
+        try { await Task.WhenAll(Stores()).ConfigureAwait(false); }
+        catch (Exception e) when (e is Storage.StoreException or OperationCanceledException or IOException) { } // reported where it happened
+    }
+
+    private async Task ThrowIfStoreFailedAsync()
+    {
+        foreach (var t in Stores())
+            if (t.IsFaulted || t.IsCanceled) await t.ConfigureAwait(false);
+    }
+
+    private async Task StartStoreAsync(OpenPack pack, CancellationToken ct)
+    {
+        try
+        {
+            await _storing.WaitAsync(ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            await pack.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        var store = Task.Run(async () =>
+        {
+            try { await StoreAsync(pack, ct).ConfigureAwait(false); }
+            finally { _storing.Release(); }
+        }, CancellationToken.None);
+        lock (_lock)
+        {
+            _stores.RemoveAll(t => t.IsCompletedSuccessfully);
+            _stores.Add(store);
+        }
     }
 
     private async Task<OpenPack> OpenAsync(CancellationToken ct)
@@ -106,11 +141,9 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
         return new OpenPack(null, _freeBuffers.TryTake(out var b) ? b : new byte[_target + 1024 * 1024], _freeBuffers);
     }
 
-    private async Task UploadAsync(OpenPack pack, CancellationToken ct)
+    private async Task StoreAsync(OpenPack pack, CancellationToken ct)
     {
-        await using var _ = pack;
-        await _uploads.WaitAsync(ct).ConfigureAwait(false);
-        try
+        await using (pack)
         {
             var header = PackFormat.SealHeader(repo.Key, pack.Entries);
             await pack.AppendAsync(header, ct).ConfigureAwait(false);
@@ -120,17 +153,10 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
             var packId = new BlobId(pack.Hash());
             await pack.StoreAsync(repo.Store, Repo.PackName(packId), ct).ConfigureAwait(false);
             index.AddPack(packId, pack.Entries);
-            lock (_lock)
-            {
-                _written.Add(new IndexedPack(packId, pack.Entries));
-            }
+            lock (_lock) _written.Add(new IndexedPack(packId, pack.Entries));
             Interlocked.Add(ref _bytesWritten, pack.Length);
             Interlocked.Increment(ref _packsWritten);
             Interlocked.Add(ref _blobsWritten, pack.Entries.Count);
-        }
-        finally
-        {
-            _uploads.Release();
         }
         if (AfterPack is { } hook) await hook(ct).ConfigureAwait(false);
     }

@@ -68,7 +68,7 @@ public sealed class PruneTests : IDisposable
         var prune = await engine.PruneAsync();
 
         Assert.True(before - _kit.StoredBytes() > 3 * 1024 * 1024, $"freed only {before - _kit.StoredBytes()} bytes");
-        Assert.Equal(1, prune.PacksRepacked);
+        Assert.InRange(prune.PacksRepacked, 1, 2); // the packs both files went into (one per backup worker)
         Assert.True((await engine.CheckAsync(readData: true)).IsHealthy);
         var target = _kit.NewTarget();
         Assert.Equal(JobStatus.Completed, (await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target))).Status);
@@ -157,15 +157,17 @@ public sealed class PruneTests : IDisposable
             store.BeforePut = null;
         }
         var orphanBytes = _kit.StoredBytes();
+        var orphanPacks = Directory.GetFiles(Path.Combine(_kit.RepoDir, "data"), "*", SearchOption.AllDirectories).Length;
         Assert.True(orphanBytes > 0);
+        Assert.InRange(orphanPacks, 1, 2); // one per backup worker at most, for so little data
 
         using (var now = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, EngineTestKit.Options))
-            Assert.Equal(1, (await now.PruneAsync()).PacksKeptInGrace);
+            Assert.Equal(orphanPacks, (await now.PruneAsync()).PacksKeptInGrace);
         Assert.Equal(orphanBytes, _kit.StoredBytes());
 
         var later = EngineTestKit.Options with { Time = new FixedTime(DateTimeOffset.UtcNow.AddHours(2)) };
         using (var engine = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, later))
-            Assert.Equal(1, (await engine.PruneAsync()).PacksDeleted);
+            Assert.Equal(orphanPacks, (await engine.PruneAsync()).PacksDeleted);
         Assert.Equal(0, _kit.StoredBytes());
     }
 }

@@ -20,6 +20,7 @@ public sealed class ThrottledLocalStoreTests : ObjectStoreConformanceTests
 }
 
 /// <summary>The upload limit is held, by work hours and other hours, and staged uploads keep streaming behind it.</summary>
+[Collection(RealTimeCollection.Name)]
 public sealed class ThrottlingTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly EngineTestKit _kit = new();
@@ -149,4 +150,14 @@ internal sealed class JumpingTimeProvider(DateTimeOffset start) : TimeProvider
         public void Dispose() { }
         public ValueTask DisposeAsync() => default;
     }
+}
+
+/// <summary>
+/// Tests that measure real elapsed time run alone, after the parallel ones: a backup's own work takes much longer
+/// while a dozen other test classes back up and restore on the same two cores.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class RealTimeCollection
+{
+    public const string Name = "real time";
 }
