@@ -36,7 +36,7 @@ internal static class BlobCodec
         var length = 0;
         if (WorthCompressing(plain))
         {
-            var n = ZstdContext.Current.Compress(plain, b[5..], Level);
+            var n = ZstdContext.Compress(plain, b[5..], Level);
             if (n + 5 < plain.Length + 1)
             {
                 b[0] = Zstd;
@@ -84,7 +84,7 @@ internal static class BlobCodec
                 var raw = PooledBuffer.Rent(rawLength);
                 try
                 {
-                    var written = ZstdContext.Current.Decompress(span[5..], raw.Array.AsSpan(0, rawLength));
+                    var written = ZstdContext.Decompress(span[5..], raw.Array.AsSpan(0, rawLength));
                     if (written != rawLength) throw new InvalidDataException("Uncompressed length mismatch.");
                     return raw;
                 }
@@ -115,7 +115,7 @@ internal static class BlobCodec
         {
             var step = (plain.Length - SampleSlice) / Math.Max(1, slices - 1);
             for (var i = 0; i < slices; i++) plain.Slice(i * step, SampleSlice).CopyTo(sample.AsSpan(i * SampleSlice));
-            var n = ZstdContext.Current.Compress(sample.AsSpan(0, slices * SampleSlice), output, Level);
+            var n = ZstdContext.Compress(sample.AsSpan(0, slices * SampleSlice), output, Level);
             return n < slices * SampleSlice * 0.97;
         }
         finally

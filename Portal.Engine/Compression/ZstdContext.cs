@@ -13,12 +13,32 @@ namespace Portal.Engine.Compression;
 /// </summary>
 internal abstract class ZstdContext
 {
-    [ThreadStatic] private static ZstdContext? t_current;
+    /// <summary>
+    /// Contexts not in use. Pooled, not one per thread: a backup's async workers run on whichever pool threads are
+    /// free, and a context per thread ever used (each about a megabyte of native memory) added to the peak.
+    /// </summary>
+    private static readonly System.Collections.Concurrent.ConcurrentBag<ZstdContext> s_idle = [];
 
     /// <summary>True when libzstd was found and is used.</summary>
     public static bool IsNative => NativeZstd.Api is not null;
 
-    public static ZstdContext Current => t_current ??= IsNative ? new NativeZstd() : new ManagedZstd();
+    /// <summary>Compresses with a pooled context (see <see cref="CompressFrame"/>).</summary>
+    public static int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
+    {
+        var context = Rent();
+        try { return context.CompressFrame(source, destination, level); }
+        finally { s_idle.Add(context); }
+    }
+
+    /// <summary>Decompresses with a pooled context (see <see cref="DecompressFrame"/>).</summary>
+    public static int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        var context = Rent();
+        try { return context.DecompressFrame(source, destination); }
+        finally { s_idle.Add(context); }
+    }
+
+    private static ZstdContext Rent() => s_idle.TryTake(out var c) ? c : IsNative ? new NativeZstd() : new ManagedZstd();
 
     /// <summary>A context of the managed port whatever the system has (tests compare the two).</summary>
     public static ZstdContext CreateManaged() => new ManagedZstd();
@@ -26,21 +46,23 @@ internal abstract class ZstdContext
     /// <summary>A context of libzstd, or null without the library.</summary>
     public static ZstdContext? CreateNative() => IsNative ? new NativeZstd() : null;
 
-    /// <summary>The largest compressed size of <paramref name="length"/> bytes (the same formula in both).</summary>
-    public static int CompressBound(int length) => (int)Methods.ZSTD_compressBound((nuint)length);
+    /// <summary>The largest compressed size of <paramref name="length"/> bytes: zstd's ZSTD_COMPRESSBOUND (computed here so
+    /// the managed port is not even loaded when the system library is used).</summary>
+    public static int CompressBound(int length) =>
+        length + (length >> 8) + (length < 128 * 1024 ? (128 * 1024 - length) >> 11 : 0);
 
     /// <summary>Compresses into <paramref name="destination"/> (at least <see cref="CompressBound"/> long); returns the length.</summary>
-    public abstract int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level);
+    public abstract int CompressFrame(ReadOnlySpan<byte> source, Span<byte> destination, int level);
 
     /// <summary>Decompresses; throws <see cref="InvalidDataException"/> on corrupt input.</summary>
-    public abstract int Decompress(ReadOnlySpan<byte> source, Span<byte> destination);
+    public abstract int DecompressFrame(ReadOnlySpan<byte> source, Span<byte> destination);
 
     private sealed unsafe class ManagedZstd : ZstdContext
     {
         private readonly ZSTD_CCtx_s* _cctx = Methods.ZSTD_createCCtx();
         private readonly ZSTD_DCtx_s* _dctx = Methods.ZSTD_createDCtx();
 
-        public override int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
+        public override int CompressFrame(ReadOnlySpan<byte> source, Span<byte> destination, int level)
         {
             fixed (byte* s = source)
             fixed (byte* d = destination)
@@ -51,7 +73,7 @@ internal abstract class ZstdContext
             }
         }
 
-        public override int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+        public override int DecompressFrame(ReadOnlySpan<byte> source, Span<byte> destination)
         {
             fixed (byte* s = source)
             fixed (byte* d = destination)
@@ -75,7 +97,7 @@ internal abstract class ZstdContext
         private readonly nint _cctx = Api!.CreateCCtx();
         private readonly nint _dctx = Api!.CreateDCtx();
 
-        public override int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
+        public override int CompressFrame(ReadOnlySpan<byte> source, Span<byte> destination, int level)
         {
             fixed (byte* s = source)
             fixed (byte* d = destination)
@@ -86,7 +108,7 @@ internal abstract class ZstdContext
             }
         }
 
-        public override int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
+        public override int DecompressFrame(ReadOnlySpan<byte> source, Span<byte> destination)
         {
             fixed (byte* s = source)
             fixed (byte* d = destination)

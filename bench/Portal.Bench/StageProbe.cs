@@ -43,7 +43,7 @@ internal static class StageProbe
                 sealedBytes += s.Length;
                 var tmp = System.Buffers.ArrayPool<byte>.Shared.Rent(ZstdContext.CompressBound(chunk.Length) + 64);
                 sw[3].Start();
-                ZstdContext.Current.Compress(chunk.Span, tmp, BlobCodec.Level);
+                ZstdContext.Compress(chunk.Span, tmp, BlobCodec.Level);
                 sw[3].Stop();
                 sw[4].Start();
                 Sealer.Seal(key, chunk.Span, aad, tmp.AsSpan(0, chunk.Length + Sealer.Overhead));

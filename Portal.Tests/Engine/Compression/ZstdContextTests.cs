@@ -19,6 +19,15 @@ public sealed class ZstdContextTests
         };
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1000)]
+    [InlineData(128 * 1024 - 1)]
+    [InlineData(128 * 1024)]
+    [InlineData(512 * 1024 + 3)]
+    public void The_bound_is_zstds_own(int length) =>
+        Assert.Equal((int)ZstdSharp.Unsafe.Methods.ZSTD_compressBound((nuint)length), ZstdContext.CompressBound(length));
+
     [Fact]
     public void This_machine_uses_the_system_library()
     {
@@ -36,9 +45,9 @@ public sealed class ZstdContextTests
         foreach (var (writer, reader) in new[] { (native, managed), (managed, native) })
         {
             var compressed = new byte[ZstdContext.CompressBound(input.Length)];
-            var n = writer.Compress(input, compressed, 1);
+            var n = writer.CompressFrame(input, compressed, 1);
             var output = new byte[input.Length];
-            Assert.Equal(input.Length, reader.Decompress(compressed.AsSpan(0, n), output));
+            Assert.Equal(input.Length, reader.DecompressFrame(compressed.AsSpan(0, n), output));
             Assert.Equal(input, output);
         }
     }
@@ -49,13 +58,13 @@ public sealed class ZstdContextTests
         var input = Input("text");
         var native = ZstdContext.CreateNative()!;
         var compressed = new byte[ZstdContext.CompressBound(input.Length)];
-        var n = native.Compress(input, compressed, 1);
+        var n = native.CompressFrame(input, compressed, 1);
         compressed[n / 2] ^= 0x55;
         compressed[n / 2 + 1] ^= 0x55;
         var output = new byte[input.Length];
         var e = Assert.ThrowsAny<InvalidDataException>(() =>
         {
-            if (native.Decompress(compressed.AsSpan(0, n), output) != input.Length || !output.AsSpan().SequenceEqual(input))
+            if (native.DecompressFrame(compressed.AsSpan(0, n), output) != input.Length || !output.AsSpan().SequenceEqual(input))
                 throw new InvalidDataException("Corrupt zstd data.");
         });
         Assert.Contains("Corrupt", e.Message);
