@@ -18,7 +18,7 @@ internal static class BlobCodec
     /// the speed in this managed port. Not part of the format: any level decompresses the same way.
     /// </summary>
     public const int Level = 1;
-    private const int SampleSlice = 8 * 1024, SampledAbove = 32 * 1024;
+    private const int SampleSlice = 2 * 1024, SampledAbove = 32 * 1024;
 
     /// <summary>Compresses (when worth it) and seals into an exact-size array.</summary>
     public static byte[] Encode(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
@@ -100,15 +100,16 @@ internal static class BlobCodec
     }
 
     /// <summary>
-    /// Inputs over 32 KiB are judged by compressing a sample first (8 KiB slices spread evenly, up to 8 of
-    /// them), so incompressible data costs little while partly compressible chunks (a disk image's zero
-    /// runs between random blocks) are still compressed.
+    /// Inputs over 32 KiB are judged by compressing a sample first (four 2 KiB slices spread evenly), so
+    /// incompressible data costs little while partly compressible chunks (a disk image's zero runs between random
+    /// blocks) are still compressed. Measured on the benchmark data (`Portal.Bench probe`): the same stored size as
+    /// eight 8 KiB slices, and a quarter less time to compress and seal the random and the disk image parts.
     /// </summary>
     private static bool WorthCompressing(ReadOnlySpan<byte> plain)
     {
         if (plain.Length < 64) return false;
         if (plain.Length <= SampledAbove) return true;
-        var slices = Math.Min(8, plain.Length / SampleSlice);
+        var slices = Math.Min(4, plain.Length / SampleSlice);
         var sample = ArrayPool<byte>.Shared.Rent(slices * SampleSlice);
         var output = ArrayPool<byte>.Shared.Rent(ZstdContext.CompressBound(slices * SampleSlice));
         try
