@@ -27,32 +27,41 @@ internal static class BlobCodec
         return pooled.Span.ToArray();
     }
 
-    /// <summary>Compresses (when worth it) and seals into a rented buffer.</summary>
+    /// <summary>
+    /// Compresses (when worth it) and seals into a rented buffer: the body is compressed (or copied) straight to its
+    /// place in the sealed layout and encrypted in place, so one buffer serves both.
+    /// </summary>
     public static PooledBuffer EncodePooled(MasterKey key, ReadOnlySpan<byte> plain, ReadOnlySpan<byte> aad)
     {
-        var bound = ZstdContext.CompressBound(plain.Length) + 5;
-        using var body = PooledBuffer.Rent(Math.Max(bound, plain.Length + 1));
-        var b = body.Array.AsSpan();
-        var length = 0;
-        if (WorthCompressing(plain))
+        var bodyRoom = Math.Max(ZstdContext.CompressBound(plain.Length) + 5, plain.Length + 1);
+        var buffer = PooledBuffer.Pool.Rent(bodyRoom + Sealer.Overhead);
+        try
         {
-            var n = ZstdContext.Compress(plain, b[5..], Level);
-            if (n + 5 < plain.Length + 1)
+            var b = buffer.AsSpan(Sealer.HeaderSize, bodyRoom);
+            var length = 0;
+            if (WorthCompressing(plain))
             {
-                b[0] = Zstd;
-                BinaryPrimitives.WriteInt32LittleEndian(b[1..], plain.Length);
-                length = n + 5;
+                var n = ZstdContext.Compress(plain, b[5..], Level);
+                if (n + 5 < plain.Length + 1)
+                {
+                    b[0] = Zstd;
+                    BinaryPrimitives.WriteInt32LittleEndian(b[1..], plain.Length);
+                    length = n + 5;
+                }
             }
+            if (length == 0)
+            {
+                b[0] = None;
+                plain.CopyTo(b[1..]);
+                length = plain.Length + 1;
+            }
+            return new PooledBuffer(buffer, Sealer.SealInPlace(key, buffer, length, aad));
         }
-        if (length == 0)
+        catch
         {
-            b[0] = None;
-            plain.CopyTo(b[1..]);
-            length = plain.Length + 1;
+            PooledBuffer.Pool.Return(buffer);
+            throw;
         }
-        var sealedBytes = PooledBuffer.Rent(length + Sealer.Overhead);
-        Sealer.Seal(key, b[..length], aad, sealedBytes.Array.AsSpan(0, sealedBytes.Length));
-        return sealedBytes;
     }
 
     /// <summary>Opens and decompresses into an exact-size array.</summary>

@@ -24,6 +24,21 @@ internal static class Sealer
         key.Aes.Encrypt(nonce, plaintext, dest.Slice(HeaderSize, plaintext.Length), dest.Slice(HeaderSize + plaintext.Length, TagSize), aad);
     }
 
+    /// <summary>
+    /// Seals in place: the plaintext is already at <c>dest[HeaderSize..HeaderSize + length]</c>; the header goes in
+    /// front, the tag after it. Returns the sealed length (<paramref name="length"/> + <see cref="Overhead"/>).
+    /// </summary>
+    public static int SealInPlace(MasterKey key, Span<byte> dest, int length, ReadOnlySpan<byte> aad)
+    {
+        dest[0] = FormatVersion;
+        dest[1] = AeadAes256Gcm;
+        var nonce = dest.Slice(2, NonceSize);
+        RandomNumberGenerator.Fill(nonce);
+        var body = dest.Slice(HeaderSize, length);
+        key.Aes.Encrypt(nonce, body, body, dest.Slice(HeaderSize + length, TagSize), aad);
+        return length + Overhead;
+    }
+
     public static byte[] Seal(MasterKey key, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> aad)
     {
         var dest = GC.AllocateUninitializedArray<byte>(plaintext.Length + Overhead);
