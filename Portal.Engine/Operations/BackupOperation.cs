@@ -70,7 +70,7 @@ internal sealed class BackupOperation(Repo repo)
         {
             await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
             progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
-            var rootTree = await SaveTreeAsync(root, index, packs, ct).ConfigureAwait(false);
+            var rootTree = await SaveTreesAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
             await packs.SaveIndexAsync().ConfigureAwait(false);
             var failed = files.Count(f => f.Failed);
@@ -223,6 +223,30 @@ internal sealed class BackupOperation(Repo repo)
         return list;
     }
 
+    /// <summary>
+    /// Stores every folder's tree bottom-up, one depth at a time, the folders of a depth in parallel (a folder's
+    /// subfolders are all deeper, so their ids are known). Folders kept from the parent are not entered.
+    /// </summary>
+    private async Task<BlobId> SaveTreesAsync(ScanItem root, MasterIndex index, PackWriter packs, CancellationToken ct)
+    {
+        var depths = new List<List<ScanItem>>();
+        var stack = new Stack<(ScanItem Dir, int Depth)>([(root, 0)]);
+        while (stack.TryPop(out var entry))
+        {
+            if (depths.Count <= entry.Depth) depths.Add([]);
+            depths[entry.Depth].Add(entry.Dir);
+            if (entry.Dir.UnchangedTree is not null) continue;
+            foreach (var child in entry.Dir.Children ?? [])
+                if (child.IsDir) stack.Push((child, entry.Depth + 1));
+        }
+        for (var depth = depths.Count - 1; depth >= 0; depth--)
+        {
+            await Parallel.ForEachAsync(depths[depth], new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = ct },
+                async (dir, token) => dir.SavedTree = await SaveTreeAsync(dir, index, packs, token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        return root.SavedTree!.Value;
+    }
+
     private async Task<BlobId> SaveTreeAsync(ScanItem dir, MasterIndex index, PackWriter packs, CancellationToken ct)
     {
         if (dir.UnchangedTree is { } unchangedTree) return unchangedTree;
@@ -232,7 +256,7 @@ internal sealed class BackupOperation(Repo repo)
             if (child.IsDir)
             {
                 var node = child.ToNode(Node.Dir);
-                node.Subtree = (await SaveTreeAsync(child, index, packs, ct).ConfigureAwait(false)).ToHex();
+                node.Subtree = (child.SavedTree ?? throw new InvalidOperationException("subfolder stored after its folder")).ToHex();
                 tree.Nodes.Add(node);
             }
             else if (child.IsSymlink)

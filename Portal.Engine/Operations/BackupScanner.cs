@@ -20,6 +20,9 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     /// <summary>Set when this folder's entries all equal the parent snapshot's: that tree id is reused as is.</summary>
     public BlobId? UnchangedTree { get; set; }
 
+    /// <summary>This folder's tree id once stored (or reused).</summary>
+    public BlobId? SavedTree { get; set; }
+
     /// <summary>Extended attributes: read by the scan for folders and symlinks, with the content for files.</summary>
     public List<Xattr>? Xattrs { get; set; }
 
