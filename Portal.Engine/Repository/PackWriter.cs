@@ -101,8 +101,10 @@ internal sealed class PackWriter(Repo repo, MasterIndex index) : IAsyncDisposabl
 
     private async Task WaitForStoresAsync()
     {
+        // A failed store surfaces through AddAsync or FlushAsync; here (an index after a failure, or disposal) only
+        // its end matters, and the caller's own exception must not be replaced by it.
         try { await Task.WhenAll(Stores()).ConfigureAwait(false); }
-        catch (Exception e) when (e is Storage.StoreException or OperationCanceledException or IOException) { } // reported where it happened
+        catch (Exception) { }
     }
 
     private async Task ThrowIfStoreFailedAsync()
