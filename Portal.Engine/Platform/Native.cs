@@ -56,9 +56,6 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenMode(string path, int flags, uint mode);
 
-    [LibraryImport("libc", EntryPoint = "mkdir", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int MkDir(string path, uint mode);
-
     [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
     private static partial nint PWrite(int fd, byte* buf, nuint count, long offset);
 
@@ -89,15 +86,6 @@ internal static unsafe partial class Native
         var errno = Marshal.GetLastPInvokeError();
         if (errno == 17) return -1; // EEXIST
         throw Failure(errno, "create", path);
-    }
-
-    /// <summary>mkdir(2) with mode 0700 (the stored mode is applied at the end). False when the name already exists.</summary>
-    public static bool TryCreateDirectory(string path)
-    {
-        if (MkDir(path, 0x1C0) == 0) return true;
-        var errno = Marshal.GetLastPInvokeError();
-        if (errno == 17) return false;
-        throw Failure(errno, "create the folder", path);
     }
 
     /// <summary>Writes all of <paramref name="data"/> at <paramref name="offset"/>.</summary>
