@@ -27,9 +27,6 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "utimensat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int UtimensAt(int dirfd, string path, long* times, int flags);
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int Open(string path, int flags);
-
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int Fsync(int fd);
 
@@ -204,7 +201,7 @@ internal static unsafe partial class Native
     {
         if (!OperatingSystem.IsLinux()) return;
         const int ORdOnly = 0, ODirectory = 0x10000;
-        var fd = Open(dir, ORdOnly | ODirectory);
+        var fd = OpenMode(dir, ORdOnly | ODirectory, 0);
         if (fd < 0) return;
         try { Fsync(fd); } finally { Close(fd); }
     }
