@@ -15,6 +15,9 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
 
     public static int BufferSize(ChunkerParams p) => p.Max * 2;
 
+    /// <summary>The buffer, for a caller that reads a file without cutting it (nothing is in progress between files).</summary>
+    public byte[] Buffer => buffer;
+
     public void Reset(Stream stream)
     {
         _stream = stream;
@@ -52,7 +55,7 @@ internal sealed class ChunkStream(FastCdc cdc, byte[] buffer)
     {
         if (_start > 0)
         {
-            Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
+            System.Buffer.BlockCopy(buffer, _start, buffer, 0, _end - _start);
             _end -= _start;
             _start = 0;
         }

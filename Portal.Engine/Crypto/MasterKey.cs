@@ -5,7 +5,8 @@ namespace Portal.Engine.Crypto;
 
 /// <summary>
 /// The repository's random 256-bit master key and the subkeys derived from it with HKDF-SHA256:
-/// the sealing key (AES-256-GCM), the chunk-id key (HMAC-SHA256) and the chunker's gear table.
+/// the sealing key (AES-256-GCM), the chunk-id key (HMAC-SHA256), the chunker's gear table and the seed of
+/// the file fingerprints.
 /// The plaintext key never leaves memory; <see cref="Dispose"/> wipes it.
 /// </summary>
 internal sealed class MasterKey : IDisposable
@@ -56,6 +57,16 @@ internal sealed class MasterKey : IDisposable
         var table = new ulong[256];
         for (var i = 0; i < 256; i++) table[i] = BitConverter.ToUInt64(bytes, i * 8);
         return table;
+    }
+
+    /// <summary>
+    /// The seed of the XXH128 file fingerprints kept in trees (<see cref="Repository.Node.Fingerprint"/>): secret, so a
+    /// fingerprint cannot be computed, or a colliding file crafted, without the key.
+    /// </summary>
+    public long FingerprintSeed()
+    {
+        var bytes = HKDF.DeriveKey(HashAlgorithmName.SHA256, _master, 8, info: Encoding.ASCII.GetBytes("portal/fingerprint/xxh128"));
+        return BitConverter.ToInt64(bytes);
     }
 
     public void Dispose()

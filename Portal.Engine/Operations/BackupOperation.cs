@@ -8,7 +8,8 @@ using Portal.Engine.Repository;
 namespace Portal.Engine.Operations;
 
 /// <summary>
-/// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read) → two readers (read,
+/// Backup: scan (lstat only) → match the parent snapshot (unchanged files are not read; copied ones, with a new
+/// inode or ctime only, are read and keep the parent's chunks if their fingerprint matches) → two readers (read,
 /// cut into chunks) feeding a <see cref="ChunkPipeline"/> (keyed hash, dedup, compress, encrypt, pack on every
 /// core) → trees bottom-up → packs, then index, then the snapshot last. Memory is bounded by the reader buffers
 /// (2 × 1 MiB), the pipeline's channel and the pack writer.
@@ -68,7 +69,7 @@ internal sealed class BackupOperation(Repo repo)
         await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
-            await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
+            unchanged += await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
             progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
             var rootTree = await SaveTreesAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
@@ -82,7 +83,7 @@ internal sealed class BackupOperation(Repo repo)
                 Summary = new SnapshotSummary
                 {
                     Files = files.Count - failed, Dirs = BackupScanner.CountDirs(root), Bytes = files.Where(f => !f.Failed).Sum(f => f.StoredSize),
-                    FilesRead = toRead.Count - failed, FilesUnchanged = unchanged, BlobsAdded = packs.BlobsAdded,
+                    FilesRead = files.Count - failed - unchanged, FilesUnchanged = unchanged, BlobsAdded = packs.BlobsAdded,
                     BytesAdded = packs.BytesWritten, Warnings = warnings.Count,
                 },
             };
@@ -139,8 +140,15 @@ internal sealed class BackupOperation(Repo repo)
                 child.Content = old.Content;
                 child.StoredSize = old.Size;
                 child.Xattrs = old.Xattrs; // setting an attribute changes ctime, so an unchanged file keeps its own
+                child.Fingerprint = old.Fingerprint;
                 count++;
                 same = same && child.SameAs(old, Node.File);
+            }
+            else if (child.IsFile && old.Type == Node.File && old.Content is not null && old.Fingerprint is not null
+                     && old.Size == child.Stat.Size && old.MtimeNs == child.Stat.MtimeNs && AllIndexed(old.Content, index))
+            {
+                child.Candidate = old; // a copy or a restore: read it, and keep the chunk list if the content is the same
+                same = false;
             }
             else if (child.IsSymlink && old.Type == Node.Symlink)
                 same = same && old.LinkTarget == child.LinkTarget && child.SameAs(old, Node.Symlink);
@@ -163,24 +171,30 @@ internal sealed class BackupOperation(Repo repo)
         return true;
     }
 
-    private async Task RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
+    /// <summary>
+    /// Reads and stores <paramref name="files"/>; returns how many of them kept their parent's chunk list after the
+    /// read showed the same content (<see cref="ScanItem.Candidate"/>): those count as unchanged, not as read.
+    /// </summary>
+    private async Task<long> RunPipelineAsync(List<ScanItem> files, MasterIndex index, PackWriter packs, List<string> warnings,
         IProgress<OperationProgress> progress, long totalBytes, RepoLock repoLock, CancellationToken ct)
     {
         var cdc = repo.CreateChunker();
-        var buffers = new System.Collections.Concurrent.ConcurrentBag<byte[]>();
+        var seed = repo.Key.FingerprintSeed();
+        var readers = new System.Collections.Concurrent.ConcurrentBag<FileReader>();
         var chunkLists = new ChunkList?[files.Count];
-        long filesDone = 0, bytesDone = 0;
+        long filesDone = 0, bytesDone = 0, kept = 0;
         var warningsLock = new Lock();
         await ChunkPipeline.RunAsync(repo, index, packs, (pipeline, cancel) =>
             Parallel.ForEachAsync(Enumerable.Range(0, files.Count), new ParallelOptions { MaxDegreeOfParallelism = Readers, CancellationToken = cancel },
                 async (i, token) =>
                 {
                     var file = files[i];
-                    var buffer = buffers.TryTake(out var b) ? b : new byte[ChunkStream.BufferSize(cdc.Params)];
+                    var reader = readers.TryTake(out var r) ? r : new FileReader(new ChunkStream(cdc, new byte[ChunkStream.BufferSize(cdc.Params)]), seed);
                     try
                     {
-                        chunkLists[i] = await ReadFileAsync(file, new ChunkStream(cdc, buffer), pipeline, token).ConfigureAwait(false);
-                        Interlocked.Add(ref bytesDone, chunkLists[i]!.Size);
+                        chunkLists[i] = await reader.ReadAsync(file, pipeline, token).ConfigureAwait(false);
+                        Interlocked.Add(ref bytesDone, chunkLists[i]?.Size ?? file.StoredSize);
+                        if (chunkLists[i] is null) Interlocked.Increment(ref kept);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -189,7 +203,7 @@ internal sealed class BackupOperation(Repo repo)
                     }
                     finally
                     {
-                        buffers.Add(buffer);
+                        readers.Add(reader);
                     }
                     await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false);
                     var done = Interlocked.Increment(ref filesDone);
@@ -202,25 +216,75 @@ internal sealed class BackupOperation(Repo repo)
             files[i].StoredSize = chunks.Size;
         }
         warnings.Sort(StringComparer.Ordinal);
+        return kept;
     }
 
-    private static async Task<ChunkList> ReadFileAsync(ScanItem file, ChunkStream chunks, ChunkPipeline pipeline, CancellationToken ct)
+    /// <summary>One reader's buffer, chunker state and fingerprint hash, reused from file to file.</summary>
+    private sealed class FileReader(ChunkStream chunks, long seed)
     {
-        await using var fs = new FileStream(file.FullPath, new FileStreamOptions
+        private readonly System.IO.Hashing.XxHash128 _hash = new(seed);
+
+        /// <summary>
+        /// Cuts the file into chunks for the pipeline and returns their list, with the file's fingerprint set; or, for
+        /// a file with a <see cref="ScanItem.Candidate"/> whose content reads back with the same size and fingerprint,
+        /// keeps the candidate's chunk list and returns null (nothing is cut, hashed with the id key or stored).
+        /// </summary>
+        public async Task<ChunkList?> ReadAsync(ScanItem file, ChunkPipeline pipeline, CancellationToken ct)
         {
-            Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
-            BufferSize = 0, Options = FileOptions.SequentialScan,
-        });
-        chunks.Reset(fs);
-        var list = new ChunkList();
-        while (true)
-        {
-            var chunk = chunks.Next(ct);
-            if (chunk.IsEmpty) break;
-            await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
+            await using var fs = new FileStream(file.FullPath, new FileStreamOptions
+            {
+                Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
+                BufferSize = 0, Options = FileOptions.SequentialScan,
+            });
+            if (file.Candidate is { } candidate)
+            {
+                if (SameContent(fs, candidate, ct))
+                {
+                    file.Content = candidate.Content;
+                    file.StoredSize = candidate.Size;
+                    file.Fingerprint = candidate.Fingerprint;
+                    file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
+                    return null;
+                }
+                fs.Seek(0, SeekOrigin.Begin);
+            }
+            chunks.Reset(fs);
+            _hash.Reset();
+            var list = new ChunkList();
+            while (true)
+            {
+                var chunk = chunks.Next(ct);
+                if (chunk.IsEmpty) break;
+                _hash.Append(chunk.Span);
+                await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
+            }
+            file.Fingerprint = Fingerprint();
+            file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
+            return list;
         }
-        file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
-        return list;
+
+        private bool SameContent(FileStream fs, Node candidate, CancellationToken ct)
+        {
+            _hash.Reset();
+            var buffer = chunks.Buffer;
+            long length = 0;
+            int n;
+            while ((n = fs.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                _hash.Append(buffer.AsSpan(0, n));
+                length += n;
+                if (length > candidate.Size) return false;
+            }
+            return length == candidate.Size && Fingerprint() == candidate.Fingerprint;
+        }
+
+        private string Fingerprint()
+        {
+            Span<byte> digest = stackalloc byte[16];
+            _hash.GetHashAndReset(digest);
+            return Convert.ToHexStringLower(digest);
+        }
     }
 
     /// <summary>

@@ -15,6 +15,15 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
     public List<ScanItem>? Children { get; set; }
     public List<string>? Content { get; set; }
     public long StoredSize { get; set; }
+
+    /// <summary>The content's fingerprint (<see cref="Node.Fingerprint"/>), once read or kept from the parent.</summary>
+    public string? Fingerprint { get; set; }
+
+    /// <summary>
+    /// The parent snapshot's node of this file when only the inode or ctime differ (same size and mtime): the file is
+    /// read, and if its fingerprint equals this node's, this node's chunk list is kept.
+    /// </summary>
+    public Node? Candidate { get; set; }
     public bool Failed { get; set; }
 
     /// <summary>Set when this folder's entries all equal the parent snapshot's: that tree id is reused as is.</summary>
@@ -38,6 +47,7 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
         Name = Name, Type = type, Mode = Stat.Permissions, Uid = Stat.Uid, Gid = Stat.Gid,
         Size = type == Node.File ? StoredSize : 0, MtimeNs = Stat.MtimeNs, CtimeNs = Stat.CtimeNs,
         Inode = Stat.Inode, Device = Stat.Device, Links = type == Node.File && Stat.Links > 1 ? Stat.Links : 0, Xattrs = Xattrs,
+        Fingerprint = type == Node.File ? Fingerprint : null,
     };
 
     /// <summary>
@@ -49,7 +59,7 @@ internal sealed class ScanItem(string name, string fullPath, string relativePath
         old.Type == type && old.Mode == Stat.Permissions && old.Uid == Stat.Uid && old.Gid == Stat.Gid
         && old.Size == (type == Node.File ? StoredSize : 0) && old.MtimeNs == Stat.MtimeNs && old.CtimeNs == Stat.CtimeNs
         && old.Inode == Stat.Inode && old.Device == Stat.Device && old.Links == (type == Node.File && Stat.Links > 1 ? Stat.Links : 0)
-        && SameXattrs(old.Xattrs, Xattrs);
+        && old.Fingerprint == (type == Node.File ? Fingerprint : null) && SameXattrs(old.Xattrs, Xattrs);
 
     private static bool SameXattrs(List<Xattr>? a, List<Xattr>? b)
     {

@@ -36,6 +36,13 @@ internal sealed class Node
     [JsonPropertyName("target"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? LinkTarget { get; set; }
     [JsonPropertyName("content"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Content { get; set; }
     [JsonPropertyName("subtree"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Subtree { get; set; }
+    /// <summary>
+    /// A file's XXH128 (seeded with a secret derived from the master key), 32 hex digits; absent in trees written
+    /// before it existed. A backup reads a file again when its inode or ctime changed but its size and mtime did
+    /// not (a copy, a restore, a move across file systems): if this fingerprint still matches, the parent's chunk
+    /// list is kept instead of cutting and hashing the file again. Chunks are always verified by their keyed ids.
+    /// </summary>
+    [JsonPropertyName("xxh128"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Fingerprint { get; set; }
     /// <summary>A file's hard link count when above 1 (restore links the names that share dev and inode); else absent.</summary>
     [JsonPropertyName("links"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public uint Links { get; set; }
     /// <summary>Extended attributes sorted by name; absent when there are none.</summary>

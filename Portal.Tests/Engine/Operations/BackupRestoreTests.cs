@@ -1,5 +1,6 @@
 using Portal.Engine;
 using Portal.Engine.Operations;
+using Portal.Engine.Platform;
 using Portal.Engine.Progress;
 
 namespace Portal.Tests.Engine.Operations;
@@ -105,6 +106,46 @@ public sealed class BackupRestoreTests : IDisposable
         var third = await engine.BackupAsync(new BackupRequest(_kit.Source));
         Assert.Equal(0, third.FilesRead);
         Assert.Equal(0, third.BytesAdded);
+    }
+
+    [Fact]
+    public async Task A_copied_source_counts_as_unchanged_but_a_file_whose_content_changed_under_the_same_size_and_time_is_stored()
+    {
+        _kit.Write("docs/a.txt", "first file");
+        _kit.Write("media/b.bin", EngineTestKit.Random(3 * 1024 * 1024, 5));
+        _kit.Write("same-size.txt", "AAAA");
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+
+        // A copy with its times kept (cp -a, rsync -a, a restore) gives every file a new inode and ctime.
+        var old = _kit.Source + ".old";
+        Directory.Move(_kit.Source, old);
+        foreach (var file in Directory.EnumerateFiles(old, "*", SearchOption.AllDirectories))
+        {
+            var copy = Path.Combine(_kit.Source, Path.GetRelativePath(old, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(copy)!);
+            File.Copy(file, copy);
+            Native.SetMtime(copy, Native.TryLStat(file)!.Value.MtimeNs);
+        }
+        // ...and one file's bytes differ although its size and mtime are those of the backed-up file.
+        var sameSize = Path.Combine(_kit.Source, "same-size.txt");
+        File.WriteAllText(sameSize, "BBBB");
+        Native.SetMtime(sameSize, Native.TryLStat(Path.Combine(old, "same-size.txt"))!.Value.MtimeNs);
+
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal(JobStatus.Completed, second.Status);
+        Assert.Equal(2, second.FilesUnchanged);
+        Assert.Equal(1, second.FilesRead);
+        Assert.True(second.BytesAdded < 4096, $"a copy of backed-up files added {second.BytesAdded} bytes");
+        Assert.Equal(first.SnapshotId, (await engine.ListSnapshotsAsync()).Single(s => s.Id == second.SnapshotId).Parent);
+
+        var target = _kit.NewTarget();
+        await engine.RestoreAsync(new RestoreRequest("latest", target));
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+        Assert.Equal("BBBB", await File.ReadAllTextAsync(Path.Combine(target, "same-size.txt")));
+
+        var third = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal((0, 3), (third.FilesRead, third.FilesUnchanged));
     }
 
     [Fact]
