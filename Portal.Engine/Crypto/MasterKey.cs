@@ -17,6 +17,8 @@ internal sealed class MasterKey : IDisposable
     private readonly byte[] _idKey;
     private readonly ThreadLocal<AesGcm> _aes;
     private readonly ThreadLocal<IncrementalHash> _hmac;
+    private const int ZeroRunMin = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, BlobId> _zeroIds = new();
 
     public MasterKey(byte[] master)
     {
@@ -41,6 +43,16 @@ internal sealed class MasterKey : IDisposable
 
     /// <summary>Keyed id of plaintext: HMAC-SHA256 with the id key, so the store never sees content fingerprints.</summary>
     public BlobId Id(ReadOnlySpan<byte> plaintext)
+    {
+        // Runs of zeros (unused space in disk images and database files) come back as the same few chunks over and
+        // over: their ids are computed once per length. Any other chunk stops this check at its first non-zero byte.
+        if (plaintext.Length >= ZeroRunMin && !plaintext.ContainsAnyExcept((byte)0))
+            return _zeroIds.GetOrAdd(plaintext.Length, static (length, key) => key.ComputeId(new byte[length]), this);
+        return ComputeId(plaintext);
+    }
+
+    /// <summary>HMAC-SHA256 of <paramref name="plaintext"/> with the id key (<see cref="Id"/> without its cache).</summary>
+    internal BlobId ComputeId(ReadOnlySpan<byte> plaintext)
     {
         // One keyed HMAC per thread, reset after each use: no key setup per chunk.
         var hmac = _hmac.Value!;
