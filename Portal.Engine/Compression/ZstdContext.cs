@@ -38,9 +38,13 @@ internal abstract class ZstdContext
         finally { s_idle.Add(context); }
     }
 
-    private static ZstdContext Rent() => s_idle.TryTake(out var c) ? c : IsNative ? new NativeZstd() : new ManagedZstd();
+    private static ZstdContext Rent() => s_idle.TryTake(out var c) ? c : IsNative ? new NativeZstd() : CreateManaged();
 
-    /// <summary>A context of the managed port whatever the system has (tests compare the two).</summary>
+    /// <summary>
+    /// A context of the managed port whatever the system has (tests compare the two). Not inlined: the managed port's
+    /// assembly then loads only when it is used.
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     public static ZstdContext CreateManaged() => new ManagedZstd();
 
     /// <summary>A context of libzstd, or null without the library.</summary>

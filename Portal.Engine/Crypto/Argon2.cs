@@ -31,6 +31,13 @@ internal static unsafe class Argon2
             // A parameter the C library refuses (it has the same limits as the managed one): let the managed one
             // decide, so the result or the error is the same with or without the library.
         }
+        return DeriveManaged(password, salt, memoryKiB, iterations, parallelism, length);
+    }
+
+    /// <summary>The managed implementation; not inlined, so its assembly loads only when it is used.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static byte[] DeriveManaged(byte[] password, byte[] salt, int memoryKiB, int iterations, int parallelism, int length)
+    {
         using var argon = new Argon2id(password) { Salt = salt, MemorySize = memoryKiB, Iterations = iterations, DegreeOfParallelism = parallelism };
         return argon.GetBytes(length);
     }
