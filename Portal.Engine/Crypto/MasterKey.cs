@@ -78,7 +78,7 @@ internal sealed class MasterKey : IDisposable
     public long FingerprintSeed()
     {
         var bytes = HKDF.DeriveKey(HashAlgorithmName.SHA256, _master, 8, info: Encoding.ASCII.GetBytes("portal/fingerprint/xxh128"));
-        return BitConverter.ToInt64(bytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(bytes); // as documented, on any platform
     }
 
     public void Dispose()

@@ -22,4 +22,16 @@ public sealed class ChunkIdTests
         almost[^1] = 1;
         Assert.Equal(Convert.ToHexStringLower(HMACSHA256.HashData(idKey, almost)), key.Id(almost).ToHex());
     }
+
+    [Fact]
+    public void The_file_fingerprint_seed_is_the_documented_derivation()
+    {
+        // docs/repository-format.md: the first 8 bytes (little-endian) of HKDF-SHA256(master, info "portal/fingerprint/xxh128").
+        // Another seed would not corrupt anything, but every copied file of an existing repository would be cut again.
+        var raw = RandomNumberGenerator.GetBytes(MasterKey.Length);
+        using var key = new MasterKey(raw.ToArray());
+        var bytes = HKDF.DeriveKey(HashAlgorithmName.SHA256, raw, 8, info: Encoding.ASCII.GetBytes("portal/fingerprint/xxh128"));
+        var expected = bytes.Select((b, i) => (long)b << (8 * i)).Aggregate(0L, (a, b) => a | b);
+        Assert.Equal(expected, key.FingerprintSeed());
+    }
 }
