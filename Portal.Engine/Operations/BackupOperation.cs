@@ -236,29 +236,28 @@ internal sealed class BackupOperation(Repo repo)
                 Mode = FileMode.Open, Access = FileAccess.Read, Share = FileShare.ReadWrite | FileShare.Delete,
                 BufferSize = 0, Options = FileOptions.SequentialScan,
             });
-            if (file.Candidate is { } candidate)
+            ChunkList? list = null;
+            if (file.Candidate is { } candidate && SameContent(fs, candidate, ct))
             {
-                if (SameContent(fs, candidate, ct))
+                file.Content = candidate.Content;
+                file.StoredSize = candidate.Size;
+                file.Fingerprint = candidate.Fingerprint;
+            }
+            else
+            {
+                if (file.Candidate is not null) fs.Seek(0, SeekOrigin.Begin); // the fingerprint pass did not match
+                chunks.Reset(fs);
+                _hash.Reset();
+                list = new ChunkList();
+                while (true)
                 {
-                    file.Content = candidate.Content;
-                    file.StoredSize = candidate.Size;
-                    file.Fingerprint = candidate.Fingerprint;
-                    file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
-                    return null;
+                    var chunk = chunks.Next(ct);
+                    if (chunk.IsEmpty) break;
+                    _hash.Append(chunk.Span);
+                    await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
                 }
-                fs.Seek(0, SeekOrigin.Begin);
+                file.Fingerprint = Fingerprint();
             }
-            chunks.Reset(fs);
-            _hash.Reset();
-            var list = new ChunkList();
-            while (true)
-            {
-                var chunk = chunks.Next(ct);
-                if (chunk.IsEmpty) break;
-                _hash.Append(chunk.Span);
-                await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
-            }
-            file.Fingerprint = Fingerprint();
             file.Xattrs = ScanItem.ReadXattrs(file.FullPath);
             return list;
         }
