@@ -107,8 +107,13 @@ internal sealed class MasterIndex
         return pooled.Span.ToArray();
     }
 
-    /// <summary>As <see cref="ReadBlobAsync"/>, into a rented buffer the caller disposes.</summary>
-    public async Task<PooledBuffer> ReadBlobPooledAsync(Repo repo, BlobId id, CancellationToken ct)
+    /// <summary>
+    /// As <see cref="ReadBlobAsync"/>, into a rented buffer the caller disposes. With <paramref name="verifyId"/> false
+    /// the blob is still authenticated (AES-GCM, whose associated data binds it to <paramref name="id"/>) but its
+    /// keyed hash is not recomputed: only for a caller that verifies the plaintext another way (a restore checks each
+    /// file's fingerprint).
+    /// </summary>
+    public async Task<PooledBuffer> ReadBlobPooledAsync(Repo repo, BlobId id, CancellationToken ct, bool verifyId = true)
     {
         if (!TryGet(id, out var loc, out var pack))
             throw new RepositoryException($"Blob {id.Short} is referenced but not in any index (run check).");
@@ -129,7 +134,7 @@ internal sealed class MasterIndex
         {
             throw new DamagedObjectException(packName, $"blob {id.Short} at offset {loc.Offset} fails authentication.", e);
         }
-        if (repo.Key.Id(plain.Span) != id)
+        if (verifyId && repo.Key.Id(plain.Span) != id)
         {
             plain.Dispose();
             throw new DamagedObjectException(packName, $"blob {id.Short} does not match its id.");
