@@ -5,6 +5,9 @@ switch (args)
     case ["index-probe", var dir]:
         await Portal.Bench.IndexProbe.RunAsync(dir, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE")!);
         return;
+    case ["order3", var dir]:
+        Portal.Bench.ContextModelProbe.Run(dir);
+        return;
     case ["probe", var dir]:
         Portal.Bench.StageProbe.Run(dir);
         return;
