@@ -47,6 +47,7 @@ internal static partial class Commands
                 var r = await engine.RestoreAsync(request, progress, ct);
                 Print(json, r, $"restored {r.FilesRestored} files ({TerminalProgress.Size(r.BytesRestored)}) to {Path.GetFullPath(target)}" +
                     (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : ""));
+                if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
                 if (!json) foreach (var e in r.Errors) Console.Error.WriteLine($"error: {e}");
                 return r.Status == JobStatus.Completed ? 0 : 1;
             }

@@ -29,6 +29,16 @@ internal sealed class CheckOperation(Repo repo)
 
     public async Task<CheckResult> RunAsync(bool readData, IProgress<OperationProgress> progress, CancellationToken ct)
     {
+        // A reader lock, so that a prune starting now backs off instead of moving data under the check (which would
+        // then report it missing).
+        var (repoLock, lockWarning) = await RepoLock.AcquireReaderAsync(repo, "check", ct).ConfigureAwait(false);
+        if (lockWarning is not null) _notes.Add(lockWarning);
+        await using (repoLock)
+            return await RunLockedAsync(readData, repoLock, progress, ct).ConfigureAwait(false);
+    }
+
+    private async Task<CheckResult> RunLockedAsync(bool readData, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
         var snapshots = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
@@ -50,6 +60,7 @@ internal sealed class CheckOperation(Repo repo)
         await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
         {
             await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
+            if (repoLock is not null) await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false); // a long check keeps it live
             progress.Report(new OperationProgress("check", Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
         }).ConfigureAwait(false);
         var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);

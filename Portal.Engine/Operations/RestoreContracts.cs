@@ -47,4 +47,6 @@ public sealed record RestoreResult
     public long Skipped { get; init; }
     /// <summary>One line per item that could not be restored, naming its path and the reason.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
+    /// <summary>What the operator should know that is not an item's failure (the repository could not be locked).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }

@@ -30,6 +30,14 @@ internal sealed class RestoreOperation(Repo repo)
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
     {
+        // A reader lock first, so that a prune starting now backs off instead of moving the data about to be read.
+        var (repoLock, lockWarning) = await RepoLock.AcquireReaderAsync(repo, "restore", ct).ConfigureAwait(false);
+        await using (repoLock)
+            return await RunLockedAsync(request, repoLock, lockWarning, progress, ct).ConfigureAwait(false);
+    }
+
+    private async Task<RestoreResult> RunLockedAsync(RestoreRequest request, RepoLock? repoLock, string? lockWarning, IProgress<OperationProgress> progress, CancellationToken ct)
+    {
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
         _copyPrefix = request.CopyPrefix;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
@@ -57,6 +65,7 @@ internal sealed class RestoreOperation(Repo repo)
         {
             var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
+            if (repoLock is not null) await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false); // a long restore keeps it live
             progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
         foreach (var job in secondary)
@@ -76,6 +85,7 @@ internal sealed class RestoreOperation(Repo repo)
             Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
+            Warnings = lockWarning is null ? [] : [lockWarning],
         };
     }
 

@@ -4,6 +4,9 @@ namespace Portal.Engine.Repository;
 /// Cooperative repository locks (sealed <c>locks/</c> objects). Backups take shared locks, prune an
 /// exclusive one. Protocol: write own lock, then list; if a conflicting live lock exists, remove own and
 /// fail. Two racing writers both see each other and both back off, so prune and backup never overlap.
+/// Restore and check take reader locks (<see cref="AcquireReaderAsync"/>): shared, so a prune that starts
+/// while they read backs off, but they go on, with a warning, when they cannot lock (read-only storage) or
+/// when an exclusive lock is already there (a recovery must not wait half an hour for a crashed prune's lock).
 /// A lock not refreshed for <see cref="StaleAfter"/> is considered abandoned (a crashed process).
 /// </summary>
 internal sealed class RepoLock : IAsyncDisposable
@@ -24,26 +27,13 @@ internal sealed class RepoLock : IAsyncDisposable
 
     public static async Task<RepoLock> AcquireAsync(Repo repo, bool exclusive, string operation, CancellationToken ct)
     {
-        var file = new LockFile
-        {
-            Exclusive = exclusive, Operation = operation, Host = Environment.MachineName,
-            Pid = Environment.ProcessId, Time = repo.Time.GetUtcNow(),
-        };
+        var file = NewLockFile(repo, exclusive, operation);
         var name = await repo.SaveJsonAsync(Repo.LocksPrefix, file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
         var mine = new RepoLock(repo, file, name);
         try
         {
-            foreach (var other in await repo.ListNamesAsync(Repo.LocksPrefix, ct).ConfigureAwait(false))
-            {
-                if (other == name) continue;
-                LockFile theirs;
-                try { theirs = await repo.LoadJsonAsync(other, RepoJson.Default.LockFile, ct).ConfigureAwait(false); }
-                catch (DamagedObjectException) { continue; } // vanished (released) or unreadable: not a live lock
-                if (repo.Time.GetUtcNow() - theirs.Time > StaleAfter) continue;
-                if (exclusive || theirs.Exclusive)
-                    throw new RepositoryLockedException(
-                        $"The repository is locked by {theirs.Operation} on {theirs.Host} (pid {theirs.Pid}) since {theirs.Time:u}; try again later.");
-            }
+            if (await FindConflictAsync(repo, name, exclusive, ct).ConfigureAwait(false) is { } theirs)
+                throw new RepositoryLockedException($"The repository is locked by {Describe(theirs)}; try again later.");
         }
         catch
         {
@@ -52,6 +42,60 @@ internal sealed class RepoLock : IAsyncDisposable
         }
         return mine;
     }
+
+    /// <summary>
+    /// A shared lock for an operation that only reads (restore, check). Returns no lock and a warning when the lock
+    /// cannot be written (read-only storage), and the lock with a warning when an exclusive lock is there already
+    /// (it may belong to a prune that crashed, and a recovery must not wait for it to go stale).
+    /// </summary>
+    public static async Task<(RepoLock? Lock, string? Warning)> AcquireReaderAsync(Repo repo, string operation, CancellationToken ct)
+    {
+        var file = NewLockFile(repo, exclusive: false, operation);
+        string name;
+        try
+        {
+            name = await repo.SaveJsonAsync(Repo.LocksPrefix, file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
+        }
+        catch (Storage.StoreException e)
+        {
+            return (null, $"The repository could not be locked ({e.Message}); a prune started during this {operation} could remove data it reads.");
+        }
+        var mine = new RepoLock(repo, file, name);
+        try
+        {
+            return await FindConflictAsync(repo, name, exclusive: false, ct).ConfigureAwait(false) is { } theirs
+                ? (mine, $"The repository is locked by {Describe(theirs)}: if that is still running, data it moves may be reported missing; run the {operation} again once it has ended.")
+                : (mine, null);
+        }
+        catch
+        {
+            await mine.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>The first live lock that conflicts with ours (any other lock when ours is exclusive, else an exclusive one).</summary>
+    private static async Task<LockFile?> FindConflictAsync(Repo repo, string own, bool exclusive, CancellationToken ct)
+    {
+        foreach (var other in await repo.ListNamesAsync(Repo.LocksPrefix, ct).ConfigureAwait(false))
+        {
+            if (other == own) continue;
+            LockFile theirs;
+            try { theirs = await repo.LoadJsonAsync(other, RepoJson.Default.LockFile, ct).ConfigureAwait(false); }
+            catch (DamagedObjectException) { continue; } // vanished (released) or unreadable: not a live lock
+            if (repo.Time.GetUtcNow() - theirs.Time > StaleAfter) continue;
+            if (exclusive || theirs.Exclusive) return theirs;
+        }
+        return null;
+    }
+
+    private static LockFile NewLockFile(Repo repo, bool exclusive, string operation) => new()
+    {
+        Exclusive = exclusive, Operation = operation, Host = Environment.MachineName,
+        Pid = Environment.ProcessId, Time = repo.Time.GetUtcNow(),
+    };
+
+    private static string Describe(LockFile l) => $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Time:u}";
 
     /// <summary>Rewrites the lock with a fresh time if it is due (locks are write-once, so a new object replaces the old).</summary>
     public async Task RefreshIfDueAsync(CancellationToken ct)

@@ -145,6 +145,77 @@ public sealed class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task A_prune_during_a_restore_is_refused_and_the_restore_gets_every_file()
+    {
+        var keep = EngineTestKit.Random(1024 * 1024, 51);
+        _kit.Write("keep.bin", keep);
+        _kit.Write("gone.bin", EngineTestKit.Random(1024 * 1024, 52));
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        File.Delete(Path.Combine(_kit.Source, "gone.bin"));
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        await engine.ForgetAsync([first.SnapshotId]); // a prune now would repack the pack keep.bin shares with gone.bin
+
+        using var pruner = await _kit.OpenAsync();
+        Exception? pruneOutcome = null;
+        var tried = 0;
+        var progress = new SyncProgress<OperationProgress>(p =>
+        {
+            if (p.Phase == "restore" && Interlocked.Exchange(ref tried, 1) == 0)
+            {
+                try { pruner.PruneAsync().GetAwaiter().GetResult(); }
+                catch (Exception e) { pruneOutcome = e; }
+            }
+        });
+        var target = _kit.NewTarget();
+        var restored = await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target), progress);
+
+        Assert.Contains("locked by restore", Assert.IsType<RepositoryLockedException>(pruneOutcome).Message);
+        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Empty(restored.Warnings);
+        Assert.Equal(keep, await File.ReadAllBytesAsync(Path.Combine(target, "keep.bin")));
+        await pruner.PruneAsync(); // the restore released its lock
+        Assert.Empty(Directory.GetFiles(Path.Combine(_kit.RepoDir, "locks")));
+    }
+
+    [Fact]
+    public async Task Restore_and_check_go_on_past_a_crashed_prunes_lock_and_say_so()
+    {
+        _kit.Write("a.txt", "alpha");
+        using var engine = await _kit.InitAsync();
+        var snapshot = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        using var repo = await Portal.Engine.Repository.Repo.OpenAsync(_kit.Store, EngineTestKit.Passphrase, TimeProvider.System, "test", default);
+        await Portal.Engine.Repository.RepoLock.AcquireAsync(repo, exclusive: true, "prune", default); // never released: its process died
+
+        var target = _kit.NewTarget();
+        var restored = await engine.RestoreAsync(new RestoreRequest(snapshot.SnapshotId, target));
+        var check = await engine.CheckAsync(readData: true);
+
+        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(target, "a.txt")));
+        Assert.Contains("locked by prune", Assert.Single(restored.Warnings));
+        Assert.True(check.IsHealthy);
+        Assert.Contains(check.Notes, n => n.Contains("locked by prune", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_restore_from_storage_that_refuses_writes_goes_on_and_says_it_could_not_lock()
+    {
+        _kit.Write("a.txt", "alpha");
+        using (var setup = await _kit.InitAsync()) await setup.BackupAsync(new BackupRequest(_kit.Source));
+        var store = new FaultyStore(_kit.Store);
+        using var engine = await BackupEngine.OpenAsync(store, EngineTestKit.Passphrase, EngineTestKit.Options);
+        store.FailNext(1, transient: false, "read-only file system"); // the lock is the restore's first write
+
+        var target = _kit.NewTarget();
+        var restored = await engine.RestoreAsync(new RestoreRequest("latest", target));
+
+        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(target, "a.txt")));
+        Assert.Contains("could not be locked (read-only file system)", Assert.Single(restored.Warnings));
+    }
+
+    [Fact]
     public async Task Unindexed_packs_are_kept_during_the_grace_period_and_removed_after_it()
     {
         _kit.Write("a.bin", EngineTestKit.Random(500_000, 44));

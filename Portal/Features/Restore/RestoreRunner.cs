@@ -55,6 +55,8 @@ public sealed class RestoreRunner(IDbContextFactory<PortalDbContext> dbFactory, 
             var counts = $"Restored {result.FilesRestored:N0} file(s) ({RestoreService.Format(result.BytesRestored)}) to {queued.TargetPath}; " +
                          $"skipped {result.Skipped:N0} already there; {result.Errors.Count:N0} failed.";
             await jobs.LogAsync(jobId, JobLogLevel.Info, counts, CancellationToken.None);
+            if (result.Warnings.Count > 0)
+                await jobs.LogAsync(jobId, JobLogLevel.Warning, result.Warnings, CancellationToken.None);
             if (result.Errors.Count > 0)
                 await jobs.LogAsync(jobId, JobLogLevel.Error, result.Errors, CancellationToken.None);
             var status = result.Status == EngineStatus.Completed ? JobStatus.Completed
