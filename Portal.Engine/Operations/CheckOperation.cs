@@ -60,7 +60,8 @@ internal sealed class CheckOperation(Repo repo)
         await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
         {
             await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
-            if (repoLock is not null) await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false); // a long check keeps it live
+            if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
+                lock (_notes) if (!_notes.Contains(refreshFailed)) _notes.Add(refreshFailed); // a long check keeps its lock live, or says it could not
             progress.Report(new OperationProgress("check", Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
         }).ConfigureAwait(false);
         var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);

@@ -19,6 +19,7 @@ internal sealed class RestoreOperation(Repo repo)
     private const int FileWorkers = 4;
 
     private readonly List<string> _errors = [];
+    private readonly List<string> _warnings = [];
     private readonly Lock _lock = new();
     private readonly List<FileJob> _files = [];
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
@@ -65,7 +66,8 @@ internal sealed class RestoreOperation(Repo repo)
         {
             var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
-            if (repoLock is not null) await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false); // a long restore keeps it live
+            if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
+                lock (_lock) _warnings.Add(refreshFailed); // a long restore keeps its lock live, or says it could not
             progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
         foreach (var job in secondary)
@@ -85,7 +87,7 @@ internal sealed class RestoreOperation(Repo repo)
             Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
-            Warnings = lockWarning is null ? [] : [lockWarning],
+            Warnings = [.. lockWarning is null ? [] : new[] { lockWarning }, .. _warnings.Distinct()],
         };
     }
 

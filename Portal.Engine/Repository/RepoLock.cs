@@ -116,6 +116,23 @@ internal sealed class RepoLock : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="RefreshIfDueAsync"/> for a reader: a store error does not stop a restore or check (the lock then goes
+    /// stale, and a prune may start); returns the error's message, or null.
+    /// </summary>
+    public async Task<string?> TryRefreshIfDueAsync(CancellationToken ct)
+    {
+        try
+        {
+            await RefreshIfDueAsync(ct).ConfigureAwait(false);
+            return null;
+        }
+        catch (Storage.StoreException e)
+        {
+            return $"The repository lock could not be refreshed ({e.Message}); a prune started after {StaleAfter.TotalMinutes:N0} minutes could remove data this operation reads.";
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         try { await _repo.Store.DeleteAsync(_name, CancellationToken.None).ConfigureAwait(false); }

@@ -1,6 +1,7 @@
 using Portal.Engine;
 using Portal.Engine.Operations;
 using Portal.Engine.Progress;
+using Portal.Engine.Storage;
 using Portal.Tests.Engine.Storage;
 
 namespace Portal.Tests.Engine.Operations;
@@ -196,6 +197,31 @@ public sealed class PruneTests : IDisposable
         Assert.Contains("locked by prune", Assert.Single(restored.Warnings));
         Assert.True(check.IsHealthy);
         Assert.Contains(check.Notes, n => n.Contains("locked by prune", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_long_restore_whose_lock_cannot_be_refreshed_still_restores_everything_and_says_so()
+    {
+        for (var i = 0; i < 6; i++) _kit.Write($"f{i}.txt", $"file {i}");
+        var clock = new ManualTime(DateTimeOffset.UtcNow);
+        var options = EngineTestKit.Options with { Time = clock };
+        using (var setup = await BackupEngine.InitAsync(_kit.Store, EngineTestKit.Passphrase, options)) await setup.BackupAsync(new BackupRequest(_kit.Source));
+        var store = new HookedStore(_kit.Store);
+        using var engine = await BackupEngine.OpenAsync(store, EngineTestKit.Passphrase, options);
+        var lockWrites = 0;
+        store.BeforePut = name => name.StartsWith("locks/", StringComparison.Ordinal) && Interlocked.Increment(ref lockWrites) > 1
+            ? new StoreException("the storage account is unreachable", isTransient: true) : null; // the first lock, then no refresh
+        var progress = new SyncProgress<OperationProgress>(p =>
+        {
+            if (p.Phase == "restore" && p.CurrentPath is not null) clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes
+        });
+
+        var target = _kit.NewTarget();
+        var restored = await engine.RestoreAsync(new RestoreRequest("latest", target), progress);
+
+        Assert.Equal(JobStatus.Completed, restored.Status);
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+        Assert.Contains("could not be refreshed (the storage account is unreachable)", Assert.Single(restored.Warnings));
     }
 
     [Fact]
