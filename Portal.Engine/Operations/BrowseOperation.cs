@@ -19,7 +19,18 @@ internal sealed class BrowseOperation(Repo repo)
         return [.. tree.Nodes.Select(n => ListTreeOperation.ToEntry(prefix.Length == 0 ? n.Name : prefix + "/" + n.Name, n))];
     }
 
+    /// <summary>
+    /// Streams one file. Under a reader lock (best effort, as a restore's: without one, or past a prune's lock, it goes
+    /// on), so that a prune starting during a long download or database restore backs off.
+    /// </summary>
     public async Task<TreeEntry> WriteFileAsync(string snapshot, string path, Stream destination, CancellationToken ct)
+    {
+        var (repoLock, _) = await RepoLock.AcquireReaderAsync(repo, "download", ct).ConfigureAwait(false);
+        await using (repoLock)
+            return await WriteFileLockedAsync(snapshot, path, destination, repoLock, ct).ConfigureAwait(false);
+    }
+
+    private async Task<TreeEntry> WriteFileLockedAsync(string snapshot, string path, Stream destination, RepoLock? repoLock, CancellationToken ct)
     {
         var (index, node, prefix) = await FindAsync(snapshot, path, ct).ConfigureAwait(false);
         if (node is not { Type: Node.File })
@@ -36,6 +47,7 @@ internal sealed class BrowseOperation(Repo repo)
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and verified
                 if (next < ids.Length) window.Enqueue(index.ReadBlobPooledAsync(repo, ids[next++], ct));
                 await destination.WriteAsync(data.Memory, ct).ConfigureAwait(false);
+                if (repoLock is not null) await repoLock.TryRefreshIfDueAsync(ct).ConfigureAwait(false);
             }
         }
         finally

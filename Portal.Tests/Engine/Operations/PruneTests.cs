@@ -179,6 +179,45 @@ public sealed class PruneTests : IDisposable
         Assert.Empty(Directory.GetFiles(Path.Combine(_kit.RepoDir, "locks")));
     }
 
+    /// <summary>A memory stream that runs <paramref name="onFirstWrite"/> before its first write lands.</summary>
+    private sealed class FirstWriteHook(Func<Task> onFirstWrite) : MemoryStream
+    {
+        private int _writes;
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Interlocked.Increment(ref _writes) == 1) await onFirstWrite();
+            await base.WriteAsync(buffer, cancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_prune_during_a_download_is_refused_and_the_download_gets_every_byte()
+    {
+        var keep = EngineTestKit.Random(3 * 1024 * 1024, 53);
+        _kit.Write("dump.sql", keep);
+        _kit.Write("gone.bin", EngineTestKit.Random(1024 * 1024, 54));
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        File.Delete(Path.Combine(_kit.Source, "gone.bin"));
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        await engine.ForgetAsync([first.SnapshotId]);
+
+        using var pruner = await _kit.OpenAsync();
+        Exception? pruneOutcome = null;
+        using var download = new FirstWriteHook(async () =>
+        {
+            try { await pruner.PruneAsync(); }
+            catch (Exception e) { pruneOutcome = e; }
+        });
+        await engine.WriteFileAsync(second.SnapshotId, "dump.sql", download);
+
+        Assert.Contains("locked by download", Assert.IsType<RepositoryLockedException>(pruneOutcome).Message);
+        Assert.Equal(keep, download.ToArray());
+        await pruner.PruneAsync();
+        Assert.Empty(Directory.GetFiles(Path.Combine(_kit.RepoDir, "locks")));
+    }
+
     [Fact]
     public async Task Restore_and_check_go_on_past_a_crashed_prunes_lock_and_say_so()
     {
