@@ -145,17 +145,28 @@ public sealed class PruneTests : IDisposable
         Assert.Equal(JobStatus.Completed, (await backupEngine.BackupAsync(new BackupRequest(_kit.Source))).Status);
     }
 
+    /// <summary>
+    /// Backs up <paramref name="name"/> with another file, then without it, and forgets the first snapshot: a prune now
+    /// has work (the pack the two files share is repacked). Returns the engine and the second snapshot.
+    /// </summary>
+    private async Task<(BackupEngine Engine, BackupResult Second)> KeepOneFileForgetAnotherAsync(string name, byte[] content)
+    {
+        _kit.Write(name, content);
+        _kit.Write("gone.bin", EngineTestKit.Random(1024 * 1024, 52));
+        var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        File.Delete(Path.Combine(_kit.Source, "gone.bin"));
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        await engine.ForgetAsync([first.SnapshotId]);
+        return (engine, second);
+    }
+
     [Fact]
     public async Task A_prune_during_a_restore_is_refused_and_the_restore_gets_every_file()
     {
         var keep = EngineTestKit.Random(1024 * 1024, 51);
-        _kit.Write("keep.bin", keep);
-        _kit.Write("gone.bin", EngineTestKit.Random(1024 * 1024, 52));
-        using var engine = await _kit.InitAsync();
-        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        File.Delete(Path.Combine(_kit.Source, "gone.bin"));
-        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        await engine.ForgetAsync([first.SnapshotId]); // a prune now would repack the pack keep.bin shares with gone.bin
+        var (engine, second) = await KeepOneFileForgetAnotherAsync("keep.bin", keep);
+        using var _ = engine;
 
         using var pruner = await _kit.OpenAsync();
         Exception? pruneOutcome = null;
@@ -195,13 +206,8 @@ public sealed class PruneTests : IDisposable
     public async Task A_prune_during_a_download_is_refused_and_the_download_gets_every_byte()
     {
         var keep = EngineTestKit.Random(3 * 1024 * 1024, 53);
-        _kit.Write("dump.sql", keep);
-        _kit.Write("gone.bin", EngineTestKit.Random(1024 * 1024, 54));
-        using var engine = await _kit.InitAsync();
-        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        File.Delete(Path.Combine(_kit.Source, "gone.bin"));
-        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        await engine.ForgetAsync([first.SnapshotId]);
+        var (engine, second) = await KeepOneFileForgetAnotherAsync("dump.sql", keep);
+        using var _ = engine;
 
         using var pruner = await _kit.OpenAsync();
         Exception? pruneOutcome = null;
