@@ -61,7 +61,7 @@ internal sealed class CheckOperation(Repo repo)
         {
             await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
             if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
-                lock (_notes) if (!_notes.Contains(refreshFailed)) _notes.Add(refreshFailed); // a long check keeps its lock live, or says it could not
+                lock (_notes) _notes.Add(refreshFailed); // a long check keeps its lock live, or says (once) that it could not
             progress.Report(new OperationProgress("check", Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
         }).ConfigureAwait(false);
         var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);

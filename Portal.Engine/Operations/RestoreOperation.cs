@@ -33,11 +33,12 @@ internal sealed class RestoreOperation(Repo repo)
     {
         // A reader lock first, so that a prune starting now backs off instead of moving the data about to be read.
         var (repoLock, lockWarning) = await RepoLock.AcquireReaderAsync(repo, "restore", ct).ConfigureAwait(false);
+        if (lockWarning is not null) _warnings.Add(lockWarning);
         await using (repoLock)
-            return await RunLockedAsync(request, repoLock, lockWarning, progress, ct).ConfigureAwait(false);
+            return await RunLockedAsync(request, repoLock, progress, ct).ConfigureAwait(false);
     }
 
-    private async Task<RestoreResult> RunLockedAsync(RestoreRequest request, RepoLock? repoLock, string? lockWarning, IProgress<OperationProgress> progress, CancellationToken ct)
+    private async Task<RestoreResult> RunLockedAsync(RestoreRequest request, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
         _copyPrefix = request.CopyPrefix;
@@ -87,7 +88,7 @@ internal sealed class RestoreOperation(Repo repo)
             Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
-            Warnings = [.. lockWarning is null ? [] : new[] { lockWarning }, .. _warnings.Distinct()],
+            Warnings = _warnings,
         };
     }
 

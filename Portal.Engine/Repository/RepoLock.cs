@@ -4,7 +4,7 @@ namespace Portal.Engine.Repository;
 /// Cooperative repository locks (sealed <c>locks/</c> objects). Backups take shared locks, prune an
 /// exclusive one. Protocol: write own lock, then list; if a conflicting live lock exists, remove own and
 /// fail. Two racing writers both see each other and both back off, so prune and backup never overlap.
-/// Restore and check take reader locks (<see cref="AcquireReaderAsync"/>): shared, so a prune that starts
+/// Restore, check and downloads take reader locks (<see cref="AcquireReaderAsync"/>): shared, so a prune that starts
 /// while they read backs off, but they go on, with a warning, when they cannot lock (read-only storage) or
 /// when an exclusive lock is already there (a recovery must not wait half an hour for a crashed prune's lock).
 /// A lock not refreshed for <see cref="StaleAfter"/> is considered abandoned (a crashed process).
@@ -17,6 +17,7 @@ internal sealed class RepoLock : IAsyncDisposable
     private readonly LockFile _file;
     private readonly SemaphoreSlim _refresh = new(1);
     private string _name;
+    private bool _refreshGaveUp;
 
     private RepoLock(Repo repo, LockFile file, string name)
     {
@@ -44,7 +45,7 @@ internal sealed class RepoLock : IAsyncDisposable
     }
 
     /// <summary>
-    /// A shared lock for an operation that only reads (restore, check). Returns no lock and a warning when the lock
+    /// A shared lock for an operation that only reads (restore, check, download). Returns no lock and a warning when the lock
     /// cannot be written (read-only storage), and the lock with a warning when an exclusive lock is there already
     /// (it may belong to a prune that crashed, and a recovery must not wait for it to go stale).
     /// </summary>
@@ -100,15 +101,23 @@ internal sealed class RepoLock : IAsyncDisposable
     /// <summary>Rewrites the lock with a fresh time if it is due (locks are write-once, so a new object replaces the old).</summary>
     public async Task RefreshIfDueAsync(CancellationToken ct)
     {
-        if (_repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
+        if (_refreshGaveUp || _repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
         await _refresh.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
+            if (_refreshGaveUp || _repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
             _file.Time = _repo.Time.GetUtcNow();
             var old = _name;
-            _name = await _repo.SaveJsonAsync(Repo.LocksPrefix, _file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
-            await _repo.Store.DeleteAsync(old, ct).ConfigureAwait(false);
+            try
+            {
+                _name = await _repo.SaveJsonAsync(Repo.LocksPrefix, _file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
+                await _repo.Store.DeleteAsync(old, ct).ConfigureAwait(false);
+            }
+            catch (Storage.StoreException)
+            {
+                _refreshGaveUp = true; // under the semaphore: every later caller sees it (a backup stops on the error anyway)
+                throw;
+            }
         }
         finally
         {
@@ -117,8 +126,9 @@ internal sealed class RepoLock : IAsyncDisposable
     }
 
     /// <summary>
-    /// <see cref="RefreshIfDueAsync"/> for a reader: a store error does not stop a restore or check (the lock then goes
-    /// stale, and a prune may start); returns the error's message, or null.
+    /// <see cref="RefreshIfDueAsync"/> for a reader: a store error does not stop a restore, check or download (the lock
+    /// then goes stale, and a prune may start). Returns the error's message the first time; after a failure it stops
+    /// trying (no failing write per file for the rest of a long restore) and returns null.
     /// </summary>
     public async Task<string?> TryRefreshIfDueAsync(CancellationToken ct)
     {

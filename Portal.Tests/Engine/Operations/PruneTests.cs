@@ -267,6 +267,7 @@ public sealed class PruneTests : IDisposable
         Assert.Equal(JobStatus.Completed, restored.Status);
         EngineTestKit.AssertSameTree(_kit.Source, target);
         Assert.Contains("could not be refreshed (the storage account is unreachable)", Assert.Single(restored.Warnings));
+        Assert.Equal(2, lockWrites); // the lock, then one failed refresh: no failing write for every later file
     }
 
     [Fact]
