@@ -42,7 +42,7 @@ internal static partial class Commands
                     "skip" => RestoreConflict.Skip,
                     var other => throw new UsageException($"--conflict must be overwrite, copy or skip, not '{other}'"),
                 };
-                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict };
+                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict, Sparse = a.Flag("--sparse") };
                 a.EnsureAllUsed();
                 var r = await engine.RestoreAsync(request, progress, ct);
                 Print(json, r, $"restored {r.FilesRestored} files ({TerminalProgress.Size(r.BytesRestored)}) to {Path.GetFullPath(target)}" +

@@ -32,6 +32,14 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     /// "2026-11-24 14-00 Copy of report.docx"); null keeps "name (restored).ext". One plain file-name part.
     /// </summary>
     public string? CopyPrefix { get; init; }
+
+    /// <summary>
+    /// Write runs of zeros as holes (sparse files, like restic's and borg's <c>--sparse</c>): a chunk of at least
+    /// 4 KiB that is all zeros is skipped instead of written, and the file's length is set at the end. Saves space
+    /// and time for disk images; the content read back is the same. Off by default, since some files must be fully
+    /// allocated (swap files, preallocated databases). On Linux; elsewhere every byte is written.
+    /// </summary>
+    public bool Sparse { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>

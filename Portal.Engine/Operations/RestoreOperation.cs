@@ -27,6 +27,7 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
     private long _skipped, _restored;
     private string? _copyPrefix;
+    private bool _sparse;
     private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
 
     public async Task<RestoreResult> RunAsync(RestoreRequest request, IProgress<OperationProgress> progress, CancellationToken ct)
@@ -42,6 +43,7 @@ internal sealed class RestoreOperation(Repo repo)
     {
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
         _copyPrefix = request.CopyPrefix;
+        _sparse = request.Sparse && Native.HasFileDescriptors;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var target = Path.GetFullPath(request.TargetPath);
@@ -225,7 +227,8 @@ internal sealed class RestoreOperation(Repo repo)
                 if (fd < 0) throw new IOException("another program created the same name during the restore.");
                 var handle = fd;
                 var target = path;
-                written = await WriteContentAsync(index, job.Node, (data, offset) => Native.WriteAt(handle, data, offset, target), ct).ConfigureAwait(false);
+                written = await WriteContentAsync(index, job.Node, (data, offset) => Native.WriteAt(handle, data, offset, target), ct,
+                    _sparse ? length => Native.SetLength(handle, length, target) : null).ConfigureAwait(false);
                 fd = -1;
                 string? metadataError = null;
                 try
@@ -275,6 +278,9 @@ internal sealed class RestoreOperation(Repo repo)
 
     private delegate void ChunkWriter(ReadOnlySpan<byte> data, long offset);
 
+    /// <summary>Holes smaller than a file-system block save nothing: shorter runs of zeros are written.</summary>
+    private const int SmallestHole = 4096;
+
     /// <summary>
     /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
     /// so one large file still uses every core. Each chunk is authenticated before it is written (AES-GCM, with the
@@ -282,8 +288,10 @@ internal sealed class RestoreOperation(Repo repo)
     /// when the tree has one (XXH128 of the whole content, so a wrong or misplaced chunk in the list is caught too, at
     /// a tenth of the cost of SHA-256), else chunk by chunk against the chunk's keyed hash. A mismatch throws, and the
     /// caller removes the file: a file that fails verification is not restored.
+    /// With <paramref name="setLength"/> (a sparse restore into a new file), chunks of zeros are skipped, leaving
+    /// holes, and the length is set at the end when the file ends in one.
     /// </summary>
-    private async Task<long> WriteContentAsync(MasterIndex index, Node node, ChunkWriter write, CancellationToken ct)
+    private async Task<long> WriteContentAsync(MasterIndex index, Node node, ChunkWriter write, CancellationToken ct, Action<long>? setLength = null)
     {
         const int Ahead = 4;
         var content = node.Content ?? [];
@@ -299,6 +307,7 @@ internal sealed class RestoreOperation(Repo repo)
         Task<Compression.PooledBuffer> Start(BlobId id) =>
             ids.Length == 1 ? index.ReadBlobPooledAsync(repo, id, ct, verifyIds) : Task.Run(() => index.ReadBlobPooledAsync(repo, id, ct, verifyIds), ct);
         long written = 0;
+        var endsInHole = false;
         try
         {
             while (next < ids.Length && window.Count < Ahead) window.Enqueue(Start(ids[next++]));
@@ -307,7 +316,8 @@ internal sealed class RestoreOperation(Repo repo)
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and authenticated
                 if (next < ids.Length) window.Enqueue(Start(ids[next++]));
                 fingerprint?.Append(data.Span);
-                write(data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
+                endsInHole = setLength is not null && data.Length >= SmallestHole && !data.Span.ContainsAnyExcept((byte)0);
+                if (!endsInHole) write(data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
                 written += data.Length;
             }
         }
@@ -321,6 +331,7 @@ internal sealed class RestoreOperation(Repo repo)
         }
         if (fingerprint is not null && !fingerprint.GetCurrentHash().AsSpan().SequenceEqual(expected))
             throw new RepositoryException("its content does not match the fingerprint recorded at backup (run check --read-data).");
+        if (endsInHole) setLength!(written);
         return written;
     }
 

@@ -56,6 +56,9 @@ internal static unsafe partial class Native
     [LibraryImport("libc", EntryPoint = "pwrite", SetLastError = true)]
     private static partial nint PWrite(int fd, byte* buf, nuint count, long offset);
 
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int FTruncate(int fd, long length);
+
     [LibraryImport("libc", EntryPoint = "fchmod", SetLastError = true)]
     private static partial int FChmod(int fd, uint mode);
 
@@ -103,6 +106,12 @@ internal static unsafe partial class Native
                 done += (int)n;
             }
         }
+    }
+
+    /// <summary>Sets the length of an open file (a file that ends in a hole gets its last bytes this way).</summary>
+    public static void SetLength(int fd, long length, string path)
+    {
+        if (FTruncate(fd, length) != 0) throw Failure(Marshal.GetLastPInvokeError(), "set the length of", path);
     }
 
     /// <summary>Owner (as root), mode and mtime of an open file, then closes it.</summary>

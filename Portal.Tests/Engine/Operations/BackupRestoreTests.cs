@@ -67,6 +67,52 @@ public sealed class BackupRestoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sparse_restore_writes_zero_runs_as_holes_and_keeps_content_and_length()
+    {
+        const int MiB = 1024 * 1024;
+        var image = new byte[5 * MiB + MiB / 2]; // data, 2 MiB of zeros, data, 1.5 MiB of zeros at the end
+        EngineTestKit.Random(MiB, 21).CopyTo(image, 0);
+        EngineTestKit.Random(MiB, 22).CopyTo(image, 3 * MiB);
+        _kit.Write("vm/disk.img", image);
+        _kit.Write("small-zeros.bin", new byte[100]);
+        using var engine = await _kit.InitAsync();
+        await engine.BackupAsync(new BackupRequest(_kit.Source));
+
+        var sparse = _kit.NewTarget();
+        var r = await engine.RestoreAsync(new RestoreRequest("latest", sparse) { Sparse = true });
+        var full = _kit.NewTarget();
+        Assert.Empty(r.Errors);
+        Assert.Empty((await engine.RestoreAsync(new RestoreRequest("latest", full))).Errors);
+
+        EngineTestKit.AssertSameTree(_kit.Source, sparse);
+        Assert.Equal(image.Length + 100, r.BytesRestored); // holes count as restored bytes
+        var (holeAt, allocated) = Holes(Path.Combine(sparse, "vm/disk.img"));
+        Assert.InRange(holeAt, MiB, 2 * MiB); // the first hole is inside the first zero run
+        // 3.5 MiB of zeros; chunks (up to 512 KiB) that straddle a data edge are written whole.
+        Assert.True(allocated <= image.Length - 2 * MiB, $"{allocated} bytes allocated for {2 * MiB} of data");
+        Assert.Equal(image.Length, Holes(Path.Combine(full, "vm/disk.img")).FirstHole); // by default every byte is written
+    }
+
+    /// <summary>Where the first hole starts (SEEK_HOLE: the length when there is none) and the bytes allocated.</summary>
+    private static (long FirstHole, long Allocated) Holes(string path)
+    {
+        var fd = Open(path, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            var stat = new byte[256];
+            Assert.Equal(0, FStat(fd, stat));
+            return (LSeek(fd, 0, 4), BitConverter.ToInt64(stat, 64) * 512); // st_blocks on x86-64 and arm64 Linux
+        }
+        finally { Close(fd); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open")] private static extern int Open(string path, int flags);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "lseek")] private static extern long LSeek(int fd, long offset, int whence);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstat")] private static extern int FStat(int fd, byte[] buf);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")] private static extern int Close(int fd);
+
+    [Fact]
     public async Task One_byte_inserted_at_the_start_of_a_large_file_re_uploads_little()
     {
         var data = EngineTestKit.Random(16 * 1024 * 1024, 12);
