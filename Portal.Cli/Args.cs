@@ -18,6 +18,7 @@ internal sealed class Args
             if (a.StartsWith("--", StringComparison.Ordinal) || a == "-h")
             {
                 var eq = a.IndexOf('=');
+                if (eq > 0 && Flags.Contains(a[..eq])) throw new UsageException($"option {a[..eq]} takes no value (write {a[..eq]} alone)");
                 if (eq > 0) Add(a[..eq], a[(eq + 1)..]);
                 else if (Flags.Contains(a)) Add(a, "true");
                 else if (i + 1 < argv.Length) Add(a, argv[++i]);

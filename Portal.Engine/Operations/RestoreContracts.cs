@@ -34,10 +34,10 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     public string? CopyPrefix { get; init; }
 
     /// <summary>
-    /// Write runs of zeros as holes (sparse files, like restic's and borg's <c>--sparse</c>): a chunk of at least
-    /// 4 KiB that is all zeros is skipped instead of written, and the file's length is set at the end. Saves space
-    /// and time for disk images; the content read back is the same. Off by default, since some files must be fully
-    /// allocated (swap files, preallocated databases). On Linux; elsewhere every byte is written.
+    /// Write zeros as holes (sparse files, like restic's and borg's <c>--sparse</c>): every 4 KiB block of the file
+    /// (aligned) that is all zeros is left out instead of written, and the file's length is set at the end. Saves
+    /// space and time for disk images; the content read back is the same. Off by default, since some files must be
+    /// fully allocated (swap files, preallocated databases). On Linux; elsewhere every byte is written.
     /// </summary>
     public bool Sparse { get; init; }
 }

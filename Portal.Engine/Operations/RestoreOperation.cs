@@ -278,8 +278,8 @@ internal sealed class RestoreOperation(Repo repo)
 
     private delegate void ChunkWriter(ReadOnlySpan<byte> data, long offset);
 
-    /// <summary>Holes smaller than a file-system block save nothing: shorter runs of zeros are written.</summary>
-    private const int SmallestHole = 4096;
+    /// <summary>A sparse restore leaves out whole blocks of this size (aligned in the file) that are all zeros.</summary>
+    private const int HoleBlock = 4096;
 
     /// <summary>
     /// Writes a file's chunks in order while the next few are read, decrypted and verified on other threads,
@@ -288,8 +288,8 @@ internal sealed class RestoreOperation(Repo repo)
     /// when the tree has one (XXH128 of the whole content, so a wrong or misplaced chunk in the list is caught too, at
     /// a tenth of the cost of SHA-256), else chunk by chunk against the chunk's keyed hash. A mismatch throws, and the
     /// caller removes the file: a file that fails verification is not restored.
-    /// With <paramref name="setLength"/> (a sparse restore into a new file), chunks of zeros are skipped, leaving
-    /// holes, and the length is set at the end when the file ends in one.
+    /// With <paramref name="setLength"/> (a sparse restore into a new file), 4 KiB blocks of zeros are not written,
+    /// leaving holes, and the length is set at the end when the file ends in one.
     /// </summary>
     private async Task<long> WriteContentAsync(MasterIndex index, Node node, ChunkWriter write, CancellationToken ct, Action<long>? setLength = null)
     {
@@ -307,7 +307,7 @@ internal sealed class RestoreOperation(Repo repo)
         Task<Compression.PooledBuffer> Start(BlobId id) =>
             ids.Length == 1 ? index.ReadBlobPooledAsync(repo, id, ct, verifyIds) : Task.Run(() => index.ReadBlobPooledAsync(repo, id, ct, verifyIds), ct);
         long written = 0;
-        var endsInHole = false;
+        long dataEnd = 0; // where the last written byte ends (sparse restores)
         try
         {
             while (next < ids.Length && window.Count < Ahead) window.Enqueue(Start(ids[next++]));
@@ -316,8 +316,8 @@ internal sealed class RestoreOperation(Repo repo)
                 using var data = await window.Dequeue().ConfigureAwait(false); // decrypted and authenticated
                 if (next < ids.Length) window.Enqueue(Start(ids[next++]));
                 fingerprint?.Append(data.Span);
-                endsInHole = setLength is not null && data.Length >= SmallestHole && !data.Span.ContainsAnyExcept((byte)0);
-                if (!endsInHole) write(data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
+                if (setLength is null) write(data.Span, written); // page cache: cheaper than a thread-pool hop per chunk
+                else dataEnd = WriteSkippingZeroBlocks(write, data.Span, written) ?? dataEnd;
                 written += data.Length;
             }
         }
@@ -331,8 +331,31 @@ internal sealed class RestoreOperation(Repo repo)
         }
         if (fingerprint is not null && !fingerprint.GetCurrentHash().AsSpan().SequenceEqual(expected))
             throw new RepositoryException("its content does not match the fingerprint recorded at backup (run check --read-data).");
-        if (endsInHole) setLength!(written);
+        if (setLength is not null && dataEnd < written) setLength(written);
         return written;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> at <paramref name="offset"/> except the whole <see cref="HoleBlock"/> blocks of
+    /// the file that are all zeros (a new file reads zeros there). Returns where the last written byte ends, or null
+    /// when nothing was written. Blocks cut by a chunk's edge are written.
+    /// </summary>
+    private static long? WriteSkippingZeroBlocks(ChunkWriter write, ReadOnlySpan<byte> data, long offset)
+    {
+        int pos = 0, run = 0; // [run, pos): bytes to write
+        long? end = null;
+        while (pos < data.Length)
+        {
+            var blockEnd = (int)Math.Min(data.Length, ((offset + pos) / HoleBlock + 1) * HoleBlock - offset);
+            if (blockEnd - pos == HoleBlock && !data[pos..blockEnd].ContainsAnyExcept((byte)0))
+            {
+                if (run < pos) { write(data[run..pos], offset + run); end = offset + pos; }
+                run = blockEnd;
+            }
+            pos = blockEnd;
+        }
+        if (run < data.Length) { write(data[run..], offset + run); end = offset + data.Length; }
+        return end;
     }
 
     private void RestoreSymlink(Node node, string dir, string rel, RestoreConflict conflict)

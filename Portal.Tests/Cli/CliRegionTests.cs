@@ -105,6 +105,15 @@ public sealed class CliRegionTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flag_given_a_value_is_refused_rather_than_read_as_on()
+    {
+        var r = await RunCliAsync("snapshots", "--config", _config, "--vault", VaultId.ToString(), "--json=false");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("option --json takes no value", r.Err);
+        Assert.Empty(r.Out);
+    }
+
+    [Fact]
     public async Task Replication_killed_mid_pass_resumes_where_it_stopped_and_the_secondary_stays_consistent()
     {
         // Twelve recovery points, each adding a 3 MB file: a pass copies a few dozen objects of megabytes.
