@@ -67,6 +67,25 @@ public sealed class EngineTestKit : IDisposable
     }
 
     /// <summary>Asserts that two folders hold the same names, types, contents, link targets, modes and file mtimes.</summary>
+    /// <summary>Where the first hole starts (SEEK_HOLE: the length when there is none) and the bytes allocated.</summary>
+    public static (long FirstHole, long Allocated) Holes(string path)
+    {
+        var fd = Open(path, 0);
+        Assert.True(fd >= 0);
+        try
+        {
+            var stat = new byte[256];
+            Assert.Equal(0, FStat(fd, stat));
+            return (LSeek(fd, 0, 4), BitConverter.ToInt64(stat, 64) * 512); // st_blocks on x86-64 and arm64 Linux
+        }
+        finally { Close(fd); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open")] private static extern int Open(string path, int flags);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "lseek")] private static extern long LSeek(int fd, long offset, int whence);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstat")] private static extern int FStat(int fd, byte[] buf);
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")] private static extern int Close(int fd);
+
     public static void AssertSameTree(string expected, string actual)
     {
         var e = Describe(expected);

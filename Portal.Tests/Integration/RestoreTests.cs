@@ -140,6 +140,29 @@ public sealed class RestoreTests : ProtectionHostTest
     }
 
     [Fact]
+    public async Task A_disk_image_restored_as_sparse_files_takes_only_the_space_of_its_data()
+    {
+        await ProtectAndBackUpAsync();
+        var image = new byte[4 * 1024 * 1024]; // 1 MiB of data between zeros, 2 MiB of zeros at the end
+        Portal.Tests.Engine.EngineTestKit.Random(1024 * 1024, 7).CopyTo(image, 1024 * 1024);
+        File.WriteAllBytes(Path.Combine(source, "disk.img"), image);
+        await BackUpAsync();
+        var point = (await Restores(helen).ListPointsAsync(itemId))[0];
+        var target = Path.Combine(host.RestoreRoot, "ticket-5678");
+        var request = new Portal.Features.Restore.RestoreRequest(itemId, point.Id, ["disk.img"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip, Sparse: true);
+
+        Assert.Contains("blocks of zeros are left out as holes", (await Restores(helen).PlanAsync(request)).Summary);
+        var done = await host.WaitForJobAsync((await Restores(helen).StartAsync(request)).Id, j => j.Status.IsFinished());
+
+        Assert.Equal(JobStatus.Completed, done.Status);
+        var restored = Path.Combine(target, "disk.img");
+        Assert.Equal(image, File.ReadAllBytes(restored));
+        var (firstHole, allocated) = Portal.Tests.Engine.EngineTestKit.Holes(restored);
+        Assert.Equal(0, firstHole);
+        Assert.True(allocated < 2 * 1024 * 1024, $"{allocated} bytes allocated for 1 MiB of data");
+    }
+
+    [Fact]
     public async Task With_the_primary_region_down_a_GRS_vault_lists_and_restores_its_points_from_the_secondary()
     {
         var point = await ProtectAndBackUpAsync(StorageRedundancy.GRS);

@@ -93,32 +93,13 @@ public sealed class BackupRestoreTests : IDisposable
 
         EngineTestKit.AssertSameTree(_kit.Source, sparse); // same content and length (the last blocks are holes)
         Assert.Equal(image.Length + 100, r.BytesRestored); // holes count as restored bytes
-        var (firstHole, allocated) = Holes(Path.Combine(sparse, "vm/disk.img"));
+        var (firstHole, allocated) = EngineTestKit.Holes(Path.Combine(sparse, "vm/disk.img"));
         var firstZero = Array.IndexOf(zero, true) * (long)Block; // chunks are at least 16 KiB: some of its 4 KiB blocks are whole
         Assert.InRange(firstHole, firstZero, firstZero + Block - HoleBlockSize);
         // Only a 4 KiB block that a chunk's edge cuts in two is written although zero: a little over the data.
         Assert.True(allocated <= data + (image.Length - data) / 4, $"{allocated} bytes allocated for {data} of data in {image.Length}");
-        Assert.Equal(image.Length, Holes(Path.Combine(full, "vm/disk.img")).FirstHole); // by default every byte is written
+        Assert.Equal(image.Length, EngineTestKit.Holes(Path.Combine(full, "vm/disk.img")).FirstHole); // by default every byte is written
     }
-
-    /// <summary>Where the first hole starts (SEEK_HOLE: the length when there is none) and the bytes allocated.</summary>
-    private static (long FirstHole, long Allocated) Holes(string path)
-    {
-        var fd = Open(path, 0);
-        Assert.True(fd >= 0);
-        try
-        {
-            var stat = new byte[256];
-            Assert.Equal(0, FStat(fd, stat));
-            return (LSeek(fd, 0, 4), BitConverter.ToInt64(stat, 64) * 512); // st_blocks on x86-64 and arm64 Linux
-        }
-        finally { Close(fd); }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open")] private static extern int Open(string path, int flags);
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "lseek")] private static extern long LSeek(int fd, long offset, int whence);
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstat")] private static extern int FStat(int fd, byte[] buf);
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")] private static extern int Close(int fd);
 
     [Fact]
     public async Task One_byte_inserted_at_the_start_of_a_large_file_re_uploads_little()

@@ -27,6 +27,7 @@ public enum RestoreConflictOption
 /// <summary>A restore as the wizard asks for it.</summary>
 /// <param name="Paths">Files and folders of the point ('/'-separated, relative to the item's folder); empty restores everything.</param>
 /// <param name="Region">The region to read from: null or the vault's region, or its pair for a cross-region restore.</param>
+/// <param name="Sparse">Leave blocks of zeros out as holes (disk images take only the space of their data).</param>
 public sealed record RestoreRequest(
     Guid ItemId,
     Guid RecoveryPointId,
@@ -34,7 +35,8 @@ public sealed record RestoreRequest(
     RestoreDestination Destination,
     string? AlternatePath,
     RestoreConflictOption Conflict,
-    string? Region = null);
+    string? Region = null,
+    bool Sparse = false);
 
 /// <summary>What a restore will do, in the words of the review step.</summary>
 public sealed record RestorePlan(string Summary, string TargetPath, long Files, long Bytes, TimeSpan EstimatedDuration, DateTime PointTime, string Region);

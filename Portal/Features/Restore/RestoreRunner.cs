@@ -49,6 +49,7 @@ public sealed class RestoreRunner(IDbContextFactory<PortalDbContext> dbFactory, 
                     _ => RestoreConflict.CreateCopy,
                 },
                 CopyPrefix = $"{point.CreatedAt:yyyy-MM-dd HH-mm} Copy of ",
+                Sparse = request.Sparse,
             }, tracker.Throttled(BackupRunner.ReportInterval), registration.Token);
             await tracker.FlushAsync();
 

@@ -171,7 +171,8 @@ public sealed class RestoreService(
             _ => "files already there are overwritten",
         };
         var summary = $"Restore {what} ({files:N0} file{(files == 1 ? "" : "s")}, {Format(bytes)}) of {item.Name} from {point.CreatedAt:dddd d MMM yyyy HH:mm} UTC " +
-                      $"to {target}{(regionName != vault.Region ? $", reading from the secondary region {regionName}" : "")}; {conflict}. About {Describe(estimate)}.";
+                      $"to {target}{(regionName != vault.Region ? $", reading from the secondary region {regionName}" : "")}; {conflict}" +
+                      $"{(request.Sparse ? "; blocks of zeros are left out as holes (sparse files)" : "")}. About {Describe(estimate)}.";
         return new RestorePlan(summary, target, files, bytes, estimate, point.CreatedAt, regionName);
     }
 
