@@ -66,7 +66,6 @@ public sealed class EngineTestKit : IDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(Path.Combine(Source, "docs/readme.txt"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
-    /// <summary>Asserts that two folders hold the same names, types, contents, link targets, modes and file mtimes.</summary>
     /// <summary>Where the first hole starts (SEEK_HOLE: the length when there is none) and the bytes allocated.</summary>
     public static (long FirstHole, long Allocated) Holes(string path)
     {
@@ -86,6 +85,7 @@ public sealed class EngineTestKit : IDisposable
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fstat")] private static extern int FStat(int fd, byte[] buf);
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")] private static extern int Close(int fd);
 
+    /// <summary>Asserts that two folders hold the same names, types, contents, link targets, modes and file mtimes.</summary>
     public static void AssertSameTree(string expected, string actual)
     {
         var e = Describe(expected);
