@@ -36,19 +36,14 @@ public sealed class RestoreJourneyTests
         var notifier = app.Services.GetRequiredService<JobNotifier>();
         Task OnChanged(Job j)
         {
-            if (j.Id == job.Id && j.Status.IsFinished()) finished.TrySetResult();
+            if (j.Status.IsFinished()) finished.TrySetResult();
             return Task.CompletedTask;
         }
 
-        notifier.Changed += OnChanged;
-        try
+        using (notifier.Subscribe(JobTopic.OfJob(job.Id), OnChanged))
         {
             if ((await scope.ServiceProvider.GetRequiredService<JobQueries>().GetAsync(job.Id))?.Status.IsFinished() != true)
                 await finished.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            notifier.Changed -= OnChanged;
         }
 
         return source;

@@ -62,7 +62,7 @@ public sealed class AlertComponentTests : PortalComponentTest
             await db.SaveChangesAsync();
         }
 
-        await Context.Services.GetRequiredService<Portal.Features.Jobs.JobNotifier>().NotifyAsync(
+        Context.Services.GetRequiredService<Portal.Features.Jobs.JobNotifier>().Publish(
             new Portal.Features.Jobs.Job { Id = Guid.NewGuid(), Status = Portal.Features.Jobs.JobStatus.Failed });
 
         bell.WaitForAssertion(() => Assert.Equal("1 critical", bell.Find("[data-testid=alert-count-critical]").TextContent.Trim()));

@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Portal.Components.Pages.Jobs;
@@ -56,5 +57,28 @@ public sealed class JobDetailTests : PortalComponentTest
 
         page.WaitForAssertion(() => Assert.Equal("Cancelling", page.Find("[data-testid=job-status]").TextContent.Trim()));
         Assert.Empty(page.FindAll("[data-testid=job-cancel]"));
+    }
+
+    /// <summary>
+    /// Regression: the page's re-read ran inside FinishAsync, so a failing read after "Completed" was saved failed the
+    /// backup. Now the job stays Completed, the page keeps following it and says what it could not read.
+    /// </summary>
+    [Fact]
+    public async Task When_the_log_cannot_be_read_as_the_job_finishes_the_job_stays_completed_and_the_page_says_so()
+    {
+        var job = await StartBackupAsync();
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, job.Id));
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=job-log-line]").Count));
+        await using (var db = await Database.Factory.CreateDbContextAsync())
+            await db.Database.ExecuteSqlRawAsync("ALTER TABLE job_log RENAME TO job_log_unreadable"); // the database refuses the page's read
+
+        await Context.Services.GetRequiredService<JobService>().FinishAsync(job.Id, JobStatus.Completed, "Backed up 25 files (400 MB).");
+
+        page.WaitForAssertion(() => Assert.Contains("log could not be read again", page.Find("[data-testid=job-error]").TextContent));
+        Assert.Equal("Completed", page.Find("[data-testid=job-status]").TextContent.Trim());
+        Assert.Equal("Backed up 25 files (400 MB).", page.Find("[data-testid=job-message]").TextContent.Trim());
+        var stored = await TestPortal.For(Database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().GetAsync(job.Id);
+        Assert.Equal((JobStatus.Completed, "Backed up 25 files (400 MB)."), (stored!.Status, stored.Message));
     }
 }

@@ -102,23 +102,16 @@ public sealed class ProtectionHost : IAsyncDisposable
         var reached = new TaskCompletionSource<Job>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task OnChanged(Job job)
         {
-            if (job.Id == jobId && done(job))
+            if (done(job))
                 reached.TrySetResult(job);
             return Task.CompletedTask;
         }
 
-        notifier.Changed += OnChanged;
-        try
-        {
-            await using (var db = await host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>().CreateDbContextAsync())
-                if (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(db.Jobs, j => j.Id == jobId) is { } now && done(now))
-                    return now;
-            return await reached.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
-        }
-        finally
-        {
-            notifier.Changed -= OnChanged;
-        }
+        using var subscription = notifier.Subscribe(JobTopic.OfJob(jobId), OnChanged);
+        await using (var db = await host.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<Portal.Data.PortalDbContext>>().CreateDbContextAsync())
+            if (await Microsoft.EntityFrameworkCore.EntityFrameworkQueryableExtensions.FirstOrDefaultAsync(db.Jobs, j => j.Id == jobId) is { } now && done(now))
+                return now;
+        return await reached.Task.WaitAsync(timeout ?? TimeSpan.FromSeconds(60));
     }
 
     public async ValueTask DisposeAsync()

@@ -84,12 +84,13 @@ public sealed class SchedulerTests : IAsyncLifetime
         var seen = new TaskCompletionSource<(Guid, ProtectionHost)>(TaskCreationOptions.RunContinuationsAsynchronously);
         foreach (var host in hosts)
         {
-            host.Services.GetRequiredService<JobNotifier>().Changed += job =>
+            // Not disposed: the hosts, and their notifiers, end with the test.
+            host.Services.GetRequiredService<JobNotifier>().Subscribe(JobTopic.OfItem(item), job =>
             {
-                if (job.ItemId == item && job.Kind == JobKind.Backup)
+                if (job.Kind == JobKind.Backup)
                     seen.TrySetResult((job.Id, host));
                 return Task.CompletedTask;
-            };
+            });
         }
 
         return seen.Task.WaitAsync(TimeSpan.FromSeconds(90));

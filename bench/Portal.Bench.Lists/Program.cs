@@ -133,7 +133,7 @@ static async Task ProgressLatencyAsync(IServiceProvider provider, string connect
         var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         remote = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Task OnChanged(Job j) { seen.TrySetResult(); return Task.CompletedTask; }
-        notifier.Changed += OnChanged;
+        var subscription = notifier.Subscribe(JobTopic.OfJob(job.Id), OnChanged);
         var watch = Stopwatch.StartNew();
         var wait = listen.WaitAsync();
         await jobs.ReportAsync(job.Id, new JobProgressReport("Transferring data", i * 1000, 100_000, i, 100));
@@ -142,7 +142,7 @@ static async Task ProgressLatencyAsync(IServiceProvider provider, string connect
         await wait;
         await remote.Task;
         cross.Add(watch.Elapsed.TotalMilliseconds);
-        notifier.Changed -= OnChanged;
+        subscription.Dispose();
     }
 
     local.Sort();

@@ -58,7 +58,7 @@ internal sealed class JobChangeListener(
                 {
                     if (job.Status == JobStatus.Cancelling)
                         cancellation.Cancel(job.Id); // asked on another instance; a no-op unless it runs here
-                    await notifier.NotifyAsync(job);
+                    notifier.Publish(job);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)

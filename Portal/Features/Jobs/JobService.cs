@@ -384,11 +384,22 @@ public sealed class JobService(
 
     private static string Ordinal(int n) => n switch { 1 => "first", 2 => "second", 3 => "third", _ => $"{n}th" };
 
-    /// <summary>Tells this instance's pages at once, and the other instances through PostgreSQL NOTIFY.</summary>
+    /// <summary>
+    /// Tells this instance's pages, and the other instances through PostgreSQL NOTIFY. Called after the state is saved,
+    /// so nothing here may fail the job: the notifier never waits on a subscriber, and a NOTIFY that fails only leaves
+    /// the other instances' pages to their next change.
+    /// </summary>
     private async Task ChangedAsync(PortalDbContext db, Job job, CancellationToken ct)
     {
-        await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobChangeListener.Channel}, {InstanceId.ToString("N") + ":" + job.Id})", ct);
-        await notifier.NotifyAsync(job);
+        notifier.Publish(job);
+        try
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({JobChangeListener.Channel}, {InstanceId.ToString("N") + ":" + job.Id})", ct);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger?.LogWarning("Other portal instances were not told of the change of job {Job}: {Reason}", job.Id, e.Message);
+        }
     }
 }
 

@@ -23,15 +23,17 @@ public sealed class JobsHub : Hub
 /// <summary>Relays every job change this instance hears of (its own and other instances') to the hub's clients.</summary>
 internal sealed class JobsHubRelay(JobNotifier notifier, IHubContext<JobsHub> hub) : IHostedService
 {
+    private IDisposable? subscription;
+
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        notifier.Changed += RelayAsync;
+        subscription = notifier.Subscribe(JobTopic.All, RelayAsync);
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        notifier.Changed -= RelayAsync;
+        subscription?.Dispose();
         return Task.CompletedTask;
     }
 
