@@ -199,13 +199,13 @@ namespace Portal.Cli
         public void Report(OperationProgress p)
         {
             var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _last) < 250) return;
+            if (!p.IsFinal && now - Interlocked.Read(ref _last) < 250) return; // the final report always shows
             Interlocked.Exchange(ref _last, now);
             var files = p.FilesTotal > 0 ? $"{p.FilesDone}/{p.FilesTotal} files" : $"{p.FilesDone} files";
             var bytes = p.BytesTotal > 0 ? $" {Size(p.BytesDone)}/{Size(p.BytesTotal)}" : "";
             lock (this)
             {
-                Console.Error.Write($"\r{p.Phase}: {files}{bytes}".PadRight(60));
+                Console.Error.Write($"\r{p.Phase.ToString().ToLowerInvariant()}: {files}{bytes}".PadRight(60));
                 _shown = true;
             }
         }

@@ -39,9 +39,9 @@ public sealed class BackupEngine : IDisposable
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         var repo = await Repo.InitAsync(store, passphrase, options.Kdf, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
         return new BackupEngine(repo) { Options = options };
     }
 
@@ -53,9 +53,9 @@ public sealed class BackupEngine : IDisposable
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         var repo = await Repo.OpenAsync(store, passphrase, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
         return new BackupEngine(repo) { Options = options };
     }
 
@@ -154,9 +154,9 @@ public sealed class BackupEngine : IDisposable
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         await _repo.ReplaceKeyAsync(newPassphrase, Options.Kdf, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
     }
 
     /// <summary>Wipes the master key from memory.</summary>

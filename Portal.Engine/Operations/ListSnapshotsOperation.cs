@@ -9,7 +9,7 @@ internal sealed class ListSnapshotsOperation(Repo repo)
     public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
-        progress.Report(new OperationProgress("snapshots", list.Count, list.Count, 0, 0));
+        progress.Report(OperationProgress.Final(OperationPhase.Snapshots, list.Count, 0));
         return list;
     }
 

@@ -64,27 +64,30 @@ internal sealed class RestoreOperation(Repo repo)
 
         var totalBytes = primary.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
-        progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
+        progress.Report(new OperationProgress(OperationPhase.Restore, 0, _files.Count, 0, totalBytes));
         await Parallel.ForEachAsync(primary, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
         {
             var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
             if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
                 lock (_lock) _warnings.Add(refreshFailed); // a long restore keeps its lock live, or says it could not
-            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
         foreach (var job in secondary)
         {
             _linkTargets.TryGetValue((job.Node.Device, job.Node.Inode), out var existing);
             var written = await RestoreFileAsync(index, job, request.Conflict, existing, ct).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
-            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
         foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
 
         _errors.Sort(StringComparer.Ordinal);
+        // The last word: every file was handled (restored, skipped or named in the errors), whatever the throttled
+        // reports before it said.
+        progress.Report(OperationProgress.Final(OperationPhase.Restore, _files.Count, totalBytes));
         return new RestoreResult
         {
             Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,

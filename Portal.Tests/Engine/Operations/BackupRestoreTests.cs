@@ -132,7 +132,7 @@ public sealed class BackupRestoreTests : IDisposable
         _kit.Write("f/new.txt", "new");
         var read = new List<string>();
         var second = await engine.BackupAsync(new BackupRequest(_kit.Source),
-            new SyncProgress<OperationProgress>(p => { if (p.Phase == "read" && p.CurrentPath is { } c) lock (read) read.Add(c); }));
+            new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.CurrentPath is { } c) lock (read) read.Add(c); }));
         Assert.Equal(2, second.FilesRead);
         Assert.Equal(19, second.FilesUnchanged);
         Assert.Equal(["f/3.txt", "f/new.txt"], read.Order(StringComparer.Ordinal));
@@ -190,7 +190,7 @@ public sealed class BackupRestoreTests : IDisposable
         var doomed = _kit.Write("vanishing.txt", "gone before it is read");
         using var engine = await _kit.InitAsync();
         // The scan has seen the file; it disappears before the read (as a file locked or removed by another program).
-        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == "read" && p.FilesDone == 0) File.Delete(doomed); });
+        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.FilesDone == 0) File.Delete(doomed); });
         var r = await engine.BackupAsync(new BackupRequest(_kit.Source), progress);
         Assert.Equal(JobStatus.CompletedWithWarnings, r.Status);
         var warning = Assert.Single(r.Warnings);

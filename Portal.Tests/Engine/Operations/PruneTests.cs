@@ -39,7 +39,7 @@ public sealed class PruneTests : IDisposable
         var tried = 0;
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase != "read" || p.CurrentPath is null) return;
+            if (p.Phase != OperationPhase.Read || p.CurrentPath is null) return;
             clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes: an hour in all
             if (p.FilesDone == 8 && Interlocked.Exchange(ref tried, 1) == 0)
             {
@@ -173,7 +173,7 @@ public sealed class PruneTests : IDisposable
         var tried = 0;
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase == "restore" && Interlocked.Exchange(ref tried, 1) == 0)
+            if (p.Phase == OperationPhase.Restore && Interlocked.Exchange(ref tried, 1) == 0)
             {
                 try { pruner.PruneAsync().GetAwaiter().GetResult(); }
                 catch (Exception e) { pruneOutcome = e; }
@@ -258,7 +258,7 @@ public sealed class PruneTests : IDisposable
             ? new StoreException("the storage account is unreachable", isTransient: true) : null; // the first lock, then no refresh
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase == "restore" && p.CurrentPath is not null) clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes
+            if (p.Phase == OperationPhase.Restore && p.CurrentPath is not null) clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes
         });
 
         var target = _kit.NewTarget();

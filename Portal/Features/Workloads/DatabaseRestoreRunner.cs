@@ -168,7 +168,8 @@ public sealed class DatabaseRestoreRunner(
             if (done - lastReport < 256 * 1024 && done < total)
                 return;
             lastReport = done;
-            tracker.Report(new OperationProgress("Restoring the database", done >= total ? 1 : 0, 1, done, total, DatabaseBackup.DumpFileName));
+            tracker.Report(new OperationProgress(OperationPhase.Restore, done >= total ? 1 : 0, 1, done, total, DatabaseBackup.DumpFileName) { IsFinal = done >= total },
+                "Restoring the database");
         }
     }
 
