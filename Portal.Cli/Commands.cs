@@ -22,7 +22,7 @@ internal static partial class Commands
                 Print(json, r, $"snapshot {r.SnapshotId[..8]} saved: {r.Files} files, {r.Directories} folders, {TerminalProgress.Size(r.Bytes)}; " +
                     $"read {r.FilesRead}, unchanged {r.FilesUnchanged}; added {TerminalProgress.Size(r.BytesAdded)}");
                 if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
-                return r.Status == JobStatus.Completed ? 0 : 3;
+                return r.Status == OperationStatus.Completed ? 0 : 3;
             }
             case "restore":
             {
@@ -49,7 +49,7 @@ internal static partial class Commands
                     (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : ""));
                 if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
                 if (!json) foreach (var e in r.Errors) Console.Error.WriteLine($"error: {e}");
-                return r.Status == JobStatus.Completed ? 0 : 1;
+                return r.Status == OperationStatus.Completed ? 0 : 1;
             }
             case "snapshots":
             {

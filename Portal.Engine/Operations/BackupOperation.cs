@@ -75,7 +75,7 @@ internal sealed class BackupOperation(Repo repo)
             await packs.FlushAsync(ct).ConfigureAwait(false);
             await packs.SaveIndexAsync().ConfigureAwait(false);
             var failed = files.Count(f => f.Failed);
-            var status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed;
+            var status = warnings.Count > 0 ? OperationStatus.CompletedWithWarnings : OperationStatus.Completed;
             var snapshot = new Snapshot
             {
                 Time = repo.Time.GetUtcNow(), Host = host, User = Environment.UserName, Paths = [source],

@@ -15,6 +15,6 @@ internal sealed class ListSnapshotsOperation(Repo repo)
 
     public static SnapshotInfo ToInfo(StoredSnapshot s) => new(
         s.Id, s.Snapshot.Time, s.Snapshot.Host, s.Snapshot.Paths, s.Snapshot.Tags,
-        Enum.TryParse<JobStatus>(s.Snapshot.Status, out var st) ? st : JobStatus.Completed,
+        Enum.TryParse<OperationStatus>(s.Snapshot.Status, out var st) ? st : OperationStatus.Completed,
         s.Snapshot.Summary.Files, s.Snapshot.Summary.Bytes, s.Snapshot.Summary.BytesAdded, s.Snapshot.Parent);
 }

@@ -46,7 +46,7 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
 public sealed record RestoreResult
 {
     /// <summary>Completed, or Failed when some items could not be restored (all others were).</summary>
-    public required JobStatus Status { get; init; }
+    public required OperationStatus Status { get; init; }
     /// <summary>Files written.</summary>
     public long FilesRestored { get; init; }
     /// <summary>Bytes of file content written.</summary>

@@ -90,7 +90,7 @@ internal sealed class RestoreOperation(Repo repo)
         progress.Report(OperationProgress.Final(OperationPhase.Restore, _files.Count, totalBytes));
         return new RestoreResult
         {
-            Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
+            Status = _errors.Count > 0 ? OperationStatus.Failed : OperationStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
             Warnings = _warnings,

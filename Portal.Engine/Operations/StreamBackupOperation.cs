@@ -65,7 +65,7 @@ internal sealed class StreamBackupOperation(Repo repo)
             var snapshot = new Snapshot
             {
                 Time = now, Host = host, User = Environment.UserName, Paths = [request.SourceName], Tree = treeId.ToHex(), Parent = parent?.Id,
-                Tags = [.. request.Tags], Status = JobStatus.Completed.ToString(),
+                Tags = [.. request.Tags], Status = OperationStatus.Completed.ToString(),
                 Summary = new SnapshotSummary { Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten, Warnings = warnings.Count },
             };
             await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
@@ -73,7 +73,7 @@ internal sealed class StreamBackupOperation(Repo repo)
             progress.Report(OperationProgress.Final(OperationPhase.Finish, 1, size) with { CurrentPath = request.FileName });
             return new BackupResult
             {
-                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed,
+                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = warnings.Count > 0 ? OperationStatus.CompletedWithWarnings : OperationStatus.Completed,
                 Warnings = warnings, Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten,
             };
         }

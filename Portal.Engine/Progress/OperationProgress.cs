@@ -49,8 +49,8 @@ public sealed record OperationProgress(OperationPhase Phase, long FilesDone, lon
         new(phase, files, files, bytes, bytes) { IsFinal = true };
 }
 
-/// <summary>How an operation ended (Azure Backup's job states).</summary>
-public enum JobStatus
+/// <summary>How an engine operation ended (Azure Backup's job states). Stored by name in snapshots: never rename a value.</summary>
+public enum OperationStatus
 {
     /// <summary>Everything was done.</summary>
     Completed,

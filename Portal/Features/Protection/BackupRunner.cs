@@ -3,7 +3,7 @@ using Portal.Engine;
 using Portal.Engine.Operations;
 using Portal.Engine.Progress;
 using Portal.Features.Jobs;
-using EngineStatus = Portal.Engine.Progress.JobStatus;
+using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Protection;

@@ -5,7 +5,7 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
 using Quartz;
-using EngineStatus = Portal.Engine.Progress.JobStatus;
+using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Restore;
