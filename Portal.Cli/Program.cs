@@ -144,12 +144,12 @@ namespace Portal.Cli
         private static async Task<int> ReplicateAsync(Args a, bool json, CancellationToken ct)
         {
             var regions = VaultRegions.Load(a.Require("--config"));
-            var prefix = VaultRegions.VaultPrefix(a.Require("--vault"));
+            var vaultId = VaultRegions.VaultId(a.Require("--vault"));
             var own = regions.Find(a.Require("--vault-region"));
             var pair = regions.Find(own.PairedRegion ?? throw new UsageException($"region {own.Name} has no paired region: there is nothing to replicate to"));
             var lines = a.Flag("--progress-lines");
             a.EnsureAllUsed();
-            var replicator = new RegionReplicator(regions.Vault(own, prefix), regions.Vault(pair, prefix));
+            var replicator = new RegionReplicator(regions.Vault(own, vaultId), regions.Vault(pair, vaultId));
             var progress = lines ? new SynchronousProgress<ReplicationProgress>(p => Console.Out.WriteLine($"copied {p.ObjectsDone}/{p.ObjectsTotal}")) : null;
             var r = await replicator.ReplicateAsync(progress, ct);
             Print(json, new { from = own.Name, to = pair.Name, objectsCopied = r.ObjectsCopied, bytesCopied = r.BytesCopied, objectsRemoved = r.ObjectsRemoved },
