@@ -42,11 +42,12 @@ internal static partial class Commands
                     "skip" => RestoreConflict.Skip,
                     var other => throw new UsageException($"--conflict must be overwrite, copy or skip, not '{other}'"),
                 };
-                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict, Sparse = a.Flag("--sparse") };
+                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict, Sparse = a.Flag("--sparse"), Resume = a.Flag("--resume") };
                 a.EnsureAllUsed();
                 var r = await engine.RestoreAsync(request, progress, ct);
                 Print(json, r, $"restored {r.FilesRestored} files ({TerminalProgress.Size(r.BytesRestored)}) to {Path.GetFullPath(target)}" +
-                    (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : ""));
+                    (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : "") +
+                    (r.FilesAlreadyComplete > 0 ? $", kept {r.FilesAlreadyComplete} already complete" : ""));
                 if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
                 if (!json) foreach (var e in r.Errors) Console.Error.WriteLine($"error: {e}");
                 return r.Status == OperationStatus.Completed ? 0 : 1;

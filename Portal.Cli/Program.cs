@@ -60,8 +60,9 @@ namespace Portal.Cli
               init                                    create a repository
               backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
                                               back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
-              restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip] [--sparse]
-                       (or --in-place instead of --target: back to the original folder; --sparse: zeros as holes)
+              restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip] [--sparse] [--resume]
+                       (or --in-place instead of --target: back to the original folder; --sparse: zeros as holes;
+                       --resume: keep files an earlier restore completed, verified by content)
               snapshots                               list snapshots
               ls       --snapshot ID|latest [--path P] list a snapshot's items
               diff     ID1 ID2                        what changed between two snapshots

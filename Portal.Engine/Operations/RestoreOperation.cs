@@ -25,7 +25,8 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
-    private long _skipped, _restored;
+    private long _skipped, _restored, _alreadyComplete, _bytesAlreadyComplete;
+    private bool _resume;
     private string? _copyPrefix;
     private bool _sparse;
     private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
@@ -44,6 +45,7 @@ internal sealed class RestoreOperation(Repo repo)
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
         _copyPrefix = request.CopyPrefix;
         _sparse = request.Sparse && Native.HasFileDescriptors;
+        _resume = request.Resume;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var target = Path.GetFullPath(request.TargetPath);
@@ -92,7 +94,8 @@ internal sealed class RestoreOperation(Repo repo)
         {
             Status = _errors.Count > 0 ? OperationStatus.Failed : OperationStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
-            BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
+            BytesRestored = bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
+            FilesAlreadyComplete = _alreadyComplete, BytesAlreadyComplete = _bytesAlreadyComplete,
             Warnings = _warnings,
         };
     }
@@ -187,7 +190,7 @@ internal sealed class RestoreOperation(Repo repo)
     }
 
     /// <summary>
-    /// Returns bytes written, or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
+    /// Returns bytes written (or, resuming, the size of a file found complete), or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
     /// the same file) the file becomes a hard link to it instead of a second copy.
     /// </summary>
     private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, string? linkTo, CancellationToken ct)
@@ -207,6 +210,17 @@ internal sealed class RestoreOperation(Repo repo)
             {
                 if (Native.TryLStat(final) is { } existing)
                 {
+                    if (_resume && existing.FileType == StatInfo.Regular && existing.Size == job.Node.Size
+                        && await HasContentAsync(final, job.Node, ct).ConfigureAwait(false))
+                    {
+                        // Restored by the earlier attempt and verified now: keep the bytes, set the metadata again (the
+                        // attempt may have stopped between the content and its metadata).
+                        ApplyMetadata(final, job.Node, job.Rel);
+                        if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
+                        Interlocked.Increment(ref _alreadyComplete);
+                        Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
+                        return job.Node.Size;
+                    }
                     if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
                     if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
                     else if (existing.FileType == StatInfo.Directory)
@@ -276,6 +290,38 @@ internal sealed class RestoreOperation(Repo repo)
             if (fd >= 0) Native.CloseFile(fd);
             // Never leave a partly written file behind: a file that fails verification is not restored at all.
             if (created && !done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Whether the file at <paramref name="path"/> holds exactly <paramref name="node"/>'s content: its XXH128 fingerprint
+    /// (keyed like the backup's) equals the one recorded at backup. False without a recorded fingerprint, and when the
+    /// file cannot be read (the restore then handles it as any existing file).
+    /// </summary>
+    private async Task<bool> HasContentAsync(string path, Node node, CancellationToken ct)
+    {
+        if (node.Fingerprint is not { Length: 32 } expected) return false;
+        var hash = new System.IO.Hashing.XxHash128(_fingerprintSeed);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            long length = 0;
+            int n;
+            while ((n = await file.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false)) > 0)
+            {
+                hash.Append(buffer.AsSpan(0, n));
+                if ((length += n) > node.Size) return false;
+            }
+            return length == node.Size && Convert.ToHexStringLower(hash.GetCurrentHash()) == expected.ToLowerInvariant();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
