@@ -113,6 +113,18 @@ public sealed class BackupEngine : IDisposable
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>
+    /// Lists the snapshots carrying <paramref name="tag"/> (compared exactly, case included), oldest first; empty when
+    /// none does. A host that tags each backup with its job (say "job:ID") finds here a snapshot an earlier attempt of a
+    /// retried job already wrote, and records it instead of backing up again: a snapshot is listed only once complete.
+    /// </summary>
+    public Task<IReadOnlyList<SnapshotInfo>> FindSnapshotsByTagAsync(string tag, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        return new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken, tag);
+    }
+
     /// <summary>Lists the items of a snapshot ("latest", an id or a prefix), all or those under <paramref name="path"/>.</summary>
     public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string snapshot, string? path = null, IProgress<OperationProgress>? progress = null,
         CancellationToken cancellationToken = default) =>

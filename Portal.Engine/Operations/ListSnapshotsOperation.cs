@@ -3,12 +3,13 @@ using Portal.Engine.Repository;
 
 namespace Portal.Engine.Operations;
 
-/// <summary>Lists snapshots, oldest first.</summary>
+/// <summary>Lists snapshots, oldest first: all, or those carrying a tag.</summary>
 internal sealed class ListSnapshotsOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct)
+    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct, string? tag = null)
     {
-        var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
+        var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo)
+            .Where(s => tag is null || s.Tags.Contains(tag, StringComparer.Ordinal)).ToList();
         progress.Report(OperationProgress.Final(OperationPhase.Snapshots, list.Count, 0));
         return list;
     }
