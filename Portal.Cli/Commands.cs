@@ -22,7 +22,7 @@ internal static partial class Commands
                 Print(json, r, $"snapshot {r.SnapshotId[..8]} saved: {r.Files} files, {r.Directories} folders, {TerminalProgress.Size(r.Bytes)}; " +
                     $"read {r.FilesRead}, unchanged {r.FilesUnchanged}; added {TerminalProgress.Size(r.BytesAdded)}");
                 if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
-                return r.Status == JobStatus.Completed ? 0 : 3;
+                return r.Status == OperationStatus.Completed ? 0 : 3;
             }
             case "restore":
             {
@@ -42,14 +42,15 @@ internal static partial class Commands
                     "skip" => RestoreConflict.Skip,
                     var other => throw new UsageException($"--conflict must be overwrite, copy or skip, not '{other}'"),
                 };
-                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict, Sparse = a.Flag("--sparse") };
+                var request = new RestoreRequest(snapshot, target) { Include = a.All("--include"), Conflict = conflict, Sparse = a.Flag("--sparse"), Resume = a.Flag("--resume") };
                 a.EnsureAllUsed();
                 var r = await engine.RestoreAsync(request, progress, ct);
                 Print(json, r, $"restored {r.FilesRestored} files ({TerminalProgress.Size(r.BytesRestored)}) to {Path.GetFullPath(target)}" +
-                    (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : ""));
+                    (r.Skipped > 0 ? $", skipped {r.Skipped} existing" : "") +
+                    (r.FilesAlreadyComplete > 0 ? $", kept {r.FilesAlreadyComplete} already complete" : ""));
                 if (!json) foreach (var w in r.Warnings) Console.Error.WriteLine($"warning: {w}");
                 if (!json) foreach (var e in r.Errors) Console.Error.WriteLine($"error: {e}");
-                return r.Status == JobStatus.Completed ? 0 : 1;
+                return r.Status == OperationStatus.Completed ? 0 : 1;
             }
             case "snapshots":
             {

@@ -60,8 +60,9 @@ namespace Portal.Cli
               init                                    create a repository
               backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
                                               back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
-              restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip] [--sparse]
-                       (or --in-place instead of --target: back to the original folder; --sparse: zeros as holes)
+              restore  --snapshot ID|latest --target DIR [--include PATH]... [--conflict overwrite|copy|skip] [--sparse] [--resume]
+                       (or --in-place instead of --target: back to the original folder; --sparse: zeros as holes;
+                       --resume: keep files an earlier restore completed, verified by content)
               snapshots                               list snapshots
               ls       --snapshot ID|latest [--path P] list a snapshot's items
               diff     ID1 ID2                        what changed between two snapshots
@@ -144,12 +145,12 @@ namespace Portal.Cli
         private static async Task<int> ReplicateAsync(Args a, bool json, CancellationToken ct)
         {
             var regions = VaultRegions.Load(a.Require("--config"));
-            var prefix = VaultRegions.VaultPrefix(a.Require("--vault"));
+            var vaultId = VaultRegions.VaultId(a.Require("--vault"));
             var own = regions.Find(a.Require("--vault-region"));
             var pair = regions.Find(own.PairedRegion ?? throw new UsageException($"region {own.Name} has no paired region: there is nothing to replicate to"));
             var lines = a.Flag("--progress-lines");
             a.EnsureAllUsed();
-            var replicator = new RegionReplicator(regions.Vault(own, prefix), regions.Vault(pair, prefix));
+            var replicator = new RegionReplicator(regions.Vault(own, vaultId), regions.Vault(pair, vaultId));
             var progress = lines ? new SynchronousProgress<ReplicationProgress>(p => Console.Out.WriteLine($"copied {p.ObjectsDone}/{p.ObjectsTotal}")) : null;
             var r = await replicator.ReplicateAsync(progress, ct);
             Print(json, new { from = own.Name, to = pair.Name, objectsCopied = r.ObjectsCopied, bytesCopied = r.BytesCopied, objectsRemoved = r.ObjectsRemoved },
@@ -199,13 +200,13 @@ namespace Portal.Cli
         public void Report(OperationProgress p)
         {
             var now = Environment.TickCount64;
-            if (now - Interlocked.Read(ref _last) < 250) return;
+            if (!p.IsFinal && now - Interlocked.Read(ref _last) < 250) return; // the final report always shows
             Interlocked.Exchange(ref _last, now);
             var files = p.FilesTotal > 0 ? $"{p.FilesDone}/{p.FilesTotal} files" : $"{p.FilesDone} files";
             var bytes = p.BytesTotal > 0 ? $" {Size(p.BytesDone)}/{Size(p.BytesTotal)}" : "";
             lock (this)
             {
-                Console.Error.Write($"\r{p.Phase}: {files}{bytes}".PadRight(60));
+                Console.Error.Write($"\r{p.Phase.ToString().ToLowerInvariant()}: {files}{bytes}".PadRight(60));
                 _shown = true;
             }
         }

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Azure.Identity;
-using Portal.Engine.Replication;
+using Portal.Engine.Regions;
 using Portal.Engine.Storage;
 
 namespace Portal.Cli;
@@ -68,29 +68,29 @@ internal sealed class VaultRegions
         }
     }
 
-    /// <summary>The vault's prefix in a region's store; only an id works (the store does not know vault names).</summary>
-    public static string VaultPrefix(string vault) =>
+    /// <summary>The vault's id from <c>--vault</c>; only an id works (the store does not know vault names).</summary>
+    public static Guid VaultId(string vault) =>
         Guid.TryParse(vault, out var id)
-            ? $"vaults/{id:N}"
+            ? id
             : throw new UsageException($"--vault takes the vault's ID (a GUID, shown on the vault's page in the portal), not '{vault}': the store does not record vault names");
 
     /// <summary>Opens the vault's repository in the chosen region; returns the store and the region's name.</summary>
     public async Task<(IObjectStore Store, string Region)> OpenAsync(string vault, string? region, string? vaultRegion, CancellationToken ct)
     {
-        var prefix = VaultPrefix(vault);
+        var id = VaultId(vault);
         region ??= "primary";
         if (region is not ("primary" or "secondary"))
-            return (Vault(Find(region), prefix), Find(region).Name);
+            return (Vault(Find(region), id), Find(region).Name);
 
         if (vaultRegion is not null)
         {
             var own = Find(vaultRegion);
-            if (region == "primary") return (Vault(own, prefix), own.Name);
+            if (region == "primary") return (Vault(own, id), own.Name);
             var paired = own.PairedRegion is { } pr ? Find(pr)
                 : throw new UsageException($"region {own.Name} has no paired region: the vault has no secondary copy");
-            return (Vault(paired, prefix), paired.Name);
+            return (Vault(paired, id), paired.Name);
         }
-        var (holding, unreachable) = await LocateAsync(prefix, ct).ConfigureAwait(false);
+        var (holding, unreachable) = await LocateAsync(id, ct).ConfigureAwait(false);
         var down = unreachable.Count > 0 ? $" (unreachable: {string.Join(", ", unreachable)})" : "";
         switch (holding.Count)
         {
@@ -101,7 +101,7 @@ internal sealed class VaultRegions
                 // pair's copy while the own region is down or lost. Either way it is the only data there is to read.
                 if (region == "secondary")
                     Console.Error.WriteLine($"note: only {holding[0].Name} holds vault {vault}{down}; reading that copy");
-                return (Vault(holding[0], prefix), holding[0].Name);
+                return (Vault(holding[0], id), holding[0].Name);
             default:
                 throw new UsageException($"vault {vault} has copies in {string.Join(" and ", holding.Select(h => h.Name))}{down}: " +
                     "name its own region with --vault-region (shown on the vault's page), or the region to read with --region NAME");
@@ -111,13 +111,13 @@ internal sealed class VaultRegions
     /// <summary>The regions (reachable ones) whose copy of the vault holds <paramref name="objectName"/>, in configuration order.</summary>
     public async Task<IReadOnlyList<string>> RegionsHoldingAsync(string vault, string objectName, CancellationToken ct)
     {
-        var prefix = VaultPrefix(vault);
+        var id = VaultId(vault);
         var found = new List<string>();
         foreach (var r in Regions)
         {
             try
             {
-                if (await Vault(r, prefix).StatAsync(objectName, ct).ConfigureAwait(false) is not null) found.Add(r.Name);
+                if (await Vault(r, id).StatAsync(objectName, ct).ConfigureAwait(false) is not null) found.Add(r.Name);
             }
             catch (StoreException) { } // unreachable: it cannot be shown as holding anything
         }
@@ -125,7 +125,7 @@ internal sealed class VaultRegions
     }
 
     /// <summary>Which regions hold the vault (its config object), and which could not be asked.</summary>
-    public async Task<(List<RegionConfig> Holding, List<string> Unreachable)> LocateAsync(string prefix, CancellationToken ct)
+    public async Task<(List<RegionConfig> Holding, List<string> Unreachable)> LocateAsync(Guid vaultId, CancellationToken ct)
     {
         var holding = new List<RegionConfig>();
         var unreachable = new List<string>();
@@ -133,7 +133,7 @@ internal sealed class VaultRegions
         {
             try
             {
-                if (await Vault(r, prefix).StatAsync("config", ct).ConfigureAwait(false) is not null) holding.Add(r);
+                if (await Vault(r, vaultId).StatAsync("config", ct).ConfigureAwait(false) is not null) holding.Add(r);
             }
             catch (StoreException) { unreachable.Add(r.Name); }
         }
@@ -144,19 +144,22 @@ internal sealed class VaultRegions
         Regions.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new UsageException($"region '{name}' is not configured (configured: {string.Join(", ", Regions.Select(r => r.Name))}; or use primary, secondary)");
 
-    /// <summary>The vault's repository in <paramref name="region"/>: the region's replicas, each retried, as one LRS store.</summary>
-    public IObjectStore Vault(RegionConfig region, string prefix) =>
-        new PrefixedStore(new ReplicatedStore([.. region.Replicas.Select(r => (IObjectStore)new RetryingStore(Replica(region, r), new RetryPolicy(MaxRetries: 2)))]), prefix);
+    /// <summary>The vault's repository in <paramref name="region"/>: the engine's region store chain (the portal's), with its layout.</summary>
+    public IObjectStore Vault(RegionConfig region, Guid vaultId) =>
+        VaultLayout.Open(RegionStore.Build([.. region.Replicas.Select(r => Replica(region, r))], new RegionStoreOptions
+        {
+            OnRetry = (replica, message) => Console.Error.WriteLine($"note: region {region.Name}, replica {replica.Description}: {message}"),
+        }), vaultId);
 
-    private IObjectStore Replica(RegionConfig region, ReplicaConfig r)
+    private ReplicaLocation Replica(RegionConfig region, ReplicaConfig r)
     {
         if (string.Equals(r.Kind, "LocalDisk", StringComparison.OrdinalIgnoreCase))
-            return new LocalDirectoryStore(Path.GetFullPath(Path.Combine(_root, r.Path ?? throw new UsageException($"region {region.Name}: a LocalDisk replica has no Path"))));
+            return ReplicaLocation.Folder(Path.Combine(_root, r.Path ?? throw new UsageException($"region {region.Name}: a LocalDisk replica has no Path")));
         if (!string.Equals(r.Kind, "AzureBlob", StringComparison.OrdinalIgnoreCase))
             throw new UsageException($"region {region.Name}: replica kind '{r.Kind}' is unknown (LocalDisk or AzureBlob)");
         var container = r.Container ?? throw new UsageException($"region {region.Name}: an AzureBlob replica has no Container");
-        if (!string.IsNullOrWhiteSpace(r.ConnectionString)) return AzureBlobStore.FromConnectionString(r.ConnectionString, container);
-        if (Uri.TryCreate(r.AccountUrl, UriKind.Absolute, out var url)) return AzureBlobStore.FromAccountUrl(url, container, new DefaultAzureCredential());
+        if (!string.IsNullOrWhiteSpace(r.ConnectionString)) return ReplicaLocation.AzureBlob(r.ConnectionString, container);
+        if (Uri.TryCreate(r.AccountUrl, UriKind.Absolute, out var url)) return ReplicaLocation.AzureBlob(url, container, new DefaultAzureCredential());
         throw new UsageException($"region {region.Name}: an AzureBlob replica needs a ConnectionString or an AccountUrl");
     }
 

@@ -39,9 +39,9 @@ public sealed class BackupEngine : IDisposable
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         var repo = await Repo.InitAsync(store, passphrase, options.Kdf, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
         return new BackupEngine(repo) { Options = options };
     }
 
@@ -53,9 +53,9 @@ public sealed class BackupEngine : IDisposable
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         options ??= new EngineOptions();
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         var repo = await Repo.OpenAsync(store, passphrase, options.Time, Describe(store), cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
         return new BackupEngine(repo) { Options = options };
     }
 
@@ -113,6 +113,18 @@ public sealed class BackupEngine : IDisposable
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>
+    /// Lists the snapshots carrying <paramref name="tag"/> (compared exactly, case included), oldest first; empty when
+    /// none does. A host that tags each backup with its job (say "job:ID") finds here a snapshot an earlier attempt of a
+    /// retried job already wrote, and records it instead of backing up again: a snapshot is listed only once complete.
+    /// </summary>
+    public Task<IReadOnlyList<SnapshotInfo>> FindSnapshotsByTagAsync(string tag, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(tag);
+        return new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken, tag);
+    }
+
     /// <summary>Lists the items of a snapshot ("latest", an id or a prefix), all or those under <paramref name="path"/>.</summary>
     public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string snapshot, string? path = null, IProgress<OperationProgress>? progress = null,
         CancellationToken cancellationToken = default) =>
@@ -154,9 +166,9 @@ public sealed class BackupEngine : IDisposable
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        progress?.Report(new OperationProgress("key", 0, 1, 0, 0));
+        progress?.Report(new OperationProgress(OperationPhase.Key, 0, 1, 0, 0));
         await _repo.ReplaceKeyAsync(newPassphrase, Options.Kdf, cancellationToken).ConfigureAwait(false);
-        progress?.Report(new OperationProgress("key", 1, 1, 0, 0));
+        progress?.Report(OperationProgress.Final(OperationPhase.Key, 1, 0));
     }
 
     /// <summary>Wipes the master key from memory.</summary>

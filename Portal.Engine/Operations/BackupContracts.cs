@@ -28,7 +28,7 @@ public sealed record BackupResult
     /// <summary>The new snapshot's id.</summary>
     public required string SnapshotId { get; init; }
     /// <summary>Completed, or CompletedWithWarnings when some items could not be read.</summary>
-    public required JobStatus Status { get; init; }
+    public required OperationStatus Status { get; init; }
     /// <summary>One line per skipped item, naming its path and the reason.</summary>
     public required IReadOnlyList<string> Warnings { get; init; }
     /// <summary>Files in the snapshot.</summary>

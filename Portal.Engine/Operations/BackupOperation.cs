@@ -49,7 +49,7 @@ internal sealed class BackupOperation(Repo repo)
         }
         await using var _ = repoLock;
 
-        progress.Report(new OperationProgress("scan", 0, 0, 0, 0));
+        progress.Report(new OperationProgress(OperationPhase.Scan, 0, 0, 0, 0));
         var root = await scan.ConfigureAwait(false);
         warnings.AddRange(scanWarnings);
         var files = BackupScanner.Files(root).ToList();
@@ -64,18 +64,18 @@ internal sealed class BackupOperation(Repo repo)
         await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
         var toRead = files.Where(f => f.Content is null).ToList();
         var totalBytes = toRead.Sum(f => f.Stat.Size);
-        progress.Report(new OperationProgress("read", 0, toRead.Count, 0, totalBytes));
+        progress.Report(new OperationProgress(OperationPhase.Read, 0, toRead.Count, 0, totalBytes));
 
         await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
             unchanged += await RunPipelineAsync(toRead, index, packs, warnings, progress, totalBytes, repoLock, ct).ConfigureAwait(false);
-            progress.Report(new OperationProgress("finish", toRead.Count, toRead.Count, totalBytes, totalBytes));
+            progress.Report(new OperationProgress(OperationPhase.Finish, toRead.Count, toRead.Count, totalBytes, totalBytes));
             var rootTree = await SaveTreesAsync(root, index, packs, ct).ConfigureAwait(false);
             await packs.FlushAsync(ct).ConfigureAwait(false);
             await packs.SaveIndexAsync().ConfigureAwait(false);
             var failed = files.Count(f => f.Failed);
-            var status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed;
+            var status = warnings.Count > 0 ? OperationStatus.CompletedWithWarnings : OperationStatus.Completed;
             var snapshot = new Snapshot
             {
                 Time = repo.Time.GetUtcNow(), Host = host, User = Environment.UserName, Paths = [source],
@@ -90,6 +90,7 @@ internal sealed class BackupOperation(Repo repo)
             await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
             // Last: once this object exists, the snapshot is visible, and everything it needs is already stored.
             var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
+            progress.Report(OperationProgress.Final(OperationPhase.Finish, toRead.Count, totalBytes));
             var s = snapshot.Summary;
             return new BackupResult
             {
@@ -207,7 +208,7 @@ internal sealed class BackupOperation(Repo repo)
                     }
                     await repoLock.RefreshIfDueAsync(token).ConfigureAwait(false);
                     var done = Interlocked.Increment(ref filesDone);
-                    progress.Report(new OperationProgress("read", done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
+                    progress.Report(new OperationProgress(OperationPhase.Read, done, files.Count, Interlocked.Read(ref bytesDone), totalBytes, file.RelativePath));
                 }), ct).ConfigureAwait(false);
         for (var i = 0; i < files.Count; i++)
         {

@@ -56,13 +56,13 @@ internal sealed class CheckOperation(Repo repo)
 
         var blobsByPack = index.Snapshot().GroupBy(b => b.Pack).ToList();
         long packsDone = 0;
-        progress.Report(new OperationProgress("check", 0, blobsByPack.Count, 0, 0));
+        progress.Report(new OperationProgress(OperationPhase.Check, 0, blobsByPack.Count, 0, 0));
         await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
         {
             await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
             if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
                 lock (_notes) _notes.Add(refreshFailed); // a long check keeps its lock live, or says (once) that it could not
-            progress.Report(new OperationProgress("check", Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
+            progress.Report(new OperationProgress(OperationPhase.Check, Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
         }).ConfigureAwait(false);
         var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);
         foreach (var name in stored.Keys.Where(n => !indexed.Contains(n)).Order(StringComparer.Ordinal))
@@ -84,6 +84,7 @@ internal sealed class CheckOperation(Repo repo)
                 await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", [], ct).ConfigureAwait(false);
         }
 
+        progress.Report(OperationProgress.Final(OperationPhase.Check, blobsByPack.Count, 0));
         return new CheckResult
         {
             Problems = _findings.OrderBy(kv => kv.Key, StringComparer.Ordinal)

@@ -18,12 +18,12 @@ internal sealed class ChunkPipeline
     private readonly Repo _repo;
     private readonly MasterIndex _index;
     private readonly PackWriter _packs;
-    private readonly Channel<Job> _channel = Channel.CreateBounded<Job>(new BoundedChannelOptions(Capacity) { SingleReader = false });
+    private readonly Channel<PendingChunk> _channel = Channel.CreateBounded<PendingChunk>(new BoundedChannelOptions(Capacity) { SingleReader = false });
     private readonly CancellationTokenSource _cts;
     private readonly CancellationToken _operation;
     private readonly Task[] _workers;
 
-    private readonly record struct Job(ChunkList File, int Seq, byte[] Buffer, int Length);
+    private readonly record struct PendingChunk(ChunkList File, int Seq, byte[] Buffer, int Length);
 
     private ChunkPipeline(Repo repo, MasterIndex index, PackWriter packs, CancellationToken ct)
     {
@@ -65,12 +65,12 @@ internal sealed class ChunkPipeline
         var buffer = PooledBuffer.Pool.Rent(chunk.Length);
         chunk.CopyTo(buffer);
         var seq = file.Reserve(chunk.Length);
-        var job = new Job(file, seq, buffer, chunk.Length);
+        var job = new PendingChunk(file, seq, buffer, chunk.Length);
         if (_channel.Writer.TryWrite(job)) return ValueTask.CompletedTask;
         return WaitAndWriteAsync(job);
     }
 
-    private async ValueTask WaitAndWriteAsync(Job job)
+    private async ValueTask WaitAndWriteAsync(PendingChunk job)
     {
         try
         {

@@ -15,7 +15,7 @@ internal sealed class DiffOperation(Repo repo)
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var result = new List<DiffEntry>();
         await CompareAsync(index, sa.Snapshot.Tree, sb.Snapshot.Tree, "", result, ct).ConfigureAwait(false);
-        progress.Report(new OperationProgress("diff", result.Count, result.Count, 0, 0));
+        progress.Report(OperationProgress.Final(OperationPhase.Diff, result.Count, 0));
         return result;
     }
 

@@ -13,8 +13,9 @@ internal sealed class ForgetOperation(Repo repo)
         for (var i = 0; i < doomed.Count; i++)
         {
             await repo.Store.DeleteAsync(doomed[i].ObjectName, ct).ConfigureAwait(false);
-            progress.Report(new OperationProgress("forget", i + 1, doomed.Count, 0, 0, doomed[i].Id));
+            if (i + 1 < doomed.Count) progress.Report(new OperationProgress(OperationPhase.Forget, i + 1, doomed.Count, 0, 0, doomed[i].Id));
         }
+        progress.Report(OperationProgress.Final(OperationPhase.Forget, doomed.Count, 0) with { CurrentPath = doomed.Count > 0 ? doomed[^1].Id : null });
         return doomed.Select(s => s.Id).ToList();
     }
 }

@@ -3,18 +3,19 @@ using Portal.Engine.Repository;
 
 namespace Portal.Engine.Operations;
 
-/// <summary>Lists snapshots, oldest first.</summary>
+/// <summary>Lists snapshots, oldest first: all, or those carrying a tag.</summary>
 internal sealed class ListSnapshotsOperation(Repo repo)
 {
-    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct)
+    public async Task<IReadOnlyList<SnapshotInfo>> RunAsync(IProgress<OperationProgress> progress, CancellationToken ct, string? tag = null)
     {
-        var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo).ToList();
-        progress.Report(new OperationProgress("snapshots", list.Count, list.Count, 0, 0));
+        var list = (await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false)).Select(ToInfo)
+            .Where(s => tag is null || s.Tags.Contains(tag, StringComparer.Ordinal)).ToList();
+        progress.Report(OperationProgress.Final(OperationPhase.Snapshots, list.Count, 0));
         return list;
     }
 
     public static SnapshotInfo ToInfo(StoredSnapshot s) => new(
         s.Id, s.Snapshot.Time, s.Snapshot.Host, s.Snapshot.Paths, s.Snapshot.Tags,
-        Enum.TryParse<JobStatus>(s.Snapshot.Status, out var st) ? st : JobStatus.Completed,
+        Enum.TryParse<OperationStatus>(s.Snapshot.Status, out var st) ? st : OperationStatus.Completed,
         s.Snapshot.Summary.Files, s.Snapshot.Summary.Bytes, s.Snapshot.Summary.BytesAdded, s.Snapshot.Parent);
 }

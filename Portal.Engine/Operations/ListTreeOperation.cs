@@ -23,12 +23,14 @@ internal sealed class ListTreeOperation(Repo repo)
             if (node.Type != Node.Dir || node.Subtree is null)
             {
                 result.Add(ToEntry(prefix, node));
+                progress.Report(OperationProgress.Final(OperationPhase.List, result.Count, 0));
                 return result;
             }
             result.Add(ToEntry(prefix, node));
             treeId = BlobId.Parse(node.Subtree);
         }
         await WalkAsync(index, treeId, prefix, result, progress, ct).ConfigureAwait(false);
+        progress.Report(OperationProgress.Final(OperationPhase.List, result.Count, 0));
         return result;
     }
 
@@ -42,7 +44,7 @@ internal sealed class ListTreeOperation(Repo repo)
             if (node.Type == Node.Dir && node.Subtree is not null)
                 await WalkAsync(index, BlobId.Parse(node.Subtree), path, result, progress, ct).ConfigureAwait(false);
         }
-        progress.Report(new OperationProgress("ls", result.Count, 0, 0, 0, prefix));
+        progress.Report(new OperationProgress(OperationPhase.List, result.Count, 0, 0, 0, prefix));
     }
 
     public static EntryType TypeOf(Node n) => n.Type switch

@@ -28,7 +28,7 @@ internal sealed class PruneOperation(Repo repo)
         // grace period: a young unindexed pack may belong to a backup that is still running.
         await OrphanPacks.AdoptAsync(repo, index, [], ct, writtenBefore: start - Grace, save: false).ConfigureAwait(false);
         var snapshots = await SnapshotCatalog.LoadAllAsync(repo, ct, strict: true).ConfigureAwait(false);
-        progress.Report(new OperationProgress("prune", 0, snapshots.Count, 0, 0));
+        progress.Report(new OperationProgress(OperationPhase.Prune, 0, snapshots.Count, 0, 0));
         var used = new HashSet<BlobId>();
         foreach (var s in snapshots)
             await MarkAsync(index, BlobId.Parse(s.Snapshot.Tree), used, ct).ConfigureAwait(false);
@@ -84,7 +84,7 @@ internal sealed class PruneOperation(Repo repo)
         var full = writer.TakeWritten();
         foreach (var pack in keep)
             full.Add(new IndexedPack(pack.Key, pack.Select(b => (b.Id, b.Location.Type, b.Location.Offset, b.Location.Length)).ToList()));
-        progress.Report(new OperationProgress("prune", snapshots.Count, snapshots.Count, 0, 0));
+        progress.Report(new OperationProgress(OperationPhase.Prune, snapshots.Count, snapshots.Count, 0, 0));
 
         // From here on the order matters: new index, then drop old indexes, then packs.
         var newName = await repo.SaveIndexAsync(full, ct).ConfigureAwait(false);
@@ -96,6 +96,7 @@ internal sealed class PruneOperation(Repo repo)
             freed += stored.TryGetValue(name, out var info) ? info.Length : 0;
             await repo.Store.DeleteAsync(name, CancellationToken.None).ConfigureAwait(false);
         }
+        progress.Report(OperationProgress.Final(OperationPhase.Prune, snapshots.Count, 0));
         return new PruneResult { PacksDeleted = delete.Count, PacksRepacked = repacked, PacksKeptInGrace = inGrace, BytesFreed = freed - writer.BytesWritten };
     }
 

@@ -14,7 +14,7 @@ namespace Portal.Engine.Operations;
 /// <param name="BytesAdded">Bytes this backup added to the store.</param>
 /// <param name="Parent">The snapshot it was compared with, if any.</param>
 public sealed record SnapshotInfo(string Id, DateTimeOffset Time, string Host, IReadOnlyList<string> Paths, IReadOnlyList<string> Tags,
-    JobStatus Status, long Files, long Bytes, long BytesAdded, string? Parent)
+    OperationStatus Status, long Files, long Bytes, long BytesAdded, string? Parent)
 {
     /// <summary>The first 8 hex digits, as shown to people.</summary>
     public string ShortId => Id[..8];

@@ -40,17 +40,31 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     /// fully allocated (swap files, preallocated databases). On Linux; elsewhere every byte is written.
     /// </summary>
     public bool Sparse { get; init; }
+
+    /// <summary>
+    /// Complete an earlier restore of the same snapshot into the same target (one stopped by a crash or taken over by
+    /// another host). A target file that already has the snapshot's size and content, compared by the XXH128 fingerprint
+    /// recorded at backup (never by time alone), is kept as it is: not rewritten, its metadata set again, counted as done
+    /// in progress and in <see cref="RestoreResult.FilesAlreadyComplete"/>. Any other existing item, such as a half-written
+    /// or changed file, is handled by <see cref="Conflict"/> as usual: with Overwrite it is rewritten through a temporary
+    /// file renamed into place. Files of snapshots made before fingerprints were recorded are always rewritten. Off by default.
+    /// </summary>
+    public bool Resume { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>
 public sealed record RestoreResult
 {
     /// <summary>Completed, or Failed when some items could not be restored (all others were).</summary>
-    public required JobStatus Status { get; init; }
+    public required OperationStatus Status { get; init; }
     /// <summary>Files written.</summary>
     public long FilesRestored { get; init; }
     /// <summary>Bytes of file content written.</summary>
     public long BytesRestored { get; init; }
+    /// <summary>With <see cref="RestoreRequest.Resume"/>: files found complete at the target and kept (not in <see cref="FilesRestored"/>).</summary>
+    public long FilesAlreadyComplete { get; init; }
+    /// <summary>With <see cref="RestoreRequest.Resume"/>: bytes of the files found complete (not in <see cref="BytesRestored"/>).</summary>
+    public long BytesAlreadyComplete { get; init; }
     /// <summary>Items left alone because they existed and the conflict option was Skip.</summary>
     public long Skipped { get; init; }
     /// <summary>One line per item that could not be restored, naming its path and the reason.</summary>

@@ -25,7 +25,8 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
-    private long _skipped, _restored;
+    private long _skipped, _restored, _alreadyComplete, _bytesAlreadyComplete;
+    private bool _resume;
     private string? _copyPrefix;
     private bool _sparse;
     private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
@@ -44,6 +45,7 @@ internal sealed class RestoreOperation(Repo repo)
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
         _copyPrefix = request.CopyPrefix;
         _sparse = request.Sparse && Native.HasFileDescriptors;
+        _resume = request.Resume;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var target = Path.GetFullPath(request.TargetPath);
@@ -64,32 +66,36 @@ internal sealed class RestoreOperation(Repo repo)
 
         var totalBytes = primary.Sum(f => f.Node.Size);
         long filesDone = 0, bytesDone = 0;
-        progress.Report(new OperationProgress("restore", 0, _files.Count, 0, totalBytes));
+        progress.Report(new OperationProgress(OperationPhase.Restore, 0, _files.Count, 0, totalBytes));
         await Parallel.ForEachAsync(primary, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
         {
             var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
             if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
                 lock (_lock) _warnings.Add(refreshFailed); // a long restore keeps its lock live, or says it could not
-            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }).ConfigureAwait(false);
         foreach (var job in secondary)
         {
             _linkTargets.TryGetValue((job.Node.Device, job.Node.Inode), out var existing);
             var written = await RestoreFileAsync(index, job, request.Conflict, existing, ct).ConfigureAwait(false);
             if (written >= 0) Interlocked.Add(ref bytesDone, written);
-            progress.Report(new OperationProgress("restore", Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
         }
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
         foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
 
         _errors.Sort(StringComparer.Ordinal);
+        // The last word: every file was handled (restored, skipped or named in the errors), whatever the throttled
+        // reports before it said.
+        progress.Report(OperationProgress.Final(OperationPhase.Restore, _files.Count, totalBytes));
         return new RestoreResult
         {
-            Status = _errors.Count > 0 ? JobStatus.Failed : JobStatus.Completed,
+            Status = _errors.Count > 0 ? OperationStatus.Failed : OperationStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
-            BytesRestored = bytesDone, Skipped = _skipped, Errors = _errors,
+            BytesRestored = bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
+            FilesAlreadyComplete = _alreadyComplete, BytesAlreadyComplete = _bytesAlreadyComplete,
             Warnings = _warnings,
         };
     }
@@ -183,8 +189,23 @@ internal sealed class RestoreOperation(Repo repo)
         await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
+    /// <summary>With <see cref="RestoreRequest.Resume"/>: an existing copy name (as CreateCopy names them) that already holds this file's content.</summary>
+    private async Task<string?> CopyAlreadyMadeAsync(FileJob job, CancellationToken ct)
+    {
+        foreach (var candidate in RestorePaths.CopyNames(job.Dir, job.Node.Name, _copyPrefix))
+        {
+            var path = Path.Combine(job.Dir, candidate);
+            if (Native.TryLStat(path) is not { } copy)
+                return null; // the names are tried in order: past the last existing one there is nothing of ours
+            if (copy.FileType == StatInfo.Regular && copy.Size == job.Node.Size && await HasContentAsync(path, job.Node, ct).ConfigureAwait(false))
+                return path;
+        }
+
+        return null;
+    }
+
     /// <summary>
-    /// Returns bytes written, or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
+    /// Returns bytes written (or, resuming, the size of a file found complete), or -1 if skipped or failed. With <paramref name="linkTo"/> (an already restored name of
     /// the same file) the file becomes a hard link to it instead of a second copy.
     /// </summary>
     private async Task<long> RestoreFileAsync(MasterIndex index, FileJob job, RestoreConflict conflict, string? linkTo, CancellationToken ct)
@@ -204,7 +225,26 @@ internal sealed class RestoreOperation(Repo repo)
             {
                 if (Native.TryLStat(final) is { } existing)
                 {
+                    if (_resume && existing.FileType == StatInfo.Regular && existing.Size == job.Node.Size
+                        && await HasContentAsync(final, job.Node, ct).ConfigureAwait(false))
+                    {
+                        // Restored by the earlier attempt and verified now: keep the bytes, set the metadata again (the
+                        // attempt may have stopped between the content and its metadata).
+                        ApplyMetadata(final, job.Node, job.Rel);
+                        if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
+                        Interlocked.Increment(ref _alreadyComplete);
+                        Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
+                        return job.Node.Size;
+                    }
                     if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
+                    if (conflict == RestoreConflict.CreateCopy && _resume && await CopyAlreadyMadeAsync(job, ct).ConfigureAwait(false) is { } copy)
+                    {
+                        // The earlier attempt restored this file as a copy next to the one in the way: keep that copy.
+                        ApplyMetadata(copy, job.Node, job.Rel);
+                        Interlocked.Increment(ref _alreadyComplete);
+                        Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
+                        return job.Node.Size;
+                    }
                     if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
                     else if (existing.FileType == StatInfo.Directory)
                     {
@@ -273,6 +313,38 @@ internal sealed class RestoreOperation(Repo repo)
             if (fd >= 0) Native.CloseFile(fd);
             // Never leave a partly written file behind: a file that fails verification is not restored at all.
             if (created && !done) try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    /// <summary>
+    /// Whether the file at <paramref name="path"/> holds exactly <paramref name="node"/>'s content: its XXH128 fingerprint
+    /// (keyed like the backup's) equals the one recorded at backup. False without a recorded fingerprint, and when the
+    /// file cannot be read (the restore then handles it as any existing file).
+    /// </summary>
+    private async Task<bool> HasContentAsync(string path, Node node, CancellationToken ct)
+    {
+        if (node.Fingerprint is not { Length: 32 } expected) return false;
+        var hash = new System.IO.Hashing.XxHash128(_fingerprintSeed);
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            long length = 0;
+            int n;
+            while ((n = await file.ReadAsync(buffer.AsMemory(), ct).ConfigureAwait(false)) > 0)
+            {
+                hash.Append(buffer.AsSpan(0, n));
+                if ((length += n) > node.Size) return false;
+            }
+            return length == node.Size && Convert.ToHexStringLower(hash.GetCurrentHash()) == expected.ToLowerInvariant();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

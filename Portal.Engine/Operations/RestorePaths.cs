@@ -58,7 +58,10 @@ internal static class RestorePaths
     /// "name (restored).ext", "name (restored 2).ext"... the first that does not exist; with a prefix (Azure Backup's
     /// "2026-11-24 14-00 Copy of "), "PREFIXname.ext", "PREFIXname (2).ext"...
     /// </summary>
-    public static string CopyName(string dir, string name, string? prefix = null)
+    public static string CopyName(string dir, string name, string? prefix = null) => CopyNames(dir, name, prefix).First(c => Native.TryLStat(Path.Combine(dir, c)) is null);
+
+    /// <summary>The copy names <see cref="CopyName"/> tries, in its order: a resumed restore looks among the existing ones for its own copy.</summary>
+    public static IEnumerable<string> CopyNames(string dir, string name, string? prefix = null)
     {
         if (prefix is not null)
         {
@@ -69,7 +72,7 @@ internal static class RestorePaths
             {
                 var candidate = i == 1 ? prefix + name : $"{prefix}{stem2} ({i}){ext2}";
                 if (Unsafe(candidate) is not null) throw new ArgumentException($"Copy prefix \"{prefix}\" makes an unsafe name.");
-                if (Native.TryLStat(Path.Combine(dir, candidate)) is null) return candidate;
+                yield return candidate;
             }
         }
 
@@ -78,8 +81,7 @@ internal static class RestorePaths
         if (stem.Length == name.Length) ext = "";
         for (var i = 1; ; i++)
         {
-            var candidate = $"{stem} (restored{(i == 1 ? "" : " " + i)}){ext}";
-            if (Native.TryLStat(Path.Combine(dir, candidate)) is null) return candidate;
+            yield return $"{stem} (restored{(i == 1 ? "" : " " + i)}){ext}";
         }
     }
 }

@@ -29,7 +29,7 @@ internal sealed class StreamBackupOperation(Repo repo)
         await using var packs = new PackWriter(repo, index) { AfterPack = repoLock.RefreshIfDueAsync };
         try
         {
-            progress.Report(new OperationProgress("read", 0, 1, 0, request.ExpectedBytes, request.FileName));
+            progress.Report(new OperationProgress(OperationPhase.Read, 0, 1, 0, request.ExpectedBytes, request.FileName));
             var cdc = repo.CreateChunker();
             var chunks = new ChunkStream(cdc, new byte[ChunkStream.BufferSize(cdc.Params)]);
             chunks.Reset(source);
@@ -42,14 +42,14 @@ internal sealed class StreamBackupOperation(Repo repo)
                     var chunk = await Task.Run(() => chunks.Next(cancel), cancel).ConfigureAwait(false);
                     if (chunk.IsEmpty) break;
                     await pipeline.PostAsync(list, chunk.Span).ConfigureAwait(false);
-                    progress.Report(new OperationProgress("read", 0, 1, list.Size, Math.Max(list.Size, request.ExpectedBytes), request.FileName));
+                    progress.Report(new OperationProgress(OperationPhase.Read, 0, 1, list.Size, Math.Max(list.Size, request.ExpectedBytes), request.FileName));
                     await repoLock.RefreshIfDueAsync(cancel).ConfigureAwait(false);
                 }
             }, ct).ConfigureAwait(false);
             var content = list.ToContent();
             var size = list.Size;
 
-            progress.Report(new OperationProgress("finish", 1, 1, size, size, request.FileName));
+            progress.Report(new OperationProgress(OperationPhase.Finish, 1, 1, size, size, request.FileName));
             var now = repo.Time.GetUtcNow();
             var mtime = now.ToUnixTimeMilliseconds() * 1_000_000;
             var tree = new Tree
@@ -65,14 +65,15 @@ internal sealed class StreamBackupOperation(Repo repo)
             var snapshot = new Snapshot
             {
                 Time = now, Host = host, User = Environment.UserName, Paths = [request.SourceName], Tree = treeId.ToHex(), Parent = parent?.Id,
-                Tags = [.. request.Tags], Status = JobStatus.Completed.ToString(),
+                Tags = [.. request.Tags], Status = OperationStatus.Completed.ToString(),
                 Summary = new SnapshotSummary { Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten, Warnings = warnings.Count },
             };
             await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);
             var name = await repo.SaveJsonAsync(Repo.SnapshotsPrefix, snapshot, RepoJson.Default.Snapshot, ct).ConfigureAwait(false);
+            progress.Report(OperationProgress.Final(OperationPhase.Finish, 1, size) with { CurrentPath = request.FileName });
             return new BackupResult
             {
-                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = warnings.Count > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Completed,
+                SnapshotId = name[Repo.SnapshotsPrefix.Length..], Status = warnings.Count > 0 ? OperationStatus.CompletedWithWarnings : OperationStatus.Completed,
                 Warnings = warnings, Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten,
             };
         }

@@ -176,6 +176,46 @@ public sealed class JobPipelineTests : IAsyncLifetime
         Assert.Contains(log, l => l.StartsWith("Attempt 2 started"));
     }
 
+    [Fact]
+    public async Task A_restore_taken_over_from_a_silent_instance_keeps_the_files_already_restored_and_the_silent_one_cannot_finish_it()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?>(QuickTakeover) { ["Jobs:MaxConcurrentJobs"] = "0" });
+        var (vault, item, _) = await ProtectAsync(host, s =>
+        {
+            for (var i = 0; i < 20; i++)
+                File.WriteAllText(Path.Combine(s, $"letter-{i:D2}.txt"), $"letter {i}");
+        });
+        await using (var runner = await ProtectionHost.StartAsync(database, root))
+            Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync((await host.Protection(ann).BackUpNowAsync(item, DateTime.UtcNow.AddDays(30))).Id,
+                j => j.Status.IsFinished())).Status);
+        var point = (await host.ActAs(ann).GetRequiredService<RestoreService>().ListPointsAsync(item))[0];
+        var target = Path.Combine(host.RestoreRoot, "letters");
+        var job = await host.ActAs(ann).GetRequiredService<RestoreService>().StartAsync(
+            new FileRestoreRequest(item, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Overwrite));
+
+        // An instance claims the restore, restores the first half and goes silent (as a killed process does).
+        var lease = (await host.Jobs.ClaimAsync("portal/lost-host/4242/0000", ["restore-files"], CancellationToken.None))!.Lease;
+        using (var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vault, "finance", "east"))
+            await engine.RestoreAsync(new Portal.Engine.Operations.RestoreRequest(point.SnapshotId, target) { Include = [.. Enumerable.Range(0, 10).Select(i => $"letter-{i:D2}.txt")] });
+        var kept = Directory.GetFiles(target).ToDictionary(f => f, f => Portal.Engine.Platform.Native.TryLStat(f)!.Inode);
+
+        await using var survivor = await ProtectionHost.StartAsync(database, root, settings: QuickTakeover);
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+
+        Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}");
+        Assert.Equal(2, done.Attempt);
+        Assert.Contains("kept 10 an earlier attempt restored and verified", done.Message);
+        Assert.Equal(20, Directory.GetFiles(target).Length);
+        foreach (var (file, inode) in kept)
+            Assert.Equal(inode, Portal.Engine.Platform.Native.TryLStat(file)!.Inode); // not rewritten
+        Assert.Equal((done.FilesTotal, done.BytesTotal), (done.FilesDone, (long?)done.BytesDone)); // the final report passed the throttle
+        // The silent instance comes back: its reports and its outcome no longer touch the job.
+        Assert.Equal(Portal.Features.Jobs.Pipeline.JobControl.Lost,
+            await host.Jobs.ReportAsync(lease, new JobProgressReport("Restoring files", 1, 2, 1, 2), CancellationToken.None));
+        Assert.False(await host.Jobs.FinishAsync(lease, Portal.Features.Jobs.Pipeline.JobOutcome.Failed("late"), CancellationToken.None));
+        Assert.Equal(JobStatus.Completed, (await host.Jobs.GetAsync(job.Id, CancellationToken.None))!.Status);
+    }
+
     /// <summary>Waits for a condition of the file system (which tells no one when it changes), looking every 50 ms.</summary>
     private static async Task WaitUntilAsync(Func<bool> condition, string what)
     {

@@ -17,14 +17,14 @@ public sealed class BackupRestoreTests : IDisposable
         _kit.WriteMixedTree();
         using var engine = await _kit.InitAsync();
         var backup = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        Assert.Equal(JobStatus.Completed, backup.Status);
+        Assert.Equal(OperationStatus.Completed, backup.Status);
         Assert.Empty(backup.Warnings);
 
         var target = _kit.NewTarget();
         var progress = new List<OperationProgress>();
         var restore = await engine.RestoreAsync(new RestoreRequest("latest", target), new SyncProgress<OperationProgress>(p => { lock (progress) progress.Add(p); }));
 
-        Assert.Equal(JobStatus.Completed, restore.Status);
+        Assert.Equal(OperationStatus.Completed, restore.Status);
         Assert.Empty(restore.Errors);
         EngineTestKit.AssertSameTree(_kit.Source, target);
         Assert.True(Directory.Exists(Path.Combine(target, "empty-folder")));
@@ -42,7 +42,7 @@ public sealed class BackupRestoreTests : IDisposable
         await engine.BackupAsync(new BackupRequest(_kit.Source));
         var target = _kit.NewTarget();
         var r = await engine.RestoreAsync(new RestoreRequest("latest", target) { Include = ["docs/readme.txt", "deep/a"] });
-        Assert.Equal(JobStatus.Completed, r.Status);
+        Assert.Equal(OperationStatus.Completed, r.Status);
         Assert.Equal(2, r.FilesRestored);
         Assert.True(File.Exists(Path.Combine(target, "docs/readme.txt")));
         Assert.True(File.Exists(Path.Combine(target, "deep/a/b/c/d/leaf.txt")));
@@ -132,7 +132,7 @@ public sealed class BackupRestoreTests : IDisposable
         _kit.Write("f/new.txt", "new");
         var read = new List<string>();
         var second = await engine.BackupAsync(new BackupRequest(_kit.Source),
-            new SyncProgress<OperationProgress>(p => { if (p.Phase == "read" && p.CurrentPath is { } c) lock (read) read.Add(c); }));
+            new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.CurrentPath is { } c) lock (read) read.Add(c); }));
         Assert.Equal(2, second.FilesRead);
         Assert.Equal(19, second.FilesUnchanged);
         Assert.Equal(["f/3.txt", "f/new.txt"], read.Order(StringComparer.Ordinal));
@@ -168,7 +168,7 @@ public sealed class BackupRestoreTests : IDisposable
         Native.SetMtime(sameSize, Native.TryLStat(Path.Combine(old, "same-size.txt"))!.Value.MtimeNs);
 
         var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        Assert.Equal(JobStatus.Completed, second.Status);
+        Assert.Equal(OperationStatus.Completed, second.Status);
         Assert.Equal(2, second.FilesUnchanged);
         Assert.Equal(1, second.FilesRead);
         Assert.True(second.BytesAdded < 4096, $"a copy of backed-up files added {second.BytesAdded} bytes");
@@ -190,14 +190,14 @@ public sealed class BackupRestoreTests : IDisposable
         var doomed = _kit.Write("vanishing.txt", "gone before it is read");
         using var engine = await _kit.InitAsync();
         // The scan has seen the file; it disappears before the read (as a file locked or removed by another program).
-        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == "read" && p.FilesDone == 0) File.Delete(doomed); });
+        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.FilesDone == 0) File.Delete(doomed); });
         var r = await engine.BackupAsync(new BackupRequest(_kit.Source), progress);
-        Assert.Equal(JobStatus.CompletedWithWarnings, r.Status);
+        Assert.Equal(OperationStatus.CompletedWithWarnings, r.Status);
         var warning = Assert.Single(r.Warnings);
         Assert.Contains("vanishing.txt", warning);
         Assert.Equal(1, r.Files);
         var snap = Assert.Single(await engine.ListSnapshotsAsync());
-        Assert.Equal(JobStatus.CompletedWithWarnings, snap.Status);
+        Assert.Equal(OperationStatus.CompletedWithWarnings, snap.Status);
         var entries = await engine.ListTreeAsync("latest");
         Assert.Equal(["ok.txt"], entries.Select(e => e.Path));
     }
@@ -210,7 +210,7 @@ public sealed class BackupRestoreTests : IDisposable
         File.SetUnixFileMode(path, UnixFileMode.None);
         using var engine = await _kit.InitAsync();
         var r = await engine.BackupAsync(new BackupRequest(_kit.Source));
-        Assert.Equal(JobStatus.CompletedWithWarnings, r.Status);
+        Assert.Equal(OperationStatus.CompletedWithWarnings, r.Status);
         Assert.Contains("secret.txt", Assert.Single(r.Warnings));
     }
 
@@ -235,7 +235,7 @@ public sealed class BackupRestoreTests : IDisposable
         Assert.Equal("from backup", await File.ReadAllTextAsync(Path.Combine(target, "a (restored).txt")));
 
         var overwrite = await engine.RestoreAsync(new RestoreRequest("latest", target) { Conflict = RestoreConflict.Overwrite });
-        Assert.Equal(JobStatus.Completed, overwrite.Status);
+        Assert.Equal(OperationStatus.Completed, overwrite.Status);
         Assert.Equal("from backup", await File.ReadAllTextAsync(existing));
     }
 

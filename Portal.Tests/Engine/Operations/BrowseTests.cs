@@ -47,8 +47,8 @@ public sealed class BrowseTests : IDisposable
         var first = await engine.RestoreAsync(new RestoreRequest("latest", _kit.Source) { Conflict = RestoreConflict.CreateCopy, CopyPrefix = prefix });
         var second = await engine.RestoreAsync(new RestoreRequest("latest", _kit.Source) { Conflict = RestoreConflict.CreateCopy, CopyPrefix = prefix });
 
-        Assert.Equal(JobStatus.Completed, first.Status);
-        Assert.Equal(JobStatus.Completed, second.Status);
+        Assert.Equal(OperationStatus.Completed, first.Status);
+        Assert.Equal(OperationStatus.Completed, second.Status);
         Assert.Equal("today", File.ReadAllText(Path.Combine(_kit.Source, "report.docx")));
         Assert.Equal("yesterday", File.ReadAllText(Path.Combine(_kit.Source, prefix + "report.docx")));
         Assert.Equal("yesterday", File.ReadAllText(Path.Combine(_kit.Source, prefix + "report (2).docx")));

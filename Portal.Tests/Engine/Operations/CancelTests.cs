@@ -40,7 +40,7 @@ public sealed class CancelTests : IDisposable
         Assert.True(storedBefore >= 16 * 1024 * 1024);
 
         var r = await again.BackupAsync(new BackupRequest(_kit.Source));
-        Assert.Equal(JobStatus.Completed, r.Status);
+        Assert.Equal(OperationStatus.Completed, r.Status);
         Assert.True(r.BytesAdded <= 40L * 1024 * 1024 - storedBefore + 1024 * 1024, $"added {r.BytesAdded} after {storedBefore} were stored");
         var target = _kit.NewTarget();
         await again.RestoreAsync(new RestoreRequest("latest", target));

@@ -47,7 +47,7 @@ public sealed class DamageTests : IDisposable
 
         var target = _kit.NewTarget();
         var restore = await engine.RestoreAsync(new RestoreRequest("latest", target));
-        Assert.Equal(JobStatus.Failed, restore.Status);
+        Assert.Equal(OperationStatus.Failed, restore.Status);
         var error = Assert.Single(restore.Errors);
         Assert.StartsWith("victim.bin: not restored: Damaged object 'data/", error);
         Assert.Contains("fails authentication", error);
@@ -86,7 +86,7 @@ public sealed class DamageTests : IDisposable
         Assert.Contains(problem.Files, f => f.StartsWith(snapshotId[..8], StringComparison.Ordinal));
 
         var restore = await engine.RestoreAsync(new RestoreRequest("latest", _kit.NewTarget()));
-        Assert.Equal(JobStatus.Failed, restore.Status);
+        Assert.Equal(OperationStatus.Failed, restore.Status);
         Assert.All(restore.Errors, e => Assert.Contains("truncated", e));
     }
 
@@ -122,7 +122,7 @@ public sealed class DamageTests : IDisposable
         Assert.Equal($"snapshots/{snapshotId}", Assert.Single(check.Problems).ObjectName);
         Assert.Equal([second.SnapshotId], (await engine.ListSnapshotsAsync()).Select(s => s.Id));
         var restore = await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, _kit.NewTarget()));
-        Assert.Equal(JobStatus.Completed, restore.Status);
+        Assert.Equal(OperationStatus.Completed, restore.Status);
         await Assert.ThrowsAsync<RepositoryException>(() => engine.PruneAsync());
     }
 
@@ -138,6 +138,6 @@ public sealed class DamageTests : IDisposable
         Assert.Equal(0, next.BytesAdded);
         Assert.True((await engine.CheckAsync(readData: true)).IsHealthy);
         var restore = await engine.RestoreAsync(new RestoreRequest("latest", _kit.NewTarget()));
-        Assert.Equal(JobStatus.Completed, restore.Status);
+        Assert.Equal(OperationStatus.Completed, restore.Status);
     }
 }

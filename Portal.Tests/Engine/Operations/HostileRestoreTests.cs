@@ -66,7 +66,7 @@ public sealed class HostileRestoreTests : IDisposable
         using var engine = await _kit.OpenAsync();
         var r = await engine.RestoreAsync(new RestoreRequest(snapshot, target));
 
-        Assert.Equal(JobStatus.Failed, r.Status);
+        Assert.Equal(OperationStatus.Failed, r.Status);
         Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
         Assert.Equal(["target"], Directory.EnumerateFileSystemEntries(container).Select(Path.GetFileName));
         Assert.Equal("evil", await System.IO.File.ReadAllTextAsync(Path.Combine(target, "ok.txt")));

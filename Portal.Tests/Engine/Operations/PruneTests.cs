@@ -39,7 +39,7 @@ public sealed class PruneTests : IDisposable
         var tried = 0;
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase != "read" || p.CurrentPath is null) return;
+            if (p.Phase != OperationPhase.Read || p.CurrentPath is null) return;
             clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes: an hour in all
             if (p.FilesDone == 8 && Interlocked.Exchange(ref tried, 1) == 0)
             {
@@ -50,7 +50,7 @@ public sealed class PruneTests : IDisposable
         });
         var result = await backupEngine.BackupAsync(new BackupRequest(_kit.Source), progress);
         Assert.IsType<RepositoryLockedException>(pruneOutcome);
-        Assert.Equal(JobStatus.Completed, result.Status);
+        Assert.Equal(OperationStatus.Completed, result.Status);
         Assert.True((await pruner.CheckAsync(readData: true)).IsHealthy);
     }
 
@@ -72,7 +72,7 @@ public sealed class PruneTests : IDisposable
         Assert.InRange(prune.PacksRepacked, 1, 2); // the packs both files went into (one per backup worker)
         Assert.True((await engine.CheckAsync(readData: true)).IsHealthy);
         var target = _kit.NewTarget();
-        Assert.Equal(JobStatus.Completed, (await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target))).Status);
+        Assert.Equal(OperationStatus.Completed, (await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target))).Status);
         EngineTestKit.AssertSameTree(_kit.Source, target);
         Assert.Single(Directory.GetFiles(Path.Combine(_kit.RepoDir, "index")));
     }
@@ -111,7 +111,7 @@ public sealed class PruneTests : IDisposable
         await pruner.PruneAsync(); // now it runs, and must keep what the new snapshot needs
         Assert.True((await pruner.CheckAsync(readData: true)).IsHealthy);
         var target = _kit.NewTarget();
-        Assert.Equal(JobStatus.Completed, (await pruner.RestoreAsync(new RestoreRequest(result.SnapshotId, target))).Status);
+        Assert.Equal(OperationStatus.Completed, (await pruner.RestoreAsync(new RestoreRequest(result.SnapshotId, target))).Status);
         Assert.Equal(shared, await File.ReadAllBytesAsync(Path.Combine(target, "shared.bin")));
     }
 
@@ -142,7 +142,7 @@ public sealed class PruneTests : IDisposable
         resume.SetResult();
         await prune;
         store.AfterPut = null;
-        Assert.Equal(JobStatus.Completed, (await backupEngine.BackupAsync(new BackupRequest(_kit.Source))).Status);
+        Assert.Equal(OperationStatus.Completed, (await backupEngine.BackupAsync(new BackupRequest(_kit.Source))).Status);
     }
 
     /// <summary>
@@ -173,7 +173,7 @@ public sealed class PruneTests : IDisposable
         var tried = 0;
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase == "restore" && Interlocked.Exchange(ref tried, 1) == 0)
+            if (p.Phase == OperationPhase.Restore && Interlocked.Exchange(ref tried, 1) == 0)
             {
                 try { pruner.PruneAsync().GetAwaiter().GetResult(); }
                 catch (Exception e) { pruneOutcome = e; }
@@ -183,7 +183,7 @@ public sealed class PruneTests : IDisposable
         var restored = await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target), progress);
 
         Assert.Contains("locked by restore", Assert.IsType<RepositoryLockedException>(pruneOutcome).Message);
-        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal(OperationStatus.Completed, restored.Status);
         Assert.Empty(restored.Warnings);
         Assert.Equal(keep, await File.ReadAllBytesAsync(Path.Combine(target, "keep.bin")));
         await pruner.PruneAsync(); // the restore released its lock
@@ -237,7 +237,7 @@ public sealed class PruneTests : IDisposable
         var restored = await engine.RestoreAsync(new RestoreRequest(snapshot.SnapshotId, target));
         var check = await engine.CheckAsync(readData: true);
 
-        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal(OperationStatus.Completed, restored.Status);
         Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(target, "a.txt")));
         Assert.Contains("locked by prune", Assert.Single(restored.Warnings));
         Assert.True(check.IsHealthy);
@@ -258,13 +258,13 @@ public sealed class PruneTests : IDisposable
             ? new StoreException("the storage account is unreachable", isTransient: true) : null; // the first lock, then no refresh
         var progress = new SyncProgress<OperationProgress>(p =>
         {
-            if (p.Phase == "restore" && p.CurrentPath is not null) clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes
+            if (p.Phase == OperationPhase.Restore && p.CurrentPath is not null) clock.Advance(TimeSpan.FromMinutes(6)); // each file "takes" six minutes
         });
 
         var target = _kit.NewTarget();
         var restored = await engine.RestoreAsync(new RestoreRequest("latest", target), progress);
 
-        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal(OperationStatus.Completed, restored.Status);
         EngineTestKit.AssertSameTree(_kit.Source, target);
         Assert.Contains("could not be refreshed (the storage account is unreachable)", Assert.Single(restored.Warnings));
         Assert.Equal(2, lockWrites); // the lock, then one failed refresh: no failing write for every later file
@@ -282,7 +282,7 @@ public sealed class PruneTests : IDisposable
         var target = _kit.NewTarget();
         var restored = await engine.RestoreAsync(new RestoreRequest("latest", target));
 
-        Assert.Equal(JobStatus.Completed, restored.Status);
+        Assert.Equal(OperationStatus.Completed, restored.Status);
         Assert.Equal("alpha", await File.ReadAllTextAsync(Path.Combine(target, "a.txt")));
         Assert.Contains("could not be locked (read-only file system)", Assert.Single(restored.Warnings));
     }

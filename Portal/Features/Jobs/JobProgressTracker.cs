@@ -41,7 +41,10 @@ public sealed class JobProgressTracker(Pipeline.JobLease lease, Pipeline.IJobCha
         reporter.Report(report);
     }
 
-    public void Report(OperationProgress p)
+    public void Report(OperationProgress p) => Report(p, Phase(p.Phase));
+
+    /// <summary>Reports <paramref name="p"/> under a phase text of the caller's own (work the engine does not do).</summary>
+    public void Report(OperationProgress p, string phase)
     {
         JobProgressReport report;
         lock (gate)
@@ -62,7 +65,7 @@ public sealed class JobProgressTracker(Pipeline.JobLease lease, Pipeline.IJobCha
                 (lastTimestamp, lastBytes) = (now, p.BytesDone);
             }
 
-            report = last = new JobProgressReport(Phase(p.Phase), p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone,
+            report = last = new JobProgressReport(phase, p.BytesDone, p.BytesTotal > 0 ? p.BytesTotal : null, p.FilesDone,
                 p.FilesTotal > 0 ? p.FilesTotal : null, p.CurrentPath, rate);
         }
 
@@ -78,20 +81,25 @@ public sealed class JobProgressTracker(Pipeline.JobLease lease, Pipeline.IJobCha
         reporter.Report(report ?? new JobProgressReport("Starting", 0, null, 0, null));
     }, null, interval, interval);
 
-    /// <summary>The engine-facing progress: at most one report per <paramref name="interval"/>, and always the last phase's.</summary>
+    /// <summary>The engine-facing progress: at most one report per <paramref name="interval"/>, and always the operation's final one.</summary>
     public IProgress<OperationProgress> Throttled(TimeSpan interval) =>
-        new ThrottledProgress<OperationProgress>(Report, interval, clock, p => p.Phase is "finish" or "done");
+        new ThrottledProgress<OperationProgress>(Report, interval, clock, p => p.IsFinal);
 
     public Task FlushAsync() => reporter.FlushAsync();
 
-    private static string Phase(string engine) => engine switch
+    private static string Phase(OperationPhase engine) => engine switch
     {
-        "scan" => "Scanning",
-        "read" => "Transferring data",
-        "finish" => "Finishing",
-        "restore" => "Restoring files",
-        "check" => "Checking",
-        "prune" => "Freeing space",
-        _ => engine,
+        OperationPhase.Key => "Opening the vault",
+        OperationPhase.Scan => "Scanning",
+        OperationPhase.Read => "Transferring data",
+        OperationPhase.Finish => "Finishing",
+        OperationPhase.Restore => "Restoring files",
+        OperationPhase.Check => "Checking",
+        OperationPhase.Prune => "Freeing space",
+        OperationPhase.Forget => "Removing recovery points",
+        OperationPhase.Diff => "Comparing recovery points",
+        OperationPhase.List => "Listing items",
+        OperationPhase.Snapshots => "Listing recovery points",
+        _ => engine.ToString(),
     };
 }

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Engine.Operations;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
-using EngineStatus = Portal.Engine.Progress.JobStatus;
+using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Protection;
@@ -56,8 +56,10 @@ public sealed class BackupJob(
         if (run.Attempt > 1 && await EarlierAttemptAsync(engine, run, ct) is { } earlier)
         {
             // The interrupted attempt wrote its snapshot but died before recording it: record that one, do not make a second.
-            await run.LogAsync(JobLogLevel.Info, $"Attempt {run.Attempt - 1} wrote recovery point {earlier.Id[..8]} before it stopped; it is recorded as this job's point.");
-            return await RecordAsync(item, input, run, new Recorded(earlier.Id, 0, 0, 0, 0, 0, []), RecoveryPointConsistency.CrashConsistent, [], null);
+            await run.LogAsync(JobLogLevel.Info, $"An earlier attempt of this job wrote recovery point {earlier.Id[..8]} before it stopped; it is recorded as this job's point.");
+            // Its scripts' outcome died with it: the point is recorded as crash-consistent, the honest floor.
+            return await RecordAsync(item, input, run, new Recorded(earlier.Id, earlier.Files, earlier.Bytes, earlier.BytesAdded, 0, 0, [],
+                earlier.Status == EngineStatus.Completed), RecoveryPointConsistency.CrashConsistent, [], database?.Display);
         }
 
         if (database is not null)
@@ -76,7 +78,7 @@ public sealed class BackupJob(
     }
 
     private static async Task<SnapshotInfo?> EarlierAttemptAsync(Engine.BackupEngine engine, JobRun run, CancellationToken ct) =>
-        (await engine.ListSnapshotsAsync(cancellationToken: ct)).FirstOrDefault(s => s.Tags.Contains(JobTag(run.JobId)));
+        (await engine.FindSnapshotsByTagAsync(JobTag(run.JobId), cancellationToken: ct)).FirstOrDefault();
 
     private sealed record Recorded(
         string SnapshotId, long Files, long Bytes, long BytesAdded, long FilesRead, long FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true);

@@ -1,15 +1,16 @@
 using System.Collections.Concurrent;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
+using Portal.Engine.Regions;
 using Portal.Engine.Replication;
 using Portal.Engine.Storage;
 
 namespace Portal.Features.Regions;
 
 /// <summary>
-/// The storage of each configured region: its replicas (local folders or Azure Blob containers), each behind
-/// the retrying decorator, joined into one LRS <see cref="ReplicatedStore"/>. A vault's repository is a prefix
-/// of its region's store; a GRS vault has the same prefix in the paired region.
+/// The storage of each configured region: its replicas (local folders or Azure Blob containers) read from the
+/// <c>Storage</c> section, built into the engine's region store chain (<see cref="RegionStore"/>). A vault's repository
+/// is the engine's <see cref="VaultLayout"/> in its region's store; a GRS vault has the same prefix in the paired region.
 /// </summary>
 public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null)
 {
@@ -26,11 +27,8 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     /// region's throttle (one limit shared by the region's vaults), or the vault's own when
     /// <c>VaultThrottling</c> names <paramref name="vaultName"/>. GRS replication to the pair goes through the pair's limit.
     /// </summary>
-    public IObjectStore Vault(Guid vaultId, string region, string? vaultName = null)
-    {
-        IObjectStore store = new PrefixedStore(Region(region), VaultPrefix(vaultId));
-        return Throttle(region, vaultName) is { } bucket ? new ThrottledStore(store, bucket) : store;
-    }
+    public IObjectStore Vault(Guid vaultId, string region, string? vaultName = null) =>
+        VaultLayout.Open(Region(region), vaultId, Throttle(region, vaultName));
 
     private TokenBucket? Throttle(string region, string? vaultName)
     {
@@ -48,7 +46,7 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
         });
     }
 
-    public static string VaultPrefix(Guid vaultId) => $"vaults/{vaultId:N}";
+    public static string VaultPrefix(Guid vaultId) => VaultLayout.Prefix(vaultId);
 
     /// <summary>Creates the folders and containers of every replica; an unreachable one is logged, not fatal.</summary>
     public async Task PrepareAsync(CancellationToken ct)
@@ -57,16 +55,14 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
         {
             foreach (var replica in region.Replicas)
             {
+                var location = Location(replica);
                 try
                 {
-                    if (replica.Kind == ReplicaKinds.LocalDisk)
-                        Directory.CreateDirectory(LocalPath(replica));
-                    else
-                        await AzureStore(replica).CreateContainerIfMissingAsync(ct);
+                    await location.PrepareAsync(ct);
                 }
                 catch (Exception e) when (e is StoreException or IOException or UnauthorizedAccessException)
                 {
-                    logger.LogWarning("Region {Region}: replica {Replica} is not available yet: {Reason}", region.Name, Describe(replica), e.Message);
+                    logger.LogWarning("Region {Region}: replica {Replica} is not available yet: {Reason}", region.Name, location.Description, e.Message);
                 }
             }
         }
@@ -76,18 +72,16 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     {
         var region = options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidOperationException($"Region \"{name}\" is not configured.");
-        return new ReplicatedStore([.. region.Replicas.Select(replica => (IObjectStore)new RetryingStore(
-            replica.Kind == ReplicaKinds.LocalDisk ? new LocalDirectoryStore(LocalPath(replica)) : AzureStore(replica),
-            onRetry: message => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, Describe(replica), message)))]);
+        return RegionStore.Build([.. region.Replicas.Select(Location)], new RegionStoreOptions
+        {
+            OnRetry = (replica, message) => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, replica.Description, message),
+        });
     }
 
     private string LocalPath(ReplicaOptions replica) => Path.GetFullPath(Path.Combine(options.Value.Root, replica.Path!));
 
-    private static AzureBlobStore AzureStore(ReplicaOptions replica) =>
-        string.IsNullOrWhiteSpace(replica.ConnectionString)
-            ? AzureBlobStore.FromAccountUrl(new Uri(replica.AccountUrl!), replica.Container!, new DefaultAzureCredential())
-            : AzureBlobStore.FromConnectionString(replica.ConnectionString, replica.Container!);
-
-    private string Describe(ReplicaOptions replica) =>
-        replica.Kind == ReplicaKinds.LocalDisk ? LocalPath(replica) : $"container {replica.Container}"; // never the connection string
+    private ReplicaLocation Location(ReplicaOptions replica) =>
+        replica.Kind == ReplicaKinds.LocalDisk ? ReplicaLocation.Folder(LocalPath(replica))
+        : string.IsNullOrWhiteSpace(replica.ConnectionString) ? ReplicaLocation.AzureBlob(new Uri(replica.AccountUrl!), replica.Container!, new DefaultAzureCredential())
+        : ReplicaLocation.AzureBlob(replica.ConnectionString, replica.Container!);
 }

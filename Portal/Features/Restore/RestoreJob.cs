@@ -4,7 +4,7 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Protection;
-using EngineStatus = Portal.Engine.Progress.JobStatus;
+using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Restore;
@@ -16,7 +16,8 @@ public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetP
 /// A restore of files as a job: reads the point from its region, writes into the target with the chosen conflict
 /// option (copies named as Azure Backup names them), and finishes with counts restored, skipped and failed, each
 /// failure in the job's log with its path. The engine refuses any path that would lead outside the target. Resumable:
-/// an attempt after a takeover skips the files an earlier attempt restored and verified, and restores the rest.
+/// an attempt after a takeover keeps the files (and copies) an earlier attempt restored, verified by their content
+/// fingerprints, and restores the rest.
 /// </summary>
 public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys) : JobHandler<FileRestoreInput>
 {
@@ -53,9 +54,11 @@ public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, Vau
             },
             CopyPrefix = $"{point.CreatedAt:yyyy-MM-dd HH-mm} Copy of ",
             Sparse = request.Sparse,
+            Resume = run.Attempt > 1, // an earlier attempt stopped: keep what it restored and verified
         }, run.Progress, ct);
 
         var counts = $"Restored {result.FilesRestored:N0} file(s) ({Format.Bytes(result.BytesRestored)}) to {input.TargetPath}; " +
+                     (result.FilesAlreadyComplete > 0 ? $"kept {result.FilesAlreadyComplete:N0} an earlier attempt restored and verified; " : "") +
                      $"skipped {result.Skipped:N0} already there; {result.Errors.Count:N0} failed.";
         await run.LogAsync(JobLogLevel.Info, counts);
         if (result.Warnings.Count > 0)

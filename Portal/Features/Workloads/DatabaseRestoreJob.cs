@@ -162,7 +162,8 @@ public sealed class DatabaseRestoreJob(
             if (done - lastReport < 256 * 1024 && done < total)
                 return;
             lastReport = done;
-            run.Report(new OperationProgress("Restoring the database", done >= total ? 1 : 0, 1, done, total, DatabaseBackup.DumpFileName));
+            run.Report(new OperationProgress(OperationPhase.Restore, done >= total ? 1 : 0, 1, done, total, DatabaseBackup.DumpFileName) { IsFinal = done >= total },
+                "Restoring the database");
         }
     }
 

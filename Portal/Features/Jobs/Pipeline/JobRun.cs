@@ -40,8 +40,8 @@ public sealed class JobRun
     /// <summary>Progress in the portal's own words (a phase the engine does not have).</summary>
     public void Report(JobProgressReport report) => tracker.Report(report);
 
-    /// <summary>Engine progress that bypasses the throttle (the handler throttles it itself).</summary>
-    public void Report(OperationProgress progress) => tracker.Report(progress);
+    /// <summary>Progress counted by the portal under its own phase text, bypassing the throttle (the handler throttles it itself).</summary>
+    public void Report(OperationProgress progress, string phase) => tracker.Report(progress, phase);
 
     public Task LogAsync(JobLogLevel level, IEnumerable<string> lines) => channel.LogAsync(Lease, level, [.. lines], CancellationToken.None);
 

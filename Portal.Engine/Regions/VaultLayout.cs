@@ -1,0 +1,23 @@
+using Portal.Engine.Storage;
+
+namespace Portal.Engine.Regions;
+
+/// <summary>
+/// Where a vault's repository lives in its region's store: under <c>vaults/{id:N}</c>. A GRS vault has the same
+/// prefix in the paired region. Part of the storage format: the portal, the CLI and recovery tools all find vaults here.
+/// </summary>
+public static class VaultLayout
+{
+    /// <summary>The vault's prefix in a region's store: <c>vaults/</c> and the id's 32 hex digits.</summary>
+    public static string Prefix(Guid vaultId) => $"vaults/{vaultId:N}";
+
+    /// <summary>
+    /// The vault's repository inside <paramref name="regionStore"/>; with <paramref name="throttle"/>, its uploads
+    /// wait for that bucket's tokens (one bucket shared by the vaults it limits together).
+    /// </summary>
+    public static IObjectStore Open(IObjectStore regionStore, Guid vaultId, TokenBucket? throttle = null)
+    {
+        IObjectStore store = new PrefixedStore(regionStore, Prefix(vaultId));
+        return throttle is null ? store : new ThrottledStore(store, throttle);
+    }
+}
