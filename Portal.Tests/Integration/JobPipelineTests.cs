@@ -197,7 +197,7 @@ public sealed class JobPipelineTests : IAsyncLifetime
         var lease = (await host.Jobs.ClaimAsync("portal/lost-host/4242/0000", ["restore-files"], CancellationToken.None))!.Lease;
         using (var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vault, "finance", "east"))
             await engine.RestoreAsync(new Portal.Engine.Operations.RestoreRequest(point.SnapshotId, target) { Include = [.. Enumerable.Range(0, 10).Select(i => $"letter-{i:D2}.txt")] });
-        var kept = Directory.GetFiles(target).ToDictionary(f => f, f => Portal.Engine.Platform.Native.TryLStat(f)!.Inode);
+        var kept = Directory.GetFiles(target).ToDictionary(f => f, f => Portal.Engine.Platform.Native.TryLStat(f)!.Value.Inode);
 
         await using var survivor = await ProtectionHost.StartAsync(database, root, settings: QuickTakeover);
         var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
@@ -207,7 +207,7 @@ public sealed class JobPipelineTests : IAsyncLifetime
         Assert.Contains("kept 10 an earlier attempt restored and verified", done.Message);
         Assert.Equal(20, Directory.GetFiles(target).Length);
         foreach (var (file, inode) in kept)
-            Assert.Equal(inode, Portal.Engine.Platform.Native.TryLStat(file)!.Inode); // not rewritten
+            Assert.Equal(inode, Portal.Engine.Platform.Native.TryLStat(file)!.Value.Inode); // not rewritten
         Assert.Equal((done.FilesTotal, done.BytesTotal), (done.FilesDone, (long?)done.BytesDone)); // the final report passed the throttle
         // The silent instance comes back: its reports and its outcome no longer touch the job.
         Assert.Equal(Portal.Features.Jobs.Pipeline.JobControl.Lost,
