@@ -11,7 +11,7 @@ namespace Portal.Features.Regions;
 /// the retrying decorator, joined into one LRS <see cref="ReplicatedStore"/>. A vault's repository is a prefix
 /// of its region's store; a GRS vault has the same prefix in the paired region.
 /// </summary>
-public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null)
+public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null, RepairJournals? journals = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<ReplicatedStore>> regions = new(StringComparer.OrdinalIgnoreCase);
 
@@ -78,7 +78,7 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
             ?? throw new InvalidOperationException($"Region \"{name}\" is not configured.");
         return new ReplicatedStore([.. region.Replicas.Select(replica => (IObjectStore)new RetryingStore(
             replica.Kind == ReplicaKinds.LocalDisk ? new LocalDirectoryStore(LocalPath(replica)) : AzureStore(replica),
-            onRetry: message => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, Describe(replica), message)))]);
+            onRetry: message => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, Describe(replica), message)))], journals?.For(region.Name));
     }
 
     private string LocalPath(ReplicaOptions replica) => Path.GetFullPath(Path.Combine(options.Value.Root, replica.Path!));

@@ -5,10 +5,28 @@ public static class ReplicationServiceCollectionExtensions
     public static IServiceCollection AddPortalReplication(this IServiceCollection services)
     {
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RepairJournals>();
         services.AddSingleton<RegionStores>();
         services.AddSingleton<ReplicationStatus>();
         services.AddSingleton<ReplicationService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
+        services.AddPortalReplicaRepair();
+        return services;
+    }
+
+    /// <summary>
+    /// LRS upkeep: the repair pass over the regions' journals and the scheduled scrub (its Quartz job runs on the scheduler
+    /// that <c>AddPortalProtection</c> sets up).
+    /// </summary>
+    public static IServiceCollection AddPortalReplicaRepair(this IServiceCollection services)
+    {
+        services.AddSingleton<RepairService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RepairService>());
+        services.AddSingleton<RegionScrub>();
+        services.AddSingleton<ScrubRunner>();
+        services.AddSingleton<RegionScrubs>();
+        services.AddTransient<ScrubJob>();
+        services.AddHostedService<ScrubSchedule>();
         return services;
     }
 }
