@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Portal.Features.Replication;
 
 public static class ReplicationServiceCollectionExtensions
@@ -5,7 +7,6 @@ public static class ReplicationServiceCollectionExtensions
     public static IServiceCollection AddPortalReplication(this IServiceCollection services)
     {
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<RepairJournals>();
         services.AddSingleton<RegionStores>();
         services.AddSingleton<ReplicationStatus>();
         services.AddSingleton<ReplicationService>();
@@ -20,6 +21,7 @@ public static class ReplicationServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddPortalReplicaRepair(this IServiceCollection services)
     {
+        services.TryAddSingleton<RepairJournals>();
         services.AddSingleton<RepairService>();
         services.AddHostedService(sp => sp.GetRequiredService<RepairService>());
         services.AddSingleton<RegionScrub>();
