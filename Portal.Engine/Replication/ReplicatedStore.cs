@@ -190,12 +190,14 @@ public sealed class ReplicatedStore : IObjectStore
     /// <summary>
     /// Writes the copies recorded in the journal (by degraded puts, reads and failed heals) from a good copy. A copy that
     /// turns out good already is dropped from the journal, as is every entry of an object no replica holds any more
-    /// (deleted since). What still fails stays in the journal with its error.
+    /// (deleted since). What still fails stays in the journal with its error; a replica that fails transiently is left
+    /// alone for the rest of the pass (its other entries wait, unchanged, for the next one).
     /// </summary>
     /// <returns>How many recorded copies are good now.</returns>
     public async Task<int> RepairPendingAsync(CancellationToken cancellationToken = default)
     {
         var repaired = 0;
+        var unreachable = new HashSet<int>(); // a replica that failed once in this pass is not asked again for every entry
         foreach (var group in (await journal.ListAsync(cancellationToken).ConfigureAwait(false)).GroupBy(p => p.Name, StringComparer.Ordinal))
         {
             byte[] good;
@@ -217,7 +219,7 @@ public sealed class ReplicatedStore : IObjectStore
             }
 
             var bad = new List<(int Replica, string Why)>();
-            foreach (var issue in group.Where(i => i.Replica < replicas.Count))
+            foreach (var issue in group.Where(i => i.Replica < replicas.Count && !unreachable.Contains(i.Replica)))
             {
                 string? why;
                 try
@@ -231,6 +233,8 @@ public sealed class ReplicatedStore : IObjectStore
                 }
                 catch (StoreException e)
                 {
+                    if (e.IsTransient)
+                        unreachable.Add(issue.Replica);
                     await journal.RecordFailedRepairAsync(issue.Name, issue.Replica, e.Message, cancellationToken).ConfigureAwait(false);
                     continue;
                 }

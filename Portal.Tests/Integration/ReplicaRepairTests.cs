@@ -73,6 +73,18 @@ public sealed class ReplicaRepairTests : IAsyncLifetime
             .CreateAsync(new CreateVaultRequest(name, "east", StorageRedundancy.LRS));
 
     [Fact]
+    public void A_scrub_schedule_that_is_not_a_Quartz_cron_is_named_at_start()
+    {
+        var options = TestRegions.Options();
+        options.ScrubCron = "weekly";
+
+        var result = new StorageOptionsValidator().Validate(null, options);
+
+        Assert.Contains("Storage:ScrubCron (\"weekly\") is not a valid Quartz cron expression, e.g. \"0 0 2 ? * SUN\" (Sundays at 02:00 UTC).", result.Failures!);
+        Assert.True(new StorageOptionsValidator().Validate(null, TestRegions.Options()).Succeeded);
+    }
+
+    [Fact]
     public async Task A_copy_a_degraded_write_missed_is_repaired_after_a_restart_and_leaves_the_journal_empty()
     {
         var (pack, data) = Pack(1);

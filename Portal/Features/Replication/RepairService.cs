@@ -35,7 +35,18 @@ public sealed class RepairService(
             await using var held = await RegionLock.TryTakeAsync(db, region.Name, ct);
             if (held is null)
                 continue; // another instance repairs or scrubs this region now
-            var count = await stores.Region(region.Name).RepairPendingAsync(ct);
+            int count;
+            try
+            {
+                count = await stores.Region(region.Name).RepairPendingAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // One region's trouble (its journal or storage) must not keep the other regions from their repairs.
+                logger.LogWarning(e, "Region {Region}: the repair pass stopped; the next pass in {Interval} tries again", region.Name, options.Value.RepairInterval);
+                continue;
+            }
+
             var left = await db.ReplicaRepairs.CountAsync(r => r.Region == region.Name, ct);
             if (count > 0)
                 logger.LogInformation("Region {Region}: repaired {Copies} replica copies", region.Name, count);
