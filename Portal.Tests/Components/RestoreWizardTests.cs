@@ -20,7 +20,7 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
         await using (var db = Database.Factory.CreateDbContext())
             await Context.Services.GetRequiredService<VaultKeys>().UnlockAsync(await db.Vaults.SingleAsync(), "correct horse battery staple", "Setup");
         var item = await SeedItemAsync(vault, "share", ProtectionState.Protected);
-        await Context.Services.GetRequiredService<BackupRunner>().RunScheduledAsync(item.Id, CancellationToken.None);
+        await Context.Services.GetRequiredService<Backups>().RunScheduledAsync(item.Id, CancellationToken.None);
     }
 
     private IRenderedComponent<RestoreWizard> OpenAtFiles(string role)

@@ -48,7 +48,7 @@ public sealed class JobServiceTests : IAsyncLifetime
         clock.Advance(TimeSpan.FromSeconds(90));
         await jobs.ReportAsync(alive.Id, "Reading", 1, null, 1, null);
 
-        Assert.Equal(1, await jobs.FailAbandonedAsync());
+        Assert.Equal(1, await jobs.SweepAsync());
 
         var failed = (await ReadAsync(silent.Id))!;
         Assert.Equal(JobStatus.Failed, failed.Status);
@@ -60,13 +60,13 @@ public sealed class JobServiceTests : IAsyncLifetime
     [Fact]
     public async Task A_queued_job_waiting_behind_a_long_backup_is_not_taken_for_dead_but_one_never_started_in_a_day_is()
     {
-        var waiting = await jobs.QueueAsync(JobKind.Backup, null, "finance", null, "/srv/share", "Ann");
+        var waiting = await TestJobs.QueuedAsync(database, JobKind.Backup, null, null, clock);
         clock.Advance(TimeSpan.FromHours(3));
-        Assert.Equal(0, await jobs.FailAbandonedAsync());
+        Assert.Equal(0, await jobs.SweepAsync());
         Assert.Equal(JobStatus.Queued, (await ReadAsync(waiting.Id))!.Status);
 
         clock.Advance(TimeSpan.FromHours(22));
-        Assert.Equal(1, await jobs.FailAbandonedAsync());
+        Assert.Equal(1, await jobs.SweepAsync());
         var failed = (await ReadAsync(waiting.Id))!;
         Assert.Equal(JobStatus.Failed, failed.Status);
         Assert.Contains("never started", failed.Message);

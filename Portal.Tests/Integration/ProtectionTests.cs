@@ -118,7 +118,7 @@ public sealed class ProtectionTests : ProtectionHostTest
         var item = await ProtectAsync();
         var policy = item.PolicyId!.Value;
         var caller = TestUsers.WithRoles("Caller", role);
-        var queued = await host.Jobs.QueueAsync(JobKind.Backup, item.Item.VaultId, "finance", item.Item.Id, "share", "Ann"); // never picked up: no trigger
+        var queued = await TestJobs.QueuedAsync(database, JobKind.Backup, item.Item.VaultId, item.Item.Id); // no operation: no executor picks it up
         async Task<uint> Version() => (await host.Protection(ann).GetAsync(item.Item.Id))!.Version;
         async Task SetStateAsync(ProtectionState state)
         {

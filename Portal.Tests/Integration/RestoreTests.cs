@@ -74,7 +74,7 @@ public sealed class RestoreTests : ProtectionHostTest
         var first = (await Restores(helen).ListPointsAsync(itemId))[1];
         File.Delete(Path.Combine(source, "notes.txt"));
 
-        var request = new Portal.Features.Restore.RestoreRequest(itemId, first.Id, ["slides/q3.pptx", "notes.txt"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
+        var request = new FileRestoreRequest(itemId, first.Id, ["slides/q3.pptx", "notes.txt"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
         var plan = await Restores(helen).PlanAsync(request);
         Assert.Equal(2, plan.Files);
         Assert.StartsWith("Restore 2 selected items (2 files", plan.Summary);
@@ -102,7 +102,7 @@ public sealed class RestoreTests : ProtectionHostTest
     public async Task Destination_rules_hold_for_every_role()
     {
         var point = await ProtectAndBackUpAsync();
-        var overwrite = new Portal.Features.Restore.RestoreRequest(itemId, point.Id, [], RestoreDestination.OriginalLocation, null, RestoreConflictOption.Overwrite);
+        var overwrite = new FileRestoreRequest(itemId, point.Id, [], RestoreDestination.OriginalLocation, null, RestoreConflictOption.Overwrite);
         var denied = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(helen).StartAsync(overwrite));
         Assert.Contains("Backup.Operator", denied.Message);
         await Restores(TestUsers.WithRoles("Olga", PortalRoles.Operator)).PlanAsync(overwrite); // allowed for operators
@@ -128,7 +128,7 @@ public sealed class RestoreTests : ProtectionHostTest
         Directory.CreateDirectory(Path.Combine(target, "slides"));
         File.WriteAllText(Path.Combine(target, "slides", "q4.pptx"), "already here");
 
-        var job = await Restores(helen).StartAsync(new Portal.Features.Restore.RestoreRequest(itemId, point.Id, ["slides"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip));
+        var job = await Restores(helen).StartAsync(new FileRestoreRequest(itemId, point.Id, ["slides"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip));
         var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
 
         Assert.Equal(JobStatus.Completed, done.Status);
@@ -149,7 +149,7 @@ public sealed class RestoreTests : ProtectionHostTest
         await BackUpAsync();
         var point = (await Restores(helen).ListPointsAsync(itemId))[0];
         var target = Path.Combine(host.RestoreRoot, "ticket-5678");
-        var request = new Portal.Features.Restore.RestoreRequest(itemId, point.Id, ["disk.img"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip, Sparse: true);
+        var request = new FileRestoreRequest(itemId, point.Id, ["disk.img"], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Skip, Sparse: true);
 
         Assert.Contains("blocks of zeros are left out as holes", (await Restores(helen).PlanAsync(request)).Summary);
         var done = await host.WaitForJobAsync((await Restores(helen).StartAsync(request)).Id, j => j.Status.IsFinished());
@@ -178,7 +178,7 @@ public sealed class RestoreTests : ProtectionHostTest
         var primary = await Assert.ThrowsAsync<PortalConflictException>(() => Restores(helen).BrowseAsync(itemId, point.Id, null));
         Assert.Contains("secondary region west", primary.Message);
         var target = Path.Combine(host.RestoreRoot, "from-west");
-        var job = await Restores(helen).StartAsync(new Portal.Features.Restore.RestoreRequest(itemId, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.CreateCopy, "west"));
+        var job = await Restores(helen).StartAsync(new FileRestoreRequest(itemId, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.CreateCopy, "west"));
         Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
         Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(target, "slides", "q3.pptx")));
     }

@@ -39,7 +39,7 @@ public sealed class RetentionRunTests : ProtectionHostTest
         itemId = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", folder, null, null, Passphrase, Passphrase))).Item.Id;
     }
 
-    private BackupRunner Runner => host.Services.GetRequiredService<BackupRunner>();
+    private Backups Runner => host.Services.GetRequiredService<Backups>();
     private RetentionRunner Retention => host.Services.GetRequiredService<RetentionRunner>();
 
     private async Task<IReadOnlyList<string>> SnapshotsAsync()
@@ -54,8 +54,7 @@ public sealed class RetentionRunTests : ProtectionHostTest
         await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 0
         clock.Advance(TimeSpan.FromDays(1));
         await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 1
-        var onDemand = await host.Jobs.QueueAsync(JobKind.Backup, vaultId, "finance", itemId, "share", "Ann");
-        await Runner.RunOnDemandAsync(onDemand.Id, itemId, clock.GetUtcNow().UtcDateTime.AddDays(90), CancellationToken.None);
+        await Runner.RunOnDemandAsync(itemId, clock.GetUtcNow().UtcDateTime.AddDays(90), "Ann", CancellationToken.None);
         clock.Advance(TimeSpan.FromDays(34));
         await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 35
         Assert.Equal(4, (await SnapshotsAsync()).Count);

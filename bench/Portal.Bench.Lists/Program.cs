@@ -115,7 +115,7 @@ static async Task TimeAsync(string name, Func<Task> run)
 }
 
 // The engine's report reaches the job row and the page's notifier (this instance) and the NOTIFY that other
-// instances' listeners turn into the same notification. The throttle adds at most BackupRunner.ReportInterval.
+// instances' listeners turn into the same notification. The throttle adds at most Portal.Features.Jobs.Pipeline.JobRun.ReportInterval.
 static async Task ProgressLatencyAsync(IServiceProvider provider, string connectionString)
 {
     var jobs = provider.GetRequiredService<JobService>();
@@ -149,7 +149,7 @@ static async Task ProgressLatencyAsync(IServiceProvider provider, string connect
     cross.Sort();
     Console.WriteLine($"progress report → page notifier, this instance (40 reports): median {local[20]:F1} ms, p95 {local[38]:F1} ms");
     Console.WriteLine($"progress report → NOTIFY at another instance (40 reports):  median {cross[20]:F1} ms, p95 {cross[38]:F1} ms");
-    Console.WriteLine($"plus the progress throttle: at most {BackupRunner.ReportInterval.TotalMilliseconds:F0} ms between an engine report and its write");
+    Console.WriteLine($"plus the progress throttle: at most {Portal.Features.Jobs.Pipeline.JobRun.ReportInterval.TotalMilliseconds:F0} ms between an engine report and its write");
 }
 
 static async Task SeedAsync(string connectionString)

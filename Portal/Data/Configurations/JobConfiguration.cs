@@ -23,6 +23,11 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.HasIndex(j => new { j.Status, j.HeartbeatAt });
         builder.HasIndex(j => new { j.ItemId, j.QueuedAt });
         builder.Property(j => j.CurrentPath).HasMaxLength(1024);
+        builder.Property(j => j.Operation).HasMaxLength(64);
+        builder.Property(j => j.Input).HasColumnType("jsonb");
+        builder.Property(j => j.ConcurrencyKey).HasMaxLength(128);
+        builder.Property(j => j.RunBy).HasMaxLength(256);
+        builder.HasIndex(j => new { j.Status, j.ConcurrencyKey });
         builder.Ignore(j => j.EtaSeconds);
     }
 }

@@ -105,7 +105,7 @@ public sealed class AlertEvaluator(
                 if (lagging.Contains(key))
                     continue;
                 var cause = oldest > threshold
-                    ? $"The paired region's copy of vault '{vault.Name}' is missing recovery points up to {Hours(oldest.Value)} old ({state.Lag!.Objects:N0} objects, {Portal.Components.Shared.Format.Bytes(state.Lag.Bytes)}); the threshold is {Hours(threshold)}."
+                    ? $"The paired region's copy of vault '{vault.Name}' is missing recovery points up to {Hours(oldest.Value)} old ({state.Lag!.Objects:N0} objects, {Portal.Features.Common.Format.Bytes(state.Lag.Bytes)}); the threshold is {Hours(threshold)}."
                     : $"Replication of vault '{vault.Name}' has failed since {(state.LastSuccessAt is { } ok ? $"{ok:yyyy-MM-dd HH:mm} UTC" : "the portal started")}: {state.Error}";
                 await alerts.RaiseAsync(new AlertInput(key, AlertKinds.ReplicationLag, AlertSeverity.Warning, $"Replication of vault '{vault.Name}' lags", cause,
                     "Check that the paired region's storage is reachable and has room; the vault page shows the lag. Backups are not affected, " +

@@ -44,6 +44,21 @@ public sealed class Job
     /// </summary>
     public string? Message { get; set; }
 
+    /// <summary>Which <see cref="JobHandler{TInput}"/> runs it (its stable <see cref="IJobHandler.Name"/>), for a job the pipeline runs.</summary>
+    public string? Operation { get; set; }
+
+    /// <summary>The handler's typed input as JSON: everything a portal instance (or machine) needs to run or resume the job.</summary>
+    public string? Input { get; set; }
+
+    /// <summary>Jobs with the same key run one at a time, oldest first (one backup of an item at a time).</summary>
+    public string? ConcurrencyKey { get; set; }
+
+    /// <summary>How many times a portal instance (or machine) has started this job: 2 and more after a takeover.</summary>
+    public int Attempt { get; set; }
+
+    /// <summary>The executor running it now (or last): a portal instance (<c>portal/HOST/ID</c>) or, later, a machine.</summary>
+    public string? RunBy { get; set; }
+
     public uint Version { get; set; }
 
     /// <summary>Seconds left at the smoothed rate, when the total is known.</summary>

@@ -34,6 +34,16 @@ public sealed class JobCancellation
         /// <summary>Cancelled when a user cancels the job or the portal stops.</summary>
         public CancellationToken Token { get; } = source.Token;
 
+        /// <summary>Set when the job was taken over by another executor (or finished elsewhere): this run must not finish it.</summary>
+        public bool Lost { get; private set; }
+
+        /// <summary>Stops this run because the job is no longer its own.</summary>
+        public void Lose()
+        {
+            Lost = true;
+            Cancel();
+        }
+
         /// <summary>Cancels the job (a cancel asked on another portal instance, seen in a progress report).</summary>
         public void Cancel()
         {

@@ -6,25 +6,40 @@ namespace Portal.Features.Jobs;
 /// Turns engine progress into job reports with a smoothed rate (an ETA that does not jump around), re-sends the
 /// latest report as a heartbeat, and notices a cancel asked on another portal instance (the report sees Cancelling).
 /// </summary>
-public sealed class JobProgressTracker(Guid jobId, JobService jobs, TimeProvider clock, JobCancellation.Registration registration, ILogger logger)
+public sealed class JobProgressTracker(Pipeline.JobLease lease, Pipeline.IJobChannel channel, TimeProvider clock, JobCancellation.Registration registration, ILogger logger)
 {
     private readonly Lock gate = new();
     private readonly JobReporter<JobProgressReport> reporter = new(async r =>
     {
         try
         {
-            if (await jobs.ReportAsync(jobId, r) == JobStatus.Cancelling)
-                registration.Cancel();
+            switch (await channel.ReportAsync(lease, r, CancellationToken.None))
+            {
+                case Pipeline.JobControl.Cancel:
+                    registration.Cancel();
+                    break;
+                case Pipeline.JobControl.Lost:
+                    registration.Lose(); // another executor runs it now: stop without touching the job
+                    break;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
+            logger.LogDebug(e, "Progress of job {Job} not recorded", lease.JobId);
         }
     });
     private JobProgressReport? last;
     private long lastTimestamp;
     private long lastBytes;
     private double? rate;
+
+    /// <summary>A report made by the portal itself (a phase the engine does not know of, like "Removing expired recovery points").</summary>
+    public void Report(JobProgressReport report)
+    {
+        lock (gate)
+            last = report;
+        reporter.Report(report);
+    }
 
     public void Report(OperationProgress p)
     {

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Audit;
+using Microsoft.Extensions.Options;
 using Portal.Features.Common;
 
 namespace Portal.Features.Jobs;
@@ -14,85 +15,133 @@ public sealed record JobProgressReport(
     string Phase, long BytesDone, long? BytesTotal, long FilesDone, long? FilesTotal, string? CurrentPath = null, double? BytesPerSecond = null);
 
 /// <summary>
-/// Jobs: the record of every operation's run, its live progress, and its outcome. Runners (backup, replication …)
-/// call <see cref="StartAsync"/>, <see cref="ReportAsync"/> and <see cref="FinishAsync"/>; pages list and read.
+/// Jobs: the record of every operation's run, its live progress, and its outcome. The <see cref="Pipeline.JobPipeline"/>
+/// queues jobs and its executors claim and run them through <see cref="Pipeline.IJobChannel"/>, which this class
+/// implements over PostgreSQL (an executor on another machine reaches the same calls through its connection). Every
+/// change is told to this instance's pages and, through PostgreSQL NOTIFY, to the other instances'.
 /// </summary>
 public sealed class JobService(
     IDbContextFactory<PortalDbContext> dbFactory, JobNotifier notifier, JobCancellation cancellation, TimeProvider clock,
-    IEnumerable<IJobOutcomeObserver>? observers = null, ILogger<JobService>? logger = null)
+    IEnumerable<IJobOutcomeObserver>? observers = null, ILogger<JobService>? logger = null, IOptions<JobsOptions>? options = null)
+    : Pipeline.IJobChannel
 {
-    /// <summary>How long a running job may stay silent before it is taken for dead (its portal instance stopped).</summary>
-    public static readonly TimeSpan HeartbeatTimeout = TimeSpan.FromMinutes(2);
+    private readonly JobsOptions settings = options?.Value ?? new JobsOptions();
 
     /// <summary>This portal instance (one JobService per host), so that its listener ignores its own change notifications.</summary>
     public Guid InstanceId { get; } = Guid.NewGuid();
 
-    /// <summary>Records a job that starts running now.</summary>
-    public Task<Job> StartAsync(JobKind kind, Guid? vaultId, string vaultName, string subject, string startedBy, CancellationToken ct = default) =>
-        AddAsync(kind, JobStatus.InProgress, vaultId, vaultName, null, subject, startedBy, ct);
+    internal Task<PortalDbContext> CreateDbContextAsync(CancellationToken ct) => dbFactory.CreateDbContextAsync(ct);
 
-    /// <summary>Records a job that waits to run (a "Back up now" until the scheduler picks it up).</summary>
-    public Task<Job> QueueAsync(JobKind kind, Guid? vaultId, string vaultName, Guid? itemId, string subject, string startedBy, CancellationToken ct = default) =>
-        AddAsync(kind, JobStatus.Queued, vaultId, vaultName, itemId, subject, startedBy, ct);
-
-    /// <summary>Records a job for a backup item that starts running now.</summary>
-    public Task<Job> StartAsync(JobKind kind, Guid vaultId, string vaultName, Guid itemId, string subject, string startedBy, CancellationToken ct = default) =>
-        AddAsync(kind, JobStatus.InProgress, vaultId, vaultName, itemId, subject, startedBy, ct);
-
-    private async Task<Job> AddAsync(JobKind kind, JobStatus status, Guid? vaultId, string vaultName, Guid? itemId, string subject, string startedBy, CancellationToken ct)
+    /// <summary>The job as stored now (no role check: for the pipeline, not for pages).</summary>
+    internal async Task<Job?> GetAsync(Guid jobId, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        var job = new Job
-        {
-            Id = Guid.CreateVersion7(), Kind = kind, Status = status, VaultId = vaultId, VaultName = vaultName, ItemId = itemId,
-            Subject = subject, StartedBy = startedBy, QueuedAt = now, StartedAt = status == JobStatus.InProgress ? now : null, HeartbeatAt = now,
-        };
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct);
+    }
+
+    /// <summary>Records a job that starts running now, outside the pipeline (a replication pass that found work).</summary>
+    public Task<Job> StartAsync(JobKind kind, Guid? vaultId, string vaultName, string subject, string startedBy, CancellationToken ct = default) =>
+        AddAsync(new Job { Kind = kind, Status = JobStatus.InProgress, VaultId = vaultId, VaultName = vaultName, Subject = subject, StartedBy = startedBy }, ct);
+
+    /// <summary>Records a job of an item that starts running now, outside the pipeline (a download streamed to a browser).</summary>
+    public Task<Job> StartAsync(JobKind kind, Guid vaultId, string vaultName, Guid itemId, string subject, string startedBy, CancellationToken ct = default) =>
+        AddAsync(new Job { Kind = kind, Status = JobStatus.InProgress, VaultId = vaultId, VaultName = vaultName, ItemId = itemId, Subject = subject, StartedBy = startedBy }, ct);
+
+    /// <summary>Adds a job (queued, or running here from its first attempt) and tells the pages.</summary>
+    internal async Task<Job> AddAsync(Job job, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        Stamp(job);
         db.Jobs.Add(job);
         await db.SaveChangesAsync(ct);
-        if (status == JobStatus.InProgress)
-            Telemetry.PortalTelemetry.JobStarted(job);
-        await ChangedAsync(db, job, ct);
+        await AddedAsync(job, ct);
         return job;
     }
 
-    /// <summary>Moves a queued job to InProgress; false when it was cancelled (or finished) before it could start.</summary>
-    public async Task<bool> BeginAsync(Guid jobId, CancellationToken ct = default)
+    /// <summary>Fills in the times of a job about to be added (in the caller's transaction).</summary>
+    internal void Stamp(Job job)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
-        if (job is null || job.Status != JobStatus.Queued)
-            return false;
-        job.Status = JobStatus.InProgress;
-        job.StartedAt = job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
-        try
-        {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            return false; // cancelled in between
-        }
-
-        Telemetry.PortalTelemetry.JobStarted(job);
-        await ChangedAsync(db, job, ct);
-        return true;
+        var now = clock.GetUtcNow().UtcDateTime;
+        if (job.Id == Guid.Empty)
+            job.Id = Guid.CreateVersion7();
+        job.QueuedAt = job.HeartbeatAt = now;
+        if (job.Status == JobStatus.InProgress)
+            job.StartedAt = now;
     }
 
-    /// <summary>Records progress (and a heartbeat) of a running job.</summary>
+    /// <summary>Announces a job once its row is committed.</summary>
+    internal async Task AddedAsync(Job job, CancellationToken ct)
+    {
+        if (job.Status == JobStatus.InProgress)
+            Telemetry.PortalTelemetry.JobStarted(job);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await ChangedAsync(db, job, ct);
+    }
+
+    /// <inheritdoc />
+    public async Task<Pipeline.ClaimedJob?> ClaimAsync(string executor, IReadOnlyCollection<string> operations, CancellationToken ct)
+    {
+        if (operations.Count == 0)
+            return null;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // Claims are few and quick: one at a time across every instance, so two instances never both see a key free.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ClaimLock})", ct);
+        var names = operations.ToArray();
+        var id = await db.Database.SqlQuery<Guid>($"""
+            SELECT j."Id" AS "Value" FROM jobs j
+            WHERE j."Status" = 'Queued' AND j."Operation" = ANY({names})
+              AND (j."ConcurrencyKey" IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM jobs r WHERE r."ConcurrencyKey" = j."ConcurrencyKey" AND r."Status" IN ('InProgress', 'Cancelling')))
+            ORDER BY j."QueuedAt", j."Id" LIMIT 1
+            """).ToListAsync(ct);
+        if (id.Count == 0)
+            return null;
+        var job = await db.Jobs.FirstAsync(j => j.Id == id[0], ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        job.Status = JobStatus.InProgress;
+        job.Attempt++;
+        job.RunBy = executor;
+        job.StartedAt ??= now;
+        job.HeartbeatAt = now;
+        job.ProgressAt = null;
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        if (job.Attempt == 1)
+            Telemetry.PortalTelemetry.JobStarted(job);
+        await ChangedAsync(db, job, ct);
+        return new Pipeline.ClaimedJob(new Pipeline.JobLease(job.Id, job.Attempt, executor), job.Operation!, job.Input ?? "{}");
+    }
+
+    /// <summary>The advisory lock that serializes claims.</summary>
+    private const int ClaimLock = 0x4A4F4253; // "JOBS"
+
+    /// <summary>Records progress (and a heartbeat) of a running job outside the pipeline.</summary>
     public Task ReportAsync(Guid jobId, string phase, long bytesDone, long? bytesTotal, long filesDone, long? filesTotal, CancellationToken ct = default) =>
         ReportAsync(jobId, new JobProgressReport(phase, bytesDone, bytesTotal, filesDone, filesTotal), ct);
 
     /// <summary>
-    /// Records progress (and a heartbeat) of a running job. Returns the job's status as stored: Cancelling tells the
-    /// runner, wherever it runs, that someone asked to cancel.
+    /// Records progress (and a heartbeat) of a running job outside the pipeline. Returns the job's status as stored:
+    /// Cancelling tells the runner that someone asked to cancel.
     /// </summary>
-    public async Task<JobStatus> ReportAsync(Guid jobId, JobProgressReport report, CancellationToken ct = default)
+    public async Task<JobStatus> ReportAsync(Guid jobId, JobProgressReport report, CancellationToken ct = default) =>
+        (await SaveReportAsync(jobId, null, report, ct)).Status;
+
+    /// <inheritdoc />
+    public async Task<Pipeline.JobControl> ReportAsync(Pipeline.JobLease lease, JobProgressReport report, CancellationToken ct)
+    {
+        var (status, attempt) = await SaveReportAsync(lease.JobId, lease.Attempt, report, ct);
+        return attempt != lease.Attempt || status is not (JobStatus.InProgress or JobStatus.Cancelling) ? Pipeline.JobControl.Lost
+            : status == JobStatus.Cancelling ? Pipeline.JobControl.Cancel
+            : Pipeline.JobControl.Continue;
+    }
+
+    private async Task<(JobStatus Status, int Attempt)> SaveReportAsync(Guid jobId, int? attempt, JobProgressReport report, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
-        if (job.Status.IsFinished())
-            return job.Status;
+        if (job.Status.IsFinished() || job.Status == JobStatus.Queued || (attempt is { } a && a != job.Attempt))
+            return (job.Status, job.Attempt); // finished, handed back, or taken over: this report is stale
         var now = clock.GetUtcNow().UtcDateTime;
         if (report.BytesDone != job.BytesDone || report.FilesDone != job.FilesDone || job.ProgressAt is null)
             job.ProgressAt = now;
@@ -106,13 +155,14 @@ public sealed class JobService(
         }
         catch (DbUpdateConcurrencyException)
         {
-            // the job changed meanwhile (cancel asked, finished, or a newer report): this report is stale
+            // the job changed meanwhile (cancel asked, finished, taken over, or a newer report): this report is stale
             await using var fresh = await dbFactory.CreateDbContextAsync(ct);
-            return await fresh.Jobs.Where(j => j.Id == jobId).Select(j => j.Status).FirstAsync(ct);
+            var now2 = await fresh.Jobs.Where(j => j.Id == jobId).Select(j => new { j.Status, j.Attempt }).FirstAsync(ct);
+            return (now2.Status, now2.Attempt);
         }
 
         await ChangedAsync(db, job, ct);
-        return job.Status;
+        return (job.Status, job.Attempt);
     }
 
     /// <summary>Adds lines to a job's log (warnings with their paths, errors with what to do).</summary>
@@ -126,6 +176,15 @@ public sealed class JobService(
     }
 
     public Task LogAsync(Guid jobId, JobLogLevel level, string line, CancellationToken ct = default) => LogAsync(jobId, level, [line], ct);
+
+    /// <inheritdoc />
+    public async Task LogAsync(Pipeline.JobLease lease, JobLogLevel level, IReadOnlyList<string> lines, CancellationToken ct)
+    {
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            if (await db.Jobs.Where(j => j.Id == lease.JobId).Select(j => j.Attempt).FirstOrDefaultAsync(ct) != lease.Attempt)
+                return; // another attempt writes this job's log now
+        await LogAsync(lease.JobId, level, lines, ct);
+    }
 
     /// <summary>
     /// Asks a job to stop: a queued one is cancelled at once; a running one becomes Cancelling, and its runner (on this
@@ -146,7 +205,7 @@ public sealed class JobService(
             {
                 job.Status = JobStatus.Cancelled;
                 job.EndedAt = now;
-                job.Message = $"Cancelled by {by} before it started.";
+                job.Message = job.Attempt == 0 ? $"Cancelled by {by} before it started." : $"Cancelled by {by} while it waited to be resumed.";
             }
             else
             {
@@ -164,12 +223,22 @@ public sealed class JobService(
             }
 
             cancellation.Cancel(jobId);
+            if (job.Status.IsFinished())
+                await FinishedAsync(job);
             await ChangedAsync(db, job, ct);
             return true;
         }
     }
 
-    public async Task FinishAsync(Guid jobId, JobStatus status, string? message = null, CancellationToken ct = default)
+    /// <summary>Records the outcome of a job run outside the pipeline.</summary>
+    public Task FinishAsync(Guid jobId, JobStatus status, string? message = null, CancellationToken ct = default) =>
+        FinishAsync(jobId, null, status, message, ct);
+
+    /// <inheritdoc />
+    public Task<bool> FinishAsync(Pipeline.JobLease lease, Pipeline.JobOutcome outcome, CancellationToken ct) =>
+        FinishAsync(lease.JobId, lease.Attempt, outcome.Status, outcome.Message, ct);
+
+    private async Task<bool> FinishAsync(Guid jobId, int? leaseAttempt, JobStatus status, string? message, CancellationToken ct)
     {
         if (!status.IsFinished())
             throw new ArgumentOutOfRangeException(nameof(status), "A job finishes as Completed, CompletedWithWarnings, Failed or Cancelled.");
@@ -177,6 +246,8 @@ public sealed class JobService(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
+            if (leaseAttempt is { } a && (job.Attempt != a || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling)))
+                return false; // taken over or finished elsewhere: the other run's outcome stands
             job.Status = status;
             job.Message = message;
             job.CurrentPath = null;
@@ -195,8 +266,37 @@ public sealed class JobService(
 
             Telemetry.PortalTelemetry.JobFinished(job);
             await ChangedAsync(db, job, ct);
+            return true;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseAsync(Pipeline.JobLease lease, string reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == lease.JobId && j.Attempt == lease.Attempt, ct);
+        if (job is null || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling))
+            return;
+        if (job.Status == JobStatus.Cancelling)
+        {
+            await FinishAsync(lease.JobId, lease.Attempt, JobStatus.Cancelled, job.Message + " " + reason, ct);
             return;
         }
+
+        job.Status = JobStatus.Queued;
+        job.CurrentPath = null;
+        job.BytesPerSecond = null;
+        db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = clock.GetUtcNow().UtcDateTime, Level = JobLogLevel.Warning, Text = reason });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return; // cancelled or reported in between: the sweep hands it on if it still needs to be
+        }
+
+        await ChangedAsync(db, job, ct);
     }
 
     /// <summary>Tells the observers (alerts); their failure is logged, never the job's.</summary>
@@ -215,40 +315,74 @@ public sealed class JobService(
         }
     }
 
-    /// <summary>How long a queued job may wait for the scheduler (behind a long backup of the same item) before it is given up.</summary>
+    /// <summary>How long a queued job may wait (behind a long backup of the same item, or for an executor) before it is given up.</summary>
     public static readonly TimeSpan QueueTimeout = TimeSpan.FromHours(24);
 
     /// <summary>
-    /// Marks running jobs whose instance went silent as failed, so none stays "in progress" forever. Queued jobs wait
-    /// in the clustered scheduler's durable store (any instance runs them), so only one queued for a whole day is given up.
+    /// Hands on the jobs of executors that went silent (a portal instance killed, a machine gone): a job the pipeline
+    /// can resume goes back to the queue for another instance (up to <see cref="JobsOptions.MaxAttempts"/> attempts),
+    /// anything else is marked failed with what to do, so none stays "in progress" forever. A job queued for a whole day
+    /// is given up. Returns how many jobs were handed on or given up.
     /// </summary>
-    public async Task<int> FailAbandonedAsync(CancellationToken ct = default)
+    public async Task<int> SweepAsync(Func<string?, bool>? resumable = null, CancellationToken ct = default)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        var deadline = now - HeartbeatTimeout;
+        var deadline = now - settings.LeaseTimeout;
         var queueDeadline = now - QueueTimeout;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var abandoned = await db.Jobs.Where(j => ((j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling) && j.HeartbeatAt < deadline)
                                                  || (j.Status == JobStatus.Queued && j.QueuedAt < queueDeadline)).ToListAsync(ct);
+        var handedOn = new List<Job>();
+        var finished = new List<Job>();
         foreach (var job in abandoned)
         {
-            job.Message = job.Status == JobStatus.Queued
-                ? $"Queued at {job.QueuedAt:yyyy-MM-dd HH:mm:ss} UTC and never started within {QueueTimeout.TotalHours:N0} hours: no portal instance ran the scheduler. Start it again."
-                : $"The portal instance running this job stopped answering at {job.HeartbeatAt:yyyy-MM-dd HH:mm:ss} UTC. " +
-                  "Run it again; a backup reuses everything the interrupted one uploaded.";
-            job.Status = JobStatus.Failed;
+            var silentSince = $"The {(job.RunBy?.StartsWith("portal/", StringComparison.Ordinal) == false ? "machine" : "portal instance")} running this job " +
+                              $"stopped answering at {job.HeartbeatAt:yyyy-MM-dd HH:mm:ss} UTC";
+            if (job.Status == JobStatus.InProgress && job.Operation is not null && resumable?.Invoke(job.Operation) == true && job.Attempt < settings.MaxAttempts)
+            {
+                job.Status = JobStatus.Queued;
+                job.CurrentPath = null;
+                job.BytesPerSecond = null;
+                db.JobLog.Add(new JobLogEntry { JobId = job.Id, At = now, Level = JobLogLevel.Warning,
+                    Text = $"{silentSince} (attempt {job.Attempt}, {job.RunBy}); another instance takes it over and resumes it." });
+                handedOn.Add(job);
+                continue;
+            }
+
+            job.Message = job.Status switch
+            {
+                JobStatus.Queued => $"Queued at {job.QueuedAt:yyyy-MM-dd HH:mm:ss} UTC and never started within {QueueTimeout.TotalHours:N0} hours: no portal instance could run it. Start it again.",
+                JobStatus.Cancelling => $"Cancelled. {silentSince} before it could confirm the cancel.",
+                _ when job.Attempt >= settings.MaxAttempts && job.Operation is not null =>
+                    $"{silentSince}, for the {Ordinal(job.Attempt)} time; it is not tried again. Run it again once the portal's instances are stable.",
+                _ => $"{silentSince}. Run it again; a backup reuses everything the interrupted one uploaded.",
+            };
+            job.Status = job.Status == JobStatus.Cancelling ? JobStatus.Cancelled : JobStatus.Failed;
             job.EndedAt = now;
+            finished.Add(job);
         }
 
-        await db.SaveChangesAsync(ct);
-        foreach (var job in abandoned)
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return 0; // one of them reported or was cancelled meanwhile: the next sweep looks again
+        }
+
+        foreach (var job in finished)
         {
             await FinishedAsync(job);
             Telemetry.PortalTelemetry.JobFinished(job);
-            await ChangedAsync(db, job, ct);
         }
+
+        foreach (var job in abandoned)
+            await ChangedAsync(db, job, ct);
         return abandoned.Count;
     }
+
+    private static string Ordinal(int n) => n switch { 1 => "first", 2 => "second", 3 => "third", _ => $"{n}th" };
 
     /// <summary>Tells this instance's pages at once, and the other instances through PostgreSQL NOTIFY.</summary>
     private async Task ChangedAsync(PortalDbContext db, Job job, CancellationToken ct)

@@ -4,14 +4,26 @@ public static class JobsServiceCollectionExtensions
 {
     public static IServiceCollection AddPortalJobs(this IServiceCollection services)
     {
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<JobNotifier>();
         services.AddSingleton<JobCancellation>();
         services.AddSingleton<JobService>();
+        services.AddSingleton<Pipeline.IJobChannel>(sp => sp.GetRequiredService<JobService>());
+        services.AddSingleton<Pipeline.JobPipeline>();
         services.AddScoped<JobQueries>();
-        services.AddHostedService<AbandonedJobsReaper>();
+        services.AddHostedService<Pipeline.JobDispatcher>();
+        services.AddHostedService<Pipeline.JobSweeper>();
         services.AddHostedService<JobChangeListener>();
         services.AddSignalR();
         services.AddHostedService<JobsHubRelay>();
+        return services;
+    }
+
+    /// <summary>Registers one kind of job: the pipeline runs it from then on, on any instance.</summary>
+    public static IServiceCollection AddJobHandler<THandler>(this IServiceCollection services) where THandler : class, Pipeline.IJobHandler
+    {
+        services.AddSingleton<THandler>();
+        services.AddSingleton<Pipeline.IJobHandler>(sp => sp.GetRequiredService<THandler>());
         return services;
     }
 }
@@ -22,27 +34,5 @@ public static class JobsEndpoints
     {
         endpoints.MapHub<JobsHub>(JobsHub.Path);
         return endpoints;
-    }
-}
-
-/// <summary>Checks every minute for jobs whose portal instance stopped, and marks them failed.</summary>
-internal sealed class AbandonedJobsReaper(JobService jobs, TimeProvider clock, ILogger<AbandonedJobsReaper> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(1), clock);
-        do
-        {
-            try
-            {
-                if (await jobs.FailAbandonedAsync(stoppingToken) is > 0 and var count)
-                    logger.LogWarning("Marked {Count} abandoned job(s) as failed", count);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Checking for abandoned jobs failed; retrying in a minute");
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 }

@@ -4,6 +4,7 @@ using Npgsql;
 using Portal.Features.Approvals;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
 using Portal.Features.Scheduling;
 
@@ -21,7 +22,9 @@ public sealed class ProtectionService(
     ApprovalService approvals,
     VaultKeys keys,
     ProtectionScheduler scheduler,
-    JobService jobs,
+    JobPipeline pipeline,
+    BackupJob backups,
+    CheckJob checks,
     RegionCatalog regions,
     Workloads.DatabaseSecrets secrets,
     IOptions<ProtectionOptions> options,
@@ -232,9 +235,10 @@ public sealed class ProtectionService(
                                            && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
                 throw new PortalConflictException($"A backup of {item.Name} is already queued or running. Watch it on the Jobs page.");
             audit.Append(db, user, AuditActions.ItemBackupNow, Resource(item.Vault!.Name, item.Name), $"retain until {retainUntilUtc:yyyy-MM-dd}");
-            await db.SaveChangesAsync(ct);
-            var job = await jobs.QueueAsync(JobKind.Backup, item.VaultId, item.Vault.Name, item.Id, item.Name, user.DisplayName(), ct);
-            await scheduler.TriggerBackupNowAsync(item.Id, job.Id, retainUntilUtc, ct);
+            var job = pipeline.Enqueue(db, backups, new BackupInput(item.Id, RecoveryPointType.OnDemand, retainUntilUtc),
+                new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name), user.DisplayName());
+            await db.SaveChangesAsync(ct); // the job and its audit row together: a queued job always runs
+            await pipeline.QueuedAsync(job, ct);
             return job;
         });
 
@@ -268,9 +272,10 @@ public sealed class ProtectionService(
                                            && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
                 throw new PortalConflictException($"A check of vault {vault.Name} is already queued or running.");
             audit.Append(db, user, AuditActions.VaultCheck, VaultService.VaultResource(vault.Name), readData ? "structure and all data" : "structure");
-            await db.SaveChangesAsync(ct);
-            var job = await jobs.QueueAsync(JobKind.Check, vault.Id, vault.Name, null, readData ? "check (read all data)" : "check", user.DisplayName(), ct);
-            await scheduler.TriggerCheckAsync(vault.Id, job.Id, readData, ct);
+            var job = pipeline.Enqueue(db, checks, new CheckInput(vault.Id, readData),
+                new JobTarget(vault.Id, vault.Name, null, readData ? "check (read all data)" : "check"), user.DisplayName());
+            await db.SaveChangesAsync(ct); // the job and its audit row together
+            await pipeline.QueuedAsync(job, ct);
             return job;
         });
 

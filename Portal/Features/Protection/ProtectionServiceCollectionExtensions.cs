@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Portal.Features.Approvals;
+using Portal.Features.Jobs;
 using Portal.Features.Scheduling;
 using Portal.Features.Workloads;
 using Quartz;
@@ -32,15 +33,16 @@ public static class ProtectionServiceCollectionExtensions
 
         services.AddPortalWorkloads();
         services.AddSingleton<VaultKeys>();
-        services.AddSingleton<BackupRunner>();
+        services.AddJobHandler<BackupJob>();
+        services.AddJobHandler<CheckJob>();
+        services.AddJobHandler<RetentionJob>();
+        services.AddSingleton<Backups>();
         services.AddSingleton<RetentionRunner>();
-        services.AddSingleton<CheckRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
         services.AddScoped<ICriticalOperation, StopProtectionDeleteDataOperation>();
         services.AddTransient<BackupItemJob>();
-        services.AddTransient<RetentionJob>();
-        services.AddTransient<VaultCheckJob>();
+        services.AddTransient<RetentionSchedule>();
 
         services.AddQuartz(new NameValueCollection
         {

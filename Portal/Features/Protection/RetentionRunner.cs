@@ -3,6 +3,7 @@ using Portal.Engine;
 using Portal.Engine.Retention;
 using Portal.Features.Audit;
 using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
 using Portal.Features.Scheduling;
 using Quartz;
@@ -14,13 +15,13 @@ namespace Portal.Features.Protection;
 /// own date; a stopped item keeps its latest point forever, as Azure's "retain as per policy" does), removes the
 /// expired ones from the repository, purges soft-deleted items whose days are over, then prunes the data nothing
 /// needs any more. Prune takes the repository's exclusive lock: while a backup runs it waits for the next run
-/// (nothing is lost, the space is only freed later). A job is recorded only for a vault with something to remove.
+/// (nothing is lost, the space is only freed later). A job (<see cref="RetentionJob"/>) is recorded only for a vault with
+/// something to remove.
 /// </summary>
 public sealed class RetentionRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
-    VaultKeys keys,
-    JobService jobs,
-    JobCancellation cancellation,
+    JobPipeline pipeline,
+    RetentionJob retention,
     TimeProvider clock,
     ILogger<RetentionRunner> logger)
 {
@@ -115,60 +116,17 @@ public sealed class RetentionRunner(
         if (expired.Count == 0)
             return 0;
 
-        var job = await jobs.StartAsync(JobKind.Retention, vault.Id, vault.Name, "retention", "portal", ct);
-        using var registration = cancellation.Register(job.Id, ct);
-        var tracker = new JobProgressTracker(job.Id, jobs, clock, registration, logger);
-        using var heartbeat = tracker.StartHeartbeat(BackupRunner.HeartbeatInterval); // a long prune is not taken for a dead portal
-        try
-        {
-            using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
-            await jobs.ReportAsync(job.Id, new JobProgressReport("Removing expired recovery points", 0, null, 0, expired.Count), ct);
-            await engine.ForgetAsync(expired.Select(p => p.SnapshotId), cancellationToken: ct);
-            db.RecoveryPoints.RemoveRange(expired);
-            foreach (var item in purged)
-            {
-                db.BackupItems.Remove(item);
-                db.AuditEntries.Add(new AuditEntry
-                {
-                    At = now.UtcDateTime, ActorObjectId = "", ActorName = "portal (retention run)", Action = AuditActions.ItemPurge,
-                    Resource = ProtectionService.Resource(vault.Name, item.Name), Outcome = AuditOutcome.Succeeded,
-                    Detail = $"soft-deleted {item.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC; backup data purged",
-                });
-            }
-
-            await db.SaveChangesAsync(ct);
-            var lines = expired.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {items.First(i => i.Id == p.ItemId).Name} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
-            lines.AddRange(purged.Select(i => $"Purged the backup data of {i.Name} (soft-deleted {i.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC)."));
-            await jobs.LogAsync(job.Id, JobLogLevel.Info, lines, ct);
-
-            string outcome;
-            try
-            {
-                await jobs.ReportAsync(job.Id, new JobProgressReport("Freeing space", 0, null, expired.Count, expired.Count), ct);
-                var prune = await engine.PruneAsync(tracker.Throttled(BackupRunner.ReportInterval), ct);
-                await tracker.FlushAsync();
-                outcome = $"Removed {expired.Count} recovery point(s); freed {Portal.Components.Shared.Format.Bytes(prune.BytesFreed)}.";
-            }
-            catch (RepositoryLockedException e)
-            {
-                outcome = $"Removed {expired.Count} recovery point(s). Freeing their space waits for the next retention run: {e.Message}";
-            }
-
-            await jobs.FinishAsync(job.Id, JobStatus.Completed, outcome, CancellationToken.None);
-            return expired.Count;
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            await jobs.FinishAsync(job.Id, JobStatus.Failed,
-                $"The retention run could not finish: {e.Message} Expired points stay until the next run; nothing a policy keeps was removed.", CancellationToken.None);
-            throw;
-        }
+        var job = await pipeline.RunHereAsync(retention, new RetentionInput(vault.Id, [.. expired.Select(p => p.Id)], [.. purged.Select(i => i.Id)]),
+            new JobTarget(vault.Id, vault.Name, null, "retention"), "portal", ct);
+        if (job.Status == JobStatus.Failed)
+            throw new InvalidOperationException(job.Message);
+        return expired.Count;
     }
 }
 
-/// <summary>The retention run, once at a time across every portal instance.</summary>
+/// <summary>The retention run's schedule (Protection:RetentionCron), once at a time across every portal instance.</summary>
 [DisallowConcurrentExecution]
-internal sealed class RetentionJob(RetentionRunner runner) : IJob
+internal sealed class RetentionSchedule(RetentionRunner runner) : IJob
 {
     public static readonly JobKey Key = new("retention", "maintenance");
 

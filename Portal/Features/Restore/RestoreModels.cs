@@ -28,7 +28,7 @@ public enum RestoreConflictOption
 /// <param name="Paths">Files and folders of the point ('/'-separated, relative to the item's folder); empty restores everything.</param>
 /// <param name="Region">The region to read from: null or the vault's region, or its pair for a cross-region restore.</param>
 /// <param name="Sparse">Leave blocks of zeros out as holes (disk images take only the space of their data).</param>
-public sealed record RestoreRequest(
+public sealed record FileRestoreRequest(
     Guid ItemId,
     Guid RecoveryPointId,
     IReadOnlyList<string> Paths,

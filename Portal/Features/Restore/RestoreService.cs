@@ -5,8 +5,7 @@ using Portal.Engine.Operations;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
-using Portal.Features.Scheduling;
-using EngineRequest = Portal.Engine.Operations.RestoreRequest;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Restore;
 
@@ -21,8 +20,8 @@ public sealed class RestoreService(
     ICurrentUser currentUser,
     AuditLog audit,
     VaultKeys keys,
-    JobService jobs,
-    ProtectionScheduler scheduler,
+    JobPipeline pipeline,
+    RestoreJob restores,
     RegionCatalog regions,
     IOptions<RestoreOptions> options)
 {
@@ -124,7 +123,7 @@ public sealed class RestoreService(
     }
 
     /// <summary>Checks every rule of a restore and says what it will do; throws with the reason when it may not run.</summary>
-    public async Task<RestorePlan> PlanAsync(Portal.Features.Restore.RestoreRequest request, CancellationToken ct = default)
+    public async Task<RestorePlan> PlanAsync(FileRestoreRequest request, CancellationToken ct = default)
     {
         var user = await currentUser.RequireAnyRoleAsync("restore files", Restorers);
         var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
@@ -177,7 +176,7 @@ public sealed class RestoreService(
     }
 
     /// <summary>Starts the restore as a job (after <see cref="PlanAsync"/>'s checks) and audits it.</summary>
-    public Task<Job> StartAsync(Portal.Features.Restore.RestoreRequest request, CancellationToken ct = default) =>
+    public Task<Job> StartAsync(FileRestoreRequest request, CancellationToken ct = default) =>
         audit.GuardAsync(AuditActions.RestoreStart, $"item/{request.ItemId}", async user =>
         {
             var plan = await PlanAsync(request, ct);
@@ -186,14 +185,12 @@ public sealed class RestoreService(
             audit.Append(db, user, AuditActions.RestoreStart, ProtectionService.Resource(vault.Name, item.Name),
                 $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
                 $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath} ({request.Conflict})");
-            await db.SaveChangesAsync(ct);
-            var job = await jobs.QueueAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}", user.DisplayName(), ct);
-            await scheduler.TriggerRestoreAsync(item.Id, job.Id, System.Text.Json.JsonSerializer.Serialize(new QueuedRestore(request, plan.TargetPath, plan.Bytes)), ct);
+            var job = pipeline.Enqueue(db, restores, new FileRestoreInput(request, plan.TargetPath, plan.Bytes),
+                new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}"), user.DisplayName());
+            await db.SaveChangesAsync(ct); // the job and its audit row together
+            await pipeline.QueuedAsync(job, ct);
             return job;
         });
-
-    /// <summary>A restore waiting in the scheduler: the request as checked, and its target.</summary>
-    internal sealed record QueuedRestore(Portal.Features.Restore.RestoreRequest Request, string TargetPath, long Bytes);
 
     private async Task<double> MeasuredRateAsync(CancellationToken ct)
     {
@@ -314,7 +311,7 @@ public sealed class RestoreService(
         }
     }
 
-    internal static string Format(long bytes) => Portal.Components.Shared.Format.Bytes(bytes);
+    internal static string Format(long bytes) => Portal.Features.Common.Format.Bytes(bytes);
 
     private static string Describe(TimeSpan t) =>
         t < TimeSpan.FromMinutes(1) ? $"{Math.Max(1, (int)t.TotalSeconds)} seconds"

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Features.Jobs;
 
 namespace Portal.Features.Restore;
 
@@ -9,8 +10,7 @@ public static class RestoreServiceCollectionExtensions
         services.AddOptions<RestoreOptions>().BindConfiguration(RestoreOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RestoreOptions>, RestoreOptionsValidator>();
         services.AddScoped<RestoreService>();
-        services.AddSingleton<RestoreRunner>();
-        services.AddTransient<RestoreItemJob>();
+        services.AddJobHandler<RestoreJob>();
         return services;
     }
 }

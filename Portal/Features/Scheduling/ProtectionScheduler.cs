@@ -18,8 +18,8 @@ public sealed class ProtectionScheduler(
     public const string BackupGroup = "backup";
     public const string ScheduleGroup = "schedule";
     public const string OnDemandGroup = "on-demand";
-    internal const string JobIdKey = "jobId";
-    internal const string RetainUntilKey = "retainUntil";
+    private static readonly string[] ObsoleteGroups = ["restore", "check", "restore-database"];
+    private static readonly JobKey RetentionKey = new("retention", "maintenance");
 
     public static JobKey BackupJobKey(Guid itemId) => new(itemId.ToString("N"), BackupGroup);
 
@@ -54,6 +54,10 @@ public sealed class ProtectionScheduler(
         foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(BackupGroup), ct))
             if (!known.Contains(key.Name))
                 await scheduler.DeleteJob(key, ct);
+        // Before the job pipeline, "Back up now", restores and checks were one-shot Quartz jobs: drop what is left of them.
+        foreach (var group in ObsoleteGroups)
+            foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(group), ct))
+                await scheduler.DeleteJob(key, ct);
         await EnsureRetentionAsync(scheduler, ct);
     }
 
@@ -61,13 +65,14 @@ public sealed class ProtectionScheduler(
     private async Task EnsureRetentionAsync(IScheduler scheduler, CancellationToken ct)
     {
         var cron = options.Value.RetentionCron;
-        var key = new TriggerKey("retention", RetentionJob.Key.Group);
-        if (await scheduler.GetTrigger(key, ct) is ICronTrigger current && current.CronExpressionString == cron)
+        var key = new TriggerKey("retention", RetentionKey.Group);
+        if (await scheduler.GetTrigger(key, ct) is ICronTrigger current && current.CronExpressionString == cron
+            && (await scheduler.GetJobDetail(RetentionKey, ct))?.JobType.Type == typeof(RetentionSchedule))
             return;
         try
         {
-            await scheduler.AddJob(JobBuilder.Create<RetentionJob>().WithIdentity(RetentionJob.Key).StoreDurably().Build(), AddJobOptions.Replacing, ct);
-            var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(RetentionJob.Key)
+            await scheduler.AddJob(JobBuilder.Create<RetentionSchedule>().WithIdentity(RetentionKey).StoreDurably().Build(), AddJobOptions.Replacing, ct);
+            var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(RetentionKey)
                 .WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)).Build();
             if (await scheduler.Exists(key, ct))
                 await scheduler.RescheduleJob(key, trigger, ct);
@@ -77,45 +82,6 @@ public sealed class ProtectionScheduler(
         catch (ObjectAlreadyExistsException)
         {
         }
-    }
-
-    /// <summary>Runs a backup of the item as soon as a portal instance is free (after a running one of the same item).</summary>
-    public Task TriggerBackupNowAsync(Guid itemId, Guid jobId, DateTime retainUntilUtc, CancellationToken ct = default) =>
-        RunOnceAsync<BackupItemJob>(BackupJobKey(itemId), jobId, ct, (RetainUntilKey, retainUntilUtc.ToString("O")));
-
-    /// <summary>Runs a restore as soon as a portal instance is free (after a running restore of the same item).</summary>
-    public Task TriggerRestoreAsync(Guid itemId, Guid jobId, string request, CancellationToken ct = default) =>
-        RunOnceAsync<Restore.RestoreItemJob>(new JobKey(itemId.ToString("N"), Restore.RestoreItemJob.Group), jobId, ct, (Restore.RestoreItemJob.RequestKey, request));
-
-    /// <summary>Runs an integrity check of the vault as soon as a portal instance is free.</summary>
-    public Task TriggerCheckAsync(Guid vaultId, Guid jobId, bool readData, CancellationToken ct = default) =>
-        RunOnceAsync<VaultCheckJob>(new JobKey(vaultId.ToString("N"), VaultCheckJob.Group), jobId, ct, ("readData", readData ? "true" : "false"));
-
-    /// <summary>
-    /// A one-shot trigger for a queued portal job (durable in the job store, so a portal that stops before it runs
-    /// leaves it to another instance; fired at once if it was missed). <typeparamref name="TJob"/>'s key serializes
-    /// the runs that share it.
-    /// </summary>
-    internal async Task RunOnceAsync<TJob>(JobKey key, Guid jobId, CancellationToken ct, params (string Key, string Value)[] data) where TJob : IJob
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        try
-        {
-            await scheduler.AddJob(JobBuilder.Create<TJob>().WithIdentity(key).StoreDurably().Build(), new AddJobOptions(), ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-        }
-
-        var trigger = TriggerBuilder.Create()
-            .WithIdentity(jobId.ToString("N"), OnDemandGroup)
-            .ForJob(key)
-            .UsingJobData(JobIdKey, jobId.ToString())
-            .StartNow()
-            .WithSimpleSchedule(s => s.WithMisfireInstruction(SimpleTriggerMisfireInstruction.FireNow));
-        foreach (var (name, value) in data)
-            trigger = trigger.UsingJobData(name, value);
-        await scheduler.ScheduleJob(trigger.Build(), new ScheduleJobOptions(), ct);
     }
 
     private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
@@ -167,34 +133,24 @@ public sealed class ProtectionScheduler(
 }
 
 /// <summary>
-/// The Quartz job of one item: a scheduled backup, or a "Back up now" when the trigger carries a job id. Never two at
-/// once for one item, across every portal instance (Quartz's clustered lock).
+/// The Quartz job of one item's schedule: queues a scheduled backup for the job pipeline (any instance runs it, one
+/// backup of the item at a time). Firing only queues, so it is quick and never overlaps itself.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class BackupItemJob(BackupRunner runner, TimeProvider clock, ILogger<BackupItemJob> logger) : IJob
+internal sealed class BackupItemJob(Backups backups, ILogger<BackupItemJob> logger) : IJob
 {
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
         if (!Guid.TryParseExact(context.JobDetail.Key.Name, "N", out var itemId))
             return;
-        var data = context.MergedJobDataMap;
         try
         {
-            if (data.TryGetString(ProtectionScheduler.JobIdKey, out var jobText) && Guid.TryParse(jobText, out var jobId))
-            {
-                var retainUntil = data.TryGetString(ProtectionScheduler.RetainUntilKey, out var until) && DateTime.TryParse(until, null, System.Globalization.DateTimeStyles.RoundtripKind, out var u)
-                    ? u.ToUniversalTime()
-                    : clock.GetUtcNow().UtcDateTime.AddDays(30);
-                await runner.RunOnDemandAsync(jobId, itemId, retainUntil, cancellationToken);
-            }
-            else
-            {
-                await runner.RunScheduledAsync(itemId, cancellationToken);
-            }
+            await backups.EnqueueScheduledAsync(itemId, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogError(e, "Backup of item {Item} failed unexpectedly", itemId);
+            // The slot is missed; the item's RPO alert says so if the next one is missed too.
+            logger.LogError(e, "Queueing the scheduled backup of item {Item} failed", itemId);
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -6,8 +5,7 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
 using Portal.Features.Restore;
-using Portal.Features.Scheduling;
-using Quartz;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Workloads;
 
@@ -34,8 +32,8 @@ public sealed record DatabaseRestoreRequest(
 public sealed class DatabaseRestoreService(
     IDbContextFactory<PortalDbContext> dbFactory,
     AuditLog audit,
-    JobService jobs,
-    ProtectionScheduler scheduler,
+    JobPipeline pipeline,
+    DatabaseRestoreJob restores,
     DatabaseBackup databases,
     IOptions<WorkloadsOptions> options)
 {
@@ -74,11 +72,10 @@ public sealed class DatabaseRestoreService(
             var where = $"{database} on {target.Host}:{target.Port}";
             audit.Append(db, user, AuditActions.RestoreStart, ProtectionService.Resource(item.Vault!.Name, item.Name),
                 $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) → {(request.Target == DatabaseRestoreTarget.OriginalDatabase ? "over the original database " : "new database ")}{where}");
-            await db.SaveChangesAsync(ct);
-            var job = await jobs.QueueAsync(JobKind.Restore, item.VaultId, item.Vault.Name, item.Id, $"{item.Name} → {where}", user.DisplayName(), ct);
             var queued = new QueuedDatabaseRestore(request with { NewDatabaseName = database }, point.SnapshotId, point.VaultId);
-            await scheduler.RunOnceAsync<DatabaseRestoreJob>(new JobKey(item.Id.ToString("N"), DatabaseRestoreJob.Group), job.Id, ct,
-                (DatabaseRestoreJob.RequestKey, JsonSerializer.Serialize(queued)));
+            var job = pipeline.Enqueue(db, restores, queued, new JobTarget(item.VaultId, item.Vault.Name, item.Id, $"{item.Name} → {where}"), user.DisplayName());
+            await db.SaveChangesAsync(ct); // the job and its audit row together
+            await pipeline.QueuedAsync(job, ct);
             return job;
         });
 
@@ -107,22 +104,5 @@ public sealed class DatabaseRestoreService(
     }
 }
 
-/// <summary>A database restore waiting in the scheduler.</summary>
-internal sealed record QueuedDatabaseRestore(DatabaseRestoreRequest Request, string SnapshotId, Guid VaultId);
-
-/// <summary>The Quartz job of a queued database restore; restores of one item run one at a time.</summary>
-[DisallowConcurrentExecution]
-internal sealed class DatabaseRestoreJob(DatabaseRestoreRunner runner) : IJob
-{
-    public const string Group = "restore-database";
-    public const string RequestKey = "request";
-
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        var data = context.MergedJobDataMap;
-        if (data.TryGetString(ProtectionScheduler.JobIdKey, out var jobText) && Guid.TryParse(jobText, out var jobId)
-            && data.TryGetString(RequestKey, out var json) && json is not null
-            && JsonSerializer.Deserialize<QueuedDatabaseRestore>(json) is { } queued)
-            await runner.RunAsync(jobId, queued, cancellationToken);
-    }
-}
+/// <summary>A database restore as queued: the request as checked (with the new database's name), and the point's snapshot.</summary>
+public sealed record QueuedDatabaseRestore(DatabaseRestoreRequest Request, string SnapshotId, Guid VaultId);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Features.Jobs;
 
 namespace Portal.Features.Workloads;
 
@@ -13,10 +14,9 @@ public static class WorkloadsServiceCollectionExtensions
         services.AddSingleton<DatabaseSecrets>();
         services.AddSingleton<DatabaseBackup>();
         services.AddSingleton<ItemScripts>();
-        services.AddSingleton<DatabaseRestoreRunner>();
+        services.AddJobHandler<DatabaseRestoreJob>();
         services.AddScoped<DatabaseRestoreService>();
         services.AddScoped<WorkloadService>();
-        services.AddTransient<DatabaseRestoreJob>();
         return services;
     }
 }

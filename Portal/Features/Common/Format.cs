@@ -1,4 +1,4 @@
-namespace Portal.Components.Shared;
+namespace Portal.Features.Common;
 
 /// <summary>How numbers and times read in the portal.</summary>
 public static class Format
@@ -51,17 +51,4 @@ public static class Format
     /// <summary>"12 minutes", "3 hours": how long something has lasted.</summary>
     public static string Minutes(TimeSpan span) =>
         span.TotalHours >= 2 ? $"{span.TotalHours:0} hours" : $"{Math.Floor(span.TotalMinutes):0} minutes";
-}
-
-/// <summary>Breadcrumb texts and links shared by pages.</summary>
-public static class Crumbs
-{
-    public const string BackupCenter = "Backup center";
-    public const string BackupCenterHref = "";
-    public const string Vaults = "Vaults";
-    public const string VaultsHref = "vaults";
-    public const string Jobs = "Backup jobs";
-    public const string JobsHref = "jobs";
-    public const string Items = "Backup items";
-    public const string ItemsHref = "items";
 }

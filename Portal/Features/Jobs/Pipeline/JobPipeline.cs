@@ -1,0 +1,201 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Portal.Features.Jobs.Pipeline;
+
+/// <summary>
+/// The one way every job runs. Queueing writes the job row (with its typed input) in the caller's transaction, so a
+/// queued job, its audit row and what will run it commit together: the row is the trigger, and any instance's
+/// <see cref="JobDispatcher"/> claims it. Running a claimed job (<see cref="ExecuteAsync"/>) owns the rest: the
+/// cancellation token (a cancel asked on any instance reaches it), the heartbeat, progress, and the outcome ladder —
+/// the handler's own outcome, Cancelled with its words, Failed with its explanation, or Failed on a bug with the
+/// exception named — and, when this instance stops, handing a resumable job back to the queue for another instance.
+/// </summary>
+public sealed class JobPipeline(
+    IEnumerable<IJobHandler> handlers,
+    JobService jobs,
+    JobCancellation cancellation,
+    TimeProvider clock,
+    IOptions<JobsOptions> options,
+    ILogger<JobPipeline> logger)
+{
+    private readonly Dictionary<string, IJobHandler> byName = handlers.ToDictionary(h => h.Name, StringComparer.Ordinal);
+    private readonly SemaphoreSlim wake = new(0);
+
+    /// <summary>This instance as an executor of jobs (what a job's "run by" says).</summary>
+    public string ExecutorId { get; } = $"portal/{Environment.MachineName}/{jobs.InstanceId:N}";
+
+    /// <summary>The handlers this instance can run.</summary>
+    public IReadOnlyCollection<string> Operations => byName.Keys;
+
+    internal IJobHandler? Handler(string operation) => byName.GetValueOrDefault(operation);
+
+    /// <summary>Whether a job of <paramref name="operation"/> may be taken over after its executor died.</summary>
+    public bool IsResumable(string? operation) => operation is not null && byName.TryGetValue(operation, out var h) && h.Resumable;
+
+    /// <summary>
+    /// Adds a queued job to <paramref name="db"/>; it commits with the caller's other changes (its audit row). Call
+    /// <see cref="QueuedAsync"/> after the commit to start it at once here and show it on the pages.
+    /// </summary>
+    public Job Enqueue<TInput>(PortalDbContext db, JobHandler<TInput> handler, TInput input, JobTarget target, string startedBy) where TInput : class
+    {
+        var job = NewJob(handler, input, target, startedBy, JobStatus.Queued);
+        jobs.Stamp(job);
+        db.Jobs.Add(job);
+        return job;
+    }
+
+    /// <summary>Announces a job committed by <see cref="Enqueue"/> and wakes this instance's dispatcher.</summary>
+    public async Task QueuedAsync(Job job, CancellationToken ct = default)
+    {
+        Wake();
+        await jobs.AddedAsync(job, ct);
+    }
+
+    /// <summary>Queues a job in a transaction of its own.</summary>
+    public async Task<Job> EnqueueAsync<TInput>(JobHandler<TInput> handler, TInput input, JobTarget target, string startedBy, CancellationToken ct = default)
+        where TInput : class
+    {
+        Job job;
+        await using (var db = await jobs.CreateDbContextAsync(ct))
+        {
+            job = Enqueue(db, handler, input, target, startedBy);
+            await db.SaveChangesAsync(ct);
+        }
+
+        await QueuedAsync(job, ct);
+        return job;
+    }
+
+    /// <summary>
+    /// Runs a job here and now, as its first attempt on this instance (work that a schedule already serialized, like a
+    /// retention run holding its vault's lock): the job is recorded, run and finished like any other, and another
+    /// instance resumes it if this one dies. Returns the job as it ended.
+    /// </summary>
+    public async Task<Job> RunHereAsync<TInput>(JobHandler<TInput> handler, TInput input, JobTarget target, string startedBy, CancellationToken ct)
+        where TInput : class
+    {
+        var job = NewJob(handler, input, target, startedBy, JobStatus.InProgress);
+        job.Attempt = 1;
+        job.RunBy = ExecutorId;
+        await jobs.AddAsync(job, ct);
+        await ExecuteAsync(handler, new ClaimedJob(new JobLease(job.Id, 1, ExecutorId), handler.Name, job.Input!), job, ct);
+        return await jobs.GetAsync(job.Id, CancellationToken.None) ?? job;
+    }
+
+    private static Job NewJob<TInput>(JobHandler<TInput> handler, TInput input, JobTarget target, string startedBy, JobStatus status) where TInput : class =>
+        new()
+        {
+            Kind = handler.Kind, Status = status, Operation = handler.Name, Input = JobHandler<TInput>.Serialize(input),
+            ConcurrencyKey = handler.ConcurrencyKey(input), VaultId = target.VaultId, VaultName = target.VaultName, ItemId = target.ItemId,
+            Subject = target.Subject, StartedBy = startedBy,
+        };
+
+    /// <summary>Wakes the dispatcher (a job was queued here, or one of this instance's jobs ended).</summary>
+    internal void Wake()
+    {
+        if (wake.CurrentCount == 0)
+            wake.Release();
+    }
+
+    /// <summary>Waits until woken or <paramref name="timeout"/> passes.</summary>
+    internal Task WaitAsync(TimeSpan timeout, CancellationToken ct) => wake.WaitAsync(timeout, ct);
+
+    /// <summary>Runs one claimed attempt of a job to its outcome (never throws, except when this instance stops).</summary>
+    internal async Task ExecuteAsync(IJobHandler handler, ClaimedJob claimed, Job? known, CancellationToken stopping)
+    {
+        var lease = claimed.Lease;
+        using var registration = cancellation.Register(lease.JobId, stopping);
+        var tracker = new JobProgressTracker(lease, jobs, clock, registration, logger);
+        var job = known ?? await jobs.GetAsync(lease.JobId, CancellationToken.None) ?? new Job { Id = lease.JobId };
+        var run = new JobRun(lease, job, jobs, tracker);
+        JobOutcome outcome;
+        using (tracker.StartHeartbeat(options.Value.HeartbeatInterval))
+        {
+            try
+            {
+                if (lease.Attempt > 1)
+                    await run.LogAsync(JobLogLevel.Info, $"Attempt {lease.Attempt} started on {lease.Executor}.");
+                outcome = await handler.RunStoredAsync(claimed.Input, run, registration.Token);
+                await run.FlushAsync();
+            }
+            catch (OperationCanceledException) when (registration.Token.IsCancellationRequested)
+            {
+                await run.FlushAsync();
+                if (registration.Lost)
+                {
+                    logger.LogWarning("Job {Job} attempt {Attempt} stopped: another executor runs it now", lease.JobId, lease.Attempt);
+                    return;
+                }
+
+                if (stopping.IsCancellationRequested && (await jobs.GetAsync(lease.JobId, CancellationToken.None))?.Status != JobStatus.Cancelling)
+                {
+                    await StoppedAsync(handler, claimed, run);
+                    return;
+                }
+
+                outcome = new JobOutcome(JobStatus.Cancelled, handler.CancelledStored(claimed.Input));
+            }
+            catch (Exception e) when (Explain(handler, e, claimed.Input) is { } message)
+            {
+                await run.FlushAsync();
+                logger.LogWarning("{Operation} job {Job} failed: {Reason}", handler.Name, lease.JobId, e.Message);
+                await run.LogAsync(JobLogLevel.Error, message);
+                outcome = JobOutcome.Failed(message);
+            }
+            catch (Exception e)
+            {
+                // A bug, not a condition the handler knows: the job must still end (never "in progress" until the sweep).
+                logger.LogError(e, "{Operation} job {Job} failed unexpectedly", handler.Name, lease.JobId);
+                await run.FlushAsync();
+                outcome = JobOutcome.Failed(handler.Unexpected(e));
+            }
+        }
+
+        if (outcome.Status is not (JobStatus.Completed or JobStatus.CompletedWithWarnings))
+            await AbandonedAsync(handler, claimed, run, outcome.Status);
+        if (!await jobs.FinishAsync(lease, outcome, CancellationToken.None))
+            logger.LogWarning("Job {Job} attempt {Attempt} ended as {Status}, but another executor runs it now: its outcome stands", lease.JobId, lease.Attempt, outcome.Status);
+        Wake();
+    }
+
+    /// <summary>This instance stops: a resumable job goes back to the queue for another instance; any other fails with why.</summary>
+    private async Task StoppedAsync(IJobHandler handler, ClaimedJob claimed, JobRun run)
+    {
+        var lease = claimed.Lease;
+        if (handler.Resumable)
+        {
+            await jobs.ReleaseAsync(lease, $"The portal instance {lease.Executor} stopped during attempt {lease.Attempt}; another instance resumes the job.",
+                CancellationToken.None);
+            return;
+        }
+
+        await AbandonedAsync(handler, claimed, run, JobStatus.Failed);
+        await jobs.FinishAsync(lease, JobOutcome.Failed(handler.InterruptedStored(claimed.Input)), CancellationToken.None);
+    }
+
+    private async Task AbandonedAsync(IJobHandler handler, ClaimedJob claimed, JobRun run, JobStatus status)
+    {
+        try
+        {
+            await handler.AbandonedStored(claimed.Input, run, status);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Cleaning up after {Operation} job {Job} failed", handler.Name, claimed.Lease.JobId);
+        }
+    }
+
+    private string? Explain(IJobHandler handler, Exception e, string input)
+    {
+        try
+        {
+            return handler.ExplainStored(e, input);
+        }
+        catch (Exception explainError)
+        {
+            logger.LogError(explainError, "{Operation} could not explain a failure", handler.Name);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Engine.Operations;
+using Portal.Features.Common;
+using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
+using Portal.Features.Protection;
+using EngineStatus = Portal.Engine.Progress.JobStatus;
+using JobStatus = Portal.Features.Jobs.JobStatus;
+
+namespace Portal.Features.Restore;
+
+/// <summary>A restore of files as queued: the request as checked when it was started, and where it writes.</summary>
+public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetPath, long Bytes);
+
+/// <summary>
+/// A restore of files as a job: reads the point from its region, writes into the target with the chosen conflict
+/// option (copies named as Azure Backup names them), and finishes with counts restored, skipped and failed, each
+/// failure in the job's log with its path. The engine refuses any path that would lead outside the target. Resumable:
+/// an attempt after a takeover skips the files an earlier attempt restored and verified, and restores the rest.
+/// </summary>
+public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys) : JobHandler<FileRestoreInput>
+{
+    public override string Name => "restore-files";
+
+    public override JobKind Kind => JobKind.Restore;
+
+    protected override string Noun => "restore";
+
+    /// <summary>Restores of one item run one at a time.</summary>
+    public override string ConcurrencyKey(FileRestoreInput input) => $"restore/{input.Request.ItemId:N}";
+
+    public override async Task<JobOutcome> RunAsync(FileRestoreInput input, JobRun run, CancellationToken ct)
+    {
+        var request = input.Request;
+        RecoveryPoint point;
+        Vaults.Vault vault;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            point = await db.RecoveryPoints.AsNoTracking().FirstOrDefaultAsync(p => p.Id == request.RecoveryPointId, ct)
+                    ?? throw new PortalConflictException("The recovery point was removed by the retention run before the restore started. Choose another point.");
+            vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == point.VaultId, ct);
+        }
+
+        using var engine = await keys.OpenAsync(vault.Id, vault.Name, request.Region ?? vault.Region, ct);
+        var result = await engine.RestoreAsync(new RestoreRequest(point.SnapshotId, input.TargetPath)
+        {
+            Include = [.. request.Paths.Where(p => !string.IsNullOrWhiteSpace(p))],
+            Conflict = request.Conflict switch
+            {
+                RestoreConflictOption.Overwrite => RestoreConflict.Overwrite,
+                RestoreConflictOption.Skip => RestoreConflict.Skip,
+                _ => RestoreConflict.CreateCopy,
+            },
+            CopyPrefix = $"{point.CreatedAt:yyyy-MM-dd HH-mm} Copy of ",
+            Sparse = request.Sparse,
+        }, run.Progress, ct);
+
+        var counts = $"Restored {result.FilesRestored:N0} file(s) ({Format.Bytes(result.BytesRestored)}) to {input.TargetPath}; " +
+                     $"skipped {result.Skipped:N0} already there; {result.Errors.Count:N0} failed.";
+        await run.LogAsync(JobLogLevel.Info, counts);
+        if (result.Warnings.Count > 0)
+            await run.LogAsync(JobLogLevel.Warning, result.Warnings);
+        if (result.Errors.Count > 0)
+            await run.LogAsync(JobLogLevel.Error, result.Errors);
+        var status = result.Status == EngineStatus.Completed ? JobStatus.Completed
+            : result.FilesRestored > 0 ? JobStatus.CompletedWithWarnings : JobStatus.Failed;
+        return new JobOutcome(status, result.Errors.Count == 0 ? counts
+            : counts + " The log lists each failed file with the reason; fix it (space, permissions, a folder in the way) and restore those files again.");
+    }
+
+    protected override string Cancelled(FileRestoreInput input) =>
+        $"Cancelled. The files restored before that stay in {input.TargetPath}; no file is left half-written. Restore again with \"skip\" to finish the rest.";
+
+    protected override string AfterUnexpected => "Files restored before it stay, none half-written; the portal's log has the details.";
+
+    protected override string? Explain(Exception e, FileRestoreInput input) => e switch
+    {
+        UnauthorizedAccessException => $"The portal may not write to {input.TargetPath}: {e.Message} Give its user write access there, or restore to another folder.",
+        IOException => $"Writing to {input.TargetPath} failed: {e.Message} Check the space and the disk there, then restore again with \"skip\" to finish the rest.",
+        _ => VaultFailures.Explain(e, $"the files restored so far stay in {input.TargetPath}"),
+    };
+}
