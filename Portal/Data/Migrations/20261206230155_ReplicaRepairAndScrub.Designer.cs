@@ -13,7 +13,7 @@ using Portal.Data;
 namespace Portal.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261206223432_ReplicaRepairAndScrub")]
+    [Migration("20261206230155_ReplicaRepairAndScrub")]
     partial class ReplicaRepairAndScrub
     {
         /// <inheritdoc />
@@ -349,6 +349,9 @@ namespace Portal.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("uuid");
 
+                    b.Property<int>("Attempt")
+                        .HasColumnType("integer");
+
                     b.Property<long>("BytesDone")
                         .HasColumnType("bigint");
 
@@ -357,6 +360,10 @@ namespace Portal.Data.Migrations
 
                     b.Property<long?>("BytesTotal")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("ConcurrencyKey")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
 
                     b.Property<string>("CurrentPath")
                         .HasMaxLength(1024)
@@ -374,6 +381,9 @@ namespace Portal.Data.Migrations
                     b.Property<DateTime>("HeartbeatAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("Input")
+                        .HasColumnType("jsonb");
+
                     b.Property<Guid?>("ItemId")
                         .HasColumnType("uuid");
 
@@ -386,6 +396,10 @@ namespace Portal.Data.Migrations
                         .HasMaxLength(8000)
                         .HasColumnType("character varying(8000)");
 
+                    b.Property<string>("Operation")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("Phase")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -396,6 +410,10 @@ namespace Portal.Data.Migrations
 
                     b.Property<DateTime>("QueuedAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RunBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<DateTime?>("StartedAt")
                         .HasColumnType("timestamp with time zone");
@@ -434,6 +452,8 @@ namespace Portal.Data.Migrations
                     b.HasIndex("QueuedAt");
 
                     b.HasIndex("ItemId", "QueuedAt");
+
+                    b.HasIndex("Status", "ConcurrencyKey");
 
                     b.HasIndex("Status", "HeartbeatAt");
 
