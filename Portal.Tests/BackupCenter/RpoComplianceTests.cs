@@ -1,4 +1,5 @@
 using Portal.Features.Protection;
+using Portal.Features.Common;
 using Portal.Features.Reports;
 
 namespace Portal.Tests.BackupCenter;

@@ -89,9 +89,7 @@ public sealed class AuditLog(
         await output.WriteLineAsync("time_utc,actor_object_id,actor,action,resource,outcome,detail");
         await foreach (var a in Filter(db, query).OrderByDescending(a => a.Id).AsAsyncEnumerable().WithCancellation(ct))
         {
-            await output.WriteLineAsync(string.Join(',',
-                Csv(a.At.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)), Csv(a.ActorObjectId), Csv(a.ActorName),
-                Csv(a.Action), Csv(a.Resource), Csv(a.Outcome.ToString()), Csv(a.Detail ?? "")));
+            await output.WriteLineAsync(Csv.Line(a.At, a.ActorObjectId, a.ActorName, a.Action, a.Resource, a.Outcome.ToString(), a.Detail));
         }
     }
 
@@ -124,12 +122,4 @@ public sealed class AuditLog(
 
     private static string Describe(AuditQuery q) =>
         $"from {q.FromUtc:yyyy-MM-dd HH:mm} to {q.ToUtc:yyyy-MM-dd HH:mm}, actor '{q.Actor}', action '{q.Action}', outcome {q.Outcome}";
-
-    /// <summary>A CSV field; a leading =, +, - or @ is quoted with a ' so spreadsheets do not run it as a formula.</summary>
-    private static string Csv(string value)
-    {
-        if (value.Length > 0 && "=+-@".Contains(value[0]))
-            value = "'" + value;
-        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"") + "\"" : value;
-    }
 }

@@ -7,8 +7,11 @@ public sealed class JobsOptions : IValidatableObject
 {
     public const string Section = "Jobs";
 
-    /// <summary>How many jobs one portal instance runs at once (more wait in the queue for any instance).</summary>
-    [Range(1, 64)]
+    /// <summary>
+    /// How many jobs one portal instance runs at once (more wait in the queue for any instance); 0 makes an instance that
+    /// serves pages and runs no jobs (the others, or machines, run them).
+    /// </summary>
+    [Range(0, 64)]
     public int MaxConcurrentJobs { get; set; } = 4;
 
     /// <summary>How often a running job tells the database it is alive, even when its work is quiet.</summary>

@@ -15,6 +15,12 @@ internal sealed class JobDispatcher(JobPipeline pipeline, JobService jobs, IOpti
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value;
+        if (settings.MaxConcurrentJobs == 0)
+        {
+            logger.LogInformation("Jobs:MaxConcurrentJobs is 0: this instance runs no jobs");
+            return;
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             running.RemoveAll(t => t.IsCompleted);

@@ -22,8 +22,8 @@ public sealed class JobPipeline(
     private readonly Dictionary<string, IJobHandler> byName = handlers.ToDictionary(h => h.Name, StringComparer.Ordinal);
     private readonly SemaphoreSlim wake = new(0);
 
-    /// <summary>This instance as an executor of jobs (what a job's "run by" says).</summary>
-    public string ExecutorId { get; } = $"portal/{Environment.MachineName}/{jobs.InstanceId:N}";
+    /// <summary>This instance as an executor of jobs (what a job's "run by" says): the host, the process and the instance.</summary>
+    public string ExecutorId { get; } = $"portal/{Environment.MachineName}/{Environment.ProcessId}/{jobs.InstanceId.ToString("N")[..8]}";
 
     /// <summary>The handlers this instance can run.</summary>
     public IReadOnlyCollection<string> Operations => byName.Keys;

@@ -1,11 +1,17 @@
 using System.Globalization;
 using System.Text;
 
-namespace Portal.Features.Reports;
+namespace Portal.Features.Common;
 
-/// <summary>RFC 4180 CSV, with text that a spreadsheet would run as a formula (=, +, -, @ first) quoted and prefixed with '.</summary>
+/// <summary>
+/// RFC 4180 CSV, the portal's one writer (reports, the audit log): text that a spreadsheet would run as a formula
+/// (=, +, -, @, tab or CR first) is quoted and prefixed with '; times are ISO 8601 UTC, numbers invariant.
+/// </summary>
 public static class Csv
 {
+    /// <summary>One line of fields (without its line break), for exports written row by row.</summary>
+    public static string Line(params object?[] fields) => string.Join(',', fields.Select(Field));
+
     public static string Write<T>(IEnumerable<T> rows, params (string Header, Func<T, object?> Value)[] columns)
     {
         var text = new StringBuilder();
