@@ -30,6 +30,9 @@ public static class TestPortal
         services.AddSingleton<Portal.Features.Jobs.JobNotifier>();
         services.AddSingleton<Portal.Features.Jobs.JobCancellation>();
         services.AddSingleton<Portal.Features.Jobs.JobService>();
+        // Pages that queue jobs (the vault page's checks, through ProtectionService) need the pipeline since the job pipeline merge.
+        services.AddSingleton<Portal.Features.Jobs.Pipeline.IJobChannel>(sp => sp.GetRequiredService<Portal.Features.Jobs.JobService>());
+        services.AddSingleton<Portal.Features.Jobs.Pipeline.JobPipeline>();
         services.AddScoped<Portal.Features.Jobs.JobQueries>();
         services.AddPortalBackupCenter();
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
