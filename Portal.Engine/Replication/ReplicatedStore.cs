@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Portal.Engine.Storage;
 
@@ -10,10 +9,11 @@ namespace Portal.Engine.Replication;
 /// <remarks>
 /// <list type="bullet">
 /// <item><description><b>Put</b> succeeds when every replica holds the object, or when a majority does and the rest
-/// failed transiently: the missing copies are queued for repair (<see cref="PendingRepairs"/>,
-/// <see cref="RepairPendingAsync"/>) and the write is reported as degraded. Fewer than a majority fails the put.</description></item>
+/// failed transiently: the missing copies are recorded in the repair journal (<see cref="IRepairJournal"/>, durable
+/// when the caller gives one) for <see cref="RepairPendingAsync"/>. Fewer than a majority fails the put.</description></item>
 /// <item><description><b>Get</b> verifies content-addressed objects (<see cref="ObjectIntegrity"/>) and falls back to the
-/// next replica when a copy is missing or damaged, then heals the bad copies from the good one.</description></item>
+/// next replica when a copy is missing or damaged, then heals the bad copies from the good one (a heal that fails is
+/// journaled).</description></item>
 /// <item><description><b>Range reads</b> of content-addressed objects verify the whole object once and serve ranges
 /// from a small cache of verified objects, so a damaged copy is never returned piecemeal.</description></item>
 /// <item><description><b>Delete</b> must reach every replica; otherwise it throws and the caller retries.</description></item>
@@ -25,23 +25,28 @@ public sealed class ReplicatedStore : IObjectStore
 {
     private const int CachedObjects = 4;
     private readonly IReadOnlyList<IObjectStore> replicas;
-    private readonly ConcurrentDictionary<(string Name, int Replica), string> pending = new();
+    private readonly IRepairJournal journal;
     private readonly LinkedList<(string Name, byte[] Data)> verified = new();
     private readonly Lock cacheLock = new();
 
     /// <summary>A store over <paramref name="replicas"/> (one to three; LRS uses three).</summary>
-    public ReplicatedStore(IReadOnlyList<IObjectStore> replicas)
+    /// <param name="replicas">The region's replicas, in a fixed order: journal entries name them by index.</param>
+    /// <param name="journal">Where copies awaiting repair are recorded (default: in memory, lost at exit).</param>
+    public ReplicatedStore(IReadOnlyList<IObjectStore> replicas, IRepairJournal? journal = null)
     {
         if (replicas.Count is < 1 or > 9) throw new ArgumentOutOfRangeException(nameof(replicas), "Use one to nine replicas.");
         this.replicas = replicas;
+        this.journal = journal ?? new InMemoryRepairJournal();
     }
 
     /// <summary>How many replicas must hold an object for a put to succeed.</summary>
     public int Quorum => replicas.Count / 2 + 1;
 
-    /// <summary>Copies that are known to be missing or damaged, with why, waiting for <see cref="RepairPendingAsync"/>.</summary>
-    public IReadOnlyCollection<ReplicaIssue> PendingRepairs =>
-        [.. pending.Select(p => new ReplicaIssue(p.Key.Name, p.Key.Replica, p.Value))];
+    /// <summary>How many replicas the region has.</summary>
+    public int ReplicaCount => replicas.Count;
+
+    /// <summary>Copies that are known to be missing or damaged, with why, waiting for <see cref="RepairPendingAsync"/> (read from the journal).</summary>
+    public Task<IReadOnlyList<ReplicaIssue>> ListPendingRepairsAsync(CancellationToken cancellationToken = default) => journal.ListAsync(cancellationToken);
 
     /// <inheritdoc />
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -58,8 +63,8 @@ public sealed class ReplicatedStore : IObjectStore
                 if (results[i] is not ObjectExistsException)
                     continue;
                 var damaged = new List<(int Replica, string Why)> { (i, "damaged (hash mismatch)") };
-                await HealAsync(name, data.ToArray(), damaged, cancellationToken).ConfigureAwait(false);
-                results[i] = pending.ContainsKey((name, i)) ? new StoreException($"damaged copy on replica {i + 1} could not be replaced", true) : null;
+                var notHealed = await HealAsync(name, data.ToArray(), damaged, cancellationToken).ConfigureAwait(false);
+                results[i] = notHealed > 0 ? new StoreException($"damaged copy on replica {i + 1} could not be replaced", true) : null;
             }
         }
 
@@ -71,7 +76,7 @@ public sealed class ReplicatedStore : IObjectStore
                 $"Only {replicas.Count - failed.Count} of {replicas.Count} replicas stored '{name}' (a majority is needed): {failed[0].e!.Message}",
                 isTransient: true, failed[0].e);
         foreach (var (e, i) in failed)
-            pending[(name, i)] = $"put failed: {e!.Message}";
+            await JournalAsync(() => journal.RecordAsync(name, i, $"put failed: {e!.Message}", cancellationToken), name).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -103,7 +108,16 @@ public sealed class ReplicatedStore : IObjectStore
                 continue;
             }
 
-            await HealAsync(name, data, bad, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await HealAsync(name, data, bad, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException) when (bad.Count > 0)
+            {
+                // Only the journal failed (heals themselves are caught): the read still has its good copy, and the
+                // next scrub finds the bad one again.
+            }
+
             return data;
         }
 
@@ -169,31 +183,74 @@ public sealed class ReplicatedStore : IObjectStore
         Forget(name);
         if (results.FirstOrDefault(e => e is not null) is { } error)
             throw new StoreException($"'{name}' was not deleted from every replica: {error.Message} Retry the operation.", error.IsTransient, error);
-        foreach (var i in Enumerable.Range(0, replicas.Count))
-            pending.TryRemove((name, i), out _);
+        // Journal entries of the deleted object are dropped by the next RepairPendingAsync (it finds no copy): a delete
+        // (prune removes thousands) costs no journal round trip.
     }
 
-    /// <summary>Writes the copies queued by degraded puts and reads; what still fails stays queued.</summary>
-    /// <returns>How many copies were repaired.</returns>
+    /// <summary>
+    /// Writes the copies recorded in the journal (by degraded puts, reads and failed heals) from a good copy. A copy that
+    /// turns out good already is dropped from the journal, as is every entry of an object no replica holds any more
+    /// (deleted since). What still fails stays in the journal with its error; a replica that fails transiently is left
+    /// alone for the rest of the pass (its other entries wait, unchanged, for the next one).
+    /// </summary>
+    /// <returns>How many recorded copies are good now.</returns>
     public async Task<int> RepairPendingAsync(CancellationToken cancellationToken = default)
     {
         var repaired = 0;
-        foreach (var group in pending.ToList().GroupBy(p => p.Key.Name))
+        var unreachable = new HashSet<int>(); // a replica that failed once in this pass is not asked again for every entry
+        foreach (var group in (await journal.ListAsync(cancellationToken).ConfigureAwait(false)).GroupBy(p => p.Name, StringComparer.Ordinal))
         {
             byte[] good;
             try
             {
                 good = await GetAsync(group.Key, cancellationToken).ConfigureAwait(false);
             }
-            catch (StoreException)
+            catch (ObjectNotFoundException)
             {
-                continue; // no good copy reachable now: stays queued
+                foreach (var issue in group)
+                    await journal.RemoveAsync(issue.Name, issue.Replica, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            catch (StoreException e)
+            {
+                foreach (var issue in group)
+                    await journal.RecordFailedRepairAsync(issue.Name, issue.Replica, $"no good copy could be read: {e.Message}", cancellationToken).ConfigureAwait(false);
+                continue;
             }
 
-            var before = pending.Count;
-            await HealAsync(group.Key, good, [.. group.Select(p => (p.Key.Replica, p.Value.StartsWith("put failed", StringComparison.Ordinal) ? "missing" : p.Value))],
-                cancellationToken).ConfigureAwait(false);
-            repaired += before - pending.Count;
+            var bad = new List<(int Replica, string Why)>();
+            foreach (var issue in group.Where(i => i.Replica < replicas.Count && !unreachable.Contains(i.Replica)))
+            {
+                string? why;
+                try
+                {
+                    var copy = await replicas[issue.Replica].GetAsync(group.Key, cancellationToken).ConfigureAwait(false);
+                    why = copy.AsSpan().SequenceEqual(good) ? null : "damaged (differs from the good copy)";
+                }
+                catch (ObjectNotFoundException)
+                {
+                    why = "missing";
+                }
+                catch (StoreException e)
+                {
+                    if (e.IsTransient)
+                        unreachable.Add(issue.Replica);
+                    await journal.RecordFailedRepairAsync(issue.Name, issue.Replica, e.Message, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (why is null)
+                {
+                    await journal.RemoveAsync(issue.Name, issue.Replica, cancellationToken).ConfigureAwait(false);
+                    repaired++; // healed by the read above, or written again since
+                }
+                else
+                {
+                    bad.Add((issue.Replica, why));
+                }
+            }
+
+            repaired += bad.Count - await HealAsync(group.Key, good, bad, cancellationToken).ConfigureAwait(false);
         }
 
         return repaired;
@@ -272,8 +329,10 @@ public sealed class ReplicatedStore : IObjectStore
         return new ScrubReport(names.Count, issues, healed, lost, listings.Select((l, i) => (l, i)).Where(x => x.l is null).Select(x => x.i).ToList());
     }
 
-    private async Task HealAsync(string name, byte[] good, List<(int Replica, string Why)> bad, CancellationToken cancellationToken)
+    /// <summary>Rewrites each bad copy from <paramref name="good"/>; returns how many could not be rewritten (they are journaled).</summary>
+    private async Task<int> HealAsync(string name, byte[] good, List<(int Replica, string Why)> bad, CancellationToken cancellationToken)
     {
+        var failed = 0;
         foreach (var (replica, why) in bad)
         {
             try
@@ -281,12 +340,37 @@ public sealed class ReplicatedStore : IObjectStore
                 if (why != "missing")
                     await replicas[replica].DeleteAsync(name, cancellationToken).ConfigureAwait(false);
                 await replicas[replica].PutAsync(name, good, cancellationToken).ConfigureAwait(false);
-                pending.TryRemove((name, replica), out _);
             }
             catch (StoreException e)
             {
-                pending[(name, replica)] = $"{why}; repair failed: {e.Message}";
+                failed++;
+                await JournalAsync(async () =>
+                {
+                    await journal.RecordAsync(name, replica, why, cancellationToken).ConfigureAwait(false);
+                    await journal.RecordFailedRepairAsync(name, replica, e.Message, cancellationToken).ConfigureAwait(false);
+                }, name).ConfigureAwait(false);
+                continue;
             }
+
+            await JournalAsync(() => journal.RemoveAsync(name, replica, cancellationToken), name).ConfigureAwait(false);
+        }
+
+        return failed;
+    }
+
+    /// <summary>
+    /// A journal that cannot be written (its database down) fails the operation as transient: a copy missed without a
+    /// record would wait for the next scrub, so the caller retries instead.
+    /// </summary>
+    private static async Task JournalAsync(Func<Task> write, string name)
+    {
+        try
+        {
+            await write().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not (OperationCanceledException or StoreException))
+        {
+            throw new StoreException($"The repair journal could not record '{name}': {e.Message}", isTransient: true, e);
         }
     }
 

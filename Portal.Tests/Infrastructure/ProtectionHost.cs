@@ -39,7 +39,7 @@ public sealed class ProtectionHost : IAsyncDisposable
     public IServiceProvider Services => host.Services;
 
     public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true,
-        IReadOnlyDictionary<string, string?>? settings = null)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
         Directory.CreateDirectory(Path.Combine(root, "restores"));
@@ -75,6 +75,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalProtection();
         services.AddPortalRestore();
         services.AddPortalAlerts();
+        configure?.Invoke(services);
         var host = builder.Build();
         if (start)
             await host.StartAsync();

@@ -38,6 +38,9 @@ public static class TestPortal
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         services.TryAddSingleton<IConfiguration>(new ConfigurationBuilder().Build()); // alerts bind their (empty) section
         services.AddPortalAlerts();
+        services.AddSingleton<Portal.Features.Replication.RegionScrubs>();
+        services.AddSingleton<Portal.Features.Replication.RegionScrub>(); // needs RegionStores, which AddProtectionServices adds
+        services.AddSingleton<Portal.Features.Replication.ScrubRunner>();
         return services;
     }
 

@@ -5,6 +5,7 @@ using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
+using Portal.Features.Replication;
 using Portal.Features.Vaults;
 
 namespace Portal.Data;
@@ -23,6 +24,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
     public DbSet<Features.BackupCenter.StorageUsage> StorageUsage => Set<Features.BackupCenter.StorageUsage>();
+    public DbSet<ReplicaRepair> ReplicaRepairs => Set<ReplicaRepair>();
+    public DbSet<RegionScrubRecord> RegionScrubs => Set<RegionScrubRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

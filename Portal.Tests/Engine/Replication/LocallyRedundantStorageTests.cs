@@ -119,12 +119,12 @@ public sealed class LocallyRedundantStorageTests : IDisposable
 
         await set.Store.PutAsync(name, new byte[] { 9 });
 
-        var issue = Assert.Single(set.Store.PendingRepairs);
+        var issue = Assert.Single(await set.Store.ListPendingRepairsAsync());
         Assert.Equal(1, issue.Replica);
         Assert.Contains("unreachable", issue.Problem);
         set.Replicas[1].Down = false;
         Assert.Equal(1, await set.Store.RepairPendingAsync());
-        Assert.Empty(set.Store.PendingRepairs);
+        Assert.Empty(await set.Store.ListPendingRepairsAsync());
         Assert.Equal([9], await File.ReadAllBytesAsync(set.PathOf(1, name)));
     }
 
@@ -150,6 +150,6 @@ public sealed class LocallyRedundantStorageTests : IDisposable
         await set.Store.PutAsync(name, data);
 
         Assert.Equal(data, await File.ReadAllBytesAsync(set.PathOf(2, name)));
-        Assert.Empty(set.Store.PendingRepairs);
+        Assert.Empty(await set.Store.ListPendingRepairsAsync());
     }
 }

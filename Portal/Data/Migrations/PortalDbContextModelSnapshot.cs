@@ -749,6 +749,76 @@ namespace Portal.Data.Migrations
                     b.ToTable("vault_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Replication.RegionScrubRecord", b =>
+                {
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Healed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Issues")
+                        .HasColumnType("integer");
+
+                    b.PrimitiveCollection<List<string>>("Lost")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<int>("Objects")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<int>>("UnreachableReplicas")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
+                    b.HasKey("Region");
+
+                    b.ToTable("region_scrubs", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Replication.ReplicaRepair", b =>
+                {
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Replica")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ObjectName")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("FirstSeenAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
+                    b.HasKey("Region", "Replica", "ObjectName");
+
+                    b.ToTable("replica_repairs", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Vaults.Vault", b =>
                 {
                     b.Property<Guid>("Id")

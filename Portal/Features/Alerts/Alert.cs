@@ -88,6 +88,7 @@ public static class AlertKinds
     public const string BackupDataDeleted = "BackupDataDeleted";
     public const string CriticalOperationRequested = "CriticalOperationRequested";
     public const string CriticalOperationApproved = "CriticalOperationApproved";
+    public const string ReplicaDataLost = "ReplicaDataLost";
 
     public static string Display(string kind) => kind switch
     {
@@ -104,6 +105,7 @@ public static class AlertKinds
         BackupDataDeleted => "Backup data deleted",
         CriticalOperationRequested => "Critical operation requested",
         CriticalOperationApproved => "Critical operation approved",
+        ReplicaDataLost => "Data lost in every replica",
         _ => kind,
     };
 
@@ -111,6 +113,7 @@ public static class AlertKinds
     [
         BackupFailed, BackupWarnings, RestoreFailed, RestoreWarnings, RpoBreached, ReplicationLag, ReplicationFailed,
         IntegrityCheckFailed, RetentionFailed, SoftDeleteDisabled, BackupDataDeleted, CriticalOperationRequested, CriticalOperationApproved,
+        ReplicaDataLost,
     ];
 }
 

@@ -14,6 +14,7 @@ public static class AlertsServiceCollectionExtensions
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<AlertService>();
         services.AddSingleton<IJobOutcomeObserver, JobAlerts>();
+        services.AddSingleton<IRegionScrubObserver, ScrubAlerts>();
         services.AddScoped<ICriticalOperationObserver, CriticalOperationAlerts>();
         services.AddScoped<AlertQueries>();
         services.AddSingleton<AlertEmailSender>();

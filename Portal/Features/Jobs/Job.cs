@@ -98,6 +98,9 @@ public enum JobKind
     Retention,
     Check,
     Replication,
+
+    /// <summary>A region's replica scrub (no vault: it covers every vault in the region).</summary>
+    Scrub,
 }
 
 /// <summary>Azure Backup's job statuses.</summary>

@@ -6,6 +6,9 @@ namespace Portal.Features.Regions;
 public sealed record Region(string Name, string DisplayName, string? PairedRegion)
 {
     public bool HasPair => PairedRegion is not null;
+
+    /// <summary>How many replicas (copies) the region keeps, as configured.</summary>
+    public int Replicas { get; init; }
 }
 
 /// <summary>The configured storage regions, read once from validated <see cref="StorageOptions"/>.</summary>
@@ -13,7 +16,7 @@ public sealed class RegionCatalog(IOptions<StorageOptions> options)
 {
     private readonly IReadOnlyList<Region> regions = options.Value.Regions
         .Select(r => new Region(r.Name, string.IsNullOrWhiteSpace(r.DisplayName) ? r.Name : r.DisplayName!,
-            string.IsNullOrWhiteSpace(r.PairedRegion) ? null : r.PairedRegion))
+            string.IsNullOrWhiteSpace(r.PairedRegion) ? null : r.PairedRegion) { Replicas = r.Replicas.Count })
         .ToList();
 
     public IReadOnlyList<Region> All => regions;

@@ -12,7 +12,7 @@ namespace Portal.Features.Regions;
 /// <c>Storage</c> section, built into the engine's region store chain (<see cref="RegionStore"/>). A vault's repository
 /// is the engine's <see cref="VaultLayout"/> in its region's store; a GRS vault has the same prefix in the paired region.
 /// </summary>
-public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null)
+public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<RegionStores> logger, TimeProvider? time = null, RepairJournals? journals = null)
 {
     private readonly ConcurrentDictionary<string, Lazy<ReplicatedStore>> regions = new(StringComparer.OrdinalIgnoreCase);
 
@@ -72,9 +72,11 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     {
         var region = options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
             ?? throw new InvalidOperationException($"Region \"{name}\" is not configured.");
+        var journal = journals?.For(region.Name);
         return RegionStore.Build([.. region.Replicas.Select(Location)], new RegionStoreOptions
         {
             OnRetry = (replica, message) => logger.LogWarning("Region {Region}, replica {Replica}: {Retry}", name, replica.Description, message),
+            Replicated = stores => new ReplicatedStore(stores, journal),
         });
     }
 

@@ -10,6 +10,12 @@ public sealed class StorageOptions
     /// <summary>Folder that relative local-disk replica paths are resolved against (default <c>.data/regions</c> under the working folder).</summary>
     public string Root { get; set; } = ".data/regions";
 
+    /// <summary>
+    /// When every region's replicas are scrubbed: compared object by object, each missing or damaged copy rewritten from a
+    /// good one (Quartz cron, UTC; default Sundays at 02:00).
+    /// </summary>
+    public string ScrubCron { get; set; } = "0 0 2 ? * SUN";
+
     [Required, MinLength(1, ErrorMessage = "Storage:Regions must list at least one region.")]
     public List<RegionOptions> Regions { get; set; } = [];
 }

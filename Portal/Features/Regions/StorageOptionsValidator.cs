@@ -38,6 +38,8 @@ public sealed class StorageOptionsValidator : IValidateOptions<StorageOptions>
                 errors.Add($"Region \"{region.Name}\" is paired with \"{pair.Name}\", but \"{pair.Name}\" is not paired back: set its PairedRegion to \"{region.Name}\".");
         }
 
+        if (!Quartz.CronExpression.TryParse(options.ScrubCron, out _))
+            errors.Add($"Storage:ScrubCron (\"{options.ScrubCron}\") is not a valid Quartz cron expression, e.g. \"0 0 2 ? * SUN\" (Sundays at 02:00 UTC).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Portal.Features.Replication;
 
 public static class ReplicationServiceCollectionExtensions
@@ -9,6 +11,24 @@ public static class ReplicationServiceCollectionExtensions
         services.AddSingleton<ReplicationStatus>();
         services.AddSingleton<ReplicationService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
+        services.AddPortalReplicaRepair();
+        return services;
+    }
+
+    /// <summary>
+    /// LRS upkeep: the repair pass over the regions' journals and the scheduled scrub (its Quartz job runs on the scheduler
+    /// that <c>AddPortalProtection</c> sets up).
+    /// </summary>
+    public static IServiceCollection AddPortalReplicaRepair(this IServiceCollection services)
+    {
+        services.TryAddSingleton<RepairJournals>();
+        services.AddSingleton<RepairService>();
+        services.AddHostedService(sp => sp.GetRequiredService<RepairService>());
+        services.AddSingleton<RegionScrub>();
+        services.AddSingleton<ScrubRunner>();
+        services.AddSingleton<RegionScrubs>();
+        services.AddTransient<ScrubJob>();
+        services.AddHostedService<ScrubSchedule>();
         return services;
     }
 }
