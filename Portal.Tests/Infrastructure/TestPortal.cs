@@ -40,6 +40,7 @@ public static class TestPortal
         services.AddPortalAlerts();
         services.AddSingleton<Portal.Features.Replication.RegionScrubs>();
         services.AddSingleton<Portal.Features.Replication.RegionScrub>(); // needs RegionStores, which AddProtectionServices adds
+        Portal.Features.Jobs.JobsServiceCollectionExtensions.AddJobHandler<Portal.Features.Replication.RegionScrubJob>(services);
         services.AddSingleton<Portal.Features.Replication.ScrubRunner>();
         return services;
     }

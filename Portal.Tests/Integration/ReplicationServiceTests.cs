@@ -33,9 +33,13 @@ public sealed class ReplicationServiceTests : IAsyncLifetime
         options.Root = root;
         var stores = new RegionStores(Options.Create(options), NullLogger<RegionStores>.Instance);
         var status = new ReplicationStatus();
-        jobs = new JobService(database.Factory, new JobNotifier(), new JobCancellation(), clock);
+        var cancellation = new JobCancellation();
+        jobs = new JobService(database.Factory, new JobNotifier(), cancellation, clock);
+        var replication = new ReplicationJob(stores, status, Options.Create(new ReplicationOptions()), clock);
+        var pipeline = new Portal.Features.Jobs.Pipeline.JobPipeline([replication], jobs, cancellation, clock, Options.Create(new JobsOptions()),
+            NullLogger<Portal.Features.Jobs.Pipeline.JobPipeline>.Instance);
         var service = new ReplicationService(database.Factory, stores, new RegionCatalog(Options.Create(options)), status,
-            Options.Create(new ReplicationOptions()), jobs, clock, NullLogger<ReplicationService>.Instance);
+            Options.Create(new ReplicationOptions()), pipeline, replication, clock, NullLogger<ReplicationService>.Instance);
         return (service, stores, status);
     }
 

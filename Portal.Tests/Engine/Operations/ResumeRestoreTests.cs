@@ -87,6 +87,7 @@ public sealed class ResumeRestoreTests : IDisposable
         using var engine = await _kit.InitAsync();
         await engine.BackupAsync(new BackupRequest(_kit.Source));
         var target = _kit.NewTarget();
+        Directory.CreateDirectory(target);
         File.WriteAllText(Path.Combine(target, "report.docx"), "today's report, edited since");
         File.WriteAllText(Path.Combine(target, "notes.txt"), "today's notes, edited since");
         var request = new RestoreRequest("latest", target) { Conflict = RestoreConflict.CreateCopy, CopyPrefix = "2026-12-06 22-00 Copy of " };

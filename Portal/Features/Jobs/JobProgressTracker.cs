@@ -82,8 +82,8 @@ public sealed class JobProgressTracker(Pipeline.JobLease lease, Pipeline.IJobCha
     }, null, interval, interval);
 
     /// <summary>The engine-facing progress: at most one report per <paramref name="interval"/>, and always the operation's final one.</summary>
-    public IProgress<OperationProgress> Throttled(TimeSpan interval) =>
-        new ThrottledProgress<OperationProgress>(Report, interval, clock, p => p.IsFinal);
+    public IProgress<OperationProgress> Throttled(TimeSpan interval, string? phase = null) =>
+        new ThrottledProgress<OperationProgress>(p => Report(p, phase ?? Phase(p.Phase)), interval, clock, p => p.IsFinal);
 
     public Task FlushAsync() => reporter.FlushAsync();
 

@@ -3,13 +3,15 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Engine.Replication;
 using Portal.Engine.Storage;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Replication;
 
 /// <summary>
 /// Copies every GRS vault's repository to its paired region, pass after pass. Each pass diffs the two regions'
 /// listings (<see cref="RegionReplicator"/>), so a restart or an outage of the secondary loses nothing and
-/// repeats nothing; an outage is recorded in <see cref="ReplicationStatus"/> and never affects backups.
+/// repeats nothing; an outage is recorded in <see cref="ReplicationStatus"/> and never affects backups. A pass with
+/// something to copy (or remove) runs as a <see cref="ReplicationJob"/> of the job pipeline.
 /// </summary>
 public sealed class ReplicationService(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -17,7 +19,8 @@ public sealed class ReplicationService(
     RegionCatalog regions,
     ReplicationStatus status,
     IOptions<ReplicationOptions> options,
-    JobService jobs,
+    JobPipeline pipeline,
+    ReplicationJob replication,
     TimeProvider clock,
     ILogger<ReplicationService> logger) : BackgroundService
 {
@@ -72,7 +75,6 @@ public sealed class ReplicationService(
     {
         var pair = regions.Find(region)!.PairedRegion!;
         var secondary = stores.Vault(id, pair);
-        Job? job = null;
         try
         {
             await using (var listing = secondary.ListAsync("", ct).GetAsyncEnumerator(ct))
@@ -84,25 +86,15 @@ public sealed class ReplicationService(
                 logger.LogWarning("Vault {Vault} is LRS but its primary region {Region} shows no repository: its copy in {Pair} is kept", name, region, pair);
                 return;
             }
-
-            status.Remove(id);
-            job = await jobs.StartAsync(JobKind.Replication, id, name, $"remove copy in {pair}", "portal", ct);
-            var jobId = job.Id;
-            var reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, "Removing", p));
-            var removed = await new RegionReplicator(stores.Vault(id, region), secondary, clock)
-                .RemoveSecondaryCopyAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
-                    p => p.ObjectsDone == p.ObjectsTotal), ct);
-            await reporter.FlushAsync();
-            await jobs.FinishAsync(job.Id, JobStatus.Completed, $"The vault is LRS now: removed its copy in {pair} ({removed} objects). The primary region's copies are untouched.", ct);
-            logger.LogInformation("Vault {Vault}: removed {Objects} objects of its copy in {Pair} (now LRS)", name, removed, pair);
         }
         catch (StoreException e)
         {
-            logger.LogWarning("Vault {Vault}: removing its copy in {Pair} failed, will retry: {Reason}", name, pair, e.Message);
-            if (job is not null)
-                await jobs.FinishAsync(job.Id, JobStatus.Failed,
-                    $"Removing the copy in {pair} failed: {e.Message} The next pass (every {options.Value.Interval}) goes on where this one stopped.", ct);
+            logger.LogWarning("Vault {Vault}: looking at its copy in {Pair} failed, will retry: {Reason}", name, pair, e.Message);
+            return;
         }
+
+        status.Remove(id);
+        await pipeline.RunHereAsync(replication, new ReplicationInput(id, region, pair, RemoveCopy: true), new JobTarget(id, name, null, $"remove copy in {pair}"), "portal", ct);
     }
 
     private async Task ReplicateVaultAsync(Guid id, string name, string region, CancellationToken ct)
@@ -111,55 +103,25 @@ public sealed class ReplicationService(
         if (pair is null)
             return;
         var replicator = new RegionReplicator(stores.Vault(id, region), stores.Vault(id, pair), clock);
-        var previous = status.For(id);
         var now = clock.GetUtcNow().UtcDateTime;
-        Job? job = null;
-        JobReporter<ReplicationProgress>? reporter = null;
         try
         {
             var lagBefore = await replicator.MeasureLagAsync(ct);
-            if (!lagBefore.CaughtUp)
+            if (lagBefore.CaughtUp)
             {
                 // A job only when there is something to copy: a pass that finds the pair caught up is not news.
-                job = await jobs.StartAsync(JobKind.Replication, id, name, $"to {pair}", "portal", ct);
-                var jobId = job.Id;
-                reporter = new JobReporter<ReplicationProgress>(p => ReportAsync(jobId, "Copying", p));
-                await replicator.ReplicateAsync(new ThrottledProgress<ReplicationProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
-                    p => p.ObjectsDone == p.ObjectsTotal), ct);
-                await reporter.FlushAsync();
-            }
-
-            var lag = await replicator.MeasureLagAsync(ct);
-            status.Set(id, new VaultReplicationState(now, lag, null, now, lagBefore.Bytes));
-            if (job is not null)
-            {
-                await jobs.FinishAsync(job.Id, JobStatus.Completed, null, ct);
-                logger.LogInformation("Vault {Vault}: replicated {Objects} objects ({Bytes} bytes) to {Pair}", name, lagBefore.Objects, lagBefore.Bytes, pair);
+                status.Set(id, new VaultReplicationState(now, lagBefore, null, now, 0));
+                return;
             }
         }
         catch (StoreException e)
         {
-            logger.LogWarning("Vault {Vault}: replication to {Pair} failed, will retry: {Reason}", name, pair, e.Message);
+            logger.LogWarning("Vault {Vault}: measuring its replication to {Pair} failed, will retry: {Reason}", name, pair, e.Message);
+            var previous = status.For(id);
             status.Set(id, new VaultReplicationState(now, previous?.Lag, e.Message, previous?.LastSuccessAt, 0));
-            if (reporter is not null)
-                await reporter.FlushAsync();
-            if (job is not null)
-                await jobs.FinishAsync(job.Id, JobStatus.Failed,
-                    $"Copying to {pair} failed: {e.Message} Backups are not affected; the next pass (every {options.Value.Interval}) continues where this one stopped.", ct);
+            return;
         }
-    }
 
-    /// <summary>Progress of a pass: bytes and objects while copying; objects only while removing (it moves no bytes).</summary>
-    private async Task ReportAsync(Guid jobId, string phase, ReplicationProgress p)
-    {
-        try
-        {
-            var removing = phase == "Removing";
-            await jobs.ReportAsync(jobId, phase, removing ? 0 : p.BytesDone, removing ? null : p.BytesTotal, p.ObjectsDone, p.ObjectsTotal);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
-        }
+        await pipeline.RunHereAsync(replication, new ReplicationInput(id, region, pair, RemoveCopy: false), new JobTarget(id, name, null, $"to {pair}"), "portal", ct);
     }
 }

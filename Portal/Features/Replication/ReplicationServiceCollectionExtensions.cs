@@ -9,6 +9,7 @@ public static class ReplicationServiceCollectionExtensions
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RegionStores>();
         services.AddSingleton<ReplicationStatus>();
+        services.AddJobHandler<ReplicationJob>();
         services.AddSingleton<ReplicationService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
         services.AddPortalReplicaRepair();
@@ -25,6 +26,7 @@ public static class ReplicationServiceCollectionExtensions
         services.AddSingleton<RepairService>();
         services.AddHostedService(sp => sp.GetRequiredService<RepairService>());
         services.AddSingleton<RegionScrub>();
+        services.AddJobHandler<RegionScrubJob>();
         services.AddSingleton<ScrubRunner>();
         services.AddSingleton<RegionScrubs>();
         services.AddTransient<ScrubJob>();

@@ -1,98 +1,96 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Engine.Replication;
 using Quartz;
 
 namespace Portal.Features.Replication;
 
+/// <summary>The scrub of one region.</summary>
+public sealed record ScrubInput(string Region);
+
 /// <summary>
-/// Runs <see cref="RegionScrub"/> as a job per region, with progress (objects compared of the total) and an outcome an
-/// operator can act on. Only the job bookkeeping lives here, so the scrub can move onto a generic job pipeline as is.
+/// <see cref="RegionScrub"/> as a job of the pipeline: progress as objects compared of the total, an outcome an operator
+/// can act on, the findings in the log. A scrub taken over after an instance died starts again (copies it healed stay healed).
 /// </summary>
-public sealed class ScrubRunner(RegionScrub scrub, RegionCatalog regions, JobService jobs, TimeProvider clock, ILogger<ScrubRunner> logger)
+public sealed class RegionScrubJob(RegionScrub scrub, RegionCatalog regions, ILogger<RegionScrubJob> logger) : JobHandler<ScrubInput>
 {
-    /// <summary>The scheduled run: every configured region, one after the other. A region that fails does not stop the others.</summary>
-    public async Task RunAllAsync(string startedBy, CancellationToken ct)
-    {
-        foreach (var region in regions.All)
-        {
-            try
-            {
-                await RunAsync(region.Name, startedBy, ct);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogError(e, "Scrub of region {Region} failed", region.Name);
-            }
-        }
-    }
+    public override string Name => "scrub";
 
-    /// <summary>Scrubs <paramref name="region"/> as a new job; returns the finished job's id.</summary>
-    public async Task<Guid> RunAsync(string region, string startedBy, CancellationToken ct)
+    public override JobKind Kind => JobKind.Scrub;
+
+    protected override string Noun => "scrub";
+
+    /// <summary>One scrub of a region at a time.</summary>
+    public override string ConcurrencyKey(ScrubInput input) => $"scrub/{input.Region}";
+
+    public override async Task<JobOutcome> RunAsync(ScrubInput input, JobRun run, CancellationToken ct)
     {
+        var region = input.Region;
         var replicas = regions.Find(region)?.Replicas ?? 0;
-        var job = await jobs.StartAsync(JobKind.Scrub, null, "", $"region {region}", startedBy, ct);
-        var jobId = job.Id;
-        var reporter = new JobReporter<ScrubProgress>(p => ReportAsync(jobId, p));
-        try
-        {
-            await jobs.ReportAsync(jobId, "Listing replicas", 0, null, 0, null, ct);
-            var result = await scrub.RunAsync(region, new ThrottledProgress<ScrubProgress>(reporter.Report, TimeSpan.FromSeconds(1), clock,
-                p => p.Checked == p.Total), ct);
-            await reporter.FlushAsync();
-            var report = result.Report;
-            if (report.Issues.Count > 0)
-                await jobs.LogAsync(jobId, JobLogLevel.Warning, report.Issues.Take(1000).Select(i =>
-                    $"{i.Name}: replica {i.Replica + 1} {i.Problem}" + (report.Lost.Contains(i.Name) ? "" : " (healed from a good copy)")), CancellationToken.None);
-            if (report.Lost.Count > 0)
-                await jobs.LogAsync(jobId, JobLogLevel.Error, report.Lost.Take(1000).Select(n => $"{n}: no good copy on any reachable replica."), CancellationToken.None);
+        run.Report(new JobProgressReport("Listing replicas", 0, null, 0, null));
+        var result = await scrub.RunAsync(region, new Progress(run.ProgressAs("Comparing copies")), ct);
+        var report = result.Report;
+        if (report.Issues.Count > 0)
+            await run.LogAsync(JobLogLevel.Warning, report.Issues.Take(1000).Select(i =>
+                $"{i.Name}: replica {i.Replica + 1} {i.Problem}" + (report.Lost.Contains(i.Name) ? "" : " (healed from a good copy)")));
+        if (report.Lost.Count > 0)
+            await run.LogAsync(JobLogLevel.Error, report.Lost.Take(1000).Select(n => $"{n}: no good copy on any reachable replica."));
+        logger.LogInformation("Scrub of region {Region}: {Objects} objects, {Issues} issues, {Healed} healed, {Lost} lost",
+            region, report.Objects, report.Issues.Count, report.Healed, report.Lost.Count);
 
-            var summary = $"Compared {report.Objects} object(s) across {replicas} replicas of {region}";
-            var (status, message) = (report.Lost.Count, report.UnreachableReplicas.Count) switch
-            {
-                (0, 0) when report.Issues.Count == 0 => (JobStatus.Completed, $"{summary}: every copy matched."),
-                (0, 0) => (JobStatus.Completed, $"{summary}: healed {report.Healed} of {report.Issues.Count} missing or damaged copies" +
-                    (report.Healed < report.Issues.Count ? "; the rest are recorded for the repair pass (every minute)." : ".")),
-                (var lost, _) when lost > 0 => (JobStatus.CompletedWithWarnings,
-                    $"{summary}: {lost} object(s) have no good copy on any reachable replica (listed in the log; an alert names the vaults). " +
-                    $"Healed {report.Healed} other copies." + Unreachable(report)),
-                _ => (JobStatus.CompletedWithWarnings, $"{summary}: healed {report.Healed} copies." + Unreachable(report)),
-            };
-            await jobs.FinishAsync(jobId, status, message, CancellationToken.None);
-            logger.LogInformation("Scrub of region {Region}: {Objects} objects, {Issues} issues, {Healed} healed, {Lost} lost",
-                region, report.Objects, report.Issues.Count, report.Healed, report.Lost.Count);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        var summary = $"Compared {report.Objects} object(s) across {replicas} replicas of {region}";
+        return (report.Lost.Count, report.UnreachableReplicas.Count) switch
         {
-            await reporter.FlushAsync();
-            await jobs.FinishAsync(jobId, JobStatus.Failed, "The portal stopped while the scrub ran; the next scheduled scrub starts over. Copies it healed stay healed.", CancellationToken.None);
-            throw;
-        }
-        catch (Exception e)
-        {
-            await reporter.FlushAsync();
-            logger.LogError(e, "Scrub of region {Region} failed", region);
-            await jobs.FinishAsync(jobId, JobStatus.Failed,
-                $"The scrub of {region} stopped: {e.Message} Check that the region's replicas are reachable; the next scheduled scrub tries again.", CancellationToken.None);
-        }
-
-        return jobId;
+            (0, 0) when report.Issues.Count == 0 => JobOutcome.Completed($"{summary}: every copy matched."),
+            (0, 0) => JobOutcome.Completed($"{summary}: healed {report.Healed} of {report.Issues.Count} missing or damaged copies" +
+                (report.Healed < report.Issues.Count ? "; the rest are recorded for the repair pass (every minute)." : ".")),
+            (var lost, _) when lost > 0 => new JobOutcome(JobStatus.CompletedWithWarnings,
+                $"{summary}: {lost} object(s) have no good copy on any reachable replica (listed in the log; an alert names the vaults). " +
+                $"Healed {report.Healed} other copies." + Unreachable(report)),
+            _ => new JobOutcome(JobStatus.CompletedWithWarnings, $"{summary}: healed {report.Healed} copies." + Unreachable(report)),
+        };
     }
+
+    protected override string Cancelled(ScrubInput input) => "Cancelled. Copies it healed stay healed; the next scheduled scrub compares everything again.";
+
+    protected override string? Explain(Exception e, ScrubInput input) => e is Engine.Storage.StoreException or IOException
+        ? $"The scrub of {input.Region} stopped: {e.Message} Check that the region's replicas are reachable; the next scheduled scrub tries again."
+        : null;
 
     private static string Unreachable(ScrubReport report) => report.UnreachableReplicas.Count == 0 ? "" :
         $" Replica(s) {string.Join(", ", report.UnreachableReplicas.Select(r => r + 1))} could not be listed and were not compared: " +
         "check that their disk or container is reachable; the next scrub compares them.";
 
-    private async Task ReportAsync(Guid jobId, ScrubProgress p)
+    /// <summary>Objects compared of the total, under the pipeline's throttle (the last one always passes).</summary>
+    private sealed class Progress(IProgress<Engine.Progress.OperationProgress> job) : IProgress<ScrubProgress>
     {
-        try
+        public void Report(ScrubProgress p) =>
+            job.Report(new Engine.Progress.OperationProgress(Engine.Progress.OperationPhase.Check, p.Checked, p.Total, 0, 0) { IsFinal = p.Checked == p.Total });
+    }
+}
+
+/// <summary>Scrubs of regions: every region on the schedule (queued for any instance), or one here and now.</summary>
+public sealed class ScrubRunner(JobPipeline pipeline, RegionScrubJob scrubs, RegionCatalog regions, IDbContextFactory<PortalDbContext> dbFactory)
+{
+    /// <summary>The scheduled run: one scrub job per region, unless one is already waiting for that region.</summary>
+    public async Task RunAllAsync(string startedBy, CancellationToken ct)
+    {
+        foreach (var region in regions.All)
         {
-            await jobs.ReportAsync(jobId, "Comparing copies", 0, null, p.Checked, p.Total);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogDebug(e, "Progress of job {Job} not recorded", jobId);
+            var input = new ScrubInput(region.Name);
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                if (await db.Jobs.AnyAsync(j => j.ConcurrencyKey == scrubs.ConcurrencyKey(input) && j.Status == JobStatus.Queued, ct))
+                    continue;
+            await pipeline.EnqueueAsync(scrubs, input, Target(region.Name), startedBy, ct);
         }
     }
+
+    /// <summary>Scrubs <paramref name="region"/> here and now; returns the finished job's id.</summary>
+    public async Task<Guid> RunAsync(string region, string startedBy, CancellationToken ct) =>
+        (await pipeline.RunHereAsync(scrubs, new ScrubInput(region), Target(region), startedBy, ct)).Id;
+
+    private static JobTarget Target(string region) => new(null, "", null, $"region {region}");
 }
 
 /// <summary>The scheduled scrub of every region, once at a time across every portal instance.</summary>
@@ -119,26 +117,6 @@ internal sealed class ScrubSchedule(ISchedulerFactory schedulers, IOptions<Stora
         }
     }
 
-    public async Task EnsureAsync(CancellationToken ct)
-    {
-        var scheduler = await schedulers.GetScheduler(ct);
-        var cron = options.Value.ScrubCron;
-        var key = new TriggerKey("scrub", ScrubJob.Key.Group);
-        if (await scheduler.GetTrigger(key, ct) is ICronTrigger current && current.CronExpressionString == cron)
-            return; // unchanged: keep it, and with it any misfire it has to catch up on
-        try
-        {
-            await scheduler.AddJob(JobBuilder.Create<ScrubJob>().WithIdentity(ScrubJob.Key).StoreDurably().Build(), AddJobOptions.Replacing, ct);
-            var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(ScrubJob.Key)
-                .WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)).Build();
-            if (await scheduler.Exists(key, ct))
-                await scheduler.RescheduleJob(key, trigger, ct);
-            else
-                await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-            // another instance scheduled it at the same moment
-        }
-    }
+    public async Task EnsureAsync(CancellationToken ct) =>
+        await CronTriggers.EnsureAsync<ScrubJob>(await schedulers.GetScheduler(ct), ScrubJob.Key, options.Value.ScrubCron, ct);
 }

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Microsoft.Extensions.Options;
+using Portal.Features.Jobs.Pipeline;
 using Quartz;
 
 namespace Portal.Features.Scheduling;
@@ -62,27 +63,8 @@ public sealed class ProtectionScheduler(
     }
 
     /// <summary>The retention run's trigger, at Protection:RetentionCron (UTC).</summary>
-    private async Task EnsureRetentionAsync(IScheduler scheduler, CancellationToken ct)
-    {
-        var cron = options.Value.RetentionCron;
-        var key = new TriggerKey("retention", RetentionKey.Group);
-        if (await scheduler.GetTrigger(key, ct) is ICronTrigger current && current.CronExpressionString == cron
-            && (await scheduler.GetJobDetail(RetentionKey, ct))?.JobType.Type == typeof(RetentionSchedule))
-            return;
-        try
-        {
-            await scheduler.AddJob(JobBuilder.Create<RetentionSchedule>().WithIdentity(RetentionKey).StoreDurably().Build(), AddJobOptions.Replacing, ct);
-            var trigger = TriggerBuilder.Create().WithIdentity(key).ForJob(RetentionKey)
-                .WithCronSchedule(cron, c => c.InTimeZone(TimeZoneInfo.Utc).WithMisfireInstruction(CronTriggerMisfireInstruction.FireAndProceed)).Build();
-            if (await scheduler.Exists(key, ct))
-                await scheduler.RescheduleJob(key, trigger, ct);
-            else
-                await scheduler.ScheduleJob(trigger, new ScheduleJobOptions(), ct);
-        }
-        catch (ObjectAlreadyExistsException)
-        {
-        }
-    }
+    private Task EnsureRetentionAsync(IScheduler scheduler, CancellationToken ct) =>
+        CronTriggers.EnsureAsync<RetentionSchedule>(scheduler, RetentionKey, options.Value.RetentionCron, ct);
 
     private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
     {

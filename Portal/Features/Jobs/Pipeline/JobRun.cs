@@ -37,6 +37,9 @@ public sealed class JobRun
     /// <summary>Engine progress: at most one report per <see cref="ReportInterval"/>, and always the final one.</summary>
     public IProgress<OperationProgress> Progress { get; }
 
+    /// <summary>Progress counted in engine terms under a phase text of the handler's own, throttled as <see cref="Progress"/> is.</summary>
+    public IProgress<OperationProgress> ProgressAs(string phase) => tracker.Throttled(ReportInterval, phase);
+
     /// <summary>Progress in the portal's own words (a phase the engine does not have).</summary>
     public void Report(JobProgressReport report) => tracker.Report(report);
 
