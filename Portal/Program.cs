@@ -1,6 +1,19 @@
 using Portal;
+using Portal.Data;
+using Portal.Features.Alerts;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.BackupCenter;
 using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Regions;
+using Portal.Features.Replication;
+using Portal.Features.Restore;
 using Portal.Features.Telemetry;
+using Portal.Features.Vaults;
 
 var builder = WebApplication.CreateBuilder(args);
 try

@@ -6,6 +6,7 @@ using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Vaults;
+using Portal.Features.BackupCenter;
 
 namespace Portal.Data;
 

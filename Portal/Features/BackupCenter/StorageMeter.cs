@@ -2,6 +2,8 @@ using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Features.Replication;
+using Portal.Data;
+using Portal.Features.Regions;
 
 namespace Portal.Features.BackupCenter;
 

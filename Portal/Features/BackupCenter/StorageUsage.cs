@@ -1,3 +1,5 @@
+using Portal.Features.Regions;
+
 namespace Portal.Features.BackupCenter;
 
 /// <summary>

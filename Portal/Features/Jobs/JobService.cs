@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Features.Audit;
 using Microsoft.Extensions.Options;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Jobs;
 

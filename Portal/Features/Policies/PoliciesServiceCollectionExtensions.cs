@@ -1,3 +1,5 @@
+using Portal.Features.Approvals;
+
 namespace Portal.Features.Policies;
 
 public static class PoliciesServiceCollectionExtensions

@@ -2,6 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Portal.Engine.Retention;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Policies;
 

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Engine.Operations;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
 using EngineStatus = Portal.Engine.Progress.JobStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 

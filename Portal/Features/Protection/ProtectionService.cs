@@ -7,6 +7,11 @@ using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
 using Portal.Features.Scheduling;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Protection;
 

@@ -8,6 +8,7 @@ using Portal.Features.Jobs;
 using Portal.Features.Scheduling;
 using Portal.Features.Workloads;
 using Quartz;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 

@@ -7,6 +7,7 @@ using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
 using Portal.Features.Scheduling;
 using Quartz;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 

@@ -1,3 +1,5 @@
+using Portal.Features.Regions;
+
 namespace Portal.Features.Replication;
 
 public static class ReplicationServiceCollectionExtensions

@@ -3,6 +3,9 @@ using Portal.Features.BackupCenter;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Identity;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Reports;
 

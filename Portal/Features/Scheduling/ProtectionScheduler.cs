@@ -3,6 +3,7 @@ using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Microsoft.Extensions.Options;
 using Quartz;
+using Portal.Data;
 
 namespace Portal.Features.Scheduling;
 

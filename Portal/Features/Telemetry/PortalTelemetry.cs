@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Portal.Features.Jobs;
 
 namespace Portal.Features.Telemetry;
 

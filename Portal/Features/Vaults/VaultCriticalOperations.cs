@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Common;
+using Portal.Data;
 
 namespace Portal.Features.Vaults;
 

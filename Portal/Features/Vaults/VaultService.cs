@@ -5,6 +5,9 @@ using Portal.Features.Audit;
 using Portal.Features.Common;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Vaults;
 

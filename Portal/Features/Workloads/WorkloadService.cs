@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Common;
 using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Workloads;
 
