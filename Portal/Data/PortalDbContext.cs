@@ -23,7 +23,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
-    public DbSet<Features.BackupCenter.StorageUsage> StorageUsage => Set<Features.BackupCenter.StorageUsage>();
+    public DbSet<Features.Reports.StorageUsage> StorageUsage => Set<Features.Reports.StorageUsage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

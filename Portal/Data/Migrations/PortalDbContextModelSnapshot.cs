@@ -312,7 +312,7 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
                 {
                     b.Property<Guid>("VaultId")
                         .HasColumnType("uuid");
@@ -820,7 +820,7 @@ namespace Portal.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
                 {
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Portal.Features.Replication;
 using Portal.Data;
 using Portal.Features.Regions;
+using Portal.Features.Reports;
 
 namespace Portal.Features.BackupCenter;
 

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Portal.Features.BackupCenter;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
