@@ -6,7 +6,6 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
 using Portal.Data;
 using Portal.Features.Audit;
 using Portal.Features.Identity;

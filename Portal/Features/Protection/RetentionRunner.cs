@@ -5,7 +5,6 @@ using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
 using Quartz;
 using Portal.Data;
 
