@@ -855,7 +855,7 @@ namespace Portal.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Portal.Features.Vaults.Vault", "Vault")
-                        .WithMany("Items")
+                        .WithMany()
                         .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
@@ -883,11 +883,6 @@ namespace Portal.Data.Migrations
                         .HasForeignKey("Portal.Features.Protection.VaultKey", "VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-                });
-
-            modelBuilder.Entity("Portal.Features.Vaults.Vault", b =>
-                {
-                    b.Navigation("Items");
                 });
 #pragma warning restore 612, 618
         }

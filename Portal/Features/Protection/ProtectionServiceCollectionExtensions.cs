@@ -5,6 +5,8 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Portal.Features.Approvals;
 using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Vaults;
 using Portal.Features.Scheduling;
 using Portal.Features.Workloads;
 using Quartz;
@@ -41,6 +43,9 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<RetentionRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
+        services.AddSingleton<ItemsInVaultsAndPolicies>();
+        services.AddSingleton<IVaultContents>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
+        services.AddSingleton<IPolicyItems>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
         services.AddScoped<ICriticalOperation, StopProtectionDeleteDataOperation>();
         services.AddTransient<BackupItemJob>();
         services.AddTransient<RetentionSchedule>();

@@ -29,7 +29,7 @@ public sealed class RetentionRunner(
     {
         List<Guid> vaults;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            vaults = await db.Vaults.AsNoTracking().Where(v => v.Items.Any()).Select(v => v.Id).ToListAsync(ct);
+            vaults = await db.Vaults.AsNoTracking().Where(v => db.BackupItems.Any(i => i.VaultId == v.Id)).Select(v => v.Id).ToListAsync(ct);
         foreach (var vault in vaults)
         {
             try
