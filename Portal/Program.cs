@@ -14,6 +14,7 @@ using Portal.Features.Replication;
 using Portal.Features.Restore;
 using Portal.Features.Telemetry;
 using Portal.Features.Vaults;
+using Portal.Features.Workloads;
 
 var builder = WebApplication.CreateBuilder(args);
 try
@@ -30,6 +31,7 @@ try
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalPolicies();
     builder.Services.AddPortalProtection();
+    builder.Services.AddPortalWorkloads();
     builder.Services.AddPortalRestore();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();

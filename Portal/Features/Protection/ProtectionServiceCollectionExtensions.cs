@@ -8,7 +8,6 @@ using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Vaults;
 using Portal.Features.Scheduling;
-using Portal.Features.Workloads;
 using Quartz;
 using Portal.Data;
 
@@ -34,7 +33,8 @@ public static class ProtectionServiceCollectionExtensions
             km.XmlRepository = new FileSystemXmlRepository(folder, loggers);
         });
 
-        services.AddPortalWorkloads();
+        services.AddOptions<ItemScriptOptions>();
+        services.AddSingleton<ItemScripts>();
         services.AddSingleton<VaultKeys>();
         services.AddJobHandler<BackupJob>();
         services.AddJobHandler<CheckJob>();
