@@ -6,6 +6,7 @@ using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Identity;
 using Portal.Features.Reports;
+using Portal.Features.Restore;
 
 namespace Portal;
 

@@ -1,6 +1,20 @@
 using Portal;
+using Portal.Data;
+using Portal.Features.Alerts;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.BackupCenter;
 using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Regions;
+using Portal.Features.Replication;
+using Portal.Features.Restore;
 using Portal.Features.Telemetry;
+using Portal.Features.Vaults;
+using Portal.Features.Workloads;
 
 var builder = WebApplication.CreateBuilder(args);
 try
@@ -17,6 +31,7 @@ try
     builder.Services.AddPortalVaults();
     builder.Services.AddPortalPolicies();
     builder.Services.AddPortalProtection();
+    builder.Services.AddPortalWorkloads();
     builder.Services.AddPortalRestore();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();

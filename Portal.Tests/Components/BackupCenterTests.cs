@@ -71,7 +71,7 @@ public sealed class BackupCenterTests : ProtectionComponentTest
         await SeedItemAsync(vault, "never-backed-up", ProtectionState.Protected); // created two days ago, no point: RPO breached
         await using (var db = Database.Factory.CreateDbContext())
         {
-            db.StorageUsage.Add(new Portal.Features.BackupCenter.StorageUsage
+            db.StorageUsage.Add(new Portal.Features.Reports.StorageUsage
             {
                 VaultId = vault.Id, Region = "east", Day = DateOnly.FromDateTime(DateTime.UtcNow), Bytes = 3_000_000, MeasuredAt = DateTime.UtcNow,
             });

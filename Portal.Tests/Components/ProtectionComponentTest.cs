@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Portal.Features.Workloads;
 using Portal.Features.Identity;
 using Portal.Features.Protection;
 using Portal.Features.Regions;
@@ -58,6 +59,6 @@ public static class ProtectionTestServices
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton<RegionStores>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
-        return services.AddPortalProtection().AddPortalRestore();
+        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore();
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Portal.Features.Workloads;
 using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
@@ -73,6 +74,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         PoliciesServiceCollectionExtensions.AddPortalPolicies(services);
         services.AddPortalJobs();
         services.AddPortalProtection();
+        services.AddPortalWorkloads();
         services.AddPortalRestore();
         services.AddPortalAlerts();
         configure?.Invoke(services);

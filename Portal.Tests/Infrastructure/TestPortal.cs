@@ -27,6 +27,10 @@ public static class TestPortal
         services.AddPortalApprovals();
         services.AddPortalVaults();
         services.AddPortalPolicies();
+        // What vaults and policies ask about their items, answered by Protection (whose scheduler these tests do without).
+        services.AddSingleton<Portal.Features.Protection.ItemsInVaultsAndPolicies>();
+        services.AddSingleton<Portal.Features.Vaults.IVaultContents>(sp => sp.GetRequiredService<Portal.Features.Protection.ItemsInVaultsAndPolicies>());
+        services.AddSingleton<Portal.Features.Policies.IPolicyItems>(sp => sp.GetRequiredService<Portal.Features.Protection.ItemsInVaultsAndPolicies>());
         services.AddSingleton<Portal.Features.Jobs.JobNotifier>();
         services.AddSingleton<Portal.Features.Jobs.JobCancellation>();
         services.AddSingleton<Portal.Features.Jobs.JobService>();

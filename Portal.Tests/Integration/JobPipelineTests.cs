@@ -153,8 +153,9 @@ public sealed class JobPipelineTests : IAsyncLifetime
 
         var job = await host.Protection(ann).BackUpNowAsync(item, DateTime.UtcNow.AddDays(30));
         var running = await host.WaitForJobAsync(job.Id, j => j.Status == JobStatus.InProgress && j.RunBy is not null);
-        var packs = Path.Combine(root, "regions", "east", "1", "vaults", vault.ToString("N"), "data");
-        await WaitUntilAsync(() => Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any(), "a first pack is stored");
+        // Stored means in every replica: a pack in only one of three is not yet a write the next attempt can count on.
+        string[] replicas = [.. Enumerable.Range(1, 3).Select(r => Path.Combine(root, "regions", "east", r.ToString(), "vaults", vault.ToString("N"), "data"))];
+        await WaitUntilAsync(() => StoredPacks(replicas).Count > 0, "a first pack is stored in every replica");
         var (victim, survivor) = running.RunBy!.Split('/')[2] == a.Id.ToString() ? (a, b) : (b, a);
         Assert.Contains($"/{victim.Id}/", running.RunBy);
         await victim.KillAsync();
@@ -214,6 +215,21 @@ public sealed class JobPipelineTests : IAsyncLifetime
             await host.Jobs.ReportAsync(lease, new JobProgressReport("Restoring files", 1, 2, 1, 2), CancellationToken.None));
         Assert.False(await host.Jobs.FinishAsync(lease, Portal.Features.Jobs.Pipeline.JobOutcome.Failed("late"), CancellationToken.None));
         Assert.Equal(JobStatus.Completed, (await host.Jobs.GetAsync(job.Id, CancellationToken.None))!.Status);
+    }
+
+    /// <summary>The packs present in every one of <paramref name="replicas"/> (their data folders).</summary>
+    private static HashSet<string> StoredPacks(string[] replicas)
+    {
+        HashSet<string>? common = null;
+        foreach (var replica in replicas)
+        {
+            var names = Directory.Exists(replica)
+                ? Directory.EnumerateFiles(replica, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(replica, f)).Where(f => !Path.GetFileName(f).StartsWith('#')).ToHashSet() // '#tmp-…' is an upload in progress
+                : [];
+            common = common is null ? names : [.. common.Intersect(names)];
+        }
+
+        return common ?? [];
     }
 
     /// <summary>Waits for a condition of the file system (which tells no one when it changes), looking every 50 ms.</summary>

@@ -5,7 +5,6 @@ using Portal.Features.Identity;
 using Portal.Features.Jobs;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
-using Portal.Features.Scheduling;
 using Portal.Features.Vaults;
 using Portal.Tests.Infrastructure;
 

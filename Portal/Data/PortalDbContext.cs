@@ -7,6 +7,8 @@ using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Replication;
 using Portal.Features.Vaults;
+using Portal.Features.BackupCenter;
+using Portal.Features.Regions;
 
 namespace Portal.Data;
 
@@ -23,7 +25,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<JobLogEntry> JobLog => Set<JobLogEntry>();
     public DbSet<RecoveryPoint> RecoveryPoints => Set<RecoveryPoint>();
     public DbSet<VaultKey> VaultKeys => Set<VaultKey>();
-    public DbSet<Features.BackupCenter.StorageUsage> StorageUsage => Set<Features.BackupCenter.StorageUsage>();
+    public DbSet<Features.Reports.StorageUsage> StorageUsage => Set<Features.Reports.StorageUsage>();
     public DbSet<ReplicaRepair> ReplicaRepairs => Set<ReplicaRepair>();
     public DbSet<RegionScrubRecord> RegionScrubs => Set<RegionScrubRecord>();
 

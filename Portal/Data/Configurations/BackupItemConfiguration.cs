@@ -22,6 +22,7 @@ internal sealed class BackupItemConfiguration : IEntityTypeConfiguration<BackupI
         builder.Property(i => i.DatabaseUser).HasMaxLength(63);
         builder.Property(i => i.LastBackupStatus).HasConversion<string>().HasMaxLength(24);
         builder.Property(i => i.Version).IsRowVersion();
+        builder.HasOne(i => i.Vault).WithMany().HasForeignKey(i => i.VaultId).OnDelete(DeleteBehavior.Restrict);
         builder.HasOne(i => i.Policy).WithMany().HasForeignKey(i => i.PolicyId).OnDelete(DeleteBehavior.Restrict);
         builder.HasIndex(i => new { i.VaultId, i.Name }).IsUnique();
         builder.HasIndex(i => i.Name);

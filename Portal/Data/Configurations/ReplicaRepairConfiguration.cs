@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Portal.Features.Replication;
+using Portal.Features.Regions;
 
 namespace Portal.Data.Configurations;
 

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using Portal.Features.BackupCenter;
+using Portal.Features.Reports;
 
 namespace Portal.Data.Configurations;
 

@@ -18,6 +18,5 @@ internal sealed class VaultConfiguration : IEntityTypeConfiguration<Vault>
         builder.Property(v => v.CreatedBy).HasMaxLength(256);
         builder.Property(v => v.UpdatedBy).HasMaxLength(256);
         builder.Property(v => v.Version).IsRowVersion();
-        builder.HasMany(v => v.Items).WithOne(i => i.Vault).HasForeignKey(i => i.VaultId).OnDelete(DeleteBehavior.Restrict);
     }
 }

@@ -786,7 +786,7 @@ namespace Portal.Data.Migrations
                     b.ToTable("region_scrubs", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.Replication.ReplicaRepair", b =>
+            modelBuilder.Entity("Portal.Features.Regions.ReplicaRepair", b =>
                 {
                     b.Property<string>("Region")
                         .HasMaxLength(64)

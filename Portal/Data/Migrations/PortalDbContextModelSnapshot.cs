@@ -312,7 +312,7 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
                 {
                     b.Property<Guid>("VaultId")
                         .HasColumnType("uuid");
@@ -783,7 +783,7 @@ namespace Portal.Data.Migrations
                     b.ToTable("region_scrubs", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.Replication.ReplicaRepair", b =>
+            modelBuilder.Entity("Portal.Features.Regions.ReplicaRepair", b =>
                 {
                     b.Property<string>("Region")
                         .HasMaxLength(64)
@@ -890,7 +890,7 @@ namespace Portal.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Features.BackupCenter.StorageUsage", b =>
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
                 {
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()
@@ -925,7 +925,7 @@ namespace Portal.Data.Migrations
                         .OnDelete(DeleteBehavior.Restrict);
 
                     b.HasOne("Portal.Features.Vaults.Vault", "Vault")
-                        .WithMany("Items")
+                        .WithMany()
                         .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Restrict)
                         .IsRequired();
@@ -953,11 +953,6 @@ namespace Portal.Data.Migrations
                         .HasForeignKey("Portal.Features.Protection.VaultKey", "VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-                });
-
-            modelBuilder.Entity("Portal.Features.Vaults.Vault", b =>
-                {
-                    b.Navigation("Items");
                 });
 #pragma warning restore 612, 618
         }

@@ -4,6 +4,7 @@ using MailKit.Security;
 using MimeKit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Data;
 
 namespace Portal.Features.Alerts;
 

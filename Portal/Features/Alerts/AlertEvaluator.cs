@@ -1,6 +1,11 @@
 using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Portal.Data;
+using Portal.Features.Approvals;
+using Portal.Features.Protection;
+using Portal.Features.Replication;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Alerts;
 

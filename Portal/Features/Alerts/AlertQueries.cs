@@ -1,5 +1,8 @@
 using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Alerts;
 

@@ -1,5 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Portal.Features.Approvals;
+using Portal.Features.Jobs;
+using Portal.Features.Replication;
 
 namespace Portal.Features.Alerts;
 

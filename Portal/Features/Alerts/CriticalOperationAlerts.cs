@@ -1,3 +1,6 @@
+using Portal.Data;
+using Portal.Features.Approvals;
+
 namespace Portal.Features.Alerts;
 
 /// <summary>

@@ -1,3 +1,5 @@
+using Portal.Features.Jobs;
+
 namespace Portal.Features.Alerts;
 
 /// <summary>

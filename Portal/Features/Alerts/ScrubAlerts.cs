@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Replication;
+using Portal.Data;
 
 namespace Portal.Features.Alerts;
 

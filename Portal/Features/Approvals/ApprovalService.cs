@@ -2,6 +2,8 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Audit;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Approvals;
 

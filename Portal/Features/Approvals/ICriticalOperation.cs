@@ -1,3 +1,5 @@
+using Portal.Data;
+
 namespace Portal.Features.Approvals;
 
 /// <summary>Runs one kind of critical operation once it is approved.</summary>

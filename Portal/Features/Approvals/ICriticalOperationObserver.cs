@@ -1,3 +1,5 @@
+using Portal.Data;
+
 namespace Portal.Features.Approvals;
 
 /// <summary>

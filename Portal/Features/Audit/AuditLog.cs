@@ -3,6 +3,8 @@ using System.Security.Claims;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Audit;
 

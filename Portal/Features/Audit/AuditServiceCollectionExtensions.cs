@@ -1,3 +1,5 @@
+using Portal.Features.Identity;
+
 namespace Portal.Features.Audit;
 
 public static class AuditServiceCollectionExtensions
@@ -5,6 +7,7 @@ public static class AuditServiceCollectionExtensions
     public static IServiceCollection AddPortalAudit(this IServiceCollection services)
     {
         services.AddScoped<AuditLog>();
+        services.AddScoped<ISignInObserver, SignInAudit>();
         return services;
     }
 }

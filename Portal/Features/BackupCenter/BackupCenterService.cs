@@ -1,6 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Protection;
 using Portal.Features.Reports;
+using Portal.Data;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Regions;
+using Portal.Features.Replication;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.BackupCenter;
 

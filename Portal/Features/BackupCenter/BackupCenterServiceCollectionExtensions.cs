@@ -8,7 +8,7 @@ public static class BackupCenterServiceCollectionExtensions
     {
         services.AddOptions<BackupCenterOptions>().BindConfiguration(BackupCenterOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddScoped<BackupCenterService>();
-        services.AddScoped<ReportService>();
+        services.AddPortalReports(); // the center's trends are the reports' figures
         services.AddSingleton<StorageMeter>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageMeter>());
         return services;

@@ -2,6 +2,9 @@ using Portal.Features.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Features.Replication;
+using Portal.Data;
+using Portal.Features.Regions;
+using Portal.Features.Reports;
 
 namespace Portal.Features.BackupCenter;
 

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Data;
 
 namespace Portal.Features.Common;
 

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication.OpenIdConnect;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Identity.Web;
 
-using Portal.Features.Audit;
 using Portal.Features.Common;
 
 namespace Portal.Features.Identity;
@@ -67,9 +66,10 @@ public static class IdentityServiceCollectionExtensions
         endpoints.MapGet("/account/signin", (string? returnUrl, LocalSignIn local) =>
                 Results.Challenge(new AuthenticationProperties { RedirectUri = local.SafeReturnUrl(returnUrl) }))
             .AllowAnonymous();
-        endpoints.MapPost("/account/signout", async (HttpContext http, AuditLog audit) =>
+        endpoints.MapPost("/account/signout", async (HttpContext http, IEnumerable<ISignInObserver> observers) =>
         {
-            await audit.RecordAsync(http.User, AuditActions.SignOut, "portal", AuditOutcome.Succeeded, null);
+            foreach (var observer in observers)
+                await observer.SigningOutAsync(http.User);
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             if (mode.UsesEntra)
                 return Results.SignOut(new AuthenticationProperties { RedirectUri = "/" }, [OpenIdConnectDefaults.AuthenticationScheme]);
@@ -80,9 +80,12 @@ public static class IdentityServiceCollectionExtensions
 
     private static void BoundCookie(CookieAuthenticationOptions options)
     {
-        options.Events.OnSignedIn = context => context.HttpContext.RequestServices.GetRequiredService<AuditLog>()
-            .RecordAsync(context.Principal!, AuditActions.SignIn, "portal", AuditOutcome.Succeeded,
-                context.Principal!.Identity?.AuthenticationType == LocalSignIn.AuthenticationType ? "development sign-in" : "Entra ID");
+        options.Events.OnSignedIn = async context =>
+        {
+            var method = context.Principal!.Identity?.AuthenticationType == LocalSignIn.AuthenticationType ? "development sign-in" : "Entra ID";
+            foreach (var observer in context.HttpContext.RequestServices.GetServices<ISignInObserver>())
+                await observer.SignedInAsync(context.Principal!, method);
+        };
         options.AccessDeniedPath = "/account/access-denied";
         options.Cookie.Name = "portal.auth";
         options.Cookie.HttpOnly = true;

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Portal.Data;
 
 namespace Portal.Features.Jobs;
 

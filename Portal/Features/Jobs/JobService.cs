@@ -2,6 +2,8 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Features.Audit;
 using Microsoft.Extensions.Options;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Jobs;
 
@@ -73,7 +75,7 @@ public sealed class JobService(
     internal async Task AddedAsync(Job job, CancellationToken ct)
     {
         if (job.Status == JobStatus.InProgress)
-            Telemetry.PortalTelemetry.JobStarted(job);
+            JobTelemetry.Started(job);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await ChangedAsync(db, job, ct);
     }
@@ -108,7 +110,7 @@ public sealed class JobService(
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
         if (job.Attempt == 1)
-            Telemetry.PortalTelemetry.JobStarted(job);
+            JobTelemetry.Started(job);
         await ChangedAsync(db, job, ct);
         return new Pipeline.ClaimedJob(new Pipeline.JobLease(job.Id, job.Attempt, executor), job.Operation!, job.Input ?? "{}");
     }
@@ -264,7 +266,7 @@ public sealed class JobService(
             }
             await FinishedAsync(job); // before the change is announced: whoever sees the job finished also sees its alert
 
-            Telemetry.PortalTelemetry.JobFinished(job);
+            JobTelemetry.Finished(job);
             await ChangedAsync(db, job, ct);
             return true;
         }
@@ -374,7 +376,7 @@ public sealed class JobService(
         foreach (var job in finished)
         {
             await FinishedAsync(job);
-            Telemetry.PortalTelemetry.JobFinished(job);
+            JobTelemetry.Finished(job);
         }
 
         foreach (var job in abandoned)

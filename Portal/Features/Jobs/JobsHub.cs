@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Jobs;
 

@@ -2,6 +2,11 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Portal.Engine.Retention;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Policies;
 
@@ -10,7 +15,8 @@ namespace Portal.Features.Policies;
 /// a change that would remove recovery points the policy keeps now is a critical operation (second approver).
 /// </summary>
 public sealed class PolicyService(
-    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, ApprovalService approvals, TimeProvider clock)
+    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, ApprovalService approvals, IPolicyItems policyItems,
+    TimeProvider clock)
 {
     public async Task<IReadOnlyList<PolicyDetails>> ListAsync(Guid vaultId, CancellationToken ct = default)
     {
@@ -121,27 +127,20 @@ public sealed class PolicyService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var policy = await db.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, ct) ?? throw Gone();
         var current = PolicyDefinition.FromJson(policy.Definition);
-        var items = await db.BackupItems.AsNoTracking()
-            .Where(i => i.PolicyId == policyId && i.State != Protection.ProtectionState.SoftDeleted)
-            .OrderBy(i => i.Name).Select(i => new { i.Id, i.Name }).ToListAsync(ct);
-        var ids = items.Select(i => i.Id).ToList();
-        var points = await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId))
-            .Select(p => new { p.ItemId, p.SnapshotId, p.CreatedAt, p.RetainUntil }).ToListAsync(ct);
+        var items = await policyItems.RecoveryPointsAsync(db, policyId, ct);
         var now = clock.GetUtcNow();
         PolicyRules.TryZone(current.Schedule.TimeZoneId, out var currentZone);
         PolicyRules.TryZone(proposed.Schedule.TimeZoneId, out var proposedZone);
         var result = new List<ItemRetentionPreview>();
         foreach (var item in items)
         {
-            var refs = points.Where(p => p.ItemId == item.Id)
-                .Select(p => new RecoveryPointRef(p.SnapshotId, new DateTimeOffset(p.CreatedAt, TimeSpan.Zero), p.RetainUntil is { } u ? new DateTimeOffset(u, TimeSpan.Zero) : null))
-                .ToList();
+            var refs = item.Points;
             if (refs.Count == 0)
                 continue;
             var before = RetentionCalculator.Evaluate(refs, current.Retention, currentZone, now).ToDictionary(d => d.Point.Id);
             var after = RetentionCalculator.Evaluate(refs, proposed.Retention, proposedZone, now);
             var removed = after.Where(d => d.Expired && !before[d.Point.Id].Expired).Select(d => d.Point.Time.UtcDateTime).Order().ToList();
-            result.Add(new ItemRetentionPreview(item.Name, after.Count(d => !d.Expired), removed));
+            result.Add(new ItemRetentionPreview(item.Item, after.Count(d => !d.Expired), removed));
         }
 
         return new RetentionPreview(result);

@@ -33,7 +33,7 @@ public sealed class BackupItem
     /// <summary>For files and folders: a command run after the backup, whatever happened.</summary>
     public string? PostScript { get; set; }
 
-    /// <summary>How long each script may run before it is stopped (null: <see cref="Workloads.ItemScripts.DefaultTimeout"/>).</summary>
+    /// <summary>How long each script may run before it is stopped (null: <see cref="ItemScripts.DefaultTimeout"/>).</summary>
     public int? ScriptTimeoutSeconds { get; set; }
 
     /// <summary>For PostgreSQL databases: where the database is and who signs in (the password is kept sealed).</summary>

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Engine.Operations;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
 using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
@@ -19,8 +20,8 @@ public sealed record BackupInput(Guid ItemId, RecoveryPointType Type, DateTime? 
 public sealed class BackupJob(
     IDbContextFactory<PortalDbContext> dbFactory,
     VaultKeys keys,
-    Workloads.DatabaseBackup databases,
-    Workloads.ItemScripts scripts,
+    IDatabaseWorkload databases,
+    ItemScripts scripts,
     TimeProvider clock) : JobHandler<BackupInput>
 {
     public override string Name => "backup";
@@ -48,7 +49,7 @@ public sealed class BackupJob(
         var vault = item.Vault!;
         var tags = new[] { $"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", JobTag(run.JobId) };
         // A database's versions are checked before anything runs (not even the vault is opened).
-        var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareAsync(item, run.JobId, ct) : null;
+        var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareBackupAsync(item, run.JobId, ct) : null;
         using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
         var scriptWarnings = new List<string>();
         BackupResult result;
@@ -64,7 +65,7 @@ public sealed class BackupJob(
 
         if (database is not null)
         {
-            result = await databases.BackupAsync(database, engine, run.JobId, tags, run.Progress, ct);
+            result = await database.BackupAsync(engine, run.JobId, tags, run.Progress, ct);
             consistency = RecoveryPointConsistency.ApplicationConsistent; // pg_dump reads one consistent snapshot of the database
         }
         else

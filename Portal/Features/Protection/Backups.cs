@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 

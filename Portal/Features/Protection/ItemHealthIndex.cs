@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 

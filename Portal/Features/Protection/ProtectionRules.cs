@@ -2,7 +2,6 @@ using Portal.Engine.Operations;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
 
 namespace Portal.Features.Protection;
 

@@ -6,7 +6,11 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Protection;
 
@@ -26,7 +30,7 @@ public sealed class ProtectionService(
     BackupJob backups,
     CheckJob checks,
     RegionCatalog regions,
-    Workloads.DatabaseSecrets secrets,
+    IDatabaseWorkload databases,
     IOptions<ProtectionOptions> options,
     TimeProvider clock)
 {
@@ -54,13 +58,13 @@ public sealed class ProtectionService(
             string source;
             if (request.Database is { } database)
             {
-                source = Workloads.WorkloadChecks.Validate(database, request.Scripts, errors);
+                source = databases.Validate(database, request.Scripts, errors);
             }
             else
             {
                 if (ProtectionRules.CheckSourcePath(request.SourcePath, options.Value.SourceRoots, out source) is { } pathError)
                     errors[nameof(request.SourcePath)] = pathError;
-                Workloads.WorkloadChecks.Validate(request.Scripts, errors);
+                ItemScripts.Check(request.Scripts, errors);
             }
 
             if (ProtectionRules.CheckPatterns(request.Include) is { } includeError) errors[nameof(request.Include)] = includeError;
@@ -85,7 +89,7 @@ public sealed class ProtectionService(
             if (errors.Count > 0)
                 throw new PortalValidationException(errors);
             if (request.Database is { } reach)
-                await Workloads.WorkloadChecks.CheckReachableAsync(reach, ct); // the credentials work, before anything is saved
+                await databases.CheckReachableAsync(reach, ct); // the credentials work, before anything is saved
 
             if (needsPassphrase)
             {
@@ -103,7 +107,7 @@ public sealed class ProtectionService(
             };
             if (request.Database is { } d)
                 (item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser, item.SealedDatabasePassword) =
-                    (d.Host.Trim(), d.Port ?? 5432, d.Database.Trim(), d.User.Trim(), string.IsNullOrEmpty(d.Password) ? null : secrets.Seal(d.Password));
+                    (d.Host.Trim(), d.Port ?? 5432, d.Database.Trim(), d.User.Trim(), string.IsNullOrEmpty(d.Password) ? null : databases.SealPassword(d.Password));
             else if (HasScripts(request.Scripts))
                 (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds) =
                     (Blank(request.Scripts!.PreScript), Blank(request.Scripts.PostScript), request.Scripts.TimeoutSeconds);

@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Portal.Features.Approvals;
 using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Vaults;
 using Portal.Features.Scheduling;
-using Portal.Features.Workloads;
 using Quartz;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 
@@ -31,7 +33,8 @@ public static class ProtectionServiceCollectionExtensions
             km.XmlRepository = new FileSystemXmlRepository(folder, loggers);
         });
 
-        services.AddPortalWorkloads();
+        services.AddOptions<ItemScriptOptions>();
+        services.AddSingleton<ItemScripts>();
         services.AddSingleton<VaultKeys>();
         services.AddJobHandler<BackupJob>();
         services.AddJobHandler<CheckJob>();
@@ -40,6 +43,9 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<RetentionRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
+        services.AddSingleton<ItemsInVaultsAndPolicies>();
+        services.AddSingleton<IVaultContents>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
+        services.AddSingleton<IPolicyItems>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
         services.AddScoped<ICriticalOperation, StopProtectionDeleteDataOperation>();
         services.AddTransient<BackupItemJob>();
         services.AddTransient<RetentionSchedule>();

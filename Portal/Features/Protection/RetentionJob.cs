@@ -4,6 +4,7 @@ using Portal.Features.Audit;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 

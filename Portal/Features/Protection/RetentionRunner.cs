@@ -5,8 +5,8 @@ using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
-using Portal.Features.Scheduling;
 using Quartz;
+using Portal.Data;
 
 namespace Portal.Features.Protection;
 
@@ -29,7 +29,7 @@ public sealed class RetentionRunner(
     {
         List<Guid> vaults;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            vaults = await db.Vaults.AsNoTracking().Where(v => v.Items.Any()).Select(v => v.Id).ToListAsync(ct);
+            vaults = await db.Vaults.AsNoTracking().Where(v => db.BackupItems.Any(i => i.VaultId == v.Id)).Select(v => v.Id).ToListAsync(ct);
         foreach (var vault in vaults)
         {
             try

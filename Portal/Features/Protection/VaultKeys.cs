@@ -5,6 +5,8 @@ using Microsoft.Extensions.Options;
 using Portal.Engine;
 using Portal.Features.Common;
 using Portal.Features.Vaults;
+using Portal.Data;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Protection;
 

@@ -1,5 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Engine.Replication;
+using Portal.Data;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

@@ -1,4 +1,6 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

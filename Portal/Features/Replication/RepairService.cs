@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Features.Common;
+using Portal.Data;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

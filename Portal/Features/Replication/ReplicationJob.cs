@@ -2,6 +2,8 @@ using Microsoft.Extensions.Options;
 using Portal.Engine.Replication;
 using Portal.Engine.Storage;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Features.Jobs;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

@@ -3,7 +3,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Engine.Replication;
 using Portal.Engine.Storage;
+using Portal.Data;
+using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Replication;
 

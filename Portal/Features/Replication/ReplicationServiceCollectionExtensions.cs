@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Features.Jobs;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

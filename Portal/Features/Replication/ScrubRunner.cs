@@ -3,6 +3,9 @@ using Microsoft.Extensions.Options;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Engine.Replication;
 using Quartz;
+using Portal.Data;
+using Portal.Features.Jobs;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
 

@@ -1,4 +1,6 @@
 using Portal.Features.Jobs;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Reports;
 

@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
-using Portal.Features.BackupCenter;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Identity;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Reports;
 

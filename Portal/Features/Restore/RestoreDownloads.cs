@@ -7,6 +7,8 @@ using Portal.Engine.Operations;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Restore;
 

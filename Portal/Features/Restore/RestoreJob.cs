@@ -4,6 +4,7 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Protection;
+using Portal.Data;
 using EngineStatus = Portal.Engine.Progress.OperationStatus;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 

@@ -1,4 +1,5 @@
 using Portal.Engine.Operations;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Restore;
 

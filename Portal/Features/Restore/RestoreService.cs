@@ -6,6 +6,11 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Restore;
 

@@ -1,14 +1,13 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace Portal.Features.Telemetry;
 
 /// <summary>
-/// The portal's own metrics and traces (meter and activity source "Portal"): jobs started and finished by kind and
-/// status, bytes backed up, restore durations, and one trace span per job from start to end. Replication lag is
-/// observed by <see cref="Replication.ReplicationStatus"/>. Exported over OTLP when configured (see
-/// <see cref="TelemetryServiceCollectionExtensions"/>).
+/// The portal's own meter and activity source ("Portal"), exported over OTLP when configured (see
+/// <see cref="TelemetryServiceCollectionExtensions"/>). The features record into them: jobs (started, finished, bytes
+/// backed up, restore durations, a span per job) in <c>Jobs.JobTelemetry</c>, replication lag in
+/// <c>Replication.ReplicationStatus</c>; this feature knows none of them.
 /// </summary>
 public static class PortalTelemetry
 {
@@ -16,49 +15,4 @@ public static class PortalTelemetry
 
     public static readonly ActivitySource Source = new(Name);
     public static readonly Meter Meter = new(Name);
-
-    private static readonly Counter<long> JobsStarted = Meter.CreateCounter<long>("portal.jobs.started", "{job}", "Jobs that began to run.");
-    private static readonly Counter<long> JobsFinished = Meter.CreateCounter<long>("portal.jobs.finished", "{job}", "Jobs that ended, by status (Completed, CompletedWithWarnings, Failed, Cancelled).");
-    private static readonly Counter<long> BytesBackedUp = Meter.CreateCounter<long>("portal.backup.bytes", "By", "Bytes read from backup items by completed backups.");
-    private static readonly Histogram<double> RestoreDuration = Meter.CreateHistogram<double>("portal.restore.duration", "s", "How long restores and downloads took.");
-
-    private static readonly ConcurrentDictionary<Guid, Activity> Running = new();
-
-    public static void JobStarted(Job job)
-    {
-        JobsStarted.Add(1, Tags(job));
-        // A span per job; it is not made current (the job runs in its own async flow), it only times and describes the job.
-        var previous = Activity.Current;
-        var activity = Source.StartActivity($"{job.Kind} job", ActivityKind.Internal);
-        Activity.Current = previous;
-        if (activity is null)
-            return;
-        activity.SetTag("portal.job.id", job.Id);
-        activity.SetTag("portal.job.kind", job.Kind.ToString());
-        activity.SetTag("portal.vault", job.VaultName);
-        activity.SetTag("portal.job.subject", job.Subject);
-        Running[job.Id] = activity;
-    }
-
-    public static void JobFinished(Job job)
-    {
-        var tags = Tags(job);
-        tags.Add("status", job.Status.ToString());
-        JobsFinished.Add(1, tags);
-        if (job.Kind == JobKind.Backup && job.Status is JobStatus.Completed or JobStatus.CompletedWithWarnings)
-            BytesBackedUp.Add(job.BytesDone, Tags(job));
-        if (job.Kind == JobKind.Restore && job.StartedAt is { } started && job.EndedAt is { } ended)
-            RestoreDuration.Record((ended - started).TotalSeconds, tags);
-
-        if (Running.TryRemove(job.Id, out var activity))
-        {
-            activity.SetTag("portal.job.status", job.Status.ToString());
-            activity.SetTag("portal.job.bytes", job.BytesDone);
-            if (job.Status == JobStatus.Failed)
-                activity.SetStatus(ActivityStatusCode.Error, job.Message);
-            activity.Stop();
-        }
-    }
-
-    private static TagList Tags(Job job) => new() { { "kind", job.Kind.ToString() }, { "vault", job.VaultName } };
 }

@@ -1,3 +1,5 @@
+using Portal.Features.Regions;
+
 namespace Portal.Features.Vaults;
 
 /// <summary>
@@ -24,8 +26,6 @@ public sealed class Vault
 
     /// <summary>PostgreSQL's xmin: the optimistic concurrency token of the row.</summary>
     public uint Version { get; set; }
-
-    public List<Protection.BackupItem> Items { get; set; } = [];
 }
 
 /// <summary>Where a vault keeps its copies (Azure's storage replication types).</summary>

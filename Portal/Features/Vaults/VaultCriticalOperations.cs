@@ -2,11 +2,12 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Common;
+using Portal.Data;
 
 namespace Portal.Features.Vaults;
 
 /// <summary>Deletes a vault once a second Backup.Contributor approves, if it is still empty.</summary>
-internal sealed class DeleteVaultOperation : ICriticalOperation
+internal sealed class DeleteVaultOperation(IVaultContents contents) : ICriticalOperation
 {
     public string Name => CriticalOperations.DeleteVault;
 
@@ -15,7 +16,7 @@ internal sealed class DeleteVaultOperation : ICriticalOperation
     public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
     {
         var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.ResourceId, ct) ?? throw VaultService.Gone();
-        await VaultService.EnsureEmptyAsync(db, vault, ct);
+        await contents.EnsureEmptyAsync(db, vault, ct);
         db.Vaults.Remove(vault);
     }
 }

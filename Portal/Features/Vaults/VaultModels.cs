@@ -1,3 +1,5 @@
+using Portal.Features.Regions;
+
 namespace Portal.Features.Vaults;
 
 /// <summary>A row of the vault list.</summary>

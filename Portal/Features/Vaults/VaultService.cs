@@ -3,8 +3,9 @@ using Npgsql;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Common;
-using Portal.Features.Policies;
-using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Identity;
+using Portal.Features.Regions;
 
 namespace Portal.Features.Vaults;
 
@@ -19,6 +20,8 @@ public sealed class VaultService(
     ICurrentUser currentUser,
     AuditLog audit,
     ApprovalService approvals,
+    IVaultContents contents,
+    IEnumerable<IVaultCreationObserver> creationObservers,
     TimeProvider clock)
 {
     public async Task<PagedResult<VaultSummary>> ListAsync(VaultQuery query, CancellationToken ct = default)
@@ -30,18 +33,19 @@ public sealed class VaultService(
             vaults = vaults.Where(v => EF.Functions.ILike(v.Name, "%" + Like.Escape(query.Search.Trim()) + "%", "\\"));
 
         var total = await vaults.CountAsync(ct);
+        var itemVaults = contents.ItemVaultIds(db);
         var ascending = query.Direction == SortDirection.Ascending;
         var ordered = query.SortBy switch
         {
             VaultSortColumn.Region => ascending ? vaults.OrderBy(v => v.Region) : vaults.OrderByDescending(v => v.Region),
             VaultSortColumn.Redundancy => ascending ? vaults.OrderBy(v => v.Redundancy) : vaults.OrderByDescending(v => v.Redundancy),
-            VaultSortColumn.ItemCount => ascending ? vaults.OrderBy(v => v.Items.Count) : vaults.OrderByDescending(v => v.Items.Count),
+            VaultSortColumn.ItemCount => ascending ? vaults.OrderBy(v => itemVaults.Count(id => id == v.Id)) : vaults.OrderByDescending(v => itemVaults.Count(id => id == v.Id)),
             VaultSortColumn.CreatedAt => ascending ? vaults.OrderBy(v => v.CreatedAt) : vaults.OrderByDescending(v => v.CreatedAt),
             _ => ascending ? vaults.OrderBy(v => v.NormalizedName) : vaults.OrderByDescending(v => v.NormalizedName),
         };
         var pageSize = Math.Clamp(query.PageSize, 1, 200);
         var page = await ordered.ThenBy(v => v.NormalizedName)
-            .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, v.Items.Count, null, v.CreatedAt))
+            .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, itemVaults.Count(id => id == v.Id), null, v.CreatedAt))
             .Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize)
             .ToListAsync(ct);
         return new PagedResult<VaultSummary>(page, total);
@@ -60,17 +64,13 @@ public sealed class VaultService(
         await currentUser.RequireViewerAsync("view vaults");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var normalized = VaultRules.Normalize(name);
-        return await db.Vaults.AsNoTracking()
-            .Where(v => v.NormalizedName == normalized)
-            .Select(v => new VaultDetails(
-                v.Id, v.Name, v.Region, null, v.Redundancy, v.SoftDeleteEnabled, v.SoftDeleteRetentionDays,
-                v.Items.Count(i => i.State == ProtectionState.Protected),
-                v.Items.Count(i => i.State == ProtectionState.ProtectionStopped),
-                v.Items.Count(i => i.State == ProtectionState.SoftDeleted),
-                v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, v.Version))
-            .FirstOrDefaultAsync(ct) is { } vault
-            ? vault with { PairedRegion = regions.Find(vault.Region)?.PairedRegion }
-            : null;
+        if (await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.NormalizedName == normalized, ct) is not { } v)
+            return null;
+        var items = await contents.CountAsync(db, v.Id, ct);
+        return new VaultDetails(
+            v.Id, v.Name, v.Region, regions.Find(v.Region)?.PairedRegion, v.Redundancy, v.SoftDeleteEnabled, v.SoftDeleteRetentionDays,
+            items.Protected, items.ProtectionStopped, items.SoftDeleted,
+            v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, v.Version);
     }
 
     public Task<VaultDetails> CreateAsync(CreateVaultRequest request, CancellationToken ct = default) =>
@@ -110,7 +110,8 @@ public sealed class VaultService(
                 UpdatedBy = user.DisplayName(),
             };
             db.Vaults.Add(vault);
-            db.BackupPolicies.Add(PolicyService.NewPolicy(vault.Id, "DefaultPolicy", PolicyDefinition.Default, user.DisplayName())); // as Azure does
+            foreach (var observer in creationObservers)
+                observer.VaultCreating(db, vault, user.DisplayName()); // the default policy, as Azure makes one
             audit.Append(db, user, AuditActions.VaultCreate, VaultResource(name), $"{region.Name}, {request.Redundancy}");
             try
             {
@@ -144,7 +145,7 @@ public sealed class VaultService(
                     throw new PortalValidationException(nameof(request.Redundancy), redundancyError);
                 // Unlike Azure, redundancy may change after items are protected: LRS → GRS copies the existing data to the
                 // pair with the next replication passes; GRS → LRS removes the pair's copy, so it must be confirmed.
-                var items = await db.BackupItems.CountAsync(i => i.VaultId == vault.Id, ct);
+                var items = await contents.ItemVaultIds(db).CountAsync(id => id == vault.Id, ct);
                 if (items > 0 && request.Redundancy == StorageRedundancy.LRS
                     && !string.Equals(request.ConfirmRemoveSecondary?.Trim(), vault.Name, StringComparison.Ordinal))
                     throw new PortalValidationException(nameof(request.ConfirmRemoveSecondary),
@@ -201,33 +202,13 @@ public sealed class VaultService(
                 throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
             if (vault.Version != version)
                 throw ChangedMeanwhile(vault);
-            await EnsureEmptyAsync(db, vault, ct);
+            await contents.EnsureEmptyAsync(db, vault, ct);
 
             var request = await approvals.AddRequestAsync(db, user, CriticalOperations.DeleteVault, vault.Id, VaultResource(vault.Name),
                 $"Delete vault {vault.Name} ({vault.Region}, {vault.Redundancy}).", ct);
             audit.Append(db, user, AuditActions.VaultDeleteRequest, VaultResource(vault.Name), request.Summary);
             await db.SaveChangesAsync(ct);
         });
-
-    /// <summary>Refuses while the vault holds backup items or soft-deleted backup data.</summary>
-    internal static async Task EnsureEmptyAsync(PortalDbContext db, Vault vault, CancellationToken ct)
-    {
-        var items = await db.BackupItems.Where(i => i.VaultId == vault.Id)
-            .GroupBy(i => i.State == ProtectionState.SoftDeleted)
-            .Select(g => new { SoftDeleted = g.Key, Count = g.Count(), Until = g.Max(i => i.SoftDeletedAt) })
-            .ToListAsync(ct);
-        if (items.FirstOrDefault(g => !g.SoftDeleted) is { } live)
-            throw new PortalConflictException(
-                $"Vault {vault.Name} still holds {live.Count} backup item(s). Stop protection and delete their backup data first.");
-        if (items.FirstOrDefault(g => g.SoftDeleted) is { } soft)
-        {
-            var purge = soft.Until?.AddDays(vault.SoftDeleteRetentionDays);
-            throw new PortalConflictException(
-                $"Vault {vault.Name} still holds soft-deleted backup data of {soft.Count} item(s)" +
-                (purge is null ? "" : $", purged after {purge:yyyy-MM-dd HH:mm} UTC") +
-                ". A vault can be deleted once that data is purged.");
-        }
-    }
 
     internal static string VaultResource(string? name) => $"vault/{name}";
 

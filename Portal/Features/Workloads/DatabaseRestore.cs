@@ -6,6 +6,9 @@ using Portal.Features.Jobs;
 using Portal.Features.Protection;
 using Portal.Features.Restore;
 using Portal.Features.Jobs.Pipeline;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Workloads;
 

@@ -5,6 +5,7 @@ using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Protection;
+using Portal.Data;
 using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Workloads;

@@ -18,14 +18,6 @@ internal static class WorkloadChecks
         return errors.Count > 0 ? "" : Target(database).SourceName;
     }
 
-    public static void Validate(ScriptSettings? scripts, Dictionary<string, string> errors)
-    {
-        if (scripts is null) return;
-        if (WorkloadRules.CheckScript(scripts.PreScript) is { } pre) errors["PreScript"] = pre;
-        if (WorkloadRules.CheckScript(scripts.PostScript) is { } post) errors["PostScript"] = post;
-        if (WorkloadRules.CheckTimeout(scripts.TimeoutSeconds) is { } timeout) errors["ScriptTimeoutSeconds"] = timeout;
-    }
-
     /// <summary>Signs in to the database once: wrong credentials or an unreachable server are a validation error on the host, and nothing is saved.</summary>
     public static async Task CheckReachableAsync(DatabaseSettings database, CancellationToken ct)
     {

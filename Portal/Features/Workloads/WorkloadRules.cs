@@ -24,14 +24,6 @@ public static class WorkloadRules
 
     public static string? CheckPort(int? port) => port is null or (>= 1 and <= 65535) ? null : $"{port} is not a TCP port (1-65535).";
 
-    public static string? CheckScript(string? script) =>
-        script is null || script.Trim().Length == 0 ? null
-        : script.Length > 4096 ? "A script command has at most 4,096 characters: put longer scripts in a file and run that."
-        : script.Contains('\0') ? "A script command cannot contain NUL." : null;
-
-    public static string? CheckTimeout(int? seconds) =>
-        seconds is null or (>= 1 and <= ItemScripts.MaxTimeoutSeconds) ? null : $"The script timeout is 1 to {ItemScripts.MaxTimeoutSeconds} seconds.";
-
     /// <summary>A connection for CREATE DATABASE and catalog queries: the item's own database, else <c>postgres</c> (another server).</summary>
     public static async Task<NpgsqlConnection> OpenMaintenanceAsync(DatabaseTarget target, CancellationToken ct)
     {

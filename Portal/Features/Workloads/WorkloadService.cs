@@ -1,6 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Common;
 using Portal.Features.Protection;
+using Portal.Data;
+using Portal.Features.Audit;
+using Portal.Features.Identity;
 
 namespace Portal.Features.Workloads;
 
@@ -16,7 +19,7 @@ public sealed class WorkloadService(IDbContextFactory<PortalDbContext> dbFactory
         {
             Access.Require(user, "set pre- and post-backup scripts (they run commands on the portal host)", PortalRoles.Contributor);
             var errors = new Dictionary<string, string>();
-            WorkloadChecks.Validate(scripts, errors);
+            ItemScripts.Check(scripts, errors);
             if (errors.Count > 0)
                 throw new PortalValidationException(errors);
             await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Portal.Features.Protection;
 
 namespace Portal.Features.Workloads;
 

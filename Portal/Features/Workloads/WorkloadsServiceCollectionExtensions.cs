@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using Portal.Features.Jobs;
+using Portal.Features.Protection;
 
 namespace Portal.Features.Workloads;
 
 public static class WorkloadsServiceCollectionExtensions
 {
-    /// <summary>PostgreSQL database items, pre/post-backup scripts (called by AddPortalProtection, whose backups use them).</summary>
+    /// <summary>PostgreSQL database items in protection and their restores; the scripts' default timeout from the Workloads settings.</summary>
     public static IServiceCollection AddPortalWorkloads(this IServiceCollection services)
     {
         services.AddOptions<WorkloadsOptions>().BindConfiguration(WorkloadsOptions.Section).ValidateOnStart();
@@ -13,7 +14,9 @@ public static class WorkloadsServiceCollectionExtensions
         services.AddSingleton<PostgreSqlTools>();
         services.AddSingleton<DatabaseSecrets>();
         services.AddSingleton<DatabaseBackup>();
-        services.AddSingleton<ItemScripts>();
+        services.AddSingleton<IDatabaseWorkload, PostgreSqlWorkload>();
+        services.AddOptions<ItemScriptOptions>().Configure<IOptions<WorkloadsOptions>>((scripts, workloads) =>
+            scripts.DefaultTimeoutSeconds = workloads.Value.DefaultScriptTimeoutSeconds);
         services.AddJobHandler<DatabaseRestoreJob>();
         services.AddScoped<DatabaseRestoreService>();
         services.AddScoped<WorkloadService>();

@@ -1,4 +1,5 @@
 using Portal.Engine.Retention;
+using Portal.Features.Policies;
 
 namespace Portal.Components.Pages.Policies;
 

@@ -1,7 +1,8 @@
 using Microsoft.EntityFrameworkCore;
+using Portal.Data;
 using Portal.Engine.Replication;
 
-namespace Portal.Features.Replication;
+namespace Portal.Features.Regions;
 
 /// <summary>The repair journals of the regions, one per region over the <c>replica_repairs</c> table.</summary>
 public sealed class RepairJournals(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)

@@ -1,4 +1,4 @@
-namespace Portal.Features.Replication;
+namespace Portal.Features.Regions;
 
 /// <summary>
 /// One copy of an object that a replica of a region is missing or holds damaged (a write that reached only a majority,
@@ -27,27 +27,4 @@ public sealed class ReplicaRepair
 
     /// <summary>Why the last repair failed.</summary>
     public string? LastError { get; set; }
-}
-
-/// <summary>The findings of a region's latest replica scrub: one row per region, replaced by each scrub.</summary>
-public sealed class RegionScrubRecord
-{
-    public string Region { get; set; } = "";
-    public DateTime StartedAt { get; set; }
-    public DateTime FinishedAt { get; set; }
-
-    /// <summary>Distinct objects compared across the replicas.</summary>
-    public int Objects { get; set; }
-
-    /// <summary>Missing or damaged copies found.</summary>
-    public int Issues { get; set; }
-
-    /// <summary>Copies rewritten from a good copy.</summary>
-    public int Healed { get; set; }
-
-    /// <summary>Objects with no good copy on any reachable replica.</summary>
-    public List<string> Lost { get; set; } = [];
-
-    /// <summary>Replicas (indexes from 0) that could not be listed, so were not compared.</summary>
-    public List<int> UnreachableReplicas { get; set; } = [];
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
 
-namespace Portal.Features.Workloads;
+using Portal.Features.Jobs;
+
+namespace Portal.Features.Protection;
 
 /// <summary>What a pre- or post-backup script did.</summary>
 /// <param name="ExitCode">The exit code, or null when it was stopped or could not start.</param>
@@ -22,13 +24,30 @@ public sealed record ScriptOutcome(string Which, int? ExitCode, bool TimedOut, s
 /// with a timeout (the whole process group is killed when it passes). Every line the script prints goes into the
 /// job's log (the last <see cref="MaxLines"/> lines when it prints more).
 /// </summary>
-public sealed class ItemScripts(Jobs.JobService jobs, IOptions<WorkloadsOptions> options, ILogger<ItemScripts> logger)
+public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> options, ILogger<ItemScripts> logger)
 {
     public const int MaxTimeoutSeconds = 24 * 3600;
     public const int MaxLines = 500;
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(300);
 
-    public TimeSpan TimeoutFor(int? seconds) => TimeSpan.FromSeconds(seconds ?? options.Value.DefaultScriptTimeoutSeconds);
+    /// <summary>Adds each broken rule of a folder item's scripts to <paramref name="errors"/>.</summary>
+    public static void Check(ScriptSettings? scripts, Dictionary<string, string> errors)
+    {
+        if (scripts is null) return;
+        if (CheckScript(scripts.PreScript) is { } pre) errors["PreScript"] = pre;
+        if (CheckScript(scripts.PostScript) is { } post) errors["PostScript"] = post;
+        if (CheckTimeout(scripts.TimeoutSeconds) is { } timeout) errors["ScriptTimeoutSeconds"] = timeout;
+    }
+
+    public static string? CheckScript(string? script) =>
+        script is null || script.Trim().Length == 0 ? null
+        : script.Length > 4096 ? "A script command has at most 4,096 characters: put longer scripts in a file and run that."
+        : script.Contains('\0') ? "A script command cannot contain NUL." : null;
+
+    public static string? CheckTimeout(int? seconds) =>
+        seconds is null or (>= 1 and <= MaxTimeoutSeconds) ? null : $"The script timeout is 1 to {MaxTimeoutSeconds} seconds.";
+
+    public TimeSpan TimeoutFor(int? seconds) => TimeSpan.FromSeconds(seconds ?? options.Value.DefaultTimeoutSeconds);
 
     public async Task<ScriptOutcome> RunAsync(Guid jobId, string which, string command, string workingFolder, TimeSpan timeout, CancellationToken ct)
     {
@@ -98,4 +117,13 @@ public sealed class ItemScripts(Jobs.JobService jobs, IOptions<WorkloadsOptions>
         ct.ThrowIfCancellationRequested();
         return outcome;
     }
+}
+
+/// <summary>
+/// The scripts' default timeout. Its setting is <c>Workloads:DefaultScriptTimeoutSeconds</c>, with the other workload
+/// settings: AddPortalWorkloads copies it here (300 s without it).
+/// </summary>
+public sealed class ItemScriptOptions
+{
+    public int DefaultTimeoutSeconds { get; set; } = (int)ItemScripts.DefaultTimeout.TotalSeconds;
 }

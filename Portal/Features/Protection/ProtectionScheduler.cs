@@ -1,11 +1,13 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Features.Policies;
-using Portal.Features.Protection;
 using Microsoft.Extensions.Options;
 using Portal.Features.Jobs.Pipeline;
 using Quartz;
+using Portal.Data;
 
-namespace Portal.Features.Scheduling;
+using Portal.Features.Scheduling;
+
+namespace Portal.Features.Protection;
 
 /// <summary>
 /// Keeps Quartz's (clustered, PostgreSQL) triggers in step with the items and their policies: one durable job per
@@ -110,29 +112,6 @@ public sealed class ProtectionScheduler(
         }
         catch (ObjectAlreadyExistsException)
         {
-        }
-    }
-}
-
-/// <summary>
-/// The Quartz job of one item's schedule: queues a scheduled backup for the job pipeline (any instance runs it, one
-/// backup of the item at a time). Firing only queues, so it is quick and never overlaps itself.
-/// </summary>
-[DisallowConcurrentExecution]
-internal sealed class BackupItemJob(Backups backups, ILogger<BackupItemJob> logger) : IJob
-{
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParseExact(context.JobDetail.Key.Name, "N", out var itemId))
-            return;
-        try
-        {
-            await backups.EnqueueScheduledAsync(itemId, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The slot is missed; the item's RPO alert says so if the next one is missed too.
-            logger.LogError(e, "Queueing the scheduled backup of item {Item} failed", itemId);
         }
     }
 }

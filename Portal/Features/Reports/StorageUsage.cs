@@ -1,8 +1,11 @@
-namespace Portal.Features.BackupCenter;
+using Portal.Features.Regions;
+
+namespace Portal.Features.Reports;
 
 /// <summary>
 /// What a vault's repository occupied in one region on one day (UTC): the last measurement of that day. One row per
-/// vault, region and day keeps "storage over time" cheap to chart and report for years.
+/// vault, region and day keeps "storage over time" cheap to chart and report for years. Written by the Backup center's
+/// storage meter, read by the reports.
 /// </summary>
 public sealed class StorageUsage
 {

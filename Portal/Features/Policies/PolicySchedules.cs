@@ -1,7 +1,7 @@
 using Portal.Engine.Retention;
 using Quartz;
 
-namespace Portal.Features.Scheduling;
+namespace Portal.Features.Policies;
 
 /// <summary>A policy's schedule as Quartz cron expressions, its next run, and the recovery point objective it implies.</summary>
 public static class PolicySchedules
@@ -20,7 +20,7 @@ public static class PolicySchedules
     /// <summary>The schedule's time zone (UTC when the server does not know it; the policy rules refuse that on save).</summary>
     public static TimeZoneInfo Zone(BackupSchedule schedule)
     {
-        Policies.PolicyRules.TryZone(schedule.TimeZoneId, out var zone);
+        PolicyRules.TryZone(schedule.TimeZoneId, out var zone);
         return zone;
     }
 

@@ -1,0 +1,28 @@
+using Portal.Engine;
+using Portal.Engine.Operations;
+using Portal.Engine.Progress;
+using Portal.Features.Protection;
+
+namespace Portal.Features.Workloads;
+
+/// <summary>PostgreSQL database items in protection: their checks, their sealed password and their pg_dump backup.</summary>
+internal sealed class PostgreSqlWorkload(DatabaseBackup backups, DatabaseSecrets secrets) : IDatabaseWorkload
+{
+    public string Validate(DatabaseSettings database, ScriptSettings? scripts, Dictionary<string, string> errors) =>
+        WorkloadChecks.Validate(database, scripts, errors);
+
+    public Task CheckReachableAsync(DatabaseSettings database, CancellationToken ct) => WorkloadChecks.CheckReachableAsync(database, ct);
+
+    public byte[] SealPassword(string password) => secrets.Seal(password);
+
+    public async Task<IDatabaseBackupRun> PrepareBackupAsync(BackupItem item, Guid jobId, CancellationToken ct) =>
+        new Run(backups, await backups.PrepareAsync(item, jobId, ct));
+
+    private sealed class Run(DatabaseBackup backups, DatabaseTarget target) : IDatabaseBackupRun
+    {
+        public string Display => target.Display;
+
+        public Task<BackupResult> BackupAsync(BackupEngine engine, Guid jobId, IReadOnlyList<string> tags, IProgress<OperationProgress> progress,
+            CancellationToken ct) => backups.BackupAsync(target, engine, jobId, tags, progress, ct);
+    }
+}
