@@ -159,9 +159,11 @@ public sealed class BackupJob(
         _ => "crash-consistent",
     };
 
-    /// <summary>A backup that did not complete is the item's last backup (cancelled ones too: the item's health shows it).</summary>
+    /// <summary>A failed backup is the item's last backup (its health shows it); one a user cancelled leaves the item as it was.</summary>
     protected override async Task AbandonedAsync(BackupInput input, JobRun run, JobStatus status)
     {
+        if (status == JobStatus.Cancelled)
+            return;
         await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
         var now = clock.GetUtcNow().UtcDateTime;
         await db.BackupItems.Where(i => i.Id == input.ItemId).ExecuteUpdateAsync(s => s
