@@ -45,6 +45,27 @@ public sealed class JobDetailTests : PortalComponentTest
     }
 
     [Fact]
+    public async Task A_job_taken_over_from_a_dead_instance_says_who_runs_it_now_and_which_attempt_it_is()
+    {
+        Context.Services.AddSingleton<TimeProvider>(clock);
+        var jobs = Context.Services.GetRequiredService<JobService>();
+        var job = await TestJobs.QueuedAsync(Database, JobKind.Backup, null, null, clock);
+        await using (var db = Database.Factory.CreateDbContext())
+            await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(j => j.SetProperty(x => x.Operation, "backup"));
+        await jobs.ClaimAsync("portal/host-a/101/aaaa", ["backup"], CancellationToken.None);
+        clock.Advance(TimeSpan.FromMinutes(2));
+        await jobs.SweepAsync(_ => true);                    // host-a went silent: the job goes back to the queue
+        await jobs.ClaimAsync("portal/host-b/202/bbbb", ["backup"], CancellationToken.None);
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, job.Id));
+
+        page.WaitForAssertion(() => Assert.Contains("portal/host-b/202/bbbb", page.Find("[data-testid=job-run-by]").TextContent));
+        Assert.Contains("attempt 2", page.Find("[data-testid=job-attempt]").TextContent);
+        Assert.Contains(page.FindAll("[data-testid=job-log-line]"), l => l.TextContent.Contains("stopped answering") && l.TextContent.Contains("takes it over"));
+    }
+
+    [Fact]
     public async Task An_operator_cancels_a_running_job_and_the_page_follows_it_to_cancelling()
     {
         var job = await StartBackupAsync();
