@@ -49,7 +49,7 @@ public sealed class BackupJob(
         var vault = item.Vault!;
         var tags = new[] { $"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", JobTag(run.JobId) };
         // A database's versions are checked before anything runs (not even the vault is opened).
-        var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareBackupAsync(item, run.JobId, ct) : null;
+        var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareBackupAsync(item, run, ct) : null;
         using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
         var scriptWarnings = new List<string>();
         BackupResult result;
@@ -65,7 +65,7 @@ public sealed class BackupJob(
 
         if (database is not null)
         {
-            result = await database.BackupAsync(engine, run.JobId, tags, run.Progress, ct);
+            result = await database.BackupAsync(engine, run, tags, ct);
             consistency = RecoveryPointConsistency.ApplicationConsistent; // pg_dump reads one consistent snapshot of the database
         }
         else
@@ -131,7 +131,7 @@ public sealed class BackupJob(
         {
             if (!string.IsNullOrWhiteSpace(item.PreScript))
             {
-                var pre = await scripts.RunAsync(run.JobId, "pre-backup", item.PreScript, item.SourcePath, timeout, ct);
+                var pre = await scripts.RunAsync(run, "pre-backup", item.PreScript, item.SourcePath, timeout, ct);
                 if (pre.Succeeded)
                     consistency = RecoveryPointConsistency.ApplicationConsistent;
                 else
@@ -145,7 +145,7 @@ public sealed class BackupJob(
         {
             if (!string.IsNullOrWhiteSpace(item.PostScript))
             {
-                var post = await scripts.RunAsync(run.JobId, "post-backup", item.PostScript, item.SourcePath, timeout, CancellationToken.None);
+                var post = await scripts.RunAsync(run, "post-backup", item.PostScript, item.SourcePath, timeout, CancellationToken.None);
                 if (!post.Succeeded)
                     scriptWarnings.Add(post.Describe());
             }

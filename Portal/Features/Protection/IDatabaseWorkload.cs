@@ -1,6 +1,7 @@
 using Portal.Engine;
 using Portal.Engine.Operations;
 using Portal.Engine.Progress;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Protection;
 
@@ -21,7 +22,7 @@ public interface IDatabaseWorkload
     byte[] SealPassword(string password);
 
     /// <summary>Checks that the tools suit the server (a conflict naming both versions) before anything else runs, not even the vault is opened.</summary>
-    Task<IDatabaseBackupRun> PrepareBackupAsync(BackupItem item, Guid jobId, CancellationToken ct);
+    Task<IDatabaseBackupRun> PrepareBackupAsync(BackupItem item, JobRun run, CancellationToken ct);
 }
 
 /// <summary>A prepared backup of one database item: its recovery point is application-consistent.</summary>
@@ -30,5 +31,5 @@ public interface IDatabaseBackupRun
     /// <summary>The database in words for the job's summary ("sales on db1:5432"), never the password.</summary>
     string Display { get; }
 
-    Task<BackupResult> BackupAsync(BackupEngine engine, Guid jobId, IReadOnlyList<string> tags, IProgress<OperationProgress> progress, CancellationToken ct);
+    Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct);
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-
 using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Protection;
 
@@ -24,7 +24,7 @@ public sealed record ScriptOutcome(string Which, int? ExitCode, bool TimedOut, s
 /// with a timeout (the whole process group is killed when it passes). Every line the script prints goes into the
 /// job's log (the last <see cref="MaxLines"/> lines when it prints more).
 /// </summary>
-public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> options, ILogger<ItemScripts> logger)
+public sealed class ItemScripts(IOptions<ItemScriptOptions> options, ILogger<ItemScripts> logger)
 {
     public const int MaxTimeoutSeconds = 24 * 3600;
     public const int MaxLines = 500;
@@ -49,7 +49,7 @@ public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> opt
 
     public TimeSpan TimeoutFor(int? seconds) => TimeSpan.FromSeconds(seconds ?? options.Value.DefaultTimeoutSeconds);
 
-    public async Task<ScriptOutcome> RunAsync(Guid jobId, string which, string command, string workingFolder, TimeSpan timeout, CancellationToken ct)
+    public async Task<ScriptOutcome> RunAsync(JobRun run, string which, string command, string workingFolder, TimeSpan timeout, CancellationToken ct)
     {
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -58,8 +58,8 @@ public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> opt
         };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(command);
-        start.Environment["PORTAL_JOB_ID"] = jobId.ToString();
-        await jobs.LogAsync(jobId, Jobs.JobLogLevel.Info, $"Running the {which} script: {command}", CancellationToken.None);
+        start.Environment["PORTAL_JOB_ID"] = run.JobId.ToString();
+        await run.LogAsync(Jobs.JobLogLevel.Info, $"Running the {which} script: {command}");
         var lines = new Queue<string>();
         var dropped = 0;
         void Add(string? line)
@@ -82,7 +82,7 @@ public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> opt
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
             var failed = new ScriptOutcome(which, null, false, e.Message, timeout);
-            await jobs.LogAsync(jobId, Jobs.JobLogLevel.Warning, failed.Describe(), CancellationToken.None);
+            await run.LogAsync(Jobs.JobLogLevel.Warning, failed.Describe());
             return failed;
         }
 
@@ -110,10 +110,10 @@ public sealed class ItemScripts(JobService jobs, IOptions<ItemScriptOptions> opt
         if (dropped > 0)
             output.Insert(0, $"{which}: ({dropped} earlier lines not kept)");
         if (output.Count > 0)
-            await jobs.LogAsync(jobId, Jobs.JobLogLevel.Info, output, CancellationToken.None);
-        await jobs.LogAsync(jobId, outcome.Succeeded ? Jobs.JobLogLevel.Info : Jobs.JobLogLevel.Warning, outcome.Describe(), CancellationToken.None);
+            await run.LogAsync(Jobs.JobLogLevel.Info, output);
+        await run.LogAsync(outcome.Succeeded ? Jobs.JobLogLevel.Info : Jobs.JobLogLevel.Warning, outcome.Describe());
         if (!outcome.Succeeded)
-            logger.LogInformation("Job {Job}: {Outcome}", jobId, outcome.Describe());
+            logger.LogInformation("Job {Job}: {Outcome}", run.JobId, outcome.Describe());
         ct.ThrowIfCancellationRequested();
         return outcome;
     }

@@ -6,6 +6,7 @@ using Portal.Engine.Progress;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Workloads;
 
@@ -15,7 +16,7 @@ namespace Portal.Features.Workloads;
 /// one file of the recovery point, never staged on disk. A dump is a consistent snapshot of the database (one
 /// repeatable-read transaction): the recovery point is application-consistent. When pg_dump fails, no point is made.
 /// </summary>
-public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secrets, JobService jobs)
+public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secrets)
 {
     /// <summary>The name of the dump in a database recovery point.</summary>
     public const string DumpFileName = "database.dump";
@@ -24,16 +25,15 @@ public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secret
         new(item.DatabaseHost ?? "", item.DatabasePort ?? 5432, item.DatabaseName ?? "", item.DatabaseUser ?? "", secrets.Unseal(item.SealedDatabasePassword, item.Name));
 
     /// <summary>Checks that pg_dump suits the server (throws a conflict naming both versions); run before anything else.</summary>
-    public async Task<DatabaseTarget> PrepareAsync(BackupItem item, Guid jobId, CancellationToken ct)
+    public async Task<DatabaseTarget> PrepareAsync(BackupItem item, JobRun run, CancellationToken ct)
     {
         var target = TargetOf(item);
         var (tool, server) = await tools.CheckVersionsAsync("pg_dump", target, ct);
-        await jobs.LogAsync(jobId, JobLogLevel.Info, $"pg_dump {tool} for PostgreSQL {server} at {target.Host}:{target.Port}.", CancellationToken.None);
+        await run.LogAsync(JobLogLevel.Info, $"pg_dump {tool} for PostgreSQL {server} at {target.Host}:{target.Port}.");
         return target;
     }
 
-    public async Task<BackupResult> BackupAsync(DatabaseTarget target, BackupEngine engine, Guid jobId, IReadOnlyList<string> tags,
-        IProgress<OperationProgress> progress, CancellationToken ct)
+    public async Task<BackupResult> BackupAsync(DatabaseTarget target, BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct)
     {
         var expected = await SizeAsync(target, ct);
         using var process = tools.Start("pg_dump", target, ["--format=custom", "--compress=0", "--no-sync", "--dbname", target.Database]);
@@ -43,7 +43,7 @@ public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secret
         {
             var stream = new ToolOutputStream(process, "pg_dump", errors, ct);
             return await engine.BackupStreamAsync(new StreamBackupRequest(target.SourceName, DumpFileName) { Tags = tags, ExpectedBytes = expected },
-                stream, progress, ct);
+                stream, run.Progress, ct);
         }
         finally
         {
@@ -52,7 +52,7 @@ public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secret
             await process.WaitForExitAsync(CancellationToken.None);
             var text = (await errors).Trim();
             if (text.Length > 0)
-                await jobs.LogAsync(jobId, JobLogLevel.Warning, text.Split('\n').Select(l => "pg_dump: " + l.TrimEnd()).TakeLast(200), CancellationToken.None);
+                await run.LogAsync(JobLogLevel.Warning, text.Split('\n').Select(l => "pg_dump: " + l.TrimEnd()).TakeLast(200));
         }
     }
 

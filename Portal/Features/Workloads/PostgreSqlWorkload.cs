@@ -2,6 +2,7 @@ using Portal.Engine;
 using Portal.Engine.Operations;
 using Portal.Engine.Progress;
 using Portal.Features.Protection;
+using Portal.Features.Jobs.Pipeline;
 
 namespace Portal.Features.Workloads;
 
@@ -15,14 +16,14 @@ internal sealed class PostgreSqlWorkload(DatabaseBackup backups, DatabaseSecrets
 
     public byte[] SealPassword(string password) => secrets.Seal(password);
 
-    public async Task<IDatabaseBackupRun> PrepareBackupAsync(BackupItem item, Guid jobId, CancellationToken ct) =>
-        new Run(backups, await backups.PrepareAsync(item, jobId, ct));
+    public async Task<IDatabaseBackupRun> PrepareBackupAsync(BackupItem item, JobRun run, CancellationToken ct) =>
+        new Run(backups, await backups.PrepareAsync(item, run, ct));
 
     private sealed class Run(DatabaseBackup backups, DatabaseTarget target) : IDatabaseBackupRun
     {
         public string Display => target.Display;
 
-        public Task<BackupResult> BackupAsync(BackupEngine engine, Guid jobId, IReadOnlyList<string> tags, IProgress<OperationProgress> progress,
-            CancellationToken ct) => backups.BackupAsync(target, engine, jobId, tags, progress, ct);
+        public Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct) =>
+            backups.BackupAsync(target, engine, run, tags, ct);
     }
 }
