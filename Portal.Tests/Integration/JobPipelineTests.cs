@@ -217,6 +217,25 @@ public sealed class JobPipelineTests : IAsyncLifetime
         Assert.Equal(JobStatus.Completed, (await host.Jobs.GetAsync(job.Id, CancellationToken.None))!.Status);
     }
 
+    [Fact]
+    public async Task A_database_restore_whose_instance_died_is_not_resumed_and_fails_in_its_own_words()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?>(QuickTakeover) { ["Jobs:MaxConcurrentJobs"] = "0" });
+        var input = new Portal.Features.Workloads.QueuedDatabaseRestore(
+            new Portal.Features.Workloads.DatabaseRestoreRequest(Guid.NewGuid(), Guid.NewGuid(), Portal.Features.Workloads.DatabaseRestoreTarget.NewDatabase, "sales_copy"),
+            "0123456789abcdef", Guid.NewGuid());
+        var job = await host.Services.GetRequiredService<Portal.Features.Jobs.Pipeline.JobPipeline>().EnqueueAsync(
+            host.Services.GetRequiredService<Portal.Features.Workloads.DatabaseRestoreJob>(), input, new Portal.Features.Jobs.Pipeline.JobTarget(null, "finance", null, "sales → sales_copy"), "Helen");
+        await host.Jobs.ClaimAsync("portal/lost-host/4242/0000", ["restore-database"], CancellationToken.None); // and never heard of again
+
+        var failed = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
+
+        Assert.Equal((JobStatus.Failed, 1), (failed.Status, failed.Attempt));
+        Assert.StartsWith("The portal instance running this job stopped answering", failed.Message);
+        Assert.Contains("If the new database sales_copy still exists, it is empty or partly restored: drop it, then restore again.", failed.Message);
+        Assert.DoesNotContain("backup", failed.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>The packs present in every one of <paramref name="replicas"/> (their data folders).</summary>
     private static HashSet<string> StoredPacks(string[] replicas)
     {

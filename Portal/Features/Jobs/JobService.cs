@@ -326,7 +326,7 @@ public sealed class JobService(
     /// anything else is marked failed with what to do, so none stays "in progress" forever. A job queued for a whole day
     /// is given up. Returns how many jobs were handed on or given up.
     /// </summary>
-    public async Task<int> SweepAsync(Func<string?, bool>? resumable = null, CancellationToken ct = default)
+    public async Task<int> SweepAsync(Func<string?, bool>? resumable = null, CancellationToken ct = default, Func<Job, string?>? interrupted = null)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var deadline = now - settings.LeaseTimeout;
@@ -357,7 +357,9 @@ public sealed class JobService(
                 JobStatus.Cancelling => $"Cancelled. {silentSince} before it could confirm the cancel.",
                 _ when job.Attempt >= settings.MaxAttempts && job.Operation is not null =>
                     $"{silentSince}, for the {Ordinal(job.Attempt)} time; it is not tried again. Run it again once the portal's instances are stable.",
-                _ => $"{silentSince}. Run it again; a backup reuses everything the interrupted one uploaded.",
+                _ => $"{silentSince}. " + (interrupted?.Invoke(job) ?? (job.Kind == JobKind.Backup
+                    ? "Run it again; a backup reuses everything the interrupted one uploaded."
+                    : "Run it again.")),
             };
             job.Status = job.Status == JobStatus.Cancelling ? JobStatus.Cancelled : JobStatus.Failed;
             job.EndedAt = now;

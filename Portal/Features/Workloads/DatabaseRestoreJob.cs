@@ -111,9 +111,9 @@ public sealed class DatabaseRestoreJob(
             : $"The new database {input.Request.NewDatabaseName} was dropped again.");
 
     protected override string Interrupted(QueuedDatabaseRestore input) =>
-        "The portal stopped while this restore ran. " + (input.Request.Target == DatabaseRestoreTarget.OriginalDatabase
-            ? $"The restore ran in one transaction: {input.Request.NewDatabaseName} is as it was. Restore again."
-            : $"The new database {input.Request.NewDatabaseName} was dropped again. Restore again.");
+        "The restore did not finish. " + (input.Request.Target == DatabaseRestoreTarget.OriginalDatabase
+            ? $"It ran in one transaction, so {input.Request.NewDatabaseName} is as it was. Restore again."
+            : $"If the new database {input.Request.NewDatabaseName} still exists, it is empty or partly restored: drop it, then restore again.");
 
     protected override string? Explain(Exception e, QueuedDatabaseRestore input) =>
         VaultFailures.Explain(e, "the restore ran in one transaction, so nothing half-restored is visible");

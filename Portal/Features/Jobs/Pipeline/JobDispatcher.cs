@@ -78,7 +78,7 @@ internal sealed class JobSweeper(JobService jobs, JobPipeline pipeline, IOptions
         {
             try
             {
-                if (await jobs.SweepAsync(pipeline.IsResumable, stoppingToken) is > 0 and var count)
+                if (await jobs.SweepAsync(pipeline.IsResumable, stoppingToken, pipeline.Interrupted) is > 0 and var count)
                 {
                     logger.LogWarning("Handed on {Count} job(s) whose executor stopped answering", count);
                     pipeline.Wake();

@@ -69,8 +69,11 @@ public abstract class JobHandler<TInput> : IJobHandler where TInput : class
     /// <summary>The outcome of a job cancelled by a user (what stays and what to do).</summary>
     protected abstract string Cancelled(TInput input);
 
-    /// <summary>The outcome when the instance running a job that cannot be resumed stopped: what stays and what to do.</summary>
-    protected virtual string Interrupted(TInput input) => $"The portal stopped while this {Noun} ran; run it again.";
+    /// <summary>
+    /// What a job that cannot be resumed leaves, and what to do, when the instance running it stopped (after "The portal
+    /// instance running this job stopped…").
+    /// </summary>
+    protected virtual string Interrupted(TInput input) => $"Run the {Noun} again.";
 
     /// <summary>Says what a bug left behind, after "The {noun} stopped on an unexpected error (…).".</summary>
     protected virtual string AfterUnexpected => "The portal's log has the details.";

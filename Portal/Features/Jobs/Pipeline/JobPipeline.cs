@@ -31,6 +31,25 @@ public sealed class JobPipeline(
 
     internal IJobHandler? Handler(string operation) => byName.GetValueOrDefault(operation);
 
+    /// <summary>
+    /// What a job that cannot be resumed leaves when its executor died, in its kind's words (null when this instance does
+    /// not know the kind): the sweep of any instance words the failure with it.
+    /// </summary>
+    public string? Interrupted(Job job)
+    {
+        if (job.Operation is null || job.Input is null || !byName.TryGetValue(job.Operation, out var handler))
+            return null;
+        try
+        {
+            return handler.InterruptedStored(job.Input);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("The stored input of job {Job} could not be read: {Reason}", job.Id, e.Message);
+            return null;
+        }
+    }
+
     /// <summary>Whether a job of <paramref name="operation"/> may be taken over after its executor died.</summary>
     public bool IsResumable(string? operation) => operation is not null && byName.TryGetValue(operation, out var h) && h.Resumable;
 
@@ -172,7 +191,7 @@ public sealed class JobPipeline(
         }
 
         await AbandonedAsync(handler, claimed, run, JobStatus.Failed);
-        await jobs.FinishAsync(lease, JobOutcome.Failed(handler.InterruptedStored(claimed.Input)), CancellationToken.None);
+        await jobs.FinishAsync(lease, JobOutcome.Failed($"The portal instance running this job stopped. {handler.InterruptedStored(claimed.Input)}"), CancellationToken.None);
     }
 
     private async Task AbandonedAsync(IJobHandler handler, ClaimedJob claimed, JobRun run, JobStatus status)
