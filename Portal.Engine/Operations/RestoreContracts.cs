@@ -50,6 +50,15 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     /// file renamed into place. Files of snapshots made before fingerprints were recorded are always rewritten. Off by default.
     /// </summary>
     public bool Resume { get; init; }
+
+    /// <summary>
+    /// With <see cref="Resume"/>: when the earlier attempt started. A regular file that does not match the snapshot but
+    /// was modified at or after this time is taken for one that attempt left half-written (it was writing it when it
+    /// stopped), and is written again under its name, whatever <see cref="Conflict"/> says; files modified before it are
+    /// the target's own and follow <see cref="Conflict"/>. Give the start with a margin for clock differences. Null: every
+    /// existing file follows <see cref="Conflict"/>.
+    /// </summary>
+    public DateTimeOffset? ResumeSince { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>

@@ -27,6 +27,7 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
     private long _skipped, _restored, _alreadyComplete, _bytesAlreadyComplete;
     private bool _resume;
+    private long? _resumeSinceNs;
     private string? _copyPrefix;
     private bool _sparse;
     private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
@@ -46,6 +47,7 @@ internal sealed class RestoreOperation(Repo repo)
         _copyPrefix = request.CopyPrefix;
         _sparse = request.Sparse && Native.HasFileDescriptors;
         _resume = request.Resume;
+        _resumeSinceNs = request.Resume && request.ResumeSince is { } since ? (since.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 : null;
         var snapshot = await SnapshotCatalog.ResolveAsync(repo, request.Snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
         var target = Path.GetFullPath(request.TargetPath);
@@ -124,6 +126,7 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
         List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
+        if (_resume) RemoveTemporaryFiles(dirPath);
         Tree tree;
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
@@ -189,8 +192,33 @@ internal sealed class RestoreOperation(Repo repo)
         await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
-    /// <summary>With <see cref="RestoreRequest.Resume"/>: an existing copy name (as CreateCopy names them) that already holds this file's content.</summary>
-    private async Task<string?> CopyAlreadyMadeAsync(FileJob job, CancellationToken ct)
+    /// <summary>
+    /// With <see cref="RestoreRequest.Resume"/>: removes the temporary files (<c>.portal-restore-*</c>) that an attempt
+    /// stopped while replacing a file left in <paramref name="dir"/>. Only regular files of that name; never followed links.
+    /// </summary>
+    private static void RemoveTemporaryFiles(string dir)
+    {
+        try
+        {
+            foreach (var path in Directory.EnumerateFiles(dir, ".portal-restore-*"))
+                if (Native.TryLStat(path) is { FileType: StatInfo.Regular })
+                    File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // a leftover that cannot be removed takes only space; the restore goes on
+        }
+    }
+
+    /// <summary>With <see cref="RestoreRequest.ResumeSince"/>: a regular file modified since the earlier attempt started (and not matching).</summary>
+    private bool LeftByEarlierAttempt(StatInfo existing) =>
+        _resumeSinceNs is { } since && existing.FileType == StatInfo.Regular && existing.MtimeNs >= since;
+
+    /// <summary>
+    /// With <see cref="RestoreRequest.Resume"/>: the copy of this file (named as CreateCopy names them) that the earlier
+    /// attempt made: complete when it holds the file's content, or half-written (modified since that attempt started).
+    /// </summary>
+    private async Task<(string Path, bool Complete)?> EarlierCopyAsync(FileJob job, CancellationToken ct)
     {
         foreach (var candidate in RestorePaths.CopyNames(job.Dir, job.Node.Name, _copyPrefix))
         {
@@ -198,7 +226,9 @@ internal sealed class RestoreOperation(Repo repo)
             if (Native.TryLStat(path) is not { } copy)
                 return null; // the names are tried in order: past the last existing one there is nothing of ours
             if (copy.FileType == StatInfo.Regular && copy.Size == job.Node.Size && await HasContentAsync(path, job.Node, ct).ConfigureAwait(false))
-                return path;
+                return (path, true);
+            if (LeftByEarlierAttempt(copy))
+                return (path, false);
         }
 
         return null;
@@ -236,16 +266,24 @@ internal sealed class RestoreOperation(Repo repo)
                         Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
                         return job.Node.Size;
                     }
-                    if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
-                    if (conflict == RestoreConflict.CreateCopy && _resume && await CopyAlreadyMadeAsync(job, ct).ConfigureAwait(false) is { } copy)
+                    if (LeftByEarlierAttempt(existing))
                     {
-                        // The earlier attempt restored this file as a copy next to the one in the way: keep that copy.
-                        ApplyMetadata(copy, job.Node, job.Rel);
-                        Interlocked.Increment(ref _alreadyComplete);
-                        Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
-                        return job.Node.Size;
+                        // Half-written by the attempt that stopped: written again under its name, whatever the conflict option.
                     }
-                    if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
+                    else if (conflict == RestoreConflict.Skip) { Interlocked.Increment(ref _skipped); return -1; }
+                    else if (conflict == RestoreConflict.CreateCopy && _resume && await EarlierCopyAsync(job, ct).ConfigureAwait(false) is { } copy)
+                    {
+                        if (copy.Complete)
+                        {
+                            // The earlier attempt restored this file as a copy next to the one in the way: keep that copy.
+                            ApplyMetadata(copy.Path, job.Node, job.Rel);
+                            Interlocked.Increment(ref _alreadyComplete);
+                            Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
+                            return job.Node.Size;
+                        }
+                        name = Path.GetFileName(copy.Path); // its copy, half-written: write it again
+                    }
+                    else if (conflict == RestoreConflict.CreateCopy) name = RestorePaths.CopyName(job.Dir, name, _copyPrefix);
                     else if (existing.FileType == StatInfo.Directory)
                     {
                         Error(job.Rel, "refused: an existing folder is in the way.");

@@ -102,4 +102,28 @@ public sealed class ResumeRestoreTests : IDisposable
             Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Equal("the backed-up notes", File.ReadAllText(Path.Combine(target, "2026-12-06 22-00 Copy of notes.txt")));
     }
+
+    [Fact]
+    public async Task A_resumed_skip_restore_rewrites_what_the_stopped_attempt_half_wrote_but_keeps_the_targets_own_files_and_removes_its_temporary_files()
+    {
+        _kit.Write("a.txt", "restored content of a");
+        _kit.Write("b.txt", "restored content of b");
+        using var engine = await _kit.InitAsync();
+        await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var target = _kit.NewTarget();
+        Directory.CreateDirectory(target);
+        var own = Path.Combine(target, "b.txt");
+        File.WriteAllText(own, "the user's own b, older than the restore");
+        File.SetLastWriteTimeUtc(own, DateTime.UtcNow.AddDays(-3));
+        var started = DateTimeOffset.UtcNow.AddMinutes(-1);
+        File.WriteAllText(Path.Combine(target, "a.txt"), "restored con"); // the stopped attempt was writing it
+        File.WriteAllText(Path.Combine(target, ".portal-restore-0123456789abcdef0123456789abcdef"), "a replacement it was writing");
+
+        var resumed = await engine.RestoreAsync(new RestoreRequest("latest", target) { Conflict = RestoreConflict.Skip, Resume = true, ResumeSince = started });
+
+        Assert.Equal((1L, 1L), (resumed.FilesRestored, resumed.Skipped));
+        Assert.Equal("restored content of a", File.ReadAllText(Path.Combine(target, "a.txt")));
+        Assert.Equal("the user's own b, older than the restore", File.ReadAllText(own));
+        Assert.Equal(["a.txt", "b.txt"], Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
 }

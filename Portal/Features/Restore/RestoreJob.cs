@@ -56,6 +56,9 @@ public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, Vau
             CopyPrefix = $"{point.CreatedAt:yyyy-MM-dd HH-mm} Copy of ",
             Sparse = request.Sparse,
             Resume = run.Attempt > 1, // an earlier attempt stopped: keep what it restored and verified
+            // What changed since the first attempt started (a minute's margin for the clocks of other portal hosts) is a
+            // file that attempt was writing: written again, whatever the conflict option.
+            ResumeSince = run.Attempt > 1 && run.Job.StartedAt is { } started ? new DateTimeOffset(started, TimeSpan.Zero).AddMinutes(-1) : null,
         }, run.Progress, ct);
 
         var counts = $"Restored {result.FilesRestored:N0} file(s) ({Format.Bytes(result.BytesRestored)}) to {input.TargetPath}; " +
