@@ -46,6 +46,7 @@ public static class TestPortal
         services.AddSingleton<Portal.Features.Replication.RegionScrub>(); // needs RegionStores, which AddProtectionServices adds
         Portal.Features.Jobs.JobsServiceCollectionExtensions.AddJobHandler<Portal.Features.Replication.RegionScrubJob>(services);
         services.AddSingleton<Portal.Features.Replication.ScrubRunner>();
+        services.AddScoped<Portal.Features.Replication.ScrubRequests>();
         return services;
     }
 

@@ -122,6 +122,28 @@ public sealed class ReplicaRepairTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_operator_scrubs_a_GRS_vaults_regions_now_a_reader_may_not_and_a_second_request_waits_for_the_first()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, configure: s => s.AddPortalReplicaRepair(),
+            settings: new Dictionary<string, string?> { ["Jobs:MaxConcurrentJobs"] = "0" }); // queued, so the second request finds them waiting
+        var vault = await TestPortal.For(database, TestUsers.WithRoles("Ann", PortalRoles.Contributor)).Vaults()
+            .CreateAsync(new CreateVaultRequest("geo", "east", StorageRedundancy.GRS));
+        ScrubRequests As(string name, string role) => host.ActAs(TestUsers.WithRoles(name, role)).GetRequiredService<ScrubRequests>();
+
+        await Assert.ThrowsAsync<Portal.Features.Common.PortalAccessDeniedException>(() => As("Rita", PortalRoles.Reader).ScrubVaultRegionsAsync(vault.Id));
+        var jobs = await As("Olga", PortalRoles.Operator).ScrubVaultRegionsAsync(vault.Id);
+        var again = await Assert.ThrowsAsync<Portal.Features.Common.PortalConflictException>(() => As("Olga", PortalRoles.Operator).ScrubVaultRegionsAsync(vault.Id));
+
+        Assert.Equal(["region east", "region west"], jobs.Select(j => j.Subject).Order());
+        Assert.All(jobs, j => Assert.Equal((JobKind.Scrub, JobStatus.Queued, "Olga"), (j.Kind, j.Status, j.StartedBy)));
+        Assert.Contains("already queued or running", again.Message);
+        await using var db = await database.Factory.CreateDbContextAsync();
+        var audit = await db.AuditEntries.Where(e => e.Action == Portal.Features.Audit.AuditActions.VaultScrub).OrderBy(e => e.Id).Select(e => new { e.ActorName, e.Outcome }).ToListAsync();
+        Assert.Equal([("Rita", Portal.Features.Audit.AuditOutcome.Refused), ("Olga", Portal.Features.Audit.AuditOutcome.Succeeded), ("Olga", Portal.Features.Audit.AuditOutcome.Refused)],
+            audit.Select(a => (a.ActorName, a.Outcome)));
+    }
+
+    [Fact]
     public async Task The_scheduled_scrub_heals_a_bit_flipped_replica_file_and_records_its_findings()
     {
         await using var host = await ProtectionHost.StartAsync(database, root, configure: s => s.AddPortalReplicaRepair());

@@ -61,6 +61,7 @@ public static class AuditActions
     public const string ItemPurge = "Item.Purge";
     public const string VaultUnlock = "Vault.Unlock";
     public const string VaultCheck = "Vault.Check";
+    public const string VaultScrub = "Vault.Scrub";
     public const string RestoreStart = "Restore.Start";
     public const string RestoreDownload = "Restore.Download";
 }

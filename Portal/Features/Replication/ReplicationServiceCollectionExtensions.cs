@@ -30,6 +30,7 @@ public static class ReplicationServiceCollectionExtensions
         services.AddSingleton<RegionScrub>();
         services.AddJobHandler<RegionScrubJob>();
         services.AddSingleton<ScrubRunner>();
+        services.AddScoped<ScrubRequests>();
         services.AddSingleton<RegionScrubs>();
         services.AddTransient<ScrubJob>();
         services.AddHostedService<ScrubSchedule>();
