@@ -20,9 +20,9 @@ public sealed class ProtectionScheduler(
 {
     public const string BackupGroup = "backup";
     public const string ScheduleGroup = "schedule";
-    public const string OnDemandGroup = "on-demand";
+    /// <summary>The group of the one-shot "Back up now" triggers from before the job pipeline (removed at reconcile).</summary>
+    private const string OnDemandGroup = "on-demand";
     private static readonly string[] ObsoleteGroups = ["restore", "check", "restore-database"];
-    private static readonly JobKey RetentionKey = new("retention", "maintenance");
 
     public static JobKey BackupJobKey(Guid itemId) => new(itemId.ToString("N"), BackupGroup);
 
@@ -61,12 +61,14 @@ public sealed class ProtectionScheduler(
         foreach (var group in ObsoleteGroups)
             foreach (var key in await scheduler.GetJobKeys(GroupMatcher<JobKey>.GroupEquals(group), ct))
                 await scheduler.DeleteJob(key, ct);
+        foreach (var trigger in await scheduler.GetTriggerKeys(GroupMatcher<TriggerKey>.GroupEquals(OnDemandGroup), ct))
+            await scheduler.UnscheduleJob(trigger, ct); // their jobs were failed by the JobPipeline migration
         await EnsureRetentionAsync(scheduler, ct);
     }
 
     /// <summary>The retention run's trigger, at Protection:RetentionCron (UTC).</summary>
     private Task EnsureRetentionAsync(IScheduler scheduler, CancellationToken ct) =>
-        CronTriggers.EnsureAsync<RetentionSchedule>(scheduler, RetentionKey, options.Value.RetentionCron, ct);
+        CronTriggers.EnsureAsync<RetentionSchedule>(scheduler, RetentionSchedule.Key, options.Value.RetentionCron, ct);
 
     private async Task SyncAsync(IScheduler scheduler, Guid itemId, Engine.Retention.BackupSchedule? schedule, CancellationToken ct)
     {
