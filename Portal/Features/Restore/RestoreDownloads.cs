@@ -26,7 +26,8 @@ public static class RestoreDownloads
 
     public static IEndpointRouteBuilder MapPortalRestore(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Path, async (HttpContext http, RestoreService restores, JobService jobs, AuditLog audit, IOptions<RestoreOptions> options) =>
+        endpoints.MapGet(Path, async (HttpContext http, RestoreService restores, JobService jobs, AuditLog audit, IOptions<RestoreOptions> options,
+            IOptions<JobsOptions> jobOptions) =>
         {
             ((IHostEnvironmentAuthenticationStateProvider)http.RequestServices.GetRequiredService<AuthenticationStateProvider>())
                 .SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
@@ -36,7 +37,7 @@ public static class RestoreDownloads
             var region = http.Request.Query["region"].ToString() is { Length: > 0 } r ? r : null;
             try
             {
-                return await DownloadAsync(http, restores, jobs, audit, options.Value, itemId, pointId, path, region);
+                return await DownloadAsync(http, restores, jobs, audit, options.Value, jobOptions.Value.HeartbeatInterval, itemId, pointId, path, region);
             }
             catch (PortalAccessDeniedException e)
             {
@@ -51,7 +52,7 @@ public static class RestoreDownloads
     }
 
     private static async Task<IResult> DownloadAsync(HttpContext http, RestoreService restores, JobService jobs, AuditLog audit, RestoreOptions options,
-        Guid itemId, Guid pointId, string path, string? region)
+        TimeSpan heartbeatEvery, Guid itemId, Guid pointId, string path, string? region)
     {
         var user = http.User;
         Access.Require(user, "download files", RestoreService.Restorers);
@@ -84,8 +85,8 @@ public static class RestoreDownloads
             $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC): {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}) downloaded to the browser");
         var job = await jobs.StartAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name}: download {trimmed}", user.DisplayName(), CancellationToken.None);
         var body = new CountingStream(http.Response.Body);
-        // A long download reports (and so heartbeats) every 30 s: the reaper fails jobs silent for two minutes.
-        await using var heartbeat = new Timer(_ => _ = ReportQuietlyAsync(jobs, job.Id, body, bytes, files.Count), null, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(30));
+        // A long download reports (and so heartbeats) as pipeline jobs do: the sweep fails a job silent for Jobs:LeaseTimeout.
+        await using var heartbeat = new Timer(_ => _ = ReportQuietlyAsync(jobs, job.Id, body, bytes, files.Count), null, heartbeatEvery, heartbeatEvery);
         try
         {
             var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment");
