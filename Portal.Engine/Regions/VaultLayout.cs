@@ -12,6 +12,12 @@ public static class VaultLayout
     public static string Prefix(Guid vaultId) => $"vaults/{vaultId:N}";
 
     /// <summary>
+    /// A registered machine's own repository in the vault: <c>vaults/{vault:N}/machines/{machine:N}</c>. Inside the vault's
+    /// prefix, so replication and scrub of the vault carry it; outside the vault repository's own object names.
+    /// </summary>
+    public static string MachinePrefix(Guid vaultId, Guid machineId) => $"{Prefix(vaultId)}/machines/{machineId:N}";
+
+    /// <summary>
     /// The vault's repository inside <paramref name="regionStore"/>; with <paramref name="throttle"/>, its uploads
     /// wait for that bucket's tokens (one bucket shared by the vaults it limits together).
     /// </summary>

@@ -28,6 +28,9 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Reports.StorageUsage> StorageUsage => Set<Features.Reports.StorageUsage>();
     public DbSet<ReplicaRepair> ReplicaRepairs => Set<ReplicaRepair>();
     public DbSet<RegionScrubRecord> RegionScrubs => Set<RegionScrubRecord>();
+    public DbSet<Features.Machines.Machine> Machines => Set<Features.Machines.Machine>();
+    public DbSet<Features.Machines.MachineCredential> MachineCredentials => Set<Features.Machines.MachineCredential>();
+    public DbSet<Features.Machines.VaultEscrowKey> VaultEscrowKeys => Set<Features.Machines.VaultEscrowKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -27,6 +27,7 @@ internal sealed class BackupItemConfiguration : IEntityTypeConfiguration<BackupI
         builder.HasIndex(i => new { i.VaultId, i.Name }).IsUnique();
         builder.HasIndex(i => i.Name);
         builder.HasIndex(i => i.State);
+        builder.HasIndex(i => i.MachineId);
     }
 }
 

@@ -28,6 +28,7 @@ internal sealed class JobConfiguration : IEntityTypeConfiguration<Job>
         builder.Property(j => j.ConcurrencyKey).HasMaxLength(128);
         builder.Property(j => j.RunBy).HasMaxLength(256);
         builder.HasIndex(j => new { j.Status, j.ConcurrencyKey });
+        builder.HasIndex(j => new { j.MachineId, j.Status });
         builder.Ignore(j => j.EtaSeconds);
     }
 }

@@ -312,34 +312,6 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
-                {
-                    b.Property<Guid>("VaultId")
-                        .HasColumnType("uuid");
-
-                    b.Property<string>("Region")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<DateOnly>("Day")
-                        .HasColumnType("date");
-
-                    b.Property<long>("Bytes")
-                        .HasColumnType("bigint");
-
-                    b.Property<DateTime>("MeasuredAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<long>("Objects")
-                        .HasColumnType("bigint");
-
-                    b.HasKey("VaultId", "Region", "Day");
-
-                    b.HasIndex("Day");
-
-                    b.ToTable("storage_usage", (string)null);
-                });
-
             modelBuilder.Entity("Portal.Features.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -388,6 +360,9 @@ namespace Portal.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("MachineId")
+                        .HasColumnType("uuid");
 
                     b.Property<string>("Message")
                         .HasMaxLength(8000)
@@ -450,6 +425,8 @@ namespace Portal.Data.Migrations
 
                     b.HasIndex("ItemId", "QueuedAt");
 
+                    b.HasIndex("MachineId", "Status");
+
                     b.HasIndex("Status", "ConcurrencyKey");
 
                     b.HasIndex("Status", "HeartbeatAt");
@@ -488,6 +465,173 @@ namespace Portal.Data.Migrations
                     b.HasIndex("JobId", "Id");
 
                     b.ToTable("job_log", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Machines.Machine", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("AgentVersion")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<byte[]>("AgreementKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("ConnectedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ConnectedTo")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<Guid>("CredentialId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("DisconnectedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("EscrowedRepositoryKey")
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("LastContactAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.Property<string>("NormalizedName")
+                        .IsRequired()
+                        .HasMaxLength(253)
+                        .HasColumnType("character varying(253)");
+
+                    b.Property<int?>("OffHoursUploadKiBPerSecond")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("OperatingSystem")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("RegisteredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RegisteredBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<string>("RepositoryId")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<byte[]>("SigningKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<int?>("UploadKiBPerSecond")
+                        .HasColumnType("integer");
+
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VaultId", "NormalizedName")
+                        .IsUnique()
+                        .HasFilter("\"RevokedAt\" IS NULL");
+
+                    b.ToTable("machines", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Machines.MachineCredential", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("MachineId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("RevokedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RevokedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<byte[]>("SecretHash")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<DateTime?>("UsedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("VaultId", "CreatedAt");
+
+                    b.ToTable("machine_credentials", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Machines.VaultEscrowKey", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<byte[]>("PublicKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.Property<byte[]>("SealedPrivateKey")
+                        .IsRequired()
+                        .HasColumnType("bytea");
+
+                    b.HasKey("VaultId");
+
+                    b.ToTable("vault_escrow_keys", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Features.Policies.BackupPolicy", b =>
@@ -598,6 +742,9 @@ namespace Portal.Data.Migrations
                     b.Property<DateTime?>("LatestRecoveryPointAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<Guid?>("MachineId")
+                        .HasColumnType("uuid");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -646,6 +793,8 @@ namespace Portal.Data.Migrations
                         .HasColumnName("xmin");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("MachineId");
 
                     b.HasIndex("Name");
 
@@ -749,40 +898,6 @@ namespace Portal.Data.Migrations
                     b.ToTable("vault_keys", (string)null);
                 });
 
-            modelBuilder.Entity("Portal.Features.Replication.RegionScrubRecord", b =>
-                {
-                    b.Property<string>("Region")
-                        .HasMaxLength(64)
-                        .HasColumnType("character varying(64)");
-
-                    b.Property<DateTime>("FinishedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.Property<int>("Healed")
-                        .HasColumnType("integer");
-
-                    b.Property<int>("Issues")
-                        .HasColumnType("integer");
-
-                    b.PrimitiveCollection<List<string>>("Lost")
-                        .IsRequired()
-                        .HasColumnType("text[]");
-
-                    b.Property<int>("Objects")
-                        .HasColumnType("integer");
-
-                    b.Property<DateTime>("StartedAt")
-                        .HasColumnType("timestamp with time zone");
-
-                    b.PrimitiveCollection<List<int>>("UnreachableReplicas")
-                        .IsRequired()
-                        .HasColumnType("integer[]");
-
-                    b.HasKey("Region");
-
-                    b.ToTable("region_scrubs", (string)null);
-                });
-
             modelBuilder.Entity("Portal.Features.Regions.ReplicaRepair", b =>
                 {
                     b.Property<string>("Region")
@@ -817,6 +932,68 @@ namespace Portal.Data.Migrations
                     b.HasKey("Region", "Replica", "ObjectName");
 
                     b.ToTable("replica_repairs", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Replication.RegionScrubRecord", b =>
+                {
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("Healed")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("Issues")
+                        .HasColumnType("integer");
+
+                    b.PrimitiveCollection<List<string>>("Lost")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<int>("Objects")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<int>>("UnreachableReplicas")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
+                    b.HasKey("Region");
+
+                    b.ToTable("region_scrubs", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Region")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateOnly>("Day")
+                        .HasColumnType("date");
+
+                    b.Property<long>("Bytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("MeasuredAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Objects")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("VaultId", "Region", "Day");
+
+                    b.HasIndex("Day");
+
+                    b.ToTable("storage_usage", (string)null);
                 });
 
             modelBuilder.Entity("Portal.Features.Vaults.Vault", b =>
@@ -890,7 +1067,25 @@ namespace Portal.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
+            modelBuilder.Entity("Portal.Features.Jobs.JobLogEntry", b =>
+                {
+                    b.HasOne("Portal.Features.Jobs.Job", null)
+                        .WithMany()
+                        .HasForeignKey("JobId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Machines.Machine", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Machines.MachineCredential", b =>
                 {
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()
@@ -899,11 +1094,11 @@ namespace Portal.Data.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Portal.Features.Jobs.JobLogEntry", b =>
+            modelBuilder.Entity("Portal.Features.Machines.VaultEscrowKey", b =>
                 {
-                    b.HasOne("Portal.Features.Jobs.Job", null)
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()
-                        .HasForeignKey("JobId")
+                        .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
@@ -951,6 +1146,15 @@ namespace Portal.Data.Migrations
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithOne()
                         .HasForeignKey("Portal.Features.Protection.VaultKey", "VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

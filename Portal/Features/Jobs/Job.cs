@@ -56,8 +56,13 @@ public sealed class Job
     /// <summary>How many times a portal instance (or machine) has started this job: 2 and more after a takeover.</summary>
     public int Attempt { get; set; }
 
-    /// <summary>The executor running it now (or last): a portal instance (<c>portal/HOST/ID</c>) or, later, a machine.</summary>
+    /// <summary>The executor running it now (or last): a portal instance (<c>portal/HOST/ID</c>) or a machine (<c>machine/ID</c>).</summary>
     public string? RunBy { get; set; }
+
+    /// <summary>
+    /// The machine that runs the job (an agent claims it through its connection), or null for a job portal instances run.
+    /// </summary>
+    public Guid? MachineId { get; set; }
 
     public uint Version { get; set; }
 

@@ -81,7 +81,18 @@ public sealed class JobService(
     }
 
     /// <inheritdoc />
-    public async Task<Pipeline.ClaimedJob?> ClaimAsync(string executor, IReadOnlyCollection<string> operations, CancellationToken ct)
+    public Task<Pipeline.ClaimedJob?> ClaimAsync(string executor, IReadOnlyCollection<string> operations, CancellationToken ct) =>
+        ClaimAsync(executor, operations, machineId: null, ct);
+
+    /// <summary>
+    /// Claims the oldest queued job of <paramref name="machineId"/> (one of <paramref name="operations"/>) whose concurrency key
+    /// is free, for that machine's agent; null when none.
+    /// </summary>
+    public Task<Pipeline.ClaimedJob?> ClaimForMachineAsync(Guid machineId, IReadOnlyCollection<string> operations, CancellationToken ct) =>
+        ClaimAsync(JobExecutors.Machine(machineId), operations, machineId, ct);
+
+    /// <summary>Portal instances claim jobs without a machine; a machine's agent claims only its own.</summary>
+    private async Task<Pipeline.ClaimedJob?> ClaimAsync(string executor, IReadOnlyCollection<string> operations, Guid? machineId, CancellationToken ct)
     {
         if (operations.Count == 0)
             return null;
@@ -93,6 +104,7 @@ public sealed class JobService(
         var id = await db.Database.SqlQuery<Guid>($"""
             SELECT j."Id" AS "Value" FROM jobs j
             WHERE j."Status" = 'Queued' AND j."Operation" = ANY({names})
+              AND j."MachineId" IS NOT DISTINCT FROM {machineId}::uuid
               AND (j."ConcurrencyKey" IS NULL OR NOT EXISTS (
                   SELECT 1 FROM jobs r WHERE r."ConcurrencyKey" = j."ConcurrencyKey" AND r."Status" IN ('InProgress', 'Cancelling')))
             ORDER BY j."QueuedAt", j."Id" LIMIT 1

@@ -18,7 +18,10 @@ public sealed class BackupItem
     public Guid? PolicyId { get; set; }
     public BackupPolicy? Policy { get; set; }
 
-    /// <summary>For files and folders: the absolute folder on the portal host that is backed up.</summary>
+    /// <summary>For files and folders on a registered machine: the machine (its agent backs the folder up); null: the portal host.</summary>
+    public Guid? MachineId { get; set; }
+
+    /// <summary>For files and folders: the absolute folder that is backed up, on the portal host or on <see cref="MachineId"/>.</summary>
     public string SourcePath { get; set; } = "";
 
     /// <summary>Glob patterns: when any are given only matching files are backed up.</summary>

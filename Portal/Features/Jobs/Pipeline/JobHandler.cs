@@ -108,5 +108,5 @@ public sealed record JobOutcome(JobStatus Status, string? Message)
     public static JobOutcome Failed(string message) => new(JobStatus.Failed, message);
 }
 
-/// <summary>What a job works on, as the job list shows it.</summary>
-public sealed record JobTarget(Guid? VaultId, string VaultName, Guid? ItemId, string Subject);
+/// <summary>What a job works on, as the job list shows it; with <paramref name="MachineId"/>, that machine's agent runs it.</summary>
+public sealed record JobTarget(Guid? VaultId, string VaultName, Guid? ItemId, string Subject, Guid? MachineId = null);

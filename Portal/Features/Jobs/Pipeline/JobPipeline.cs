@@ -108,7 +108,7 @@ public sealed class JobPipeline(
         {
             Kind = handler.Kind, Status = status, Operation = handler.Name, Input = JobHandler<TInput>.Serialize(input),
             ConcurrencyKey = handler.ConcurrencyKey(input), VaultId = target.VaultId, VaultName = target.VaultName, ItemId = target.ItemId,
-            Subject = target.Subject, StartedBy = startedBy,
+            Subject = target.Subject, StartedBy = startedBy, MachineId = target.MachineId,
         };
 
     /// <summary>Wakes the dispatcher (a job was queued here, or one of this instance's jobs ended).</summary>

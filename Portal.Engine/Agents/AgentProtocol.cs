@@ -1,0 +1,187 @@
+#pragma warning disable CS1573 // records document the parameters that need words; the rest are named well enough
+
+namespace Portal.Engine.Agents;
+
+// The wire contract between the portal and Portal.Agent (docs/agent-protocol.md tells the whole story). Both sides
+// compile these types, so a change here is a protocol change: add members, never rename or remove them.
+
+/// <summary>Where the agent's calls go, relative to the portal's address.</summary>
+public static class AgentRoutes
+{
+    /// <summary>POST <see cref="RegisterRequest"/> (no machine token: the credentials file's secret) → <see cref="RegisterResponse"/>.</summary>
+    public const string Register = "/api/agent/register";
+
+    /// <summary>POST <see cref="RepositoryKeyRequest"/>: the machine's repository key, sealed to the vault's escrow key, once after init.</summary>
+    public const string RepositoryKey = "/api/agent/repository-key";
+
+    /// <summary>
+    /// The machine's repository as an append-only object store: <c>GET|HEAD|PUT {Store}/{object name}</c>, <c>GET {Store}?prefix=P</c> to
+    /// list (JSON array of <see cref="StoreListEntry"/>), <c>DELETE</c> only under <c>locks/</c>. PUT is write-once (409 when an object with other
+    /// bytes exists). GET honours one <c>Range: bytes=a-b</c>.
+    /// </summary>
+    public const string Store = "/api/agent/store";
+
+    /// <summary>The SignalR hub of control: the agent connects out, the portal sends <see cref="AgentClientMethods"/>, the agent calls <see cref="AgentHubMethods"/>.</summary>
+    public const string Hub = "/api/agent/hub";
+
+    /// <summary>With a read grant (restore to another machine), the store request names the source machine's repository in this header.</summary>
+    public const string SourceMachineHeader = "X-Portal-Source-Machine";
+}
+
+/// <summary>The credentials file "Add a machine" downloads (JSON, <c>*.portalcredentials</c>): single use, expires, revocable.</summary>
+/// <param name="Version">1.</param>
+/// <param name="Portal">The portal's address the machine connects to (https://…).</param>
+/// <param name="VaultId">The vault the machine registers to.</param>
+/// <param name="VaultName">The vault's name, for messages.</param>
+/// <param name="CredentialId">Which credentials these are (the portal keeps only a hash of <paramref name="Secret"/>).</param>
+/// <param name="Secret">The one-time secret (base64url of 32 random bytes).</param>
+/// <param name="ExpiresAt">After this, registration with the file is refused.</param>
+public sealed record MachineCredentialsFile(int Version, string Portal, Guid VaultId, string VaultName, Guid CredentialId, string Secret, DateTimeOffset ExpiresAt);
+
+/// <summary>A machine registers: the credentials' secret, what the machine is, and its public keys (SubjectPublicKeyInfo, base64).</summary>
+/// <param name="SigningKey">ECDSA P-256 public key: verifies the machine's tokens (<see cref="MachineToken"/>).</param>
+/// <param name="AgreementKey">ECDH P-256 public key: what the portal seals a grant's repository key to (restore from another machine).</param>
+public sealed record RegisterRequest(
+    Guid CredentialId, string Secret, string MachineName, string OperatingSystem, string AgentVersion, string SigningKey, string AgreementKey);
+
+/// <summary>The registered machine.</summary>
+/// <param name="EscrowKey">The vault's escrow public key (SubjectPublicKeyInfo, base64): the machine seals its repository key to it
+/// (<see cref="Crypto.SealedBox"/>, context <see cref="AgentContexts.RepositoryKey"/>) so the portal can run retention, prune and browsing.</param>
+public sealed record RegisterResponse(Guid MachineId, Guid VaultId, string VaultName, string MachineName, string EscrowKey);
+
+/// <summary>The machine's repository key sealed to the vault's escrow key, and the repository's id.</summary>
+public sealed record RepositoryKeyRequest(string RepositoryId, string EscrowedKey);
+
+/// <summary>Every refusal's body: what is wrong and what to do, in words to show as they are.</summary>
+public sealed record AgentProblem(string Error);
+
+/// <summary>One object in a store listing.</summary>
+public sealed record StoreListEntry(string Name, long Length, DateTimeOffset LastModified);
+
+/// <summary>The contexts that bind sealed boxes to their purpose.</summary>
+public static class AgentContexts
+{
+    /// <summary>A machine's repository key sealed to its vault's escrow key: <c>repository-key/{machine id}</c>.</summary>
+    public static string RepositoryKey(Guid machineId) => $"repository-key/{machineId:N}";
+
+    /// <summary>A source machine's repository key sealed to a target machine for one restore job: <c>grant/{job id}</c>.</summary>
+    public static string Grant(Guid jobId) => $"grant/{jobId:N}";
+}
+
+/// <summary>What the agent calls on the hub.</summary>
+public static class AgentHubMethods
+{
+    /// <summary><c>Hello(AgentHello)</c> → <see cref="AgentSettings"/>: the first call after every connect.</summary>
+    public const string Hello = "Hello";
+
+    /// <summary><c>Claim()</c> → <see cref="AgentJob"/> or null: the oldest queued job of this machine whose concurrency key is free.</summary>
+    public const string Claim = "Claim";
+
+    /// <summary><c>Report(AgentLease, AgentProgress)</c> → <see cref="AgentControl"/>: progress, and the heartbeat.</summary>
+    public const string Report = "Report";
+
+    /// <summary><c>Log(AgentLease, AgentLogLevel, string[])</c>.</summary>
+    public const string Log = "Log";
+
+    /// <summary><c>Finish(AgentLease, AgentOutcome)</c> → bool (false: the job is no longer this attempt's).</summary>
+    public const string Finish = "Finish";
+}
+
+/// <summary>What the portal sends the agent.</summary>
+public static class AgentClientMethods
+{
+    /// <summary><c>Wake()</c>: a job for this machine is queued; claim it.</summary>
+    public const string Wake = "Wake";
+
+    /// <summary><c>Settings(AgentSettings)</c>: settings changed (upload limits).</summary>
+    public const string Settings = "Settings";
+}
+
+/// <summary>What the agent says of itself after connecting.</summary>
+public sealed record AgentHello(string MachineName, string OperatingSystem, string AgentVersion, IReadOnlyList<Guid> RunningJobs);
+
+/// <summary>What the portal tells a connected agent.</summary>
+/// <param name="UploadKiBPerSecond">Upload limit in work hours (null: none).</param>
+/// <param name="OffHoursUploadKiBPerSecond">Upload limit outside work hours (null: none).</param>
+/// <param name="WorkDayStart">Start of work hours, local time of the machine (e.g. 08:00).</param>
+/// <param name="WorkDayEnd">End of work hours.</param>
+/// <param name="WorkDays">Work days (0 = Sunday).</param>
+public sealed record AgentSettings(
+    Guid MachineId, string MachineName, Guid VaultId, string VaultName,
+    int? UploadKiBPerSecond = null, int? OffHoursUploadKiBPerSecond = null,
+    TimeOnly? WorkDayStart = null, TimeOnly? WorkDayEnd = null, IReadOnlyList<int>? WorkDays = null);
+
+/// <summary>One attempt of one job, as the agent holds it: every report names it, and the portal refuses a stale one.</summary>
+public sealed record AgentLease(Guid JobId, int Attempt);
+
+/// <summary>A job the agent claimed: its operation (<see cref="AgentOperations"/>) and typed input as JSON.</summary>
+public sealed record AgentJob(AgentLease Lease, string Operation, string Input);
+
+/// <summary>Progress of a running job.</summary>
+public sealed record AgentProgress(
+    string Phase, long BytesDone, long? BytesTotal, long FilesDone, long? FilesTotal, string? CurrentPath = null, double? BytesPerSecond = null);
+
+/// <summary>What the portal answers a report.</summary>
+public enum AgentControl
+{
+    /// <summary>Go on.</summary>
+    Continue,
+
+    /// <summary>Someone asked to cancel: stop and finish as Cancelled.</summary>
+    Cancel,
+
+    /// <summary>The job is no longer this attempt's: stop without finishing it.</summary>
+    Lost,
+}
+
+/// <summary>A log line's level.</summary>
+public enum AgentLogLevel
+{
+    /// <summary>What was done.</summary>
+    Info,
+
+    /// <summary>Something skipped, with its path.</summary>
+    Warning,
+
+    /// <summary>A failure, with what to do.</summary>
+    Error,
+}
+
+/// <summary>How the agent's run ended: a status, its words, and the operation's typed result as JSON.</summary>
+/// <param name="Status">Completed, CompletedWithWarnings, Failed or Cancelled.</param>
+public sealed record AgentOutcome(string Status, string? Message, string? Result);
+
+/// <summary>The operations an agent runs (stable names, stored with jobs).</summary>
+public static class AgentOperations
+{
+    /// <summary><see cref="MachineBackupInput"/> → <see cref="MachineBackupResult"/>.</summary>
+    public const string Backup = "machine-backup";
+
+    /// <summary><see cref="MachineRestoreInput"/> → <see cref="MachineRestoreResult"/>.</summary>
+    public const string Restore = "machine-restore";
+}
+
+/// <summary>Back up a folder of the machine into its repository.</summary>
+/// <param name="Tags">Tags for the snapshot: the portal's <c>job:ID</c> and <c>item:ID</c>.</param>
+/// <param name="ScriptTimeoutSeconds">How long each script may run.</param>
+public sealed record MachineBackupInput(
+    Guid ItemId, string ItemName, string SourcePath, IReadOnlyList<string> Include, IReadOnlyList<string> Exclude,
+    string? PreScript, string? PostScript, int ScriptTimeoutSeconds, IReadOnlyList<string> Tags);
+
+/// <summary>What a machine backup made (the portal verifies the snapshot in storage before it records a recovery point).</summary>
+/// <param name="ApplicationConsistent">The pre-script ran and succeeded.</param>
+public sealed record MachineBackupResult(
+    string SnapshotId, long Files, long Bytes, long BytesAdded, IReadOnlyList<string> Warnings, bool ApplicationConsistent, bool Reused);
+
+/// <summary>Restore paths of a snapshot onto the machine.</summary>
+/// <param name="SourceMachineId">Whose repository holds the snapshot: this machine, or another of the vault (then <paramref name="GrantedKey"/> is set).</param>
+/// <param name="Paths">Paths inside the snapshot (empty: everything).</param>
+/// <param name="Target">The folder to restore into (absolute), or null for the original location.</param>
+/// <param name="Conflict">Overwrite, Skip or CreateCopy.</param>
+/// <param name="GrantedKey">For another machine's repository: its key sealed to this machine's agreement key (context <see cref="AgentContexts.Grant"/>). Never stored with the job.</param>
+public sealed record MachineRestoreInput(
+    Guid SourceMachineId, string SnapshotId, IReadOnlyList<string> Paths, string? Target, string Conflict, string? GrantedKey = null);
+
+/// <summary>What a machine restore wrote.</summary>
+public sealed record MachineRestoreResult(
+    long Files, long Bytes, long Skipped, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, IReadOnlyList<string> Copies, string Destination);
