@@ -5,6 +5,7 @@ using Portal.Components;
 using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Identity;
+using Portal.Features.Machines;
 using Portal.Features.Reports;
 using Portal.Features.Restore;
 
@@ -64,6 +65,7 @@ public static class PortalHostExtensions
         app.MapPortalJobs();
         app.MapPortalRestore();
         app.MapPortalReports();
+        app.MapPortalMachines();
         // Our CSP already says frame-ancestors 'none'; Blazor would add a second CSP header with 'self'.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);
         return app;

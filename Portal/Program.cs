@@ -7,6 +7,7 @@ using Portal.Features.BackupCenter;
 using Portal.Features.Common;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
+using Portal.Features.Machines;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Regions;
@@ -35,6 +36,7 @@ try
     builder.Services.AddPortalRestore();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();
+    builder.Services.AddPortalMachines();
     builder.Services.AddPortalUi();
 
     var app = builder.Build();

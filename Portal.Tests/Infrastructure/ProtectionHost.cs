@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Portal.Features.Machines;
 using Portal.Features.Workloads;
 using Portal.Features.Alerts;
 using Portal.Features.Approvals;
@@ -77,6 +78,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalWorkloads();
         services.AddPortalRestore();
         services.AddPortalAlerts();
+        services.AddPortalMachines();
         configure?.Invoke(services);
         var host = builder.Build();
         if (start)

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Portal.Features.Machines;
 using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
@@ -42,6 +43,7 @@ public static class TestPortal
         services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
         services.TryAddSingleton<IConfiguration>(new ConfigurationBuilder().Build()); // alerts bind their (empty) section
         services.AddPortalAlerts();
+        services.AddPortalMachines();
         services.AddSingleton<Portal.Features.Replication.RegionScrubs>();
         services.AddSingleton<Portal.Features.Replication.RegionScrub>(); // needs RegionStores, which AddProtectionServices adds
         Portal.Features.Jobs.JobsServiceCollectionExtensions.AddJobHandler<Portal.Features.Replication.RegionScrubJob>(services);
