@@ -14,6 +14,9 @@ public static class AgentRoutes
     /// <summary>POST <see cref="RepositoryKeyRequest"/>: the machine's repository key, sealed to the vault's escrow key, once after init.</summary>
     public const string RepositoryKey = "/api/agent/repository-key";
 
+    /// <summary>POST (machine token, no body): the machine revokes its own registration (the agent's <c>unregister</c>); its data stays.</summary>
+    public const string Unregister = "/api/agent/unregister";
+
     /// <summary>
     /// The machine's repository as an append-only object store: <c>GET|HEAD|PUT {Store}/{object name}</c>, <c>GET {Store}?prefix=P</c> to
     /// list (JSON array of <see cref="StoreListEntry"/>), <c>DELETE</c> only under <c>locks/</c>. PUT is write-once (409 when an object with other

@@ -28,3 +28,10 @@ public sealed class MachineSignals
         public void Dispose() => dispose();
     }
 }
+
+/// <summary>Authorization policy names of the agents' endpoints.</summary>
+public static class MachinePolicies
+{
+    /// <summary>A registered, unrevoked machine authenticated by the <c>Machine</c> scheme (never a user's cookie).</summary>
+    public const string Agent = "Portal.Agent";
+}
