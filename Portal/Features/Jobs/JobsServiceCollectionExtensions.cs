@@ -1,3 +1,5 @@
+using Portal.Features.Common;
+
 namespace Portal.Features.Jobs;
 
 public static class JobsServiceCollectionExtensions
@@ -13,6 +15,7 @@ public static class JobsServiceCollectionExtensions
         services.AddScoped<JobQueries>();
         services.AddHostedService<Pipeline.JobDispatcher>();
         services.AddHostedService<Pipeline.JobSweeper>();
+        services.AddClusterChannel(JobChangeListener.Channel);
         services.AddHostedService<JobChangeListener>();
         services.AddSignalR();
         services.AddHostedService<JobsHubRelay>();

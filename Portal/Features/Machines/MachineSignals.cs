@@ -1,32 +1,25 @@
+using Portal.Features.Common;
+
 namespace Portal.Features.Machines;
 
 /// <summary>
-/// Tells every portal instance what happened to a machine (revoked: close its connection now), through PostgreSQL NOTIFY,
-/// so that the instance holding the machine's connection acts within seconds.
+/// Tells every portal instance what happened to a machine (revoked: close its connection now) through
+/// <see cref="ClusterSignals"/>, so that the instance holding the machine's connection acts within seconds.
 /// </summary>
-public sealed class MachineSignals
+public sealed class MachineSignals(ClusterSignals signals)
 {
-    private event Func<Guid, Task>? Revoked;
+    public const string Channel = "portal_machines";
+    private const string RevokedPrefix = "revoked:";
 
-    /// <summary>Hears revocations (this instance's and, through NOTIFY, the others').</summary>
-    public IDisposable OnRevoked(Func<Guid, Task> handler)
-    {
-        Revoked += handler;
-        return new Subscription(() => Revoked -= handler);
-    }
+    /// <summary>Hears revocations, this instance's and the others'.</summary>
+    public IDisposable OnRevoked(Func<Guid, Task> handler) =>
+        signals.Subscribe(Channel, (_, payload) =>
+            payload.StartsWith(RevokedPrefix, StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(RevokedPrefix.Length), out var id)
+                ? handler(id)
+                : Task.CompletedTask);
 
     /// <summary>Announces that <paramref name="machineId"/> was revoked (call after the revocation committed).</summary>
-    public async Task RevokedAsync(Guid machineId, CancellationToken ct = default)
-    {
-        if (Revoked is { } handlers)
-            foreach (var handler in handlers.GetInvocationList().Cast<Func<Guid, Task>>())
-                await handler(machineId);
-    }
-
-    private sealed class Subscription(Action dispose) : IDisposable
-    {
-        public void Dispose() => dispose();
-    }
+    public Task RevokedAsync(Guid machineId, CancellationToken ct = default) => signals.SendAsync(Channel, RevokedPrefix + machineId.ToString("N"), ct);
 }
 
 /// <summary>Authorization policy names of the agents' endpoints.</summary>

@@ -1,3 +1,5 @@
+using Portal.Features.Common;
+
 namespace Portal.Features.Machines;
 
 /// <summary>Machines: registration, the agents' access (authentication, store endpoint, hub), and their jobs.</summary>
@@ -6,6 +8,7 @@ public static class MachinesServiceCollectionExtensions
     public static IServiceCollection AddPortalMachines(this IServiceCollection services)
     {
         services.AddOptions<MachinesOptions>().BindConfiguration(MachinesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddClusterChannel(MachineSignals.Channel);
         services.AddSingleton<MachineSignals>();
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
         // Administration: credentials files, the machine list, revocation (the pages' service).

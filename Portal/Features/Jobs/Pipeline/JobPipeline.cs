@@ -179,6 +179,50 @@ public sealed class JobPipeline(
         Wake();
     }
 
+    /// <summary>The operations machines run (their jobs are never claimed by a portal instance).</summary>
+    public IReadOnlyCollection<string> RemoteOperations => [.. byName.Values.OfType<IRemoteJobHandler>().Select(h => h.Name)];
+
+    /// <summary>The input a machine receives for a job it claimed (<see cref="IRemoteJobHandler.ForExecutorStoredAsync"/>).</summary>
+    public async Task<string> ForExecutorAsync(ClaimedJob claimed, CancellationToken ct) =>
+        byName.GetValueOrDefault(claimed.Operation) is IRemoteJobHandler remote ? await remote.ForExecutorStoredAsync(claimed.Input, claimed.Lease, ct) : claimed.Input;
+
+    /// <summary>
+    /// A machine ended its attempt: the job's handler completes it here (verifies and records what the machine made), with
+    /// the same outcome ladder as a local run (the handler's words for failures it knows, a bug named as such). False when the
+    /// lease is no longer the job's (the sweep failed it meanwhile, or it was finished).
+    /// </summary>
+    public async Task<bool> CompleteRemoteAsync(JobLease lease, RemoteOutcome remote, CancellationToken ct)
+    {
+        var job = await jobs.GetAsync(lease.JobId, ct);
+        if (job is null || job.Attempt != lease.Attempt || job.RunBy != lease.Executor || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling))
+            return false;
+        if (!remote.Status.IsFinished())
+            remote = remote with { Status = JobStatus.Failed, Message = $"The machine ended the job with the status {remote.Status}, which is not an outcome." };
+        if (job.Operation is null || byName.GetValueOrDefault(job.Operation) is not IRemoteJobHandler handler)
+            return await jobs.FinishAsync(lease, JobOutcome.Failed($"This portal cannot complete jobs of kind \"{job.Operation}\": its version is older than the job's."), ct);
+        using var registration = cancellation.Register(lease.JobId, CancellationToken.None);
+        var run = new JobRun(lease, job, jobs, new JobProgressTracker(lease, jobs, clock, registration, logger));
+        JobOutcome outcome;
+        try
+        {
+            outcome = await handler.CompleteStoredAsync(job.Input ?? "{}", remote, run, ct);
+        }
+        catch (Exception e) when (Explain(handler, e, job.Input ?? "{}") is { } message)
+        {
+            logger.LogWarning("{Operation} job {Job} failed on completion: {Reason}", handler.Name, lease.JobId, e.Message);
+            await run.LogAsync(JobLogLevel.Error, message);
+            outcome = JobOutcome.Failed(message);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            logger.LogError(e, "{Operation} job {Job} failed unexpectedly on completion", handler.Name, lease.JobId);
+            outcome = JobOutcome.Failed(handler.Unexpected(e));
+        }
+
+        await run.FlushAsync();
+        return await jobs.FinishAsync(lease, outcome, ct);
+    }
+
     /// <summary>This instance stops: a resumable job goes back to the queue for another instance; any other fails with why.</summary>
     private async Task StoppedAsync(IJobHandler handler, ClaimedJob claimed, JobRun run)
     {
