@@ -144,17 +144,19 @@ public sealed class JobService(
     /// <inheritdoc />
     public async Task<Pipeline.JobControl> ReportAsync(Pipeline.JobLease lease, JobProgressReport report, CancellationToken ct)
     {
-        var (status, attempt) = await SaveReportAsync(lease.JobId, lease.Attempt, report, ct);
+        var (status, attempt) = await SaveReportAsync(lease.JobId, lease, report, ct);
         return attempt != lease.Attempt || status is not (JobStatus.InProgress or JobStatus.Cancelling) ? Pipeline.JobControl.Lost
             : status == JobStatus.Cancelling ? Pipeline.JobControl.Cancel
             : Pipeline.JobControl.Continue;
     }
 
-    private async Task<(JobStatus Status, int Attempt)> SaveReportAsync(Guid jobId, int? attempt, JobProgressReport report, CancellationToken ct)
+    private async Task<(JobStatus Status, int Attempt)> SaveReportAsync(Guid jobId, Pipeline.JobLease? lease, JobProgressReport report, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
-        if (job.Status.IsFinished() || job.Status == JobStatus.Queued || (attempt is { } a && a != job.Attempt))
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId, ct);
+        if (job is null || (lease is not null && job.RunBy != lease.Executor))
+            return (JobStatus.Failed, -1); // not this executor's job (a machine naming another's): lost, and nothing changes
+        if (job.Status.IsFinished() || job.Status == JobStatus.Queued || (lease is { } l && l.Attempt != job.Attempt))
             return (job.Status, job.Attempt); // finished, handed back, or taken over: this report is stale
         var now = clock.GetUtcNow().UtcDateTime;
         if (report.BytesDone != job.BytesDone || report.FilesDone != job.FilesDone || job.ProgressAt is null)
@@ -195,8 +197,9 @@ public sealed class JobService(
     public async Task LogAsync(Pipeline.JobLease lease, JobLogLevel level, IReadOnlyList<string> lines, CancellationToken ct)
     {
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
-            if (await db.Jobs.Where(j => j.Id == lease.JobId).Select(j => j.Attempt).FirstOrDefaultAsync(ct) != lease.Attempt)
-                return; // another attempt writes this job's log now
+            if (await db.Jobs.Where(j => j.Id == lease.JobId).Select(j => new { j.Attempt, j.RunBy }).FirstOrDefaultAsync(ct) is not { } current
+                || current.Attempt != lease.Attempt || current.RunBy != lease.Executor)
+                return; // another attempt (or executor) writes this job's log now
         await LogAsync(lease.JobId, level, lines, ct);
     }
 
@@ -250,9 +253,9 @@ public sealed class JobService(
 
     /// <inheritdoc />
     public Task<bool> FinishAsync(Pipeline.JobLease lease, Pipeline.JobOutcome outcome, CancellationToken ct) =>
-        FinishAsync(lease.JobId, lease.Attempt, outcome.Status, outcome.Message, ct);
+        FinishAsync(lease.JobId, lease.Attempt, outcome.Status, outcome.Message, ct, lease.Executor);
 
-    private async Task<bool> FinishAsync(Guid jobId, int? leaseAttempt, JobStatus status, string? message, CancellationToken ct)
+    private async Task<bool> FinishAsync(Guid jobId, int? leaseAttempt, JobStatus status, string? message, CancellationToken ct, string? executor = null)
     {
         if (!status.IsFinished())
             throw new ArgumentOutOfRangeException(nameof(status), "A job finishes as Completed, CompletedWithWarnings, Failed or Cancelled.");
@@ -260,7 +263,8 @@ public sealed class JobService(
         {
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var job = await db.Jobs.FirstAsync(j => j.Id == jobId, ct);
-            if (leaseAttempt is { } a && (job.Attempt != a || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling)))
+            if (leaseAttempt is { } a && (job.Attempt != a || (executor is not null && job.RunBy != executor)
+                                          || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling)))
                 return false; // taken over or finished elsewhere: the other run's outcome stands
             job.Status = status;
             job.Message = message;
@@ -288,12 +292,12 @@ public sealed class JobService(
     public async Task ReleaseAsync(Pipeline.JobLease lease, string reason, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == lease.JobId && j.Attempt == lease.Attempt, ct);
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == lease.JobId && j.Attempt == lease.Attempt && j.RunBy == lease.Executor, ct);
         if (job is null || job.Status is not (JobStatus.InProgress or JobStatus.Cancelling))
             return;
         if (job.Status == JobStatus.Cancelling)
         {
-            await FinishAsync(lease.JobId, lease.Attempt, JobStatus.Cancelled, job.Message + " " + reason, ct);
+            await FinishAsync(lease.JobId, lease.Attempt, JobStatus.Cancelled, job.Message + " " + reason, ct, lease.Executor);
             return;
         }
 
@@ -311,6 +315,34 @@ public sealed class JobService(
         }
 
         await ChangedAsync(db, job, ct);
+    }
+
+    /// <summary>
+    /// Gives up a job that is still queued (its machine stayed offline past its window, or was revoked): Failed with
+    /// <paramref name="message"/>, told to the observers (alerts) like any failure. False when it is no longer queued.
+    /// </summary>
+    public async Task<bool> FailQueuedAsync(Guid jobId, string message, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.FirstOrDefaultAsync(j => j.Id == jobId && j.Status == JobStatus.Queued, ct);
+        if (job is null)
+            return false;
+        job.Status = JobStatus.Failed;
+        job.Message = message;
+        job.EndedAt = job.HeartbeatAt = clock.GetUtcNow().UtcDateTime;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            return false; // claimed or cancelled meanwhile
+        }
+
+        await FinishedAsync(job);
+        JobTelemetry.Finished(job);
+        await ChangedAsync(db, job, ct);
+        return true;
     }
 
     /// <summary>Tells the observers (alerts); their failure is logged, never the job's.</summary>

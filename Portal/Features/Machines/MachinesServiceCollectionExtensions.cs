@@ -13,11 +13,25 @@ public static class MachinesServiceCollectionExtensions
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
         // Administration: credentials files, the machine list, revocation (the pages' service).
         // Control: the agents' hub, their connections, machine jobs.
+        services.AddSingleton<Protection.IMachines, MachineDirectory>();
+        services.AddSignalR().AddHubOptions<AgentHub>(hub =>
+        {
+            hub.MaximumReceiveMessageSize = 1024 * 1024; // a restore's result lists its failures; the hub clips what it keeps
+            hub.EnableDetailedErrors = false; // a machine hears "failed", never the portal's exception
+        });
+        services.AddSingleton<AgentConnections>();
+        services.AddSingleton<MachinePresence>();
+        services.AddSingleton<AgentControlService>();
+        services.AddHostedService(sp => sp.GetRequiredService<AgentControlService>());
         return services;
     }
 
     public static IEndpointRouteBuilder MapPortalMachines(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapHub<AgentHub>(Engine.Agents.AgentRoutes.Hub, options =>
+        {
+            options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets; // one long-lived connection, nothing else
+        });
         return endpoints;
     }
 }

@@ -22,7 +22,7 @@ public sealed class BackupJob(
     VaultKeys keys,
     IDatabaseWorkload databases,
     ItemScripts scripts,
-    TimeProvider clock) : JobHandler<BackupInput>
+    RecoveryPointRecorder recorder) : JobHandler<BackupInput>
 {
     public override string Name => "backup";
 
@@ -59,7 +59,7 @@ public sealed class BackupJob(
             // The interrupted attempt wrote its snapshot but died before recording it: record that one, do not make a second.
             await run.LogAsync(JobLogLevel.Info, $"An earlier attempt of this job wrote recovery point {earlier.Id[..8]} before it stopped; it is recorded as this job's point.");
             // Its scripts' outcome died with it: the point is recorded as crash-consistent, the honest floor.
-            return await RecordAsync(item, input, run, new Recorded(earlier.Id, earlier.Files, earlier.Bytes, earlier.BytesAdded, 0, 0, [],
+            return await recorder.RecordAsync(item, input, run, new RecoveryPointRecorder.Made(earlier.Id, earlier.Files, earlier.Bytes, earlier.BytesAdded, 0, 0, [],
                 earlier.Status == EngineStatus.Completed), RecoveryPointConsistency.CrashConsistent, [], database?.Display);
         }
 
@@ -73,49 +73,13 @@ public sealed class BackupJob(
             (result, consistency) = await BackUpFilesAsync(item, engine, run, tags, scriptWarnings, ct);
         }
 
-        var recorded = new Recorded(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded, result.FilesRead, result.FilesUnchanged, result.Warnings,
-            result.Status == EngineStatus.Completed);
-        return await RecordAsync(item, input, run, recorded, consistency, scriptWarnings, database?.Display);
+        var recorded = new RecoveryPointRecorder.Made(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded, result.FilesRead, result.FilesUnchanged,
+            result.Warnings, result.Status == EngineStatus.Completed);
+        return await recorder.RecordAsync(item, input, run, recorded, consistency, scriptWarnings, database?.Display);
     }
 
     private static async Task<SnapshotInfo?> EarlierAttemptAsync(Engine.BackupEngine engine, JobRun run, CancellationToken ct) =>
         (await engine.FindSnapshotsByTagAsync(JobTag(run.JobId), cancellationToken: ct)).FirstOrDefault();
-
-    private sealed record Recorded(
-        string SnapshotId, long Files, long Bytes, long BytesAdded, long FilesRead, long FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true);
-
-    private async Task<JobOutcome> RecordAsync(BackupItem item, BackupInput input, JobRun run, Recorded result, RecoveryPointConsistency consistency,
-        List<string> scriptWarnings, string? database)
-    {
-        var warnings = scriptWarnings.Concat(result.Warnings).ToList();
-        var status = result.Clean && scriptWarnings.Count == 0 ? JobStatus.Completed : JobStatus.CompletedWithWarnings;
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using (var db = await dbFactory.CreateDbContextAsync(CancellationToken.None))
-        {
-            db.RecoveryPoints.Add(new RecoveryPoint
-            {
-                Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = item.VaultId, SnapshotId = result.SnapshotId, CreatedAt = now, Type = input.Type,
-                RetainUntil = input.RetainUntil, ExpiresAt = input.RetainUntil, Files = result.Files, Bytes = result.Bytes, BytesAdded = result.BytesAdded,
-                Warnings = warnings.Count, JobId = run.JobId, Consistency = consistency,
-            });
-            await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s
-                .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now)
-                .SetProperty(i => i.LastBackupJobId, run.JobId).SetProperty(i => i.LatestRecoveryPointAt, now), CancellationToken.None);
-            await db.SaveChangesAsync(CancellationToken.None);
-        }
-
-        var summary = database is not null
-            ? $"Recovery point {result.SnapshotId[..8]} (application-consistent): a {Format(result.Bytes)} dump of {database}; added {Format(result.BytesAdded)} to the vault."
-            : $"Recovery point {result.SnapshotId[..8]} ({Describe(consistency)}): {result.Files:N0} files, {Format(result.Bytes)}; read {result.FilesRead:N0} new or changed files, " +
-              $"{result.FilesUnchanged:N0} unchanged; added {Format(result.BytesAdded)} to the vault.";
-        await run.LogAsync(JobLogLevel.Info, summary);
-        if (result.Warnings.Count > 0)
-            await run.LogAsync(JobLogLevel.Warning, result.Warnings);
-        var explanation = string.Join(" ", scriptWarnings) + (result.Warnings.Count > 0
-            ? $" {result.Warnings.Count} item(s) could not be read and are not in this recovery point; the log lists each with its path. Check their permissions on the portal host."
-            : "");
-        return new JobOutcome(status, status == JobStatus.Completed ? summary : explanation.Trim() + " " + summary);
-    }
 
     /// <summary>
     /// A files-and-folders backup between the item's scripts: the pre-backup script's success makes the point
@@ -159,17 +123,6 @@ public sealed class BackupJob(
         _ => "crash-consistent",
     };
 
-    /// <summary>A failed backup is the item's last backup (its health shows it); one a user cancelled leaves the item as it was.</summary>
-    protected override async Task AbandonedAsync(BackupInput input, JobRun run, JobStatus status)
-    {
-        if (status == JobStatus.Cancelled)
-            return;
-        await using var db = await dbFactory.CreateDbContextAsync(CancellationToken.None);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await db.BackupItems.Where(i => i.Id == input.ItemId).ExecuteUpdateAsync(s => s
-            .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now).SetProperty(i => i.LastBackupJobId, run.JobId));
-    }
-
     protected override string Cancelled(BackupInput input) =>
         "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made.";
 
@@ -193,5 +146,4 @@ public sealed class BackupJob(
         _ => VaultFailures.Explain(e, "the next backup reuses what was uploaded"),
     };
 
-    internal static string Format(long bytes) => Common.Format.Bytes(bytes);
 }

@@ -6,7 +6,7 @@ using Portal.Data;
 namespace Portal.Features.Protection;
 
 /// <summary>Backups of an item started by its schedule (queued for any instance), or here and now.</summary>
-public sealed class Backups(IDbContextFactory<PortalDbContext> dbFactory, JobPipeline pipeline, BackupJob backups)
+public sealed class Backups(IDbContextFactory<PortalDbContext> dbFactory, JobPipeline pipeline, BackupJob backups, MachineBackupJob machineBackups)
 {
     /// <summary>
     /// Queues the scheduled backup of an item; nothing when the item is not protected (any more), or when a backup of it
@@ -19,12 +19,20 @@ public sealed class Backups(IDbContextFactory<PortalDbContext> dbFactory, JobPip
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
             if (await db.Jobs.AnyAsync(j => j.ConcurrencyKey == backups.ConcurrencyKey(input) && j.Status == JobStatus.Queued, ct))
                 return null;
-        return await pipeline.EnqueueAsync(backups, input, target, startedBy, ct);
+        // A machine's backup waits in the queue for its agent (Machines:OfflineWindow); the portal's own is claimed by any instance.
+        return target.MachineId is null
+            ? await pipeline.EnqueueAsync(backups, input, target, startedBy, ct)
+            : await pipeline.EnqueueAsync(machineBackups, input, target, startedBy, ct);
     }
 
-    /// <summary>Runs the scheduled backup of an item here and now, and returns the job as it ended (null when the item is not protected).</summary>
+    /// <summary>
+    /// Runs the scheduled backup of an item here and now, and returns the job as it ended (null when the item is not
+    /// protected). A machine's item is queued for its agent instead, and the queued job is returned.
+    /// </summary>
     public async Task<Job?> RunScheduledAsync(Guid itemId, CancellationToken ct) =>
-        await ScheduledAsync(itemId, ct) is var (input, target, startedBy) ? await pipeline.RunHereAsync(backups, input, target, startedBy, ct) : null;
+        await ScheduledAsync(itemId, ct) is var (input, target, startedBy)
+            ? target.MachineId is null ? await pipeline.RunHereAsync(backups, input, target, startedBy, ct) : await EnqueueScheduledAsync(itemId, ct)
+            : null;
 
     /// <summary>Runs an on-demand backup of an item here and now, kept until <paramref name="retainUntilUtc"/>.</summary>
     public async Task<Job> RunOnDemandAsync(Guid itemId, DateTime retainUntilUtc, string startedBy, CancellationToken ct)
@@ -41,7 +49,7 @@ public sealed class Backups(IDbContextFactory<PortalDbContext> dbFactory, JobPip
         var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).Include(i => i.Policy).FirstOrDefaultAsync(i => i.Id == itemId, ct);
         if (item is null || item.State != ProtectionState.Protected)
             return null;
-        return (new BackupInput(item.Id, RecoveryPointType.Scheduled), new JobTarget(item.VaultId, item.Vault!.Name, item.Id, item.Name),
+        return (new BackupInput(item.Id, RecoveryPointType.Scheduled), new JobTarget(item.VaultId, item.Vault!.Name, item.Id, item.Name, item.MachineId),
             $"schedule ({item.Policy?.Name ?? "policy"})");
     }
 }

@@ -4,7 +4,9 @@ namespace Portal.Features.Protection;
 
 /// <summary>
 /// Configure protection of a folder (or, with <see cref="Database"/>, of a PostgreSQL database): which vault and policy;
-/// the vault passphrase if the vault has none yet; optional pre/post-backup scripts for a folder.
+/// the vault passphrase if the vault has none yet; optional pre/post-backup scripts for a folder. With
+/// <see cref="MachineId"/>, the folder is on that registered machine (its agent backs it up with its own key: no vault
+/// passphrase is asked).
 /// </summary>
 public sealed record ConfigureProtectionRequest(
     Guid VaultId,
@@ -16,7 +18,8 @@ public sealed record ConfigureProtectionRequest(
     string? Passphrase = null,
     string? ConfirmPassphrase = null,
     DatabaseSettings? Database = null,
-    ScriptSettings? Scripts = null);
+    ScriptSettings? Scripts = null,
+    Guid? MachineId = null);
 
 /// <summary>A PostgreSQL database to protect; the password is sealed at once and never stored or logged in plain text.</summary>
 public sealed record DatabaseSettings(string Host, int? Port, string Database, string User, string? Password)

@@ -51,6 +51,22 @@ public static class ProtectionRules
         return null;
     }
 
+    /// <summary>
+    /// A folder on a registered machine: an absolute path, normalised (its existence is the machine's to check: the first
+    /// backup says so if it is missing).
+    /// </summary>
+    public static string? CheckMachinePath(string? path, string machine, out string fullPath)
+    {
+        fullPath = "";
+        if (string.IsNullOrWhiteSpace(path))
+            return $"Give the folder on {machine} to back up, such as /srv/share.";
+        var trimmed = path.Trim();
+        if (!trimmed.StartsWith('/') || trimmed.Contains('\0'))
+            return $"\"{path}\" is not an absolute path: give the full path of the folder on {machine}, such as /srv/share.";
+        fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(trimmed));
+        return null;
+    }
+
     /// <summary>Null when every pattern is valid, else the first problem.</summary>
     public static string? CheckPatterns(IEnumerable<string>? patterns) =>
         (patterns ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).Select(PathFilter.Check).FirstOrDefault(e => e is not null);

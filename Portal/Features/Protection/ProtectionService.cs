@@ -28,6 +28,8 @@ public sealed class ProtectionService(
     ProtectionScheduler scheduler,
     JobPipeline pipeline,
     BackupJob backups,
+    MachineBackupJob machineBackups,
+    IMachines machines,
     CheckJob checks,
     RegionCatalog regions,
     IDatabaseWorkload databases,
@@ -56,7 +58,21 @@ public sealed class ProtectionService(
             var name = request.Name?.Trim() ?? "";
             if (ProtectionRules.CheckName(name) is { } nameError) errors[nameof(request.Name)] = nameError;
             string source;
-            if (request.Database is { } database)
+            MachineInfo? machine = null;
+            if (request.MachineId is { } machineId)
+            {
+                machine = await machines.FindAsync(machineId, ct);
+                if (machine is null || machine.VaultId != request.VaultId)
+                    errors[nameof(request.MachineId)] = "Choose a machine registered to this vault: the one chosen is not.";
+                else if (machine.Revoked)
+                    errors[nameof(request.MachineId)] = $"Machine {machine.Name} was revoked: register it again to protect its folders.";
+                if (request.Database is not null)
+                    errors[nameof(request.Database)] = "Databases are protected from the portal host; on a machine, protect folders.";
+                if (ProtectionRules.CheckMachinePath(request.SourcePath, machine?.Name ?? "the machine", out source) is { } pathError)
+                    errors[nameof(request.SourcePath)] = pathError;
+                ItemScripts.Check(request.Scripts, errors);
+            }
+            else if (request.Database is { } database)
             {
                 source = databases.Validate(database, request.Scripts, errors);
             }
@@ -77,7 +93,7 @@ public sealed class ProtectionService(
             if (policy is null) errors[nameof(request.PolicyId)] = $"Choose a policy of vault {vault.Name}.";
             if (await db.BackupItems.AnyAsync(i => i.VaultId == vault.Id && i.Name == name, ct))
                 errors[nameof(request.Name)] = $"Vault {vault.Name} already has an item named \"{name}\". Choose another name.";
-            var needsPassphrase = !await keys.HasKeyAsync(vault.Id, ct);
+            var needsPassphrase = machine is null && !await keys.HasKeyAsync(vault.Id, ct); // a machine encrypts with its own key
             if (needsPassphrase)
             {
                 if (ProtectionRules.CheckPassphrase(request.Passphrase) is { } passError)
@@ -102,7 +118,7 @@ public sealed class ProtectionService(
             {
                 Id = Guid.CreateVersion7(), VaultId = vault.Id, Name = name, State = ProtectionState.Protected,
                 Kind = request.Database is null ? BackupItemKinds.FilesAndFolders : BackupItemKinds.PostgreSql,
-                PolicyId = policy!.Id, SourcePath = source, Include = Clean(request.Include), Exclude = Clean(request.Exclude),
+                PolicyId = policy!.Id, SourcePath = source, Include = Clean(request.Include), Exclude = Clean(request.Exclude), MachineId = machine?.Id,
                 CreatedAt = now, CreatedBy = user.DisplayName(),
             };
             if (request.Database is { } d)
@@ -112,7 +128,7 @@ public sealed class ProtectionService(
                 (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds) =
                     (Blank(request.Scripts!.PreScript), Blank(request.Scripts.PostScript), request.Scripts.TimeoutSeconds);
             db.BackupItems.Add(item);
-            audit.Append(db, user, AuditActions.ItemProtect, Resource(vault.Name, name), $"{source} with policy {policy.Name}" +
+            audit.Append(db, user, AuditActions.ItemProtect, Resource(vault.Name, name), $"{source}{(machine is null ? "" : $" on machine {machine.Name}")} with policy {policy.Name}" +
                 (item.PreScript is null ? "" : $"; pre-backup script: {item.PreScript}") + (item.PostScript is null ? "" : $"; post-backup script: {item.PostScript}"));
             try
             {
@@ -239,8 +255,8 @@ public sealed class ProtectionService(
                                            && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
                 throw new PortalConflictException($"A backup of {item.Name} is already queued or running. Watch it on the Jobs page.");
             audit.Append(db, user, AuditActions.ItemBackupNow, Resource(item.Vault!.Name, item.Name), $"retain until {retainUntilUtc:yyyy-MM-dd}");
-            var job = pipeline.Enqueue(db, backups, new BackupInput(item.Id, RecoveryPointType.OnDemand, retainUntilUtc),
-                new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name), user.DisplayName());
+            var job = pipeline.Enqueue(db, item.MachineId is null ? backups : machineBackups, new BackupInput(item.Id, RecoveryPointType.OnDemand, retainUntilUtc),
+                new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId), user.DisplayName());
             await db.SaveChangesAsync(ct); // the job and its audit row together: a queued job always runs
             await pipeline.QueuedAsync(job, ct);
             return job;

@@ -36,7 +36,10 @@ public static class ProtectionServiceCollectionExtensions
         services.AddOptions<ItemScriptOptions>();
         services.AddSingleton<ItemScripts>();
         services.AddSingleton<VaultKeys>();
+        services.AddSingleton<RecoveryPointRecorder>();
+        services.AddSingleton<IJobOutcomeObserver, ItemBackupOutcomes>();
         services.AddJobHandler<BackupJob>();
+        services.AddJobHandler<MachineBackupJob>();
         services.AddJobHandler<CheckJob>();
         services.AddJobHandler<RetentionJob>();
         services.AddSingleton<Backups>();

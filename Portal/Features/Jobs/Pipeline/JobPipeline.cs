@@ -26,8 +26,8 @@ public sealed class JobPipeline(
     /// <summary>This instance as an executor of jobs (what a job's "run by" says): the host, the process and the instance.</summary>
     public string ExecutorId { get; } = $"portal/{Environment.MachineName}/{Environment.ProcessId}/{jobs.InstanceId.ToString("N")[..8]}";
 
-    /// <summary>The handlers this instance can run.</summary>
-    public IReadOnlyCollection<string> Operations => byName.Keys;
+    /// <summary>The handlers this instance runs itself (a machine's kinds are run by the machines).</summary>
+    public IReadOnlyCollection<string> Operations { get; } = [.. handlers.Where(h => h is not IRemoteJobHandler).Select(h => h.Name)];
 
     internal IJobHandler? Handler(string operation) => byName.GetValueOrDefault(operation);
 

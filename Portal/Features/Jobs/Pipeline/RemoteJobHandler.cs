@@ -20,7 +20,11 @@ public sealed record RemoteOutcome(JobStatus Status, string? Message, string? Re
 /// verified in storage before its recovery point is recorded). Not resumable: an agent that stops answering leaves a
 /// failed job, worded by the sweep with the machine's silence and <see cref="JobHandler{TInput}.Interrupted"/>.
 /// </summary>
-public abstract class RemoteJobHandler<TInput, TResult> : JobHandler<TInput>, IRemoteJobHandler where TInput : class where TResult : class
+/// <typeparam name="TInput">What is stored with the job.</typeparam>
+/// <typeparam name="TAgentInput">What the agent receives when it claims the job (built then: the item as it is now, a grant's key).</typeparam>
+/// <typeparam name="TResult">What the agent reports at the end.</typeparam>
+public abstract class RemoteJobHandler<TInput, TAgentInput, TResult> : JobHandler<TInput>, IRemoteJobHandler
+    where TInput : class where TAgentInput : class where TResult : class
 {
     public override bool Resumable => false;
 
@@ -28,8 +32,8 @@ public abstract class RemoteJobHandler<TInput, TResult> : JobHandler<TInput>, IR
     public sealed override Task<JobOutcome> RunAsync(TInput input, JobRun run, CancellationToken ct) =>
         throw new InvalidOperationException($"Jobs of kind {Name} run on a machine, not in the portal.");
 
-    /// <summary>The input as the agent receives it (add what is never stored, like a grant's key); the stored input by default.</summary>
-    protected virtual Task<TInput> ForExecutorAsync(TInput input, JobLease lease, CancellationToken ct) => Task.FromResult(input);
+    /// <summary>The input as the agent receives it, made when it claims the job (may add what is never stored, like a grant's key).</summary>
+    protected abstract Task<TAgentInput> ForExecutorAsync(TInput input, JobLease lease, CancellationToken ct);
 
     /// <summary>
     /// The job's outcome from the machine's: <paramref name="result"/> is null when the machine sent none (it failed or was
@@ -38,7 +42,7 @@ public abstract class RemoteJobHandler<TInput, TResult> : JobHandler<TInput>, IR
     protected abstract Task<JobOutcome> CompleteAsync(TInput input, RemoteOutcome outcome, TResult? result, JobRun run, CancellationToken ct);
 
     async Task<string> IRemoteJobHandler.ForExecutorStoredAsync(string input, JobLease lease, CancellationToken ct) =>
-        Serialize(await ForExecutorAsync(Deserialize(input), lease, ct));
+        System.Text.Json.JsonSerializer.Serialize(await ForExecutorAsync(Deserialize(input), lease, ct), Json);
 
     Task<JobOutcome> IRemoteJobHandler.CompleteStoredAsync(string input, RemoteOutcome outcome, JobRun run, CancellationToken ct)
     {

@@ -1,0 +1,20 @@
+using Microsoft.EntityFrameworkCore;
+using Portal.Data;
+using Portal.Engine;
+using Portal.Features.Protection;
+
+namespace Portal.Features.Machines;
+
+/// <summary>The registered machines as protection sees them (<see cref="IMachines"/>).</summary>
+internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock) : IMachines
+{
+    public async Task<MachineInfo?> FindAsync(Guid machineId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var m = await db.Machines.AsNoTracking().FirstOrDefaultAsync(x => x.Id == machineId, ct);
+        return m is null ? null : new MachineInfo(m.Id, m.VaultId, m.Name, m.IsRevoked, MachinePresence.IsOnline(m, clock.GetUtcNow().UtcDateTime), MachinePresence.OfflineSince(m));
+    }
+
+    public Task<BackupEngine> OpenRepositoryAsync(Guid machineId, CancellationToken ct) =>
+        throw new VaultLockedException("The portal cannot open machines' repositories yet.");
+}
