@@ -8,13 +8,26 @@ namespace Portal.Features.Machines;
 /// <summary>The registered machines as protection sees them (<see cref="IMachines"/>).</summary>
 internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock) : IMachines
 {
+    public async Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var machines = await db.Machines.AsNoTracking().Where(m => m.VaultId == vaultId && m.RevokedAt == null).OrderBy(m => m.NormalizedName).ToListAsync(ct);
+        return [.. machines.Select(Info)];
+    }
+
     public async Task<MachineInfo?> FindAsync(Guid machineId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var m = await db.Machines.AsNoTracking().FirstOrDefaultAsync(x => x.Id == machineId, ct);
-        return m is null ? null : new MachineInfo(m.Id, m.VaultId, m.Name, m.IsRevoked, MachinePresence.IsOnline(m, clock.GetUtcNow().UtcDateTime), MachinePresence.OfflineSince(m));
+        return m is null ? null : Info(m);
     }
+
+    private MachineInfo Info(Machine m) =>
+        new(m.Id, m.VaultId, m.Name, m.IsRevoked, MachinePresence.IsOnline(m, clock.GetUtcNow().UtcDateTime), MachinePresence.OfflineSince(m));
 
     public Task<BackupEngine> OpenRepositoryAsync(Guid machineId, CancellationToken ct) =>
         throw new VaultLockedException("The portal cannot open machines' repositories yet.");
+
+    public Task<string> GrantAsync(Guid sourceMachineId, Guid targetMachineId, Guid jobId, CancellationToken ct) =>
+        throw new VaultLockedException("The portal cannot grant access to machines' repositories yet.");
 }

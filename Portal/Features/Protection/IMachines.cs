@@ -8,6 +8,9 @@ namespace Portal.Features.Protection;
 /// </summary>
 public interface IMachines
 {
+    /// <summary>The vault's machines that are not revoked, by name.</summary>
+    Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct);
+
     /// <summary>The machine, or null when no machine has that id.</summary>
     Task<MachineInfo?> FindAsync(Guid machineId, CancellationToken ct);
 
@@ -16,6 +19,12 @@ public interface IMachines
     /// <see cref="VaultLockedException"/> with words when the portal cannot open it (the machine never sent its key).
     /// </summary>
     Task<BackupEngine> OpenRepositoryAsync(Guid machineId, CancellationToken ct);
+
+    /// <summary>
+    /// The key of <paramref name="sourceMachineId"/>'s repository sealed to <paramref name="targetMachineId"/> for one restore
+    /// job (base64; never stored): the target reads the source's backups only while that job runs.
+    /// </summary>
+    Task<string> GrantAsync(Guid sourceMachineId, Guid targetMachineId, Guid jobId, CancellationToken ct);
 }
 
 /// <summary>A registered machine as protection sees it.</summary>

@@ -57,7 +57,13 @@ public sealed record ItemSummary(
     DateTime? LastBackupAt,
     DateTime? NextScheduledAt,
     DateTime? LatestRecoveryPointAt,
-    ItemHealth Health);
+    ItemHealth Health,
+    Guid? MachineId = null,
+    string? MachineName = null)
+{
+    /// <summary>Where the item's data is, in words: "machine NAME" or "the portal host".</summary>
+    public string Location => MachineId is null ? "the portal host" : $"machine {MachineName ?? "(unknown)"}";
+}
 
 /// <summary>A recovery point as the item page shows it.</summary>
 public sealed record RecoveryPointSummary(

@@ -195,7 +195,8 @@ public sealed class ProtectionService(
             .ToListAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var definitions = new Dictionary<string, PolicyDefinition>();
-        return new PagedResult<ItemSummary>([.. rows.Select(r => Summary(r, definitions, now))], total);
+        var names = await MachineNamesAsync(rows.Select(r => r.Item.MachineId), ct);
+        return new PagedResult<ItemSummary>([.. rows.Select(r => Summary(r, definitions, now, names))], total);
     }
 
     public async Task<ItemDetails?> GetAsync(Guid itemId, CancellationToken ct = default)
@@ -211,7 +212,7 @@ public sealed class ProtectionService(
         var points = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId).OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
         var recentJobs = await db.Jobs.AsNoTracking().Where(j => j.ItemId == itemId).OrderByDescending(j => j.QueuedAt).Take(10).ToListAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        var summary = Summary(row, new Dictionary<string, PolicyDefinition>(), now);
+        var summary = Summary(row, new Dictionary<string, PolicyDefinition>(), now, await MachineNamesAsync([row.Item.MachineId], ct));
         IReadOnlyList<string> pointRegions = vault.Redundancy == Vaults.StorageRedundancy.GRS && regions.Find(vault.Region)?.PairedRegion is { } pair
             ? [vault.Region, pair]
             : [vault.Region];
@@ -390,7 +391,7 @@ public sealed class ProtectionService(
 
     private sealed record Row(BackupItem Item, string VaultName, string? PolicyName, string? PolicyDefinition);
 
-    private static ItemSummary Summary(Row row, Dictionary<string, PolicyDefinition> definitions, DateTime now)
+    private static ItemSummary Summary(Row row, Dictionary<string, PolicyDefinition> definitions, DateTime now, Dictionary<Guid, string>? machineNames = null)
     {
         PolicyDefinition? policy = null;
         if (row.PolicyDefinition is { } json && !definitions.TryGetValue(json, out policy))
@@ -399,7 +400,17 @@ public sealed class ProtectionService(
         var next = i.State == ProtectionState.Protected && policy is not null ? PolicySchedules.NextRunUtc(policy.Schedule, now) : null;
         return new ItemSummary(i.Id, i.Name, i.Kind, i.VaultId, row.VaultName, row.PolicyName, i.State, i.SourcePath,
             i.LastBackupStatus, i.LastBackupAt, next, i.LatestRecoveryPointAt,
-            ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, policy, now));
+            ProtectionRules.Health(i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, policy, now),
+            i.MachineId, i.MachineId is { } m ? machineNames?.GetValueOrDefault(m) : null);
+    }
+
+    private async Task<Dictionary<Guid, string>> MachineNamesAsync(IEnumerable<Guid?> ids, CancellationToken ct)
+    {
+        var names = new Dictionary<Guid, string>();
+        foreach (var id in ids.OfType<Guid>().Distinct())
+            if (await machines.FindAsync(id, ct) is { } machine)
+                names[id] = machine.Name;
+        return names;
     }
 
     private static bool HasScripts(ScriptSettings? scripts) =>

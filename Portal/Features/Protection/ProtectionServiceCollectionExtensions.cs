@@ -37,6 +37,7 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<ItemScripts>();
         services.AddSingleton<VaultKeys>();
         services.AddSingleton<RecoveryPointRecorder>();
+        services.AddSingleton<ItemRepositories>();
         services.AddSingleton<IJobOutcomeObserver, ItemBackupOutcomes>();
         services.AddJobHandler<BackupJob>();
         services.AddJobHandler<MachineBackupJob>();

@@ -16,7 +16,7 @@ public sealed record RetentionInput(Guid VaultId, IReadOnlyList<Guid> ExpiredPoi
 /// purged items are deleted (audited), then prune frees the data nothing needs any more. Resumable: forgetting a point
 /// twice and pruning twice are harmless, and a point already gone from the catalog is skipped.
 /// </summary>
-public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, TimeProvider clock) : JobHandler<RetentionInput>
+public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, ItemRepositories repositories, TimeProvider clock) : JobHandler<RetentionInput>
 {
     public override string Name => "retention";
 
@@ -32,10 +32,16 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, V
         var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == input.VaultId, ct);
         var expired = await db.RecoveryPoints.Where(p => input.ExpiredPoints.Contains(p.Id)).ToListAsync(ct);
         var purged = await db.BackupItems.Where(i => input.PurgedItems.Contains(i.Id)).ToListAsync(ct);
-        var names = await db.BackupItems.AsNoTracking().Where(i => i.VaultId == input.VaultId).ToDictionaryAsync(i => i.Id, i => i.Name, ct);
-        using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
+        var items = await db.BackupItems.AsNoTracking().Where(i => i.VaultId == input.VaultId).ToDictionaryAsync(i => i.Id, ct);
         run.Report(new JobProgressReport("Removing expired recovery points", 0, null, 0, expired.Count));
-        await engine.ForgetAsync(expired.Select(p => p.SnapshotId), cancellationToken: ct);
+        // Each repository of the vault on its own: the portal host's items in the vault's, each machine's in its own.
+        var byRepository = expired.GroupBy(p => items.GetValueOrDefault(p.ItemId)?.MachineId).ToList();
+        foreach (var group in byRepository)
+        {
+            using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
+            await engine.ForgetAsync(group.Select(p => p.SnapshotId), cancellationToken: ct);
+        }
+
         db.RecoveryPoints.RemoveRange(expired);
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var item in purged)
@@ -50,22 +56,31 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, V
         }
 
         await db.SaveChangesAsync(ct);
-        var lines = expired.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {names.GetValueOrDefault(p.ItemId, "a purged item")} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
+        var lines = expired.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {items.GetValueOrDefault(p.ItemId)?.Name ?? "a purged item"} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
         lines.AddRange(purged.Select(i => $"Purged the backup data of {i.Name} (soft-deleted {i.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC)."));
         if (lines.Count > 0)
             await run.LogAsync(JobLogLevel.Info, lines);
 
         var removed = input.ExpiredPoints.Count;
-        try
+        run.Report(new JobProgressReport("Freeing space", 0, null, removed, removed));
+        long freed = 0;
+        var deferred = new List<string>();
+        foreach (var group in byRepository)
         {
-            run.Report(new JobProgressReport("Freeing space", 0, null, removed, removed));
-            var prune = await engine.PruneAsync(run.Progress, ct);
-            return JobOutcome.Completed($"Removed {removed} recovery point(s); freed {Format.Bytes(prune.BytesFreed)}.");
+            using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
+            try
+            {
+                freed += (await engine.PruneAsync(run.Progress, ct)).BytesFreed;
+            }
+            catch (RepositoryLockedException e)
+            {
+                deferred.Add(e.Message);
+            }
         }
-        catch (RepositoryLockedException e)
-        {
-            return JobOutcome.Completed($"Removed {removed} recovery point(s). Freeing their space waits for the next retention run: {e.Message}");
-        }
+
+        return deferred.Count == 0
+            ? JobOutcome.Completed($"Removed {removed} recovery point(s); freed {Format.Bytes(freed)}.")
+            : JobOutcome.Completed($"Removed {removed} recovery point(s). Freeing {(byRepository.Count > 1 ? "part of " : "")}their space waits for the next retention run: {string.Join(" ", deferred)}");
     }
 
     protected override string Cancelled(RetentionInput input) =>

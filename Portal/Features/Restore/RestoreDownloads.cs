@@ -57,7 +57,7 @@ public static class RestoreDownloads
         var user = http.User;
         Access.Require(user, "download files", RestoreService.Restorers);
         var (point, vault, item) = await restores.LoadPointAsync(itemId, pointId, http.RequestAborted);
-        using var engine = await restores.OpenAsync(vault, region, http.RequestAborted);
+        using var engine = await restores.OpenAsync(item, vault, region, http.RequestAborted);
         var trimmed = path.Trim().Trim('/');
         IReadOnlyList<TreeEntry> entries;
         try

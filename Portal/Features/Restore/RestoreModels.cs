@@ -1,4 +1,5 @@
 using Portal.Engine.Operations;
+using Portal.Features.Protection;
 using Portal.Features.Regions;
 
 namespace Portal.Features.Restore;
@@ -29,6 +30,7 @@ public enum RestoreConflictOption
 /// <param name="Paths">Files and folders of the point ('/'-separated, relative to the item's folder); empty restores everything.</param>
 /// <param name="Region">The region to read from: null or the vault's region, or its pair for a cross-region restore.</param>
 /// <param name="Sparse">Leave blocks of zeros out as holes (disk images take only the space of their data).</param>
+/// <param name="TargetMachineId">For an item on a machine: the registered machine of the vault to restore onto (null: the item's own).</param>
 public sealed record FileRestoreRequest(
     Guid ItemId,
     Guid RecoveryPointId,
@@ -37,10 +39,12 @@ public sealed record FileRestoreRequest(
     string? AlternatePath,
     RestoreConflictOption Conflict,
     string? Region = null,
-    bool Sparse = false);
+    bool Sparse = false,
+    Guid? TargetMachineId = null);
 
-/// <summary>What a restore will do, in the words of the review step.</summary>
-public sealed record RestorePlan(string Summary, string TargetPath, long Files, long Bytes, TimeSpan EstimatedDuration, DateTime PointTime, string Region);
+/// <summary>What a restore will do, in the words of the review step (with <paramref name="TargetMachine"/>, on that machine).</summary>
+public sealed record RestorePlan(string Summary, string TargetPath, long Files, long Bytes, TimeSpan EstimatedDuration, DateTime PointTime, string Region,
+    MachineInfo? TargetMachine = null);
 
 /// <summary>A recovery point as the wizard lists it, with the regions that hold it.</summary>
 public sealed record RestorePoint(Guid Id, string SnapshotId, DateTime CreatedAt, string Type, long Files, long Bytes, IReadOnlyList<string> Regions);

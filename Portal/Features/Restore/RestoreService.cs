@@ -25,8 +25,10 @@ public sealed class RestoreService(
     ICurrentUser currentUser,
     AuditLog audit,
     VaultKeys keys,
+    IMachines machines,
     JobPipeline pipeline,
     RestoreJob restores,
+    MachineRestoreJob machineRestores,
     RegionCatalog regions,
     IOptions<RestoreOptions> options)
 {
@@ -49,8 +51,8 @@ public sealed class RestoreService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var points = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId).OrderByDescending(p => p.CreatedAt).ToListAsync(ct);
         var holders = new List<(string Region, HashSet<string>? Snapshots)>();
-        foreach (var region in VaultRegions(vault))
-            holders.Add((region, await SnapshotsInAsync(vault, region, ct)));
+        foreach (var region in item.MachineId is null ? VaultRegions(vault) : [vault.Region])
+            holders.Add((region, await SnapshotsInAsync(item, vault, region, ct)));
         return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type.ToString(), p.Files, p.Bytes,
             [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)]))];
     }
@@ -60,8 +62,8 @@ public sealed class RestoreService(
         IReadOnlySet<string>? changed = null, int pageIndex = 0, int pageSize = 100, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("browse recovery points", Restorers);
-        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
-        using var engine = await OpenAsync(vault, region, ct);
+        var (point, vault, item) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(item, vault, region, ct);
         var entries = await Guard(() => engine.ListDirectoryAsync(point.SnapshotId, path, ct));
         var ordered = entries.OrderBy(e => e.Type == EntryType.Directory ? 0 : 1).ThenBy(e => e.Path, StringComparer.OrdinalIgnoreCase).ToList();
         var size = Math.Clamp(pageSize, 1, 1000);
@@ -79,8 +81,8 @@ public sealed class RestoreService(
         if (PathFilter.Check(pattern) is { } error)
             throw new PortalValidationException("Pattern", error);
         var filter = PathFilter.Create([pattern.Contains('*') || pattern.Contains('?') ? pattern : $"*{pattern}*"], null);
-        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
-        using var engine = await OpenAsync(vault, region, ct);
+        var (point, vault, item) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(item, vault, region, ct);
         var all = await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct));
         return [.. all.Where(e => filter.IsIncludedFile(e.Path, e.Path[(e.Path.LastIndexOf('/') + 1)..])).Take(Math.Clamp(limit, 1, 5000))];
     }
@@ -89,11 +91,11 @@ public sealed class RestoreService(
     public async Task<IReadOnlySet<string>> ChangedSincePreviousAsync(Guid itemId, Guid pointId, string? region = null, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("browse recovery points", Restorers);
-        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
+        var (point, vault, item) = await LoadPointAsync(itemId, pointId, ct);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var previous = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId && p.CreatedAt < point.CreatedAt)
             .OrderByDescending(p => p.CreatedAt).Select(p => p.SnapshotId).FirstOrDefaultAsync(ct);
-        using var engine = await OpenAsync(vault, region, ct);
+        using var engine = await OpenAsync(item, vault, region, ct);
         if (previous is null)
             return (await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct))).Select(e => e.Path).ToHashSet();
         var diff = await Guard(() => engine.DiffAsync(previous, point.SnapshotId, cancellationToken: ct));
@@ -112,8 +114,8 @@ public sealed class RestoreService(
     public async Task<string> PreviewAsync(Guid itemId, Guid pointId, string path, string? region = null, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("preview files", Restorers);
-        var (point, vault, _) = await LoadPointAsync(itemId, pointId, ct);
-        using var engine = await OpenAsync(vault, region, ct);
+        var (point, vault, item) = await LoadPointAsync(itemId, pointId, ct);
+        using var engine = await OpenAsync(item, vault, region, ct);
         var entry = await FindEntryAsync(engine, point.SnapshotId, path, ct);
         if (entry.Type != EntryType.File)
             throw new PortalValidationException("Path", $"{path} is not a file.");
@@ -134,7 +136,30 @@ public sealed class RestoreService(
         var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
         var errors = new Dictionary<string, string>();
         string target = item.SourcePath;
-        if (request.Destination == RestoreDestination.AlternateLocation)
+        var targetMachine = item.MachineId is { } source ? await machines.FindAsync(request.TargetMachineId ?? source, ct) : null;
+        if (item.MachineId is not null)
+        {
+            // A machine's files go back onto a machine of the vault: its own, or another registered one (Azure's alternate-machine restore).
+            if (targetMachine is null || targetMachine.VaultId != vault.Id)
+                errors["TargetMachineId"] = $"Choose a machine registered to vault {vault.Name}: the one chosen is not.";
+            else if (targetMachine.Revoked)
+                errors["TargetMachineId"] = $"Machine {targetMachine.Name} was revoked; choose another machine.";
+            if (request.Destination == RestoreDestination.AlternateLocation || targetMachine?.Id != item.MachineId)
+            {
+                var path = request.AlternatePath?.Trim();
+                if (request.Destination != RestoreDestination.AlternateLocation)
+                    errors["Destination"] = "On another machine, restore to a folder of your choice (alternate location).";
+                else if (string.IsNullOrWhiteSpace(path) || !path.StartsWith('/'))
+                    errors["AlternatePath"] = $"Give the full path of the folder on {targetMachine?.Name ?? "the machine"} to restore into, such as /srv/restores/ticket-1234.";
+                else
+                    target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path));
+            }
+        }
+        else if (request.TargetMachineId is not null)
+        {
+            errors["TargetMachineId"] = "This item is on the portal host: restore it there, or download its files.";
+        }
+        else if (request.Destination == RestoreDestination.AlternateLocation)
         {
             if (string.IsNullOrWhiteSpace(request.AlternatePath) || !Path.IsPathFullyQualified(request.AlternatePath.Trim()))
                 errors["AlternatePath"] = "Give the full path of the folder to restore into, such as /srv/restores/ticket-1234.";
@@ -152,7 +177,7 @@ public sealed class RestoreService(
             throw new PortalValidationException(errors);
 
         var regionName = request.Region ?? vault.Region;
-        using var engine = await OpenAsync(vault, regionName, ct);
+        using var engine = await OpenAsync(item, vault, regionName, ct);
         var files = 0L;
         var bytes = 0L;
         var paths = request.Paths.Where(p => !string.IsNullOrWhiteSpace(p)).Select(p => p.Trim().Trim('/')).Distinct().ToList();
@@ -163,7 +188,7 @@ public sealed class RestoreService(
             bytes += entries.Where(e => e.Type == EntryType.File).Sum(e => e.Size);
         }
 
-        if (CheckTarget(target, bytes) is { } targetError)
+        if (targetMachine is null && CheckTarget(target, bytes) is { } targetError) // a machine checks its own disk when it restores
             throw new PortalValidationException(request.Destination == RestoreDestination.AlternateLocation ? "AlternatePath" : "Destination", targetError);
         var rate = await MeasuredRateAsync(ct);
         var estimate = TimeSpan.FromSeconds(Math.Ceiling(bytes / rate) + 2);
@@ -175,9 +200,9 @@ public sealed class RestoreService(
             _ => "files already there are overwritten",
         };
         var summary = $"Restore {what} ({files:N0} file{(files == 1 ? "" : "s")}, {Format(bytes)}) of {item.Name} from {point.CreatedAt:dddd d MMM yyyy HH:mm} UTC " +
-                      $"to {target}{(regionName != vault.Region ? $", reading from the secondary region {regionName}" : "")}; {conflict}" +
+                      $"to {target}{(targetMachine is null ? "" : $" on machine {targetMachine.Name}{(targetMachine.Online ? "" : " (offline now: the restore waits for it)")}")}{(regionName != vault.Region ? $", reading from the secondary region {regionName}" : "")}; {conflict}" +
                       $"{(request.Sparse ? "; blocks of zeros are left out as holes (sparse files)" : "")}. About {Describe(estimate)}.";
-        return new RestorePlan(summary, target, files, bytes, estimate, point.CreatedAt, regionName);
+        return new RestorePlan(summary, target, files, bytes, estimate, point.CreatedAt, regionName, targetMachine);
     }
 
     /// <summary>Starts the restore as a job (after <see cref="PlanAsync"/>'s checks) and audits it.</summary>
@@ -189,9 +214,14 @@ public sealed class RestoreService(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             audit.Append(db, user, AuditActions.RestoreStart, ProtectionService.Resource(vault.Name, item.Name),
                 $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
-                $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath} ({request.Conflict})");
-            var job = pipeline.Enqueue(db, restores, new FileRestoreInput(request, plan.TargetPath, plan.Bytes),
-                new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}"), user.DisplayName());
+                $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath}" +
+                $"{(plan.TargetMachine is { } m ? $" on machine {m.Name}" : "")} ({request.Conflict})");
+            var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes);
+            var onto = plan.TargetMachine is { } machine ? $" on {machine.Name}" : "";
+            var target = new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}{onto}", plan.TargetMachine?.Id);
+            var job = plan.TargetMachine is null
+                ? pipeline.Enqueue(db, restores, input, target, user.DisplayName())
+                : pipeline.Enqueue(db, machineRestores, input, target, user.DisplayName());
             await db.SaveChangesAsync(ct); // the job and its audit row together
             await pipeline.QueuedAsync(job, ct);
             return job;
@@ -252,15 +282,20 @@ public sealed class RestoreService(
         return (point, vault, item);
     }
 
-    /// <summary>The vault's repository in <paramref name="region"/> (its own, or its pair for a cross-region restore).</summary>
-    internal async Task<BackupEngine> OpenAsync(Vaults.Vault vault, string? region, CancellationToken ct)
+    /// <summary>
+    /// The repository holding <paramref name="item"/>'s points in <paramref name="region"/>: the vault's (its own region, or its
+    /// pair for a cross-region restore), or for an item on a machine the machine's own (read in the vault's region).
+    /// </summary>
+    internal async Task<BackupEngine> OpenAsync(Protection.BackupItem item, Vaults.Vault vault, string? region, CancellationToken ct)
     {
         var regionName = region ?? vault.Region;
         if (!VaultRegions(vault).Contains(regionName))
             throw new PortalValidationException("Region", $"Vault {vault.Name} keeps no data in region {regionName}.");
+        if (item.MachineId is { } machine && regionName != vault.Region)
+            throw new PortalValidationException("Region", $"Points of machines are read from the vault's region {vault.Region}.");
         try
         {
-            return await keys.OpenAsync(vault.Id, vault.Name, regionName, ct);
+            return item.MachineId is { } m ? await machines.OpenRepositoryAsync(m, ct) : await keys.OpenAsync(vault.Id, vault.Name, regionName, ct);
         }
         catch (Exception e) when (e is Portal.Engine.Storage.StoreException or RepositoryNotFoundException)
         {
@@ -273,11 +308,11 @@ public sealed class RestoreService(
     private IReadOnlyList<string> VaultRegions(Vaults.Vault vault) =>
         vault.Redundancy == Vaults.StorageRedundancy.GRS && regions.Find(vault.Region)?.PairedRegion is { } pair ? [vault.Region, pair] : [vault.Region];
 
-    private async Task<HashSet<string>?> SnapshotsInAsync(Vaults.Vault vault, string region, CancellationToken ct)
+    private async Task<HashSet<string>?> SnapshotsInAsync(Protection.BackupItem item, Vaults.Vault vault, string region, CancellationToken ct)
     {
         try
         {
-            using var engine = await keys.OpenAsync(vault.Id, vault.Name, region, ct);
+            using var engine = item.MachineId is { } machine ? await machines.OpenRepositoryAsync(machine, ct) : await keys.OpenAsync(vault.Id, vault.Name, region, ct);
             return (await engine.ListSnapshotsAsync(cancellationToken: ct)).Select(s => s.Id).ToHashSet();
         }
         catch (Exception e) when (e is Portal.Engine.Storage.StoreException or RepositoryException or VaultLockedException)

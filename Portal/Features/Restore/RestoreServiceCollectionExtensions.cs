@@ -11,6 +11,7 @@ public static class RestoreServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<RestoreOptions>, RestoreOptionsValidator>();
         services.AddScoped<RestoreService>();
         services.AddJobHandler<RestoreJob>();
+        services.AddJobHandler<MachineRestoreJob>();
         return services;
     }
 }
