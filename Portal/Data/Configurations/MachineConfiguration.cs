@@ -11,7 +11,7 @@ internal sealed class MachineConfiguration : IEntityTypeConfiguration<Machine>
     {
         builder.ToTable("machines");
         builder.HasKey(m => m.Id);
-        builder.HasOne<Vault>().WithMany().HasForeignKey(m => m.VaultId).OnDelete(DeleteBehavior.Restrict);
+        builder.HasOne<Vault>().WithMany().HasForeignKey(m => m.VaultId).OnDelete(DeleteBehavior.Cascade); // a vault is deleted once its items are purged
         builder.Property(m => m.Name).HasMaxLength(253);
         builder.Property(m => m.NormalizedName).HasMaxLength(253);
         builder.Property(m => m.OperatingSystem).HasMaxLength(200);

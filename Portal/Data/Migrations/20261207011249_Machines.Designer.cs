@@ -1084,7 +1084,7 @@ namespace Portal.Data.Migrations
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()
                         .HasForeignKey("VaultId")
-                        .OnDelete(DeleteBehavior.Restrict)
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

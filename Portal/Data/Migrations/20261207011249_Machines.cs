@@ -85,7 +85,7 @@ namespace Portal.Data.Migrations
                         column: x => x.VaultId,
                         principalTable: "vaults",
                         principalColumn: "Id",
-                        onDelete: ReferentialAction.Restrict);
+                        onDelete: ReferentialAction.Cascade);
                 });
 
             migrationBuilder.CreateTable(
