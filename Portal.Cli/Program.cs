@@ -54,9 +54,10 @@ namespace Portal.Cli
     {
         public const string Usage = """
             portal <command> --repo DIR [options]     (passphrase: PORTAL_PASSPHRASE or --passphrase-file F)
-            portal <command> --config appsettings.json --vault ID [--region NAME|primary|secondary] [--vault-region NAME] [options]
+            portal <command> --config appsettings.json --vault ID [--machine ID] [--region NAME|primary|secondary] [--vault-region NAME] [options]
                                               a portal vault through the portal's Storage:Regions configuration, without
-                                              the portal (--region secondary: the paired region's copy, cross-region restore)
+                                              the portal (--region secondary: the paired region's copy, cross-region restore;
+                                              --machine: a registered machine's repository, with that machine's passphrase)
               init                                    create a repository
               backup   --source DIR [--tag T]... [--exclude GLOB]... [--include GLOB]...
                                               back up a folder (glob: *.tmp, node_modules, docs/**/*.pdf)
@@ -133,6 +134,8 @@ namespace Portal.Cli
             if (config is null) throw new UsageException("missing --repo (or --config FILE with --vault ID)");
             var regions = VaultRegions.Load(config);
             var vault = a.Require("--vault");
+            if (a.Get("--machine") is { } machine)
+                regions.Machine = VaultRegions.MachineId(machine); // a registered machine's own repository in the vault
             var (store, region) = await regions.OpenAsync(vault, a.Get("--region"), a.Get("--vault-region"), ct);
             return (store, region, (name, token) => regions.RegionsHoldingAsync(vault, name, token));
         }

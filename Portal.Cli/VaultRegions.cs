@@ -68,6 +68,15 @@ internal sealed class VaultRegions
         }
     }
 
+    /// <summary>With <c>--machine</c>: a registered machine's own repository inside the vault, instead of the vault's.</summary>
+    public Guid? Machine { get; set; }
+
+    /// <summary>The machine's id from <c>--machine</c> (shown on the Machines page).</summary>
+    public static Guid MachineId(string machine) =>
+        Guid.TryParse(machine, out var id)
+            ? id
+            : throw new UsageException($"--machine takes the machine's ID (a GUID, shown on the Machines page and by 'portal-agent status'), not '{machine}'");
+
     /// <summary>The vault's id from <c>--vault</c>; only an id works (the store does not know vault names).</summary>
     public static Guid VaultId(string vault) =>
         Guid.TryParse(vault, out var id)
@@ -145,11 +154,14 @@ internal sealed class VaultRegions
         ?? throw new UsageException($"region '{name}' is not configured (configured: {string.Join(", ", Regions.Select(r => r.Name))}; or use primary, secondary)");
 
     /// <summary>The vault's repository in <paramref name="region"/>: the engine's region store chain (the portal's), with its layout.</summary>
-    public IObjectStore Vault(RegionConfig region, Guid vaultId) =>
-        VaultLayout.Open(RegionStore.Build([.. region.Replicas.Select(r => Replica(region, r))], new RegionStoreOptions
+    public IObjectStore Vault(RegionConfig region, Guid vaultId)
+    {
+        var regionStore = RegionStore.Build([.. region.Replicas.Select(r => Replica(region, r))], new RegionStoreOptions
         {
             OnRetry = (replica, message) => Console.Error.WriteLine($"note: region {region.Name}, replica {replica.Description}: {message}"),
-        }), vaultId);
+        });
+        return Machine is { } machine ? new PrefixedStore(regionStore, VaultLayout.MachinePrefix(vaultId, machine)) : VaultLayout.Open(regionStore, vaultId);
+    }
 
     private ReplicaLocation Replica(RegionConfig region, ReplicaConfig r)
     {
