@@ -15,16 +15,19 @@ public sealed class PortalProcess : IAsyncDisposable
 
     public int Id => process.Id;
 
+    /// <summary>Where the portal listens (http://127.0.0.1:PORT), as it said when it started.</summary>
+    public Uri Url { get; private set; } = new("http://127.0.0.1/");
+
     /// <summary>What the process wrote so far (for a failing test's message).</summary>
     public string Output
     {
         get { lock (output) return output.ToString(); }
     }
 
-    public static async Task<PortalProcess> StartAsync(TestDatabase database, string root, IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<PortalProcess> StartAsync(TestDatabase database, string root, IReadOnlyDictionary<string, string>? settings = null, int port = 0)
     {
         var dll = PortalDll();
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", "http://127.0.0.1:0"])
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -64,6 +67,8 @@ public sealed class PortalProcess : IAsyncDisposable
                 return;
             lock (portal.output)
                 portal.output.AppendLine(e.Data);
+            if (e.Data.IndexOf("Now listening on: ", StringComparison.Ordinal) is >= 0 and var at)
+                portal.Url = new Uri(e.Data[(at + "Now listening on: ".Length)..].Trim());
             if (e.Data.Contains("Application started", StringComparison.Ordinal))
                 started.TrySetResult();
         }
