@@ -1,3 +1,5 @@
+using Portal.Features.Machines.Access;
+
 namespace Portal.Features.Machines;
 
 /// <summary>Machines: registration, the agents' access (authentication, store endpoint, hub), and their jobs.</summary>
@@ -8,6 +10,7 @@ public static class MachinesServiceCollectionExtensions
         services.AddOptions<MachinesOptions>().BindConfiguration(MachinesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MachineSignals>();
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
+        services.AddMachineAccess();
         // Administration: credentials files, the machine list, revocation (the pages' service).
         // Control: the agents' hub, their connections, machine jobs.
         return services;
@@ -15,6 +18,7 @@ public static class MachinesServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapPortalMachines(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapMachineAccess(); // Access
         return endpoints;
     }
 }
