@@ -47,6 +47,8 @@ public sealed class AccessHost : IAsyncLifetime
 
     public Uri BaseAddress => factory!.Server.BaseAddress;
 
+    public TestServer Server => factory!.Server;
+
     public IDbContextFactory<PortalDbContext> Db => database.Factory;
 
     public async Task InitializeAsync()

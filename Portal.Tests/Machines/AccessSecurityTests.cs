@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Portal.Engine;
 using Portal.Engine.Agents;
@@ -39,9 +41,7 @@ public sealed class AccessSecurityTests : IAsyncLifetime
 
     private HttpRequestMessage Request(HttpMethod method, string path, TestMachine? machine, DateTimeOffset? signedAt = null, byte[]? body = null)
     {
-        // As sent, byte for byte: System.Uri would otherwise resolve "%2E%2E" and ".." itself, and the portal would never see them.
-        var request = new HttpRequestMessage(method, new Uri(host.BaseAddress.ToString().TrimEnd('/') + path,
-            new UriCreationOptions { DangerousDisablePathAndQueryCanonicalization = true }));
+        var request = new HttpRequestMessage(method, new Uri(host.BaseAddress, path));
         if (machine is not null)
             request.Headers.TryAddWithoutValidation("Authorization", machine.Authorization(signedAt ?? host.Clock.GetUtcNow()));
         if (body is not null)
@@ -101,11 +101,11 @@ public sealed class AccessSecurityTests : IAsyncLifetime
             "%2Fetc%2Fpasswd", "Config", "data//x", "locks/%2E%2E/config", "locks/../../" + b.Id.ToString("N") + "/config", "data/./x",
         ];
         foreach (var name in traversals)
-            foreach (var method in new[] { HttpMethod.Get, HttpMethod.Put, HttpMethod.Delete })
+            foreach (var method in new[] { HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete })
             {
-                using var response = await client.SendAsync(Request(method, $"{AgentRoutes.Store}/{name}", a, body: method == HttpMethod.Put ? [1] : null));
-                Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{method} {name}: {response.StatusCode}");
-                Assert.Contains("is not an object name", await ErrorOf(response));
+                var (status, error) = await RawAsync(method, $"{AgentRoutes.Store}/{name}", a);
+                Assert.True(status == StatusCodes.Status400BadRequest, $"{method} {name}: {status}");
+                Assert.Contains("is not an object name", error);
             }
 
         using (var response = await client.SendAsync(Request(HttpMethod.Get, $"{AgentRoutes.Store}?prefix=..%2F", a)))
@@ -171,7 +171,7 @@ public sealed class AccessSecurityTests : IAsyncLifetime
         }
 
         host.Clock.Advance(MachineDirectory.CacheFor);
-        var revoked = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => store.StatAsync("config"));
+        var revoked = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => store.GetAsync("config"));
         Assert.Equal("This machine was revoked by Ann on 2026-12-06 08:00 UTC; register it again with new credentials.", revoked.Reason);
 
         // Nothing of the storage changed, byte for byte.
@@ -236,6 +236,52 @@ public sealed class AccessSecurityTests : IAsyncLifetime
         var ended = await Assert.ThrowsAsync<StoreAccessDeniedException>(() => granted.GetAsync("config"));
         Assert.Equal($"No restore job grants this machine access to machine {a.Id:N}'s backups.", ended.Reason);
         Assert.Equal(before, host.RegionTree());
+    }
+
+    /// <summary>
+    /// A request as a raw HTTP client sends it and Kestrel hands it on: the request target byte for byte (System.Uri in
+    /// HttpClient would resolve "%2E%2E" and ".." itself, so the portal would never see them), the path decoded with its
+    /// dot segments removed.
+    /// </summary>
+    private async Task<(int Status, string Error)> RawAsync(string method, string rawTarget, TestMachine machine)
+    {
+        var context = await host.Server.SendAsync(http =>
+        {
+            http.Request.Method = method;
+            http.Features.Get<IHttpRequestFeature>()!.RawTarget = rawTarget;
+            http.Request.Path = new PathString(RemoveDotSegments(Uri.UnescapeDataString(rawTarget)));
+            http.Request.Headers.Authorization = machine.Authorization(host.Clock.GetUtcNow());
+            if (method == HttpMethods.Put)
+            {
+                http.Request.Body = new MemoryStream([1]);
+                http.Request.ContentLength = 1;
+            }
+        });
+        using var body = new MemoryStream();
+        await context.Response.Body.CopyToAsync(body);
+        var error = body.Length > 0 && context.Response.ContentType?.StartsWith("application/json", StringComparison.Ordinal) == true
+            ? JsonSerializer.Deserialize<AgentProblem>(body.ToArray(), new JsonSerializerOptions(JsonSerializerDefaults.Web))?.Error ?? ""
+            : "";
+        return (context.Response.StatusCode, error);
+    }
+
+    private static string RemoveDotSegments(string path)
+    {
+        var kept = new List<string>();
+        foreach (var segment in path.Split('/').Skip(1))
+        {
+            if (segment == "..")
+            {
+                if (kept.Count > 0)
+                    kept.RemoveAt(kept.Count - 1);
+            }
+            else if (segment != ".")
+            {
+                kept.Add(segment);
+            }
+        }
+
+        return "/" + string.Join('/', kept);
     }
 
     private async Task<string> SignInAsync(string name)
