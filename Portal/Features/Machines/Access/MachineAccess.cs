@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Portal.Engine.Agents;
+using Portal.Features.Audit;
 
 namespace Portal.Features.Machines.Access;
 
@@ -29,54 +30,32 @@ public static class MachineAccess
     /// <summary>Maps registration (anonymous), the store, the escrowed key and unregister (machines only).</summary>
     public static IEndpointRouteBuilder MapMachineAccess(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost(AgentRoutes.Register, async (HttpContext http, RegisterRequest? request, MachineRegistration registration) =>
+        endpoints.MapPost(AgentRoutes.Register, (HttpContext http, MachineRegistration registration) => AgentAnswers.RunAsync(http, async () =>
         {
-            AgentAnswers.NoStatusPages(http);
-            if (request is null)
-                return AgentAnswers.Problem(400, "Send the registration as JSON (RegisterRequest): update the agent.");
-            try
-            {
-                return Results.Json(await registration.RegisterAsync(request, http.RequestAborted));
-            }
-            catch (AgentRefusedException e)
-            {
-                return AgentAnswers.Problem(e.Status, e.Message);
-            }
-        }).AllowAnonymous().DisableAntiforgery();
+            var request = await AgentAnswers.ReadAsync<RegisterRequest>(http, "the registration (RegisterRequest)");
+            return Results.Json(await registration.RegisterAsync(request, http.RequestAborted));
+        })).AllowAnonymous().DisableAntiforgery();
 
-        endpoints.MapPost(AgentRoutes.RepositoryKey, async (HttpContext http, RepositoryKeyRequest? request, MachineKeys keys) =>
+        endpoints.MapPost(AgentRoutes.RepositoryKey, (HttpContext http, MachineKeys keys, AuditLog audit) => AgentAnswers.RunAsync(http, async () =>
         {
-            AgentAnswers.NoStatusPages(http);
-            if (request is null)
-                return AgentAnswers.Problem(400, "Send the key as JSON (RepositoryKeyRequest): update the agent.");
+            var request = await AgentAnswers.ReadAsync<RepositoryKeyRequest>(http, "the repository key (RepositoryKeyRequest)");
             try
             {
-                await keys.AcceptAsync(http.User.MachineId()!.Value, request, http.RequestAborted);
+                var resource = await keys.AcceptAsync(http.User.MachineId()!.Value, request, http.RequestAborted);
+                await audit.RecordAsync(http.User, MachineAuditActions.EscrowKey, resource, AuditOutcome.Succeeded, $"Repository {request.RepositoryId}.");
                 return Results.NoContent();
-            }
-            catch (AgentRefusedException e)
-            {
-                return AgentAnswers.Problem(e.Status, e.Message);
             }
             catch (MachineKeyUnavailableException e)
             {
                 return AgentAnswers.Problem(503, e.Message);
             }
-        }).RequireAuthorization(MachinePolicies.Agent).DisableAntiforgery();
+        })).RequireAuthorization(MachinePolicies.Agent).DisableAntiforgery();
 
-        endpoints.MapPost(AgentRoutes.Unregister, async (HttpContext http, MachineRegistration registration) =>
+        endpoints.MapPost(AgentRoutes.Unregister, (HttpContext http, MachineRegistration registration) => AgentAnswers.RunAsync(http, async () =>
         {
-            AgentAnswers.NoStatusPages(http);
-            try
-            {
-                await registration.UnregisterAsync(http.User.MachineId()!.Value, http.RequestAborted);
-                return Results.NoContent();
-            }
-            catch (AgentRefusedException e)
-            {
-                return AgentAnswers.Problem(e.Status, e.Message);
-            }
-        }).RequireAuthorization(MachinePolicies.Agent).DisableAntiforgery();
+            await registration.UnregisterAsync(http.User.MachineId()!.Value, http.RequestAborted);
+            return Results.NoContent();
+        })).RequireAuthorization(MachinePolicies.Agent).DisableAntiforgery();
 
         endpoints.MapMachineStore();
         return endpoints;

@@ -24,9 +24,10 @@ public sealed class MachineKeys(
     /// <summary>
     /// Keeps the repository key <paramref name="machineId"/> sent (sealed to the vault's escrow key, context
     /// <see cref="AgentContexts.RepositoryKey"/>) after checking that it opens the machine's repository, whose id must be
-    /// <see cref="RepositoryKeyRequest.RepositoryId"/>. Refusals are <see cref="AgentRefusedException"/>s.
+    /// <see cref="RepositoryKeyRequest.RepositoryId"/>. Refusals are <see cref="AgentRefusedException"/>s. Returns the
+    /// audit resource ("vault V / machine M").
     /// </summary>
-    public async Task AcceptAsync(Guid machineId, RepositoryKeyRequest request, CancellationToken ct = default)
+    public async Task<string> AcceptAsync(Guid machineId, RepositoryKeyRequest request, CancellationToken ct = default)
     {
         var (machine, region, vaultName) = await FindAsync(machineId, ct) ?? throw new AgentRefusedException(404, "This machine is not registered with this portal.");
         byte[] box;
@@ -81,6 +82,7 @@ public sealed class MachineKeys(
         row.RepositoryId = request.RepositoryId;
         row.EscrowedRepositoryKey = box;
         await db.SaveChangesAsync(ct);
+        return $"vault {vaultName} / machine {machine.Name}";
     }
 
     /// <summary>Opens <paramref name="machineId"/>'s repository with its escrowed key (the caller disposes the engine).</summary>

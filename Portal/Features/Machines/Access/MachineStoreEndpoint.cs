@@ -119,6 +119,12 @@ public static class MachineStoreEndpoint
                 ? "The vault's storage did not answer in time; try again (the agent retries by itself)."
                 : "The vault's storage refused the request; the portal's log has the details. Tell the portal's administrator.");
         }
+        catch (Exception e) when (!http.Response.HasStarted && e is not OperationCanceledException)
+        {
+            loggers.CreateLogger(typeof(MachineStoreEndpoint)).LogError(e, "Store request {Method} '{Name}' of machine {Machine} failed", http.Request.Method, name,
+                http.User.MachineId());
+            await AgentAnswers.WriteAsync(http, 500, "The portal failed on this request; its log has the details. The agent tries again later.");
+        }
     }
 
     private static async Task HeadAsync(HttpContext http, IObjectStore store, string name, CancellationToken ct)
@@ -201,6 +207,10 @@ public static class MachineStoreEndpoint
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             throw TooLarge(name);
+        }
+        catch (Exception e) when (e is EndOfStreamException or IOException && !ct.IsCancellationRequested)
+        {
+            throw new AgentRefusedException(400, $"The upload of '{name}' broke off before its end: nothing was stored; send it again.");
         }
 
         if (expectedHash is not null && !string.Equals(Convert.ToHexStringLower(SHA256.HashData(body)), expectedHash, StringComparison.Ordinal))
