@@ -6,7 +6,7 @@ using Portal.Features.Protection;
 namespace Portal.Features.Machines;
 
 /// <summary>The registered machines as protection sees them (<see cref="IMachines"/>).</summary>
-internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock) : IMachines
+internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFactory, Access.MachineKeys keys, TimeProvider clock) : IMachines
 {
     public async Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct)
     {
@@ -25,9 +25,27 @@ internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFact
     private MachineInfo Info(Machine m) =>
         new(m.Id, m.VaultId, m.Name, m.IsRevoked, MachinePresence.IsOnline(m, clock.GetUtcNow().UtcDateTime), MachinePresence.OfflineSince(m));
 
-    public Task<BackupEngine> OpenRepositoryAsync(Guid machineId, CancellationToken ct) =>
-        throw new VaultLockedException("The portal cannot open machines' repositories yet.");
+    public async Task<BackupEngine> OpenRepositoryAsync(Guid machineId, CancellationToken ct)
+    {
+        try
+        {
+            return await keys.OpenAsync(machineId, ct);
+        }
+        catch (Access.MachineKeyUnavailableException e)
+        {
+            throw new VaultLockedException(e.Message); // protection's words for "the portal cannot open these backups"
+        }
+    }
 
-    public Task<string> GrantAsync(Guid sourceMachineId, Guid targetMachineId, Guid jobId, CancellationToken ct) =>
-        throw new VaultLockedException("The portal cannot grant access to machines' repositories yet.");
+    public async Task<string> GrantAsync(Guid sourceMachineId, Guid targetMachineId, Guid jobId, CancellationToken ct)
+    {
+        try
+        {
+            return await keys.GrantAsync(sourceMachineId, targetMachineId, jobId, ct);
+        }
+        catch (Access.MachineKeyUnavailableException e)
+        {
+            throw new VaultLockedException(e.Message);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using Portal.Features.Common;
+using Portal.Features.Machines.Access;
 
 namespace Portal.Features.Machines;
 
@@ -11,6 +12,7 @@ public static class MachinesServiceCollectionExtensions
         services.AddClusterChannel(MachineSignals.Channel);
         services.AddSingleton<MachineSignals>();
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
+        services.AddMachineAccess();
         // Administration: credentials files, the machine list, revocation (the pages' service).
         // Control: the agents' hub, their connections, machine jobs.
         services.AddSingleton<Protection.IMachines, MachineDirectory>();
@@ -28,6 +30,7 @@ public static class MachinesServiceCollectionExtensions
 
     public static IEndpointRouteBuilder MapPortalMachines(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapMachineAccess(); // Access
         endpoints.MapHub<AgentHub>(Engine.Agents.AgentRoutes.Hub, options =>
         {
             options.Transports = Microsoft.AspNetCore.Http.Connections.HttpTransportType.WebSockets; // one long-lived connection, nothing else

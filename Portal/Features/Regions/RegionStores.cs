@@ -30,6 +30,16 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     public IObjectStore Vault(Guid vaultId, string region, string? vaultName = null) =>
         VaultLayout.Open(Region(region), vaultId, Throttle(region, vaultName));
 
+    /// <summary>
+    /// A registered machine's own repository in its vault (<see cref="VaultLayout.MachinePrefix"/>) in <paramref name="region"/>,
+    /// under the same upload throttle as the vault's own repository.
+    /// </summary>
+    public IObjectStore Machine(Guid vaultId, string region, Guid machineId, string? vaultName = null)
+    {
+        IObjectStore store = new PrefixedStore(Region(region), VaultLayout.MachinePrefix(vaultId, machineId));
+        return Throttle(region, vaultName) is { } throttle ? new ThrottledStore(store, throttle) : store;
+    }
+
     private TokenBucket? Throttle(string region, string? vaultName)
     {
         var settings = options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, region, StringComparison.OrdinalIgnoreCase));
