@@ -9,6 +9,7 @@ public static class MachinesServiceCollectionExtensions
         services.AddSingleton<MachineSignals>();
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
         // Administration: credentials files, the machine list, revocation (the pages' service).
+        services.AddScoped<Administration.MachineService>();
         // Control: the agents' hub, their connections, machine jobs.
         return services;
     }
