@@ -84,6 +84,7 @@ public sealed class MachineComponentTests : PortalComponentTest
         Assert.Contains("web01", page.Find("[data-testid=vault-machines]").TextContent);
         Assert.Equal(Changes(role), page.FindAll("[data-testid=add-machine]").Count == 1);
         Assert.Equal(Changes(role), page.FindAll("[data-testid=machine-revoke]").Count == 1);
+        Assert.Equal(Changes(role), page.FindAll("[data-testid=machine-upload-limits-edit]").Count == 1);
     }
 
     [Fact]
@@ -158,5 +159,29 @@ public sealed class MachineComponentTests : PortalComponentTest
         Assert.Empty(page.FindAll("[data-testid=machine-revoke]"));
         await using (var db = await Database.Factory.CreateDbContextAsync())
             Assert.Equal("Ann", (await db.Machines.SingleAsync(m => m.Id == machine.Id)).RevokedBy);
+    }
+
+    [Fact]
+    public async Task Upload_limits_refuse_a_bad_value_in_words_and_show_the_saved_ones()
+    {
+        var vault = await CreateVaultAsync();
+        await Database.AddMachineAsync(vault, "web01", DateTime.UtcNow.AddDays(-1));
+        SignIn(TestUsers.WithRoles("Olga", PortalRoles.Operator));
+        var page = RenderPage<MachineList>();
+        var dialogs = Context.Render<MudDialogProvider>();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=machine-upload-limits-edit]")));
+        Assert.Empty(page.FindAll("[data-testid=machine-upload-limits]"));
+
+        page.Find("[data-testid=machine-upload-limits-edit]").Click();
+        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#upload-limit-work")));
+        dialogs.Find("#upload-limit-work").Change("0");
+        dialogs.Find("[data-testid=upload-limits-save]").Click();
+        dialogs.WaitForAssertion(() => Assert.Contains("The upload limit during work hours must be a positive number of KiB/s", dialogs.Markup));
+
+        dialogs.Find("#upload-limit-work").Change("2048");
+        dialogs.Find("[data-testid=upload-limits-save]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("Upload limit: 2048 KiB/s in work hours, none outside",
+            page.Find("[data-testid=machine-upload-limits]").TextContent.Trim()));
     }
 }

@@ -223,7 +223,7 @@ public sealed class MachineService(
         {
             Access.Require(user, "change a machine's upload limits", Changers);
             var errors = new Dictionary<string, string>();
-            if (CheckLimit(workKiBPerSecond, "work hours") is { } workError)
+            if (CheckLimit(workKiBPerSecond, "during work hours") is { } workError)
                 errors[nameof(Machine.UploadKiBPerSecond)] = workError;
             if (CheckLimit(offHoursKiBPerSecond, "outside work hours") is { } offError)
                 errors[nameof(Machine.OffHoursUploadKiBPerSecond)] = offError;
