@@ -210,6 +210,19 @@ public sealed class AdminMachineServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_revocation_stays_committed_when_closing_the_connection_fails()
+    {
+        var machine = await database.AddMachineAsync(vaultId, "web01", Start, m => (m.ConnectedTo, m.LastContactAt) = ("portal-1", Start));
+        var olga = As("Olga", PortalRoles.Operator);
+        using var _ = olga.GetRequiredService<MachineSignals>().OnRevoked(_ => throw new InvalidOperationException("NOTIFY failed"));
+
+        await Machines(olga).RevokeMachineAsync(machine.Id);
+
+        Assert.Equal(MachineStatus.Revoked, Assert.Single(await Machines(olga).ListAsync(vaultId)).Status);
+        Assert.Equal(AuditOutcome.Succeeded, Assert.Single(await AuditAsync(), a => a.Action == MachineAuditActions.Revoke).Outcome);
+    }
+
+    [Fact]
     public async Task Online_needs_a_connection_and_a_contact_within_the_timeout_and_offline_says_since_when()
     {
         var disconnectedAt = Start.AddMinutes(-30);

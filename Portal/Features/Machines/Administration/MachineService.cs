@@ -23,7 +23,8 @@ public sealed class MachineService(
     AuditLog audit,
     MachineSignals signals,
     IOptions<MachinesOptions> options,
-    TimeProvider clock)
+    TimeProvider clock,
+    ILogger<MachineService> logger)
 {
     /// <summary>The largest upload limit accepted (KiB/s): 10 GiB/s, far above any link a limit is meant for.</summary>
     public const int MaxUploadKiBPerSecond = 10 * 1024 * 1024;
@@ -211,7 +212,15 @@ public sealed class MachineService(
                     : current.RevokedAt is not null ? new PortalConflictException($"Machine {current.Name} was already revoked by {current.RevokedBy} on {Format.Utc(current.RevokedAt)}. Nothing changed.")
                     : new PortalConflictException($"Machine {current.Name} changed while you revoked it. Reload the page and revoke it again.");
             }, ct);
-            await signals.RevokedAsync(machine.Id, ct);
+            try
+            {
+                await signals.RevokedAsync(machine.Id, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The revocation is committed: the Machine scheme refuses the machine's next call whatever happens here.
+                logger.LogWarning(e, "Machine {MachineId} is revoked, but closing its connection now failed; it is refused at its next call", machine.Id);
+            }
         });
 
     /// <summary>
