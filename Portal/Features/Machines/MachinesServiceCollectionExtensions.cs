@@ -14,6 +14,7 @@ public static class MachinesServiceCollectionExtensions
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
         services.AddMachineAccess();
         // Administration: credentials files, the machine list, revocation (the pages' service).
+        services.AddScoped<Administration.MachineService>();
         // Control: the agents' hub, their connections, machine jobs.
         services.AddSingleton<Protection.IMachines, MachineDirectory>();
         services.AddSignalR().AddHubOptions<AgentHub>(hub =>
