@@ -23,7 +23,7 @@ internal static class StatusCommand
         Console.WriteLine($"Portal:       {state.Portal}");
         Console.WriteLine($"State folder: {store.Folder}");
         Console.WriteLine($"Registered:   {state.RegisteredAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC");
-        Console.WriteLine($"Repository:   {state.RepositoryId ?? "not made yet"}");
+        Console.WriteLine($"Repository:   {state.RepositoryId ?? "not made yet"} (in the vault's storage: {Portal.Engine.Regions.VaultLayout.MachinePrefix(state.VaultId, state.MachineId)})");
         using var identity = new MachineIdentity(state.MachineId, store.LoadSigningKey(), store.LoadAgreementKey());
         string? refusal;
         try
