@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -27,7 +28,7 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
 
     private readonly SemaphoreSlim wake = new(0, 1);
     private HubConnection? connection;
-    private Guid? running;
+    private volatile StrongBox<Guid>? running; // the job in hand, for Hello after a reconnect
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -92,7 +93,7 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                var delay = Backoff.Delay(Math.Max(attempt, 1));
+                var delay = Backoff.Delay(attempt + 1);
                 logger.LogWarning("Cannot connect to the portal at {Portal}: {Reason}; next try in {Seconds:0} s.", session.State.Portal, Reason(e), delay.TotalSeconds);
                 await Task.Delay(delay, ct);
             }
@@ -103,7 +104,7 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
     {
         try
         {
-            var hello = new AgentHello(session.State.MachineName, OperatingSystemName(), AgentVersion, running is { } job ? [job] : []);
+            var hello = new AgentHello(session.State.MachineName, OperatingSystemName(), AgentVersion, running is { } job ? [job.Value] : []);
             var settings = await hub.InvokeAsync<AgentSettings>(AgentHubMethods.Hello, hello, ct);
             logger.LogInformation("Connected to the portal at {Portal} as {Machine} of vault {Vault}.", session.State.Portal, session.State.MachineName, session.State.VaultName);
             Apply(settings, "Settings");
@@ -144,7 +145,7 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
     private async Task RunAsync(HubConnection hub, JobRunner runner, AgentJob job, CancellationToken ct)
     {
         logger.LogInformation("Job {Job} (attempt {Attempt}): {Operation} started.", job.Lease.JobId, job.Lease.Attempt, job.Operation);
-        running = job.Lease.JobId;
+        running = new StrongBox<Guid>(job.Lease.JobId);
         try
         {
             var outcome = await runner.RunAsync(job, new HubJobChannel(hub, job.Lease, logger), ct);
@@ -181,7 +182,7 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
 
             try
             {
-                await Task.Delay(Backoff.Delay(Math.Max(attempt, 1)), ct);
+                await Task.Delay(Backoff.Delay(attempt + 1), ct);
             }
             catch (OperationCanceledException)
             {

@@ -46,7 +46,7 @@ internal static class MachineRestore
         }
 
         context.Control.Phase("Opening the repository");
-        using var engine = await context.Repositories.OpenAsync(own && input.GrantedKey is null ? null : input.SourceMachineId, key, ct);
+        using var engine = await context.Repositories.OpenAsync(own ? null : input.SourceMachineId, key, ct);
         var snapshots = await engine.ListSnapshotsAsync(cancellationToken: ct);
         var point = snapshots.FirstOrDefault(s => s.Id == input.SnapshotId)
                     ?? (input.SnapshotId.Length >= 8 ? snapshots.SingleOrDefault(s => s.Id.StartsWith(input.SnapshotId, StringComparison.Ordinal)) : null);

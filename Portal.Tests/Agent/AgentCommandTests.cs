@@ -210,11 +210,13 @@ public sealed class AgentCommandTests : IDisposable
         portal.Queue.Enqueue(new AgentJob(new AgentLease(jobId, 1), AgentOperations.Backup, JsonSerializer.Serialize(
             new MachineBackupInput(Guid.NewGuid(), "www", source, [], [], "echo flushed", null, 30, [$"job:{jobId:N}"]), new JsonSerializerOptions(JsonSerializerDefaults.Web))));
 
+        portal.FailFinishes = 1;
         using var agent = Process.Start(AgentProcess.StartInfo("run", "--state", State))!;
         var output = agent.StandardOutput.ReadToEndAsync();
         try
         {
             var outcome = await portal.NextFinishAsync();
+            Assert.Equal(2, portal.FinishCalls); // the first Finish failed: the agent called again until answered
             Assert.True(outcome.Status == "Completed", outcome.Message);
             var result = JsonSerializer.Deserialize<MachineBackupResult>(outcome.Result!, new JsonSerializerOptions(JsonSerializerDefaults.Web))!;
             Assert.True(result.ApplicationConsistent);
@@ -246,5 +248,39 @@ public sealed class AgentCommandTests : IDisposable
         var log = await output;
         Assert.Contains("Connected to the portal", log);
         Assert.DoesNotContain(Passphrase, log);
+    }
+
+    [Fact]
+    public async Task A_refused_first_connect_is_logged_in_one_line_and_retried_until_the_portal_accepts()
+    {
+        await using var portal = await FakePortal.StartAsync(Path.Combine(root, "vault"));
+        Assert.Equal(0, (await RegisterAsync(Credentials(portal.Credentials()))).Code);
+        portal.RevokedBecause = "Revoked for a while.";
+        var refusedLine = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var agent = new Process { StartInfo = AgentProcess.StartInfo("run", "--state", State) };
+        agent.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            lines.Enqueue(e.Data);
+            if (e.Data.Contains("Cannot connect to the portal", StringComparison.Ordinal)) refusedLine.TrySetResult(e.Data);
+        };
+        agent.Start();
+        agent.BeginOutputReadLine();
+        try
+        {
+            var line = await refusedLine.Task.WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Contains("the portal refuses this machine (401)", line);
+            Assert.Contains("next try in", line);
+            portal.RevokedBecause = null;
+            await portal.Connected.WaitAsync(TimeSpan.FromMinutes(1));
+        }
+        finally
+        {
+            agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync();
+        }
+
+        Assert.DoesNotContain(lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal)); // no stack trace
     }
 }

@@ -49,6 +49,12 @@ public sealed class FakePortal : IAsyncDisposable
     public RepositoryKeyRequest? EscrowedKey { get; private set; }
     public string? RevokedBecause { get; set; }
 
+    /// <summary>Fail the next Finish calls (a portal instance failing): the agent must call again.</summary>
+    public int FailFinishes;
+
+    /// <summary>Finish calls received.</summary>
+    public int FinishCalls;
+
     /// <summary>Answer the next repository-key posts with 503 (a portal restarting).</summary>
     public int FailRepositoryKeyPosts { get; set; }
 
@@ -260,6 +266,9 @@ public sealed class FakePortal : IAsyncDisposable
 
         public bool Finish(AgentLease lease, AgentOutcome outcome)
         {
+            Interlocked.Increment(ref P.FinishCalls);
+            if (Interlocked.Decrement(ref P.FailFinishes) >= 0)
+                throw new HubException("The portal could not record the outcome (database restarting).");
             P.finishes.Writer.TryWrite(outcome);
             return true;
         }
