@@ -49,6 +49,8 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
             Wake();
         };
         var runner = new JobRunner(session.Machine, session.Repositories, logger);
+        logger.LogInformation("Portal.Agent {Version}: machine {Machine} of vault {Vault}, portal {Portal}. Jobs run one at a time.", AgentVersion,
+            session.State.MachineName, session.State.VaultName, session.State.Portal);
         try
         {
             await ConnectAsync(hub, stoppingToken);
@@ -221,7 +223,16 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
             "the portal refuses this machine (401): it may have been revoked, or this machine's clock is off; run 'portal-agent status'",
         HttpRequestException { StatusCode: HttpStatusCode.Forbidden } => "the portal refuses this machine (403); run 'portal-agent status'",
         HubException => e.Message,
-        _ when e.InnerException is { } inner && e.Message.Length < 12 => $"{e.Message} {inner.Message}",
-        _ => e.Message,
+        _ => Words(e),
     };
+
+    /// <summary>An exception's message, with its inner one when the outer only points at it ("see inner exception").</summary>
+    public static string Words(Exception e)
+    {
+        var message = e.Message;
+        for (var inner = e.InnerException; inner is not null && (message.Contains("inner exception", StringComparison.OrdinalIgnoreCase) || message.Length < 12);
+             inner = inner.InnerException)
+            message = $"{message.Replace(", see inner exception.", "", StringComparison.Ordinal).TrimEnd('.')}: {inner.Message}";
+        return message;
+    }
 }

@@ -68,7 +68,7 @@ internal sealed class PortalClient(HttpClient http, Uri portal)
         }
         catch (HttpRequestException e)
         {
-            throw new PortalUnreachableException($"The portal at {portal} cannot be reached ({e.Message}). Check the address, that this machine reaches it over https, " +
+            throw new PortalUnreachableException($"The portal at {portal} cannot be reached ({AgentWorker.Words(e)}). Check the address, that this machine reaches it over https, " +
                                                  "and that its certificate is trusted here.", e);
         }
         catch (TaskCanceledException e) when (!ct.IsCancellationRequested)

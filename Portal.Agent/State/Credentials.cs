@@ -44,11 +44,11 @@ internal static class Credentials
             file = null;
         }
 
-        if (file is null || file.VaultId == Guid.Empty || file.CredentialId == Guid.Empty || string.IsNullOrWhiteSpace(file.Secret) ||
-            string.IsNullOrWhiteSpace(file.Portal) || file.Version == 0)
-            throw new AgentException($"{path} is not a machine credentials file. {WhereToGetNew}");
-        if (file.Version != 1)
+        if (file is { Version: > 1 })
             throw new AgentException($"{path} is a credentials file of version {file.Version}; this agent reads version 1. Update the agent, or {char.ToLowerInvariant(WhereToGetNew[0])}{WhereToGetNew[1..]}");
+        if (file is null || file.VaultId == Guid.Empty || file.CredentialId == Guid.Empty || string.IsNullOrWhiteSpace(file.Secret) ||
+            string.IsNullOrWhiteSpace(file.Portal) || file.Version != 1)
+            throw new AgentException($"{path} is not a machine credentials file. {WhereToGetNew}");
         if (file.ExpiresAt <= now)
             throw new AgentException($"The credentials in {path} expired on {file.ExpiresAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC. {WhereToGetNew} They are valid for 10 days.");
         PortalAddress(file.Portal, $"The portal address in {path}");
