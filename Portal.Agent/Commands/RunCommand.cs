@@ -1,0 +1,56 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Portal.Agent.Connection;
+using Portal.Agent.Jobs;
+using Portal.Agent.State;
+
+namespace Portal.Agent.Commands;
+
+/// <summary><c>run</c>: the agent's service (systemd runs it; see portal-agent.service).</summary>
+internal static class RunCommand
+{
+    public const string Help = """
+        portal-agent run [--state DIR]
+          Runs the agent: connects to the portal (and reconnects forever), runs the backups and restores the portal
+          sends this machine, one at a time. Logs go to standard output (the journal under systemd). Stop it with
+          SIGTERM or Ctrl+C: a running job stops, and the portal runs it again later, reusing what was uploaded.
+        """;
+
+    public static async Task<int> RunAsync(Args a, HttpClient http, CancellationToken ct)
+    {
+        var folder = StateStore.Resolve(a.Get("--state"));
+        a.EnsureAllUsed();
+        var (store, state) = StateStore.OpenRegistered(folder);
+        var key = store.LoadRepositoryKey();
+        if (state.RepositoryId is null || key is null)
+            throw new AgentException($"The registration of {state.MachineName} did not finish: its repository is not made. " +
+                                     $"Run 'portal-agent register{RegisterCommand.StateOption(store.Folder)}' again to finish it.");
+        var identity = new MachineIdentity(state.MachineId, store.LoadSigningKey(), store.LoadAgreementKey());
+        var limit = new UploadLimit();
+        var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey),
+            new PortalRepositories(http, state.PortalUri, identity, limit), limit);
+
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            Args = [], ContentRootPath = AppContext.BaseDirectory, DisableDefaults = true, ApplicationName = "portal-agent",
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Logging.SetMinimumLevel(Environment.GetEnvironmentVariable("PORTAL_AGENT_DEBUG") is { Length: > 0 } ? LogLevel.Debug : LogLevel.Information);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("System.Net.Http", LogLevel.Warning);
+        builder.Services.AddSystemd(); // under systemd: journal-formatted lines, ready notification, SIGTERM handled
+        builder.Services.AddSingleton(session);
+        builder.Services.AddHostedService<AgentWorker>();
+        using var host = builder.Build();
+        await host.RunAsync(ct);
+        identity.Dispose();
+        return 0;
+    }
+}
