@@ -95,7 +95,7 @@ public sealed class MachineService(
     public Task<MachineCredentialsDownload> CreateCredentialsAsync(Guid vaultId, string portalUrl, CancellationToken ct = default) =>
         audit.GuardAsync(MachineAuditActions.CreateCredentials, $"vault/{vaultId}", async user =>
         {
-            Access.Require(user, "add machines to a vault", Changers);
+            Identity.Access.Require(user, "add machines to a vault", Changers);
             var address = PortalAddress(options.Value.PublicUrl, portalUrl);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
@@ -157,7 +157,7 @@ public sealed class MachineService(
     public Task RevokeCredentialsAsync(Guid credentialId, CancellationToken ct = default) =>
         audit.GuardAsync(MachineAuditActions.RevokeCredentials, $"machine-credentials/{credentialId}", async user =>
         {
-            Access.Require(user, "revoke machine credentials", Changers);
+            Identity.Access.Require(user, "revoke machine credentials", Changers);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var credential = await db.MachineCredentials.FirstOrDefaultAsync(c => c.Id == credentialId, ct)
                 ?? throw new PortalNotFoundException("These machine credentials no longer exist. Reload the vault's page.");
@@ -193,7 +193,7 @@ public sealed class MachineService(
     public Task RevokeMachineAsync(Guid machineId, CancellationToken ct = default) =>
         audit.GuardAsync(MachineAuditActions.Revoke, $"machine/{machineId}", async user =>
         {
-            Access.Require(user, "revoke machines", Changers);
+            Identity.Access.Require(user, "revoke machines", Changers);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var machine = await db.Machines.FirstOrDefaultAsync(m => m.Id == machineId, ct) ?? throw MachineGone();
             if (machine.RevokedAt is { } at)
@@ -230,7 +230,7 @@ public sealed class MachineService(
     public Task SetUploadLimitsAsync(Guid machineId, int? workKiBPerSecond, int? offHoursKiBPerSecond, CancellationToken ct = default) =>
         audit.GuardAsync(MachineAuditActions.SetUploadLimits, $"machine/{machineId}", async user =>
         {
-            Access.Require(user, "change a machine's upload limits", Changers);
+            Identity.Access.Require(user, "change a machine's upload limits", Changers);
             var errors = new Dictionary<string, string>();
             if (CheckLimit(workKiBPerSecond, "during work hours") is { } workError)
                 errors[nameof(Machine.UploadKiBPerSecond)] = workError;
