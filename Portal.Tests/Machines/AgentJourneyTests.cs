@@ -1,0 +1,281 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Machines;
+using Portal.Features.Machines.Administration;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Restore;
+using Portal.Features.Vaults;
+using Portal.Tests.Agent;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Machines;
+
+/// <summary>
+/// Machines end to end, with real processes: the portal on Kestrel, two agents (each with its own state folder) that
+/// register with a credentials file, connect out over SignalR and back up and restore through the portal's append-only
+/// store endpoint. The test's own host plays the operator (the services the pages call) and runs no jobs.
+/// </summary>
+public sealed class AgentJourneyTests : IAsyncLifetime
+{
+    private const string Passphrase = "machine passphrase of web-01";
+    private readonly TestDatabase database = new();
+    private readonly string root = Directory.CreateTempSubdirectory("portal-agents-").FullName;
+    private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly List<Process> agents = [];
+
+    /// <summary>Quick heartbeats and a short lease, so a silent machine is noticed in seconds.</summary>
+    private static readonly Dictionary<string, string?> Quick = new()
+    {
+        ["Jobs:HeartbeatInterval"] = "00:00:01", ["Jobs:LeaseTimeout"] = "00:00:05", ["Jobs:SweepInterval"] = "00:00:01", ["Jobs:PollInterval"] = "00:00:01",
+        ["Jobs:MaxConcurrentJobs"] = "0",
+    };
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var agent in agents)
+        {
+            if (!agent.HasExited)
+                agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync();
+            agent.Dispose();
+        }
+
+        await database.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+
+    [Fact]
+    public async Task Two_machines_register_back_up_through_the_portal_and_restore_to_themselves_and_to_each_other()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: Quick);
+        await using var portal = await PortalProcess.StartAsync(database, root, Settings(Quick));
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
+        var web = await RegisterAsync(host, portal, vault.Id, "web-01");
+        var db1 = await RegisterAsync(host, portal, vault.Id, "db-01");
+        StartAgent(web.State);
+        StartAgent(db1.State);
+        await WaitOnlineAsync(host, web.Id, db1.Id);
+
+        // A folder on web-01 (the test stands in for its disk) protected from the portal: no vault passphrase is asked.
+        var source = Directory.CreateDirectory(Path.Combine(root, "web-01", "srv", "share")).FullName;
+        File.WriteAllText(Path.Combine(source, "report.txt"), "quarterly figures");
+        File.WriteAllBytes(Path.Combine(source, "data.bin"), Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "web-01 share", source, MachineId: web.Id));
+        Assert.Equal("web-01", item.Item.MachineName);
+
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(120));
+        Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}\n{portal.Output}");
+        Assert.Equal(JobExecutors.Machine(web.Id), done.RunBy);
+        Assert.Equal(2, done.FilesDone);
+        await using (var db = database.Factory.CreateDbContext())
+        {
+            var point = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+            Assert.Equal(2, point.Files);
+            Assert.Equal(JobStatus.Completed, (await db.BackupItems.SingleAsync(i => i.Id == item.Item.Id)).LastBackupStatus);
+        }
+
+        // The machine's data is in its own repository in the vault, nothing in the vault's own.
+        var repository = Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "machines", web.Id.ToString("N"));
+        Assert.NotEmpty(Directory.GetFiles(Path.Combine(repository, "snapshots")));
+        Assert.False(File.Exists(Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "config")));
+
+        // Restore to the original location as copies, on web-01 itself.
+        var restores = host.ActAs(ann).GetRequiredService<RestoreService>();
+        var pointId = (await restores.ListPointsAsync(item.Item.Id)).Single().Id;
+        var own = await restores.StartAsync(new FileRestoreRequest(item.Item.Id, pointId, ["report.txt"], RestoreDestination.OriginalLocation, null,
+            RestoreConflictOption.CreateCopy));
+        var ownDone = await host.WaitForJobAsync(own.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+        Assert.True(ownDone.Status == JobStatus.Completed, $"{ownDone.Status}: {ownDone.Message}");
+        Assert.Equal(JobExecutors.Machine(web.Id), ownDone.RunBy);
+        var copy = Assert.Single(Directory.GetFiles(source, "*Copy of report.txt"));
+        Assert.Equal("quarterly figures", File.ReadAllText(copy));
+
+        // Restore onto the other machine (Azure's alternate-machine restore): db-01 reads web-01's backups for this job only.
+        var elsewhere = Path.Combine(root, "db-01", "restores", "ticket-1234");
+        var other = await restores.StartAsync(new FileRestoreRequest(item.Item.Id, pointId, [], RestoreDestination.AlternateLocation, elsewhere,
+            RestoreConflictOption.CreateCopy, TargetMachineId: db1.Id));
+        var otherDone = await host.WaitForJobAsync(other.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+        Assert.True(otherDone.Status == JobStatus.Completed, $"{otherDone.Status}: {otherDone.Message}");
+        Assert.Equal(JobExecutors.Machine(db1.Id), otherDone.RunBy);
+        Assert.Equal("quarterly figures", File.ReadAllText(Path.Combine(elsewhere, "report.txt")));
+        Assert.Equal(File.ReadAllBytes(Path.Combine(source, "data.bin")), File.ReadAllBytes(Path.Combine(elsewhere, "data.bin")));
+
+        // Disaster recovery without the portal: the storage and the machine's passphrase are enough.
+        var recovered = Path.Combine(root, "recovered");
+        var cli = await RunCliAsync("restore", "--repo", repository, "--snapshot", "latest", "--target", recovered);
+        Assert.True(cli.Code == 0, cli.Err);
+        Assert.Equal("quarterly figures", File.ReadAllText(Path.Combine(recovered, "report.txt")));
+    }
+
+    [Fact]
+    public async Task An_agent_killed_mid_backup_fails_the_job_with_its_silence_and_the_next_backup_reuses_what_it_uploaded()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: Quick);
+        await using var portal = await PortalProcess.StartAsync(database, root, Settings(Quick));
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
+        var web = await RegisterAsync(host, portal, vault.Id, "web-01");
+        // Uploads limited to 4 MB/s (Azure's agent throttling): the backup of 48 MB lasts long enough to be killed in the middle.
+        await host.ActAs(ann).GetRequiredService<MachineService>().SetUploadLimitsAsync(web.Id, 4096, 4096);
+        var agent = StartAgent(web.State);
+        await WaitOnlineAsync(host, web.Id);
+
+        var source = Directory.CreateDirectory(Path.Combine(root, "web-01", "images")).FullName;
+        for (var i = 0; i < 3; i++)
+            File.WriteAllBytes(Path.Combine(source, $"disk-{i}.img"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16 * 1024 * 1024));
+        var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "images", source, MachineId: web.Id));
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var packs = Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "machines", web.Id.ToString("N"), "data");
+        await WaitUntilAsync(() => Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any(), "a first pack is stored");
+        agent.Kill(entireProcessTree: true);
+        await agent.WaitForExitAsync();
+
+        var failed = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Contains("stopped answering", failed.Message);
+        Assert.Contains("next backup reuses", failed.Message);
+        await using (var db = database.Factory.CreateDbContext())
+        {
+            Assert.Empty(await db.RecoveryPoints.Where(p => p.ItemId == item.Item.Id).ToListAsync());
+            Assert.Equal(JobStatus.Failed, (await db.BackupItems.SingleAsync(i => i.Id == item.Item.Id)).LastBackupStatus);
+        }
+
+        // The agent comes back (without limits now): the next backup adopts the packs the killed one stored.
+        await host.ActAs(ann).GetRequiredService<MachineService>().SetUploadLimitsAsync(web.Id, null, null);
+        StartAgent(web.State);
+        await WaitOnlineAsync(host, web.Id);
+        var again = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        var done = await host.WaitForJobAsync(again.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(120));
+        Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}");
+        await using (var db = database.Factory.CreateDbContext())
+        {
+            var point = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+            Assert.True(point.BytesAdded < 3L * 16 * 1024 * 1024, $"the second backup added {point.BytesAdded} bytes: the packs of the killed one were not reused");
+        }
+    }
+
+    [Fact]
+    public async Task A_portal_restarted_mid_backup_is_reconnected_to_and_the_backup_completes()
+    {
+        var settings = new Dictionary<string, string?>(Quick) { ["Jobs:LeaseTimeout"] = "00:01:00" };
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: settings);
+        var portal = await PortalProcess.StartAsync(database, root, Settings(settings));
+        try
+        {
+            var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
+            var web = await RegisterAsync(host, portal, vault.Id, "web-01");
+            await host.ActAs(ann).GetRequiredService<MachineService>().SetUploadLimitsAsync(web.Id, 4096, 4096);
+            StartAgent(web.State);
+            await WaitOnlineAsync(host, web.Id);
+            var source = Directory.CreateDirectory(Path.Combine(root, "web-01", "images")).FullName;
+            for (var i = 0; i < 2; i++)
+                File.WriteAllBytes(Path.Combine(source, $"disk-{i}.img"), System.Security.Cryptography.RandomNumberGenerator.GetBytes(16 * 1024 * 1024));
+            var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+            var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "images", source, MachineId: web.Id));
+            var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+            await host.WaitForJobAsync(job.Id, j => j.Status == JobStatus.InProgress && j.BytesDone > 0, TimeSpan.FromSeconds(60));
+
+            var port = portal.Url.Port;
+            await portal.KillAsync();
+            await portal.DisposeAsync();
+            portal = await PortalProcess.StartAsync(database, root, Settings(settings), port);
+
+            var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(120));
+            Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}\n{portal.Output}");
+            Assert.Equal(1, done.Attempt);
+            await using var db = database.Factory.CreateDbContext();
+            Assert.Equal(2, (await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id)).Files);
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+        }
+    }
+
+    private sealed record Registered(Guid Id, string State);
+
+    private async Task<Registered> RegisterAsync(ProtectionHost host, PortalProcess portal, Guid vaultId, string name)
+    {
+        var download = await host.ActAs(ann).GetRequiredService<MachineService>().CreateCredentialsAsync(vaultId, portal.Url.ToString());
+        var credentials = Path.Combine(root, $"{name}.portalcredentials");
+        await File.WriteAllBytesAsync(credentials, download.Content);
+        var passphrase = Path.Combine(root, $"{name}.passphrase");
+        await File.WriteAllTextAsync(passphrase, Passphrase + "\n");
+        var state = Path.Combine(root, "agents", name);
+        var (code, output, error) = await AgentProcess.RunAsync("register", "--credentials", credentials, "--passphrase-file", passphrase, "--name", name, "--state", state);
+        Assert.True(code == 0, $"register {name} exited {code}: {error}\n{output}\n{portal.Output}");
+        await using var db = database.Factory.CreateDbContext();
+        var machine = await db.Machines.SingleAsync(m => m.Name == name);
+        Assert.NotNull(machine.EscrowedRepositoryKey);
+        return new Registered(machine.Id, state);
+    }
+
+    private Process StartAgent(string state)
+    {
+        var process = Process.Start(AgentProcess.StartInfo("run", "--state", state))!;
+        process.StandardInput.Close();
+        var log = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        agents.Add(process);
+        return process;
+    }
+
+    private static async Task WaitOnlineAsync(ProtectionHost host, params Guid[] machines)
+    {
+        var directory = host.Services.GetRequiredService<IMachines>();
+        await WaitUntilAsync(async () =>
+        {
+            foreach (var id in machines)
+                if (await directory.FindAsync(id, CancellationToken.None) is not { Online: true })
+                    return false;
+            return true;
+        }, "the machines are online");
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition, string what) => WaitUntilAsync(() => Task.FromResult(condition()), what);
+
+    /// <summary>Polls a condition other processes make true (there is nothing to subscribe to across processes).</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"Waited 90 s for: {what}.");
+            await Task.Delay(100);
+        }
+    }
+
+    private static Dictionary<string, string> Settings(IReadOnlyDictionary<string, string?> settings)
+    {
+        var env = settings.Where(s => s.Key != "Jobs:MaxConcurrentJobs").ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!);
+        return env;
+    }
+
+    private static async Task<(int Code, string Out, string Err)> RunCliAsync(params string[] args)
+    {
+        var bin = Path.GetDirectoryName(typeof(AgentJourneyTests).Assembly.Location)!;
+        var configuration = Path.GetFileName(Path.GetDirectoryName(bin))!;
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(Checkout.Root(), "Portal.Cli", "bin", configuration, "net10.0", "Portal.Cli.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["PORTAL_PASSPHRASE"] = Passphrase;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}
