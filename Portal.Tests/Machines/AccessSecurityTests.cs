@@ -133,6 +133,11 @@ public sealed class AccessSecurityTests : IAsyncLifetime
             Assert.Contains("needs a machine token", await ErrorOf(response));
         }
 
+        // The access_token query is for the hub's WebSockets only: not a way into the store.
+        using (var response = await client.SendAsync(Request(HttpMethod.Get,
+                   AgentRoutes.Store + "/config?access_token=" + Uri.EscapeDataString(MachineToken.Create(a.Id, a.Signing, host.Clock.GetUtcNow())), null)))
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+
         // A signed-in user's cookie does not reach the store (and does open pages: the cookie is real).
         var cookie = await SignInAsync("Ann");
         using (var page = new HttpRequestMessage(HttpMethod.Get, new Uri(host.BaseAddress, "/vaults")))

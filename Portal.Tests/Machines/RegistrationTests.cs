@@ -241,6 +241,16 @@ public sealed class RegistrationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_body_that_is_not_a_registration_gets_words_not_a_stack_trace()
+    {
+        using var client = host.Client();
+        using var response = await client.PostAsync(AgentRoutes.Register, new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("Send the registration (RegisterRequest) as JSON (application/json): update the agent.",
+            (await response.Content.ReadFromJsonAsync<AgentProblem>())!.Error);
+    }
+
+    [Fact]
     public async Task Two_registrations_racing_with_one_file_make_exactly_one_machine()
     {
         var vault = await host.CreateVaultAsync("race");
