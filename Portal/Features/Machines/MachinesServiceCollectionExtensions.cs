@@ -10,13 +10,13 @@ public static class MachinesServiceCollectionExtensions
     {
         services.AddOptions<MachinesOptions>().BindConfiguration(MachinesOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddClusterChannel(MachineSignals.Channel);
-        services.AddSingleton<MachineSignals>();
+        services.AddSingleton(sp => new MachineSignals(sp.GetRequiredService<ClusterSignals>()));
         // Access: registration, the Machine authentication scheme, the store endpoint, escrowed keys.
         services.AddMachineAccess();
         // Administration: credentials files, the machine list, revocation (the pages' service).
         services.AddScoped<Administration.MachineService>();
         // Control: the agents' hub, their connections, machine jobs.
-        services.AddSingleton<Protection.IMachines, MachineDirectory>();
+        services.AddSingleton<Protection.IMachines, ProtectionMachines>();
         services.AddSignalR().AddHubOptions<AgentHub>(hub =>
         {
             hub.MaximumReceiveMessageSize = 1024 * 1024; // a restore's result lists its failures; the hub clips what it keeps

@@ -6,7 +6,7 @@ using Portal.Features.Protection;
 namespace Portal.Features.Machines;
 
 /// <summary>The registered machines as protection sees them (<see cref="IMachines"/>).</summary>
-internal sealed class MachineDirectory(IDbContextFactory<PortalDbContext> dbFactory, Access.MachineKeys keys, TimeProvider clock) : IMachines
+internal sealed class ProtectionMachines(IDbContextFactory<PortalDbContext> dbFactory, Access.MachineKeys keys, TimeProvider clock) : IMachines
 {
     public async Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct)
     {
