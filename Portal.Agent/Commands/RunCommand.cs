@@ -29,7 +29,7 @@ internal static class RunCommand
         var identity = new MachineIdentity(state.MachineId, store.LoadSigningKey(), store.LoadAgreementKey());
         var limit = new UploadLimit();
         var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey),
-            new PortalRepositories(http, state.PortalUri, identity, limit), limit);
+            new PortalRepositories(http, state.PortalUri, identity, limit, message => Console.Error.WriteLine($"note: the portal's store: {message}")), limit);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {

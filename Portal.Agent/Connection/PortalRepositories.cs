@@ -7,16 +7,24 @@ namespace Portal.Agent.Connection;
 /// <summary>
 /// The machine's repositories through the portal's store endpoint (<see cref="HttpObjectStore"/>, a fresh machine token
 /// per request): its own, with uploads paced by <see cref="UploadLimit"/>, or another machine's, read-only under a grant.
+/// Every call retries transient failures for up to about three minutes (<see cref="Retry"/>): a portal instance that
+/// restarts, or a load balancer that moves the machine to another instance, pauses a backup instead of failing it.
 /// </summary>
-internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIdentity identity, UploadLimit limit) : IRepositoryOpener
+internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIdentity identity, UploadLimit limit, Action<string>? onRetry = null)
+    : IRepositoryOpener
 {
+    /// <summary>12 retries, from 0.5 s doubling to 20 s between them.</summary>
+    public static readonly RetryPolicy Retry = new(MaxRetries: 12, BaseDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(20));
+
     /// <summary>The machine's own repository as a store (uploads paced).</summary>
-    public IObjectStore Own() => new ThrottledStore(new HttpObjectStore(http, portal, identity.Authorization), limit.Bucket);
+    public IObjectStore Own() => new ThrottledStore(Retrying(new HttpObjectStore(http, portal, identity.Authorization)), limit.Bucket);
+
+    private RetryingStore Retrying(IObjectStore store) => new(store, Retry, onRetry);
 
     /// <inheritdoc />
     public Task<BackupEngine> OpenAsync(Guid? sourceMachine, RepositoryKey key, CancellationToken ct)
     {
-        var store = sourceMachine is { } source ? new HttpObjectStore(http, portal, identity.Authorization, source) : Own();
+        var store = sourceMachine is { } source ? Retrying(new HttpObjectStore(http, portal, identity.Authorization, source)) : Own();
         return BackupEngine.OpenWithKeyAsync(store, key, cancellationToken: ct);
     }
 }

@@ -10,8 +10,12 @@ using JobStatus = Portal.Features.Jobs.JobStatus;
 
 namespace Portal.Features.Restore;
 
-/// <summary>A restore of files as queued: the request as checked when it was started, and where it writes.</summary>
-public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetPath, long Bytes);
+/// <summary>
+/// A restore of files as queued: the request as checked when it was started, and where it writes. For a machine's item,
+/// <paramref name="SourceMachineId"/> is the machine whose repository holds the point: the job is the read grant the
+/// store endpoint checks when the restoring machine is another one.
+/// </summary>
+public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetPath, long Bytes, Guid? SourceMachineId = null);
 
 /// <summary>
 /// A restore of files as a job: reads the point from its region, writes into the target with the chosen conflict

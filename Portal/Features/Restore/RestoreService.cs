@@ -216,7 +216,7 @@ public sealed class RestoreService(
                 $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
                 $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath}" +
                 $"{(plan.TargetMachine is { } m ? $" on machine {m.Name}" : "")} ({request.Conflict})");
-            var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes);
+            var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes, item.MachineId);
             var onto = plan.TargetMachine is { } machine ? $" on {machine.Name}" : "";
             var target = new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}{onto}", plan.TargetMachine?.Id);
             var job = plan.TargetMachine is null
