@@ -46,7 +46,7 @@ public sealed class ClusterSignals(IDbContextFactory<PortalDbContext> dbFactory,
     public IDisposable Subscribe(string channel, Func<string, string, Task> handler)
     {
         handlers.AddOrUpdate(channel, _ => new ImmutableHandlers([handler]), (_, h) => new ImmutableHandlers([.. h.All, handler]));
-        return new Subscription(() => handlers.AddOrUpdate(channel, _ => new ImmutableHandlers([]), (_, h) => new ImmutableHandlers([.. h.All.Where(x => x != handler)])));
+        return new Unsubscriber(() => handlers.AddOrUpdate(channel, _ => new ImmutableHandlers([]), (_, h) => new ImmutableHandlers([.. h.All.Where(x => x != handler)])));
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -114,16 +114,6 @@ public sealed class ClusterSignals(IDbContextFactory<PortalDbContext> dbFactory,
 
     private sealed record ImmutableHandlers(IReadOnlyList<Func<string, string, Task>> All);
 
-    private sealed class Subscription(Action dispose) : IDisposable
-    {
-        private int disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) == 0)
-                dispose();
-        }
-    }
 }
 
 /// <summary>A NOTIFY channel a feature uses (a PostgreSQL identifier: lower-case letters and underscores).</summary>

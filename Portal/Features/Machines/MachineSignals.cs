@@ -24,7 +24,7 @@ public sealed class MachineSignals(ClusterSignals? cluster = null)
             sender != cluster.InstanceId && payload.StartsWith(RevokedPrefix, StringComparison.Ordinal) && Guid.TryParse(payload.AsSpan(RevokedPrefix.Length), out var id)
                 ? handler(id)
                 : Task.CompletedTask); // this instance's own were told locally already
-        return new Subscription(() =>
+        return new Unsubscriber(() =>
         {
             lock (gate)
                 local = local.Remove(handler);
@@ -41,16 +41,6 @@ public sealed class MachineSignals(ClusterSignals? cluster = null)
             await cluster.SendAsync(Channel, RevokedPrefix + machineId.ToString("N"), ct);
     }
 
-    private sealed class Subscription(Action dispose) : IDisposable
-    {
-        private int disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref disposed, 1) == 0)
-                dispose();
-        }
-    }
 }
 
 /// <summary>Authorization policy names of the agents' endpoints.</summary>

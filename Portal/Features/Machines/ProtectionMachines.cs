@@ -15,6 +15,14 @@ internal sealed class ProtectionMachines(IDbContextFactory<PortalDbContext> dbFa
         return [.. machines.Select(Info)];
     }
 
+    public async Task<IReadOnlyDictionary<Guid, string>> NamesAsync(IReadOnlyCollection<Guid> machineIds, CancellationToken ct)
+    {
+        if (machineIds.Count == 0)
+            return new Dictionary<Guid, string>();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Machines.AsNoTracking().Where(m => machineIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, m => m.Name, ct);
+    }
+
     public async Task<MachineInfo?> FindAsync(Guid machineId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -11,6 +11,9 @@ public interface IMachines
     /// <summary>The vault's machines that are not revoked, by name.</summary>
     Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct);
 
+    /// <summary>The names of these machines (those that exist), in one look-up.</summary>
+    Task<IReadOnlyDictionary<Guid, string>> NamesAsync(IReadOnlyCollection<Guid> machineIds, CancellationToken ct);
+
     /// <summary>The machine, or null when no machine has that id.</summary>
     Task<MachineInfo?> FindAsync(Guid machineId, CancellationToken ct);
 

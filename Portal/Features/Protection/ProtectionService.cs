@@ -391,7 +391,7 @@ public sealed class ProtectionService(
 
     private sealed record Row(BackupItem Item, string VaultName, string? PolicyName, string? PolicyDefinition);
 
-    private static ItemSummary Summary(Row row, Dictionary<string, PolicyDefinition> definitions, DateTime now, Dictionary<Guid, string>? machineNames = null)
+    private static ItemSummary Summary(Row row, Dictionary<string, PolicyDefinition> definitions, DateTime now, IReadOnlyDictionary<Guid, string>? machineNames = null)
     {
         PolicyDefinition? policy = null;
         if (row.PolicyDefinition is { } json && !definitions.TryGetValue(json, out policy))
@@ -404,14 +404,8 @@ public sealed class ProtectionService(
             i.MachineId, i.MachineId is { } m ? machineNames?.GetValueOrDefault(m) : null);
     }
 
-    private async Task<Dictionary<Guid, string>> MachineNamesAsync(IEnumerable<Guid?> ids, CancellationToken ct)
-    {
-        var names = new Dictionary<Guid, string>();
-        foreach (var id in ids.OfType<Guid>().Distinct())
-            if (await machines.FindAsync(id, ct) is { } machine)
-                names[id] = machine.Name;
-        return names;
-    }
+    private Task<IReadOnlyDictionary<Guid, string>> MachineNamesAsync(IEnumerable<Guid?> ids, CancellationToken ct) =>
+        machines.NamesAsync([.. ids.OfType<Guid>().Distinct()], ct);
 
     private static bool HasScripts(ScriptSettings? scripts) =>
         scripts is not null && (Blank(scripts.PreScript) is not null || Blank(scripts.PostScript) is not null);

@@ -187,6 +187,20 @@ public sealed class JobPipeline(
         byName.GetValueOrDefault(claimed.Operation) is IRemoteJobHandler remote ? await remote.ForExecutorStoredAsync(claimed.Input, claimed.Lease, ct) : claimed.Input;
 
     /// <summary>
+    /// Preparing a claimed job for its machine failed (<see cref="ForExecutorAsync"/>: its item is gone, a grant cannot be
+    /// made): the job fails here in its handler's words, or as a bug named as such.
+    /// </summary>
+    public async Task<bool> FailRemoteAsync(ClaimedJob claimed, Exception e, CancellationToken ct)
+    {
+        var handler = byName.GetValueOrDefault(claimed.Operation);
+        var explained = handler is null ? null : Explain(handler, e, claimed.Input);
+        if (explained is null)
+            logger.LogError(e, "Preparing {Operation} job {Job} for its machine failed", claimed.Operation, claimed.Lease.JobId);
+        var message = explained ?? handler?.Unexpected(e) ?? $"This portal cannot run jobs of kind \"{claimed.Operation}\": its version is older than the job's.";
+        return await jobs.FinishAsync(claimed.Lease, JobOutcome.Failed(message), ct);
+    }
+
+    /// <summary>
     /// A machine ended its attempt: the job's handler completes it here (verifies and records what the machine made), with
     /// the same outcome ladder as a local run (the handler's words for failures it knows, a bug named as such). False when the
     /// lease is no longer the job's (the sweep failed it meanwhile, or it was finished).

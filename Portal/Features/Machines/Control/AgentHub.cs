@@ -67,7 +67,7 @@ public sealed class AgentHub(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Preparing the job failed (its item is gone, the grant cannot be made): it ends here, with the handler's words.
-            await pipeline.CompleteRemoteAsync(claimed.Lease, new RemoteOutcome(JobStatus.Failed, e.Message, null), CancellationToken.None);
+            await pipeline.FailRemoteAsync(claimed, e, CancellationToken.None);
             return null;
         }
 
