@@ -206,9 +206,26 @@ cmd_bench_lists() {
   dotnet run -c Release --project bench/Portal.Bench.Lists -nologo
 }
 
+# Issue 21's figures with real processes (Release builds): an agent's backup through the portal against the CLI, and
+# fleets of agents on one portal instance. Arguments: see bench/Portal.Bench.Machines/Program.cs.
+cmd_bench_machines() {
+  need_dotnet
+  need_postgres
+  tmp=$(mktemp -d /tmp/portal-bench.XXXXXX)
+  chmod 755 "$tmp"
+  trap '[ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"; rm -rf "$tmp"' EXIT
+  local pg_port
+  pg_port=$(free_port)
+  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log" -c max_connections=300
+  export PORTAL_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=20"
+  dotnet build -c Release bench/Portal.Bench.Machines -nologo -v q -clp:ErrorsOnly
+  dotnet bench/Portal.Bench.Machines/bin/Release/net10.0/Portal.Bench.Machines.dll "$@"
+}
+
 case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench-lists) shift; cmd_bench_lists "$@" ;;
-  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments] | ./portal.sh bench-lists" >&2; exit 2 ;;
+  bench-machines) shift; cmd_bench_machines "$@" ;;
+  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments] | ./portal.sh bench-lists | ./portal.sh bench-machines ..." >&2; exit 2 ;;
 esac

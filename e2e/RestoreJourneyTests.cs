@@ -172,6 +172,8 @@ public sealed class RestoreJourneyTests
         await browser.ScreenshotAsync("browsing-the-secondary");
         await page.Locator("[data-testid='restore-entry'][data-path='notes.txt'] input[type='checkbox']").CheckAsync();
         await page.GetByTestId("restore-next").ClickAsync();
+        // The Files step's Next and the Destination step's Review share a test id: click Review only once it is there.
+        await Expect(page.GetByTestId("restore-next")).ToHaveTextAsync("Review");
         await page.GetByTestId("restore-next").ClickAsync();
         await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync("reading from the secondary region west");
         await page.GetByTestId("restore-start").ClickAsync();

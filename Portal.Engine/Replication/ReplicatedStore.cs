@@ -11,6 +11,9 @@ namespace Portal.Engine.Replication;
 /// <item><description><b>Put</b> succeeds when every replica holds the object, or when a majority does and the rest
 /// failed transiently: the missing copies are recorded in the repair journal (<see cref="IRepairJournal"/>, durable
 /// when the caller gives one) for <see cref="RepairPendingAsync"/>. Fewer than a majority fails the put.</description></item>
+/// <item><description><b>Staged puts</b> (<see cref="IStagedPutStore"/>, when every replica can stage) stream the bytes to
+/// every replica at once and commit with the same majority rule: a replica whose write or commit fails transiently, or
+/// that holds other bytes under a content-addressed name (a damaged copy), is journaled for repair.</description></item>
 /// <item><description><b>Get</b> verifies content-addressed objects (<see cref="ObjectIntegrity"/>) and falls back to the
 /// next replica when a copy is missing or damaged, then heals the bad copies from the good one (a heal that fails is
 /// journaled).</description></item>
@@ -21,7 +24,7 @@ namespace Portal.Engine.Replication;
 /// the durable repair, which needs no memory of earlier failures.</description></item>
 /// </list>
 /// </remarks>
-public sealed class ReplicatedStore : IObjectStore
+public sealed class ReplicatedStore : IStagedPutStore
 {
     private const int CachedObjects = 4;
     private readonly IReadOnlyList<IObjectStore> replicas;
@@ -77,6 +80,113 @@ public sealed class ReplicatedStore : IObjectStore
                 isTransient: true, failed[0].e);
         foreach (var (e, i) in failed)
             await JournalAsync(() => journal.RecordAsync(name, i, $"put failed: {e!.Message}", cancellationToken), name).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public bool CanStage => replicas.All(r => r is IStagedPutStore { CanStage: true });
+
+    /// <inheritdoc />
+    public async Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        if (!CanStage)
+            throw new NotSupportedException("A replica of this region cannot stage objects (check CanStage first).");
+        var staged = new IStagedObject?[replicas.Count];
+        var failed = new StoreException?[replicas.Count];
+        for (var i = 0; i < replicas.Count; i++)
+        {
+            try
+            {
+                staged[i] = await ((IStagedPutStore)replicas[i]).BeginPutAsync(prefix, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e)
+            {
+                failed[i] = e;
+            }
+        }
+
+        var replicated = new ReplicatedObject(this, staged, failed);
+        try
+        {
+            replicated.ThrowIfBelowQuorum(prefix);
+        }
+        catch
+        {
+            await replicated.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return replicated;
+    }
+
+    /// <summary>One staged object on every replica; a replica that fails drops out, the object fails below a majority.</summary>
+    private sealed class ReplicatedObject(ReplicatedStore store, IStagedObject?[] staged, StoreException?[] failed) : IStagedObject
+    {
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            if (staged.Length == 1)
+            {
+                await staged[0]!.WriteAsync(data, cancellationToken).ConfigureAwait(false); // nothing to fall back to
+                return;
+            }
+
+            await Task.WhenAll(staged.Select((s, i) => s is null ? Task.CompletedTask : WriteOneAsync(i, data, cancellationToken))).ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            ThrowIfBelowQuorum("the object being written");
+        }
+
+        public async Task CommitAsync(string name, CancellationToken cancellationToken = default)
+        {
+            var results = await Task.WhenAll(staged.Select((s, i) => s is null ? Task.FromResult<StoreException?>(null) : Attempt(() => s.CommitAsync(name, cancellationToken))))
+                .ConfigureAwait(false);
+            cancellationToken.ThrowIfCancellationRequested();
+            for (var i = 0; i < results.Length; i++)
+            {
+                if (results[i] is ObjectExistsException && ObjectIntegrity.IsContentAddressed(name))
+                    results[i] = new StoreException($"replica {i + 1} holds other bytes under '{name}' (a damaged copy); repair replaces it", isTransient: true);
+                failed[i] ??= results[i];
+            }
+
+            if (results.FirstOrDefault(e => e is StoreException { IsTransient: false }) is { } permanent)
+                throw permanent;
+            ThrowIfBelowQuorum(name);
+            for (var i = 0; i < failed.Length; i++)
+                if (failed[i] is { } e)
+                    await JournalAsync(() => store.journal.RecordAsync(name, i, $"put failed: {e.Message}", cancellationToken), name).ConfigureAwait(false);
+        }
+
+        public void ThrowIfBelowQuorum(string name)
+        {
+            var stored = failed.Count(e => e is null);
+            if (stored >= store.Quorum)
+                return;
+            var first = failed.First(e => e is not null)!;
+            if (!first.IsTransient)
+                throw first;
+            throw new StoreException(
+                $"Only {stored} of {failed.Length} replicas could store '{name}' (a majority is needed): {first.Message}", isTransient: true, first);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var s in staged)
+                if (s is not null)
+                    await s.DisposeAsync().ConfigureAwait(false);
+        }
+
+        private async Task WriteOneAsync(int replica, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await staged[replica]!.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StoreException e)
+            {
+                failed[replica] = e;
+                var dropped = staged[replica]!;
+                staged[replica] = null;
+                await dropped.DisposeAsync().ConfigureAwait(false);
+            }
+        }
     }
 
     /// <inheritdoc />

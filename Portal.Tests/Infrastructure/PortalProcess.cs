@@ -24,7 +24,8 @@ public sealed class PortalProcess : IAsyncDisposable
         get { lock (output) return output.ToString(); }
     }
 
-    public static async Task<PortalProcess> StartAsync(TestDatabase database, string root, IReadOnlyDictionary<string, string>? settings = null, int port = 0)
+    public static async Task<PortalProcess> StartAsync(TestDatabase database, string root, IReadOnlyDictionary<string, string>? settings = null, int port = 0,
+        int replicas = 3)
     {
         var dll = PortalDll();
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
@@ -51,7 +52,7 @@ public sealed class PortalProcess : IAsyncDisposable
         // The replicas as TestRegions lays them out (ProtectionHost's regions): east, west and central, three folders each.
         string[] regions = ["east", "west", "central"];
         for (var r = 0; r < regions.Length; r++)
-            for (var i = 0; i < 3; i++)
+            for (var i = 0; i < replicas; i++)
                 environment[$"Storage__Regions__{r}__Replicas__{i}__Path"] = $"{regions[r]}/{i + 1}";
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
             environment[name] = value;
@@ -101,13 +102,12 @@ public sealed class PortalProcess : IAsyncDisposable
         process.Dispose();
     }
 
-    /// <summary>The portal as built beside these tests: Portal/bin/{configuration}/net10.0/Portal.dll.</summary>
+    /// <summary>The portal as built beside these tests (or the bench that uses them): Portal/bin/{configuration}/net10.0/Portal.dll.</summary>
     private static string PortalDll()
     {
-        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var output = new DirectoryInfo(Path.GetDirectoryName(typeof(PortalProcess).Assembly.Location)!);
         var configuration = output.Parent!.Name;
-        var repo = output.Parent.Parent!.Parent!.Parent!.FullName;
-        var dll = Path.Combine(repo, "Portal", "bin", configuration, output.Name, "Portal.dll");
+        var dll = Path.Combine(Checkout.Root(), "Portal", "bin", configuration, output.Name, "Portal.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"The portal is not built at {dll}: run ./portal.sh test.");
     }
 }

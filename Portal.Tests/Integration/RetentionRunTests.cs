@@ -9,6 +9,7 @@ using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Vaults;
 using Portal.Tests.Infrastructure;
+using Portal.Tests.Machines;
 
 namespace Portal.Tests.Integration;
 
@@ -135,5 +136,42 @@ public sealed class RetentionRunTests : ProtectionHostTest
         var purge = await db.AuditEntries.SingleAsync(a => a.Action == AuditActions.ItemPurge);
         Assert.Equal("vault/finance/item/share", purge.Resource);
         await host.ActAs(ann).GetRequiredService<VaultService>().RequestDeleteAsync(vaultId, (await db.Vaults.SingleAsync()).Version, "finance"); // the vault is empty now
+    }
+
+    [Fact]
+    public async Task A_machine_whose_key_never_reached_the_vault_keeps_its_expired_points_while_the_rest_of_the_vault_is_cleaned()
+    {
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 0
+        var machine = await database.AddMachineAsync(vaultId, "web-01", clock.GetUtcNow().UtcDateTime); // registered, key never escrowed
+        var machineItem = await database.AddItemAsync(vaultId, machine.Id, "web-01-share");
+        await using (var seed = database.Factory.CreateDbContext())
+        {
+            var item = await seed.BackupItems.SingleAsync(i => i.Id == machineItem.Id);
+            item.PolicyId = (await seed.BackupItems.SingleAsync(i => i.Id == itemId)).PolicyId;
+            seed.RecoveryPoints.Add(new RecoveryPoint
+            {
+                Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = vaultId, SnapshotId = new string('a', 64),
+                CreatedAt = clock.GetUtcNow().UtcDateTime, Type = RecoveryPointType.Scheduled,
+            });
+            await seed.SaveChangesAsync();
+        }
+
+        clock.Advance(TimeSpan.FromDays(1));
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 1
+        clock.Advance(TimeSpan.FromDays(34));
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 35
+
+        Assert.Equal(3, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+
+        // The portal host's expired points are gone from the repository and the catalog; the machine's point waits.
+        Assert.Single(await SnapshotsAsync());
+        Assert.Single((await host.Protection(ann).GetAsync(itemId))!.RecoveryPoints);
+        await using var db = database.Factory.CreateDbContext();
+        Assert.Equal(new string('a', 64), (await db.RecoveryPoints.SingleAsync(p => p.ItemId == machineItem.Id)).SnapshotId);
+        var job = await db.Jobs.SingleAsync(j => j.Kind == JobKind.Retention);
+        Assert.Equal(JobStatus.CompletedWithWarnings, job.Status);
+        Assert.StartsWith("Removed 2 recovery point(s)", job.Message);
+        Assert.Contains("1 expired recovery point(s) of a machine's items stay until the next run", job.Message);
+        Assert.Contains("web-01", job.Message);
     }
 }

@@ -152,4 +152,96 @@ public sealed class LocallyRedundantStorageTests : IDisposable
         Assert.Equal(data, await File.ReadAllBytesAsync(set.PathOf(2, name)));
         Assert.Empty(await set.Store.ListPendingRepairsAsync());
     }
+
+    private string[] FilesIn(int replica, string folder) =>
+        Directory.Exists(Path.Combine(set.Folders[replica], folder))
+            ? Directory.GetFiles(Path.Combine(set.Folders[replica], folder), "*", SearchOption.AllDirectories)
+            : [];
+
+    [Fact]
+    public async Task A_staged_object_appears_on_every_replica_only_when_committed()
+    {
+        var data = EngineTestKit.Random(300_000, 11);
+        var name = "data/" + Convert.ToHexStringLower(SHA256.HashData(data))[..2] + "/" + Convert.ToHexStringLower(SHA256.HashData(data));
+        Assert.True(set.Store.CanStage);
+
+        await using (var staged = await set.Store.BeginPutAsync("data/"))
+        {
+            await staged.WriteAsync(data.AsMemory(0, 100_000));
+            await staged.WriteAsync(data.AsMemory(100_000));
+            Assert.All(Enumerable.Range(0, 3), r => Assert.Empty(set.Names(r, "data")));
+            await staged.CommitAsync(name);
+        }
+
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal(data, File.ReadAllBytes(set.PathOf(r, name))));
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal([set.PathOf(r, name)], FilesIn(r, "data"))); // no temporary file left behind
+        Assert.Empty(await set.Store.ListPendingRepairsAsync());
+
+        // Abandoned (never committed): nothing appears, nothing is left behind.
+        await using (var abandoned = await set.Store.BeginPutAsync("data/"))
+            await abandoned.WriteAsync(data);
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal([set.PathOf(r, name)], FilesIn(r, "data")));
+    }
+
+    [Fact]
+    public async Task A_replica_lost_in_the_middle_of_a_staged_put_is_journaled_and_repaired_when_it_returns()
+    {
+        var data = EngineTestKit.Random(200_000, 12);
+        var name = "index/" + Convert.ToHexStringLower(SHA256.HashData(data));
+
+        await using (var staged = await set.Store.BeginPutAsync("index/"))
+        {
+            await staged.WriteAsync(data.AsMemory(0, 50_000));
+            set.Replicas[2].Down = true;
+            await staged.WriteAsync(data.AsMemory(50_000));
+            await staged.CommitAsync(name);
+        }
+
+        Assert.False(File.Exists(set.PathOf(2, name)));
+        var issue = Assert.Single(await set.Store.ListPendingRepairsAsync());
+        Assert.Equal((name, 2), (issue.Name, issue.Replica));
+        set.Replicas[2].Down = false;
+        Assert.Equal(1, await set.Store.RepairPendingAsync());
+        Assert.Equal(data, await File.ReadAllBytesAsync(set.PathOf(2, name)));
+    }
+
+    [Fact]
+    public async Task A_staged_put_that_keeps_only_one_replica_fails_and_leaves_nothing()
+    {
+        var data = EngineTestKit.Random(50_000, 13);
+        var name = "index/" + Convert.ToHexStringLower(SHA256.HashData(data));
+        set.Replicas[0].Down = true;
+
+        await using (var staged = await set.Store.BeginPutAsync("index/"))
+        {
+            set.Replicas[1].Down = true;
+            var error = await Assert.ThrowsAsync<StoreException>(async () => await staged.WriteAsync(data));
+            Assert.True(error.IsTransient);
+            Assert.Contains("Only 1 of 3 replicas could store", error.Message);
+        }
+
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Empty(FilesIn(r, "index"))); // not even a temporary file
+        Assert.Empty(await set.Store.ListPendingRepairsAsync());
+    }
+
+    [Fact]
+    public async Task A_staged_put_over_a_damaged_copy_stores_the_others_and_journals_the_damaged_one_for_repair()
+    {
+        var data = EngineTestKit.Random(10_000, 14);
+        var name = "snapshots/" + Convert.ToHexStringLower(SHA256.HashData(data));
+        await set.Store.PutAsync(name, data);
+        await File.WriteAllBytesAsync(set.PathOf(1, name), [1, 2, 3]);
+
+        await using (var staged = await set.Store.BeginPutAsync("snapshots/"))
+        {
+            await staged.WriteAsync(data);
+            await staged.CommitAsync(name);
+        }
+
+        var issue = Assert.Single(await set.Store.ListPendingRepairsAsync());
+        Assert.Equal(1, issue.Replica);
+        Assert.Contains("damaged copy", issue.Problem);
+        Assert.Equal(1, await set.Store.RepairPendingAsync());
+        Assert.Equal(data, await File.ReadAllBytesAsync(set.PathOf(1, name)));
+    }
 }

@@ -5,8 +5,10 @@ namespace Portal.Tests.Engine.Storage;
 /// <summary>
 /// Fault injection around a real store (kopia's blobtesting/faulty.go): while <see cref="Down"/> every call
 /// fails transiently, as an unreachable replica or region does; <see cref="FailNext"/> queues one-off errors.
+/// Staged puts (when the inner store stages) fail at their start and commit like a call, and each write while
+/// <see cref="Down"/>, as a replica lost in the middle of an upload.
 /// </summary>
-public sealed class FaultyStore(IObjectStore inner) : IObjectStore
+public sealed class FaultyStore(IObjectStore inner) : IStagedPutStore
 {
     private readonly Queue<StoreException> failures = new();
     private int calls;
@@ -66,5 +68,27 @@ public sealed class FaultyStore(IObjectStore inner) : IObjectStore
     {
         Enter();
         return inner.DeleteAsync(name, cancellationToken);
+    }
+
+    public bool CanStage => inner is IStagedPutStore { CanStage: true };
+
+    public async Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    {
+        Enter();
+        return new FaultyObject(this, await ((IStagedPutStore)inner).BeginPutAsync(prefix, cancellationToken));
+    }
+
+    private sealed class FaultyObject(FaultyStore store, IStagedObject inner) : IStagedObject
+    {
+        public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) =>
+            store.Down ? throw new StoreException("replica unreachable (injected)", isTransient: true) : inner.WriteAsync(data, cancellationToken);
+
+        public Task CommitAsync(string name, CancellationToken cancellationToken = default)
+        {
+            store.Enter();
+            return inner.CommitAsync(name, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
     }
 }

@@ -34,15 +34,34 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, I
         var purged = await db.BackupItems.Where(i => input.PurgedItems.Contains(i.Id)).ToListAsync(ct);
         var items = await db.BackupItems.AsNoTracking().Where(i => i.VaultId == input.VaultId).ToDictionaryAsync(i => i.Id, ct);
         run.Report(new JobProgressReport("Removing expired recovery points", 0, null, 0, expired.Count));
-        // Each repository of the vault on its own: the portal host's items in the vault's, each machine's in its own.
+        // Each repository of the vault on its own: the portal host's items in the vault's, each machine's in its own. A
+        // machine whose repository the portal cannot open (its key never reached the vault) keeps its points for the
+        // next run; the vault's other repositories go on.
         var byRepository = expired.GroupBy(p => items.GetValueOrDefault(p.ItemId)?.MachineId).ToList();
+        var opened = new List<IGrouping<Guid?, RecoveryPoint>>();
+        var skipped = new List<string>();
         foreach (var group in byRepository)
         {
-            using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
-            await engine.ForgetAsync(group.Select(p => p.SnapshotId), cancellationToken: ct);
+            BackupEngine engine;
+            try
+            {
+                engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
+            }
+            catch (VaultLockedException e) when (group.Key is not null)
+            {
+                skipped.Add($"{group.Count()} expired recovery point(s) of a machine's items stay until the next run: {e.Message}");
+                continue;
+            }
+
+            using (engine)
+                await engine.ForgetAsync(group.Select(p => p.SnapshotId), cancellationToken: ct);
+            opened.Add(group);
         }
 
-        db.RecoveryPoints.RemoveRange(expired);
+        var removedPoints = opened.SelectMany(g => g).ToList();
+        var keptMachines = byRepository.Except(opened).Select(g => g.Key).ToHashSet();
+        purged.RemoveAll(i => keptMachines.Contains(i.MachineId)); // its points are still in a repository the portal could not open
+        db.RecoveryPoints.RemoveRange(removedPoints);
         var now = clock.GetUtcNow().UtcDateTime;
         foreach (var item in purged)
         {
@@ -56,16 +75,18 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, I
         }
 
         await db.SaveChangesAsync(ct);
-        var lines = expired.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {items.GetValueOrDefault(p.ItemId)?.Name ?? "a purged item"} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
+        var lines = removedPoints.Select(p => $"Removed recovery point {p.SnapshotId[..8]} of {items.GetValueOrDefault(p.ItemId)?.Name ?? "a purged item"} taken {p.CreatedAt:yyyy-MM-dd HH:mm} UTC.").ToList();
         lines.AddRange(purged.Select(i => $"Purged the backup data of {i.Name} (soft-deleted {i.SoftDeletedAt:yyyy-MM-dd HH:mm} UTC)."));
         if (lines.Count > 0)
             await run.LogAsync(JobLogLevel.Info, lines);
+        if (skipped.Count > 0)
+            await run.LogAsync(JobLogLevel.Warning, skipped);
 
-        var removed = input.ExpiredPoints.Count;
+        var removed = removedPoints.Count;
         run.Report(new JobProgressReport("Freeing space", 0, null, removed, removed));
         long freed = 0;
         var deferred = new List<string>();
-        foreach (var group in byRepository)
+        foreach (var group in opened)
         {
             using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
             try
@@ -78,9 +99,12 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, I
             }
         }
 
-        return deferred.Count == 0
-            ? JobOutcome.Completed($"Removed {removed} recovery point(s); freed {Format.Bytes(freed)}.")
-            : JobOutcome.Completed($"Removed {removed} recovery point(s). Freeing {(byRepository.Count > 1 ? "part of " : "")}their space waits for the next retention run: {string.Join(" ", deferred)}");
+        var outcome = deferred.Count == 0
+            ? $"Removed {removed} recovery point(s); freed {Format.Bytes(freed)}."
+            : $"Removed {removed} recovery point(s). Freeing {(opened.Count > 1 ? "part of " : "")}their space waits for the next retention run: {string.Join(" ", deferred)}";
+        return skipped.Count == 0
+            ? JobOutcome.Completed(outcome)
+            : new JobOutcome(JobStatus.CompletedWithWarnings, $"{outcome} {string.Join(" ", skipped)}");
     }
 
     protected override string Cancelled(RetentionInput input) =>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -17,6 +18,9 @@ public static class MachineStoreEndpoint
     public const long MaxObjectBytes = 128L * 1024 * 1024;
 
     private const int RangeSlice = 1024 * 1024;
+
+    /// <summary>How much of an upload the portal holds before writing it on (a local disk takes slices of this size cheaply).</summary>
+    private const int WriteSlice = 1024 * 1024;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Maps the store routes, for machines only.</summary>
@@ -199,10 +203,78 @@ public static class MachineStoreEndpoint
         var length = http.Request.ContentLength;
         if (length > MaxObjectBytes)
             throw TooLarge(name);
-        byte[] body;
+        if (expectedHash is not null && store is IStagedPutStore { CanStage: true } staged)
+            await PutStagedAsync(http.Request.Body, staged, name, expectedHash, ct);
+        else
+            await PutBufferedAsync(http.Request.Body, store, name, length, expectedHash, ct);
+        http.Response.StatusCode = 200;
+    }
+
+    /// <summary>
+    /// Streams the body into a staged object of the store (on local replicas, a temporary file each), hashing as it
+    /// goes: the portal holds one slice of the object, not the object, and the object appears only when its bytes match
+    /// its name.
+    /// </summary>
+    private static async Task PutStagedAsync(Stream body, IStagedPutStore store, string name, string expectedHash, CancellationToken ct)
+    {
+        await using var staging = await store.BeginPutAsync(name[..(name.LastIndexOf('/') + 1)], ct);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var slice = ArrayPool<byte>.Shared.Rent(WriteSlice);
         try
         {
-            body = await ReadBodyAsync(http.Request.Body, length, name, ct);
+            long total = 0;
+            var ended = false;
+            while (!ended)
+            {
+                var filled = 0;
+                while (filled < WriteSlice)
+                {
+                    var read = await ReadAsync(body, slice.AsMemory(filled, WriteSlice - filled), name, ct);
+                    if (read == 0)
+                    {
+                        ended = true;
+                        break;
+                    }
+
+                    filled += read;
+                }
+
+                total += filled;
+                if (total > MaxObjectBytes)
+                    throw TooLarge(name);
+                if (filled == 0)
+                    break;
+                sha.AppendData(slice, 0, filled);
+                await staging.WriteAsync(slice.AsMemory(0, filled), ct);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(slice);
+        }
+
+        if (!string.Equals(Convert.ToHexStringLower(sha.GetHashAndReset()), expectedHash, StringComparison.Ordinal))
+            throw NotItsName(name);
+        await staging.CommitAsync(name, ct);
+    }
+
+    private static async Task PutBufferedAsync(Stream body, IObjectStore store, string name, long? length, string? expectedHash, CancellationToken ct)
+    {
+        var bytes = await ReadBodyAsync(body, length, name, ct);
+        if (expectedHash is not null && !string.Equals(Convert.ToHexStringLower(SHA256.HashData(bytes)), expectedHash, StringComparison.Ordinal))
+            throw NotItsName(name);
+        await store.PutAsync(name, bytes, ct);
+    }
+
+    private static AgentRefusedException NotItsName(string name) => new(400,
+        $"The bytes sent for '{name}' do not hash (SHA-256) to its name: the object was damaged on the way or the agent is faulty. Nothing was stored.");
+
+    /// <summary>One read of the request body, its failures in the agent's words (too large, broke off).</summary>
+    private static async Task<int> ReadAsync(Stream body, Memory<byte> into, string name, CancellationToken ct)
+    {
+        try
+        {
+            return await body.ReadAsync(into, ct);
         }
         catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
@@ -210,33 +282,37 @@ public static class MachineStoreEndpoint
         }
         catch (Exception e) when (e is EndOfStreamException or IOException && !ct.IsCancellationRequested)
         {
-            throw new AgentRefusedException(400, $"The upload of '{name}' broke off before its end: nothing was stored; send it again.");
+            throw BrokeOff(name);
         }
-
-        if (expectedHash is not null && !string.Equals(Convert.ToHexStringLower(SHA256.HashData(body)), expectedHash, StringComparison.Ordinal))
-            throw new AgentRefusedException(400,
-                $"The bytes sent for '{name}' do not hash (SHA-256) to its name: the object was damaged on the way or the agent is faulty. Nothing was stored.");
-        await store.PutAsync(name, body, ct);
-        http.Response.StatusCode = 200;
     }
+
+    private static AgentRefusedException BrokeOff(string name) =>
+        new(400, $"The upload of '{name}' broke off before its end: nothing was stored; send it again.");
 
     private static async Task<byte[]> ReadBodyAsync(Stream body, long? length, string name, CancellationToken ct)
     {
         if (length is { } known)
         {
             var bytes = GC.AllocateUninitializedArray<byte>((int)known);
-            await body.ReadExactlyAsync(bytes, ct);
+            for (var filled = 0; filled < bytes.Length;)
+            {
+                var read = await ReadAsync(body, bytes.AsMemory(filled), name, ct);
+                if (read == 0)
+                    throw BrokeOff(name);
+                filled += read;
+            }
+
             return bytes;
         }
 
         using var buffer = new MemoryStream();
         var chunk = new byte[81920];
-        int read;
-        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        int n;
+        while ((n = await ReadAsync(body, chunk, name, ct)) > 0)
         {
-            if (buffer.Length + read > MaxObjectBytes)
+            if (buffer.Length + n > MaxObjectBytes)
                 throw TooLarge(name);
-            buffer.Write(chunk, 0, read);
+            buffer.Write(chunk, 0, n);
         }
 
         return buffer.ToArray();
