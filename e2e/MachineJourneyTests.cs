@@ -152,6 +152,7 @@ public sealed class MachineJourneyTests
             await browser.ScreenshotAsync("backup-running-on-web-01");
             await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 90_000 });
             await Expect(page.GetByTestId("job-amounts")).ToContainTextAsync("4 of 4 files");
+            await Expect(page.GetByTestId("job-message")).ToContainTextAsync("4 files, 12.6 MB; read 4 new or changed files, 0 unchanged; added 12.6 MB to the vault");
             var seen = await page.EvaluateAsync<string[]?>("() => window.progressSeen") ?? [];
             Assert.True(seen.Length > 0 && seen[^1].StartsWith("Completed", StringComparison.Ordinal), string.Join(" → ", seen));
             var moving = seen.Where(s => s.StartsWith("InProgress", StringComparison.Ordinal)).Distinct().ToList();
@@ -172,6 +173,7 @@ public sealed class MachineJourneyTests
             await page.GetByTestId("item-job-link").First.ClickAsync();
             await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed");
             await Expect(page.GetByTestId("job-started")).ToContainTextAsync("by schedule (DefaultPolicy)");
+            await Expect(page.GetByTestId("job-message")).ToContainTextAsync("read 0 new or changed files, 4 unchanged; added 0 B to the vault"); // incremental
             await Expect(page.GetByTestId("job-run-by")).ToHaveTextAsync("machine web-01");
             await browser.ScreenshotAsync("scheduled-job");
             await page.GotoAsync(app.BaseUrl + "/machines");
