@@ -107,7 +107,7 @@ public sealed class MachineJourneyTests(ITestOutputHelper output)
             await browser.ScreenshotAsync("machines-online-390");
             await page.SetViewportSizeAsync(1280, 800);
 
-            // Upload limits for web-01, reaching its connected agent at once (they pace the backup below: its progress is seen moving).
+            // Upload limits for web-01, reaching its connected agent at once (they keep the backup below uploading for about 3 s: long enough to watch).
             await MachineRow(page, "web-01").GetByTestId("machine-upload-limits-edit").ClickAsync();
             await page.FillAsync("#upload-limit-work", "4096");
             await page.FillAsync("#upload-limit-off-hours", "4096");
