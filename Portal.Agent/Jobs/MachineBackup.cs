@@ -96,7 +96,8 @@ internal static class MachineBackup
             : "");
         var resultWarnings = warnings.Count <= MaxResultWarnings ? warnings
             : [.. warnings.Take(MaxResultWarnings), $"… and {warnings.Count - MaxResultWarnings:N0} more (the job's log lists them)."];
-        var made = new MachineBackupResult(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded, resultWarnings, consistent, Reused: false);
+        var made = new MachineBackupResult(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded, resultWarnings, consistent, Reused: false,
+            FilesRead: result.FilesRead, FilesUnchanged: result.FilesUnchanged);
         return new JobResult(clean ? OutcomeStatus.Completed : OutcomeStatus.CompletedWithWarnings, clean ? summary : (explanation.Trim() + " " + summary), Serialize(made));
     }
 

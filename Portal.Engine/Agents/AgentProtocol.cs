@@ -173,8 +173,11 @@ public sealed record MachineBackupInput(
 
 /// <summary>What a machine backup made (the portal verifies the snapshot in storage before it records a recovery point).</summary>
 /// <param name="ApplicationConsistent">The pre-script ran and succeeded.</param>
+/// <param name="FilesRead">Files read because they were new or changed (null: not told, e.g. a reused snapshot).</param>
+/// <param name="FilesUnchanged">Files whose content was taken from the previous snapshot (null: not told).</param>
 public sealed record MachineBackupResult(
-    string SnapshotId, long Files, long Bytes, long BytesAdded, IReadOnlyList<string> Warnings, bool ApplicationConsistent, bool Reused);
+    string SnapshotId, long Files, long Bytes, long BytesAdded, IReadOnlyList<string> Warnings, bool ApplicationConsistent, bool Reused,
+    long? FilesRead = null, long? FilesUnchanged = null);
 
 /// <summary>Restore paths of a snapshot onto the machine.</summary>
 /// <param name="SourceMachineId">Whose repository holds the snapshot: this machine, or another of the vault (then <paramref name="GrantedKey"/> is set).</param>

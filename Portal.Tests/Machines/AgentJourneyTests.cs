@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Identity;
@@ -27,6 +28,7 @@ public sealed class AgentJourneyTests : IAsyncLifetime
     private readonly string root = Directory.CreateTempSubdirectory("portal-agents-").FullName;
     private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly List<Process> agents = [];
+    private readonly Dictionary<Process, StringBuilder> agentLogs = [];
 
     /// <summary>Quick heartbeats and a short lease, so a silent machine is noticed in seconds.</summary>
     private static readonly Dictionary<string, string?> Quick = new()
@@ -201,6 +203,24 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Upload_limits_set_on_one_portal_instance_reach_the_agent_connected_to_another_at_once()
+    {
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: Quick);
+        await using var portal = await PortalProcess.StartAsync(database, root, Settings(Quick));
+        var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
+        var web = await RegisterAsync(host, portal, vault.Id, "web-01");
+        var agent = StartAgent(web.State);
+        await WaitOnlineAsync(host, web.Id);
+        await WaitUntilAsync(() => LogOf(agent).Contains("Settings: no upload limit."), "the agent's first settings");
+
+        // The operator's page runs on the test's host; the agent's connection is held by the portal process.
+        await host.ActAs(ann).GetRequiredService<MachineService>().SetUploadLimitsAsync(web.Id, 2048, 8192);
+        await WaitUntilAsync(() => LogOf(agent).Contains("The portal changed the settings: upload limit 2048 KiB/s in work hours (08:00-18:00), 8192 KiB/s outside them."),
+            "the agent applies the new limits without reconnecting");
+        Assert.Single(Regex.Matches(LogOf(agent), "Connected to the portal at"));
+    }
+
     private sealed record Registered(Guid Id, string State);
 
     private async Task<Registered> RegisterAsync(ProtectionHost host, PortalProcess portal, Guid vaultId, string name)
@@ -229,7 +249,15 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         agents.Add(process);
+        agentLogs[process] = log;
         return process;
+    }
+
+    /// <summary>What an agent started by <see cref="StartAgent"/> wrote so far.</summary>
+    private string LogOf(Process agent)
+    {
+        var log = agentLogs[agent];
+        lock (log) return log.ToString();
     }
 
     private static async Task WaitOnlineAsync(ProtectionHost host, params Guid[] machines)

@@ -63,7 +63,7 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
         var consistency = result.ApplicationConsistent ? RecoveryPointConsistency.ApplicationConsistent : RecoveryPointConsistency.FileSystemConsistent;
         var scriptWarnings = outcome.Status == JobStatus.CompletedWithWarnings && result.Warnings.Count == 0 && outcome.Message is { } words ? [words] : new List<string>();
         return await recorder.RecordAsync(item, input, run, new RecoveryPointRecorder.Made(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded,
-            result.Files, 0, result.Warnings, result.Warnings.Count == 0), consistency, scriptWarnings, database: null, where);
+            result.FilesRead, result.FilesUnchanged, result.Warnings, result.Warnings.Count == 0), consistency, scriptWarnings, database: null, where);
     }
 
     protected override string Cancelled(BackupInput input) =>

@@ -12,9 +12,12 @@ namespace Portal.Features.Protection;
 /// </summary>
 public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
 {
-    /// <summary>What the backup made: the snapshot and its counts; <paramref name="Clean"/> false when items were skipped.</summary>
+    /// <summary>
+    /// What the backup made: the snapshot and its counts (files read and unchanged: null when the executor did not say);
+    /// <paramref name="Clean"/> false when items were skipped.
+    /// </summary>
     public sealed record Made(
-        string SnapshotId, long Files, long Bytes, long BytesAdded, long FilesRead, long FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true);
+        string SnapshotId, long Files, long Bytes, long BytesAdded, long? FilesRead, long? FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true);
 
     /// <summary>Records the point and says how the job went (Completed, or CompletedWithWarnings with the warnings first).</summary>
     /// <param name="where">Where unreadable items must be fixed ("the portal host", "machine NAME").</param>
@@ -40,8 +43,9 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
 
         var summary = database is not null
             ? $"Recovery point {result.SnapshotId[..8]} (application-consistent): a {Format(result.Bytes)} dump of {database}; added {Format(result.BytesAdded)} to the vault."
-            : $"Recovery point {result.SnapshotId[..8]} ({BackupJob.Describe(consistency)}): {result.Files:N0} files, {Format(result.Bytes)}; read {result.FilesRead:N0} new or changed files, " +
-              $"{result.FilesUnchanged:N0} unchanged; added {Format(result.BytesAdded)} to the vault.";
+            : $"Recovery point {result.SnapshotId[..8]} ({BackupJob.Describe(consistency)}): {result.Files:N0} files, {Format(result.Bytes)}; " +
+              (result is { FilesRead: { } read, FilesUnchanged: { } unchanged } ? $"read {read:N0} new or changed files, {unchanged:N0} unchanged; " : "") +
+              $"added {Format(result.BytesAdded)} to the vault.";
         await run.LogAsync(JobLogLevel.Info, summary);
         if (result.Warnings.Count > 0)
             await run.LogAsync(JobLogLevel.Warning, result.Warnings);

@@ -225,7 +225,8 @@ public sealed class MachineService(
 
     /// <summary>
     /// Sets a machine's upload limits in KiB/s during and outside work hours (null: no limit), as Azure's agent throttling;
-    /// the agent applies them from its next connection or job.
+    /// a connected agent is sent them at once (<see cref="MachineSignals.SettingsChangedAsync"/> after the commit) and
+    /// applies them to the uploads in progress; an offline one reads them when it connects.
     /// </summary>
     public Task SetUploadLimitsAsync(Guid machineId, int? workKiBPerSecond, int? offHoursKiBPerSecond, CancellationToken ct = default) =>
         audit.GuardAsync(MachineAuditActions.SetUploadLimits, $"machine/{machineId}", async user =>
@@ -251,6 +252,15 @@ public sealed class MachineService(
                 $"{before} → {Limit(workKiBPerSecond)} in work hours, {Limit(offHoursKiBPerSecond)} outside");
             await db.SaveOrExplainAsync(() => Task.FromResult<Exception>(
                 new PortalConflictException($"Machine {machine.Name} changed while you saved its limits. Reload the page and set them again.")), ct);
+            try
+            {
+                await signals.SettingsChangedAsync(machine.Id, ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The limits are saved: the agent reads them at its next connection.
+                logger.LogWarning(e, "The upload limits of machine {MachineId} are saved, but telling its agent now failed; it reads them when it reconnects", machine.Id);
+            }
         });
 
     private static string? CheckLimit(int? kiBPerSecond, string when) => kiBPerSecond switch

@@ -10,7 +10,7 @@ namespace Portal.Features.Machines;
 /// <summary>
 /// What this instance does for the agents connected to it: wakes a machine when a job of its is queued (on any instance:
 /// job changes reach every instance), closes a revoked machine's connections at once (the revocation reaches every
-/// instance), writes the connected machines' last contact every <see cref="MachinePresence.TouchInterval"/>, and gives
+/// instance), sends a machine its settings when they change (its upload limits apply at once, even mid-backup), writes the connected machines' last contact every <see cref="MachinePresence.TouchInterval"/>, and gives
 /// up queued jobs of machines that stayed offline past <see cref="MachinesOptions.OfflineWindow"/> or were revoked.
 /// </summary>
 internal sealed class AgentControlService(
@@ -29,6 +29,7 @@ internal sealed class AgentControlService(
     {
         subscriptions.Add(notifier.Subscribe(JobTopic.All, WakeAsync));
         subscriptions.Add(signals.OnRevoked(RevokedAsync));
+        subscriptions.Add(signals.OnSettingsChanged(SettingsChangedAsync));
         return base.StartAsync(cancellationToken);
     }
 
@@ -53,6 +54,23 @@ internal sealed class AgentControlService(
         if (connections.Abort(machineId) is > 0 and var closed)
             logger.LogWarning("Machine {Machine} was revoked: closed its {Count} connection(s)", machineId, closed);
         return Task.CompletedTask;
+    }
+
+    private async Task SettingsChangedAsync(Guid machineId)
+    {
+        if (connections.Of(machineId) is not { Count: > 0 } ids)
+            return; // connected elsewhere (that instance sends them) or offline (it reads them at its next Hello)
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync();
+            if (await AgentHub.SettingsAsync(db, machineId, CancellationToken.None) is { } settings)
+                await hub.Clients.Clients(ids).SendAsync(AgentClientMethods.Settings, settings);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The change is committed: the agent reads it at its next Hello (after a reconnect).
+            logger.LogWarning("Sending machine {Machine} its changed settings failed ({Reason}); it reads them when it reconnects", machineId, e.Message);
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

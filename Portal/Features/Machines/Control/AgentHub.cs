@@ -49,8 +49,17 @@ public sealed class AgentHub(
     {
         await presence.HelloAsync(MachineId, hello.OperatingSystem, hello.AgentVersion, Context.ConnectionAborted);
         await using var db = await dbFactory.CreateDbContextAsync(Context.ConnectionAborted);
-        var machine = await db.Machines.AsNoTracking().FirstAsync(m => m.Id == MachineId, Context.ConnectionAborted);
-        var vault = await db.Vaults.AsNoTracking().Where(v => v.Id == machine.VaultId).Select(v => v.Name).FirstAsync(Context.ConnectionAborted);
+        return await SettingsAsync(db, MachineId, Context.ConnectionAborted)
+               ?? throw new InvalidOperationException($"Machine {MachineId} is authenticated but not in the database.");
+    }
+
+    /// <summary>What the portal tells a machine's agent of its settings (at Hello, and when they change); null when the machine is gone.</summary>
+    internal static async Task<AgentSettings?> SettingsAsync(PortalDbContext db, Guid machineId, CancellationToken ct)
+    {
+        var machine = await db.Machines.AsNoTracking().FirstOrDefaultAsync(m => m.Id == machineId, ct);
+        if (machine is null)
+            return null;
+        var vault = await db.Vaults.AsNoTracking().Where(v => v.Id == machine.VaultId).Select(v => v.Name).FirstAsync(ct);
         return new AgentSettings(machine.Id, machine.Name, machine.VaultId, vault, machine.UploadKiBPerSecond, machine.OffHoursUploadKiBPerSecond);
     }
 
