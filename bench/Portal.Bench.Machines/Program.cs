@@ -41,7 +41,10 @@ internal static class Throughput
 
     private static async Task<(double Seconds, double PortalCpu, double AgentCpu, long AgentPeak, long PortalPeak)> AgentAsync(string dataset, int replicas, bool warm)
     {
-        await using var fleet = await Fleet.StartAsync(replicas);
+        // PORTAL_BENCH_PORTAL_ENV="NAME=VALUE;NAME=VALUE": runtime settings for the portal process (DOTNET_gcServer=0, ...).
+        var portalEnvironment = (Environment.GetEnvironmentVariable("PORTAL_BENCH_PORTAL_ENV") ?? "")
+            .Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        await using var fleet = await Fleet.StartAsync(replicas, portalEnvironment);
         var (machine, state) = await fleet.RegisterAsync("bench-01");
         var agent = fleet.StartAgent(state);
         await fleet.WaitOnlineAsync(machine);

@@ -20,7 +20,7 @@ public static class MachineStoreEndpoint
     private const int RangeSlice = 1024 * 1024;
 
     /// <summary>How much of an upload the portal holds before writing it on (a local disk takes slices of this size cheaply).</summary>
-    private const int WriteSlice = 1024 * 1024;
+    private const int WriteSlice = 256 * 1024;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Maps the store routes, for machines only.</summary>
