@@ -25,7 +25,7 @@ public sealed class PortalProcess : IAsyncDisposable
     }
 
     public static async Task<PortalProcess> StartAsync(TestDatabase database, string root, IReadOnlyDictionary<string, string>? settings = null, int port = 0,
-        int replicas = 3)
+        int? singleReplicas = null)
     {
         var dll = PortalDll();
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", $"http://127.0.0.1:{port}"])
@@ -52,8 +52,17 @@ public sealed class PortalProcess : IAsyncDisposable
         // The replicas as TestRegions lays them out (ProtectionHost's regions): east, west and central, three folders each.
         string[] regions = ["east", "west", "central"];
         for (var r = 0; r < regions.Length; r++)
-            for (var i = 0; i < replicas; i++)
+            for (var i = 0; i < 3; i++)
                 environment[$"Storage__Regions__{r}__Replicas__{i}__Path"] = $"{regions[r]}/{i + 1}";
+        // A fourth region of its own (appsettings.json lists three replicas for each of the first three, which settings
+        // can override but not remove).
+        if (singleReplicas is { } count)
+        {
+            environment["Storage__Regions__3__Name"] = "single";
+            for (var i = 0; i < count; i++)
+                environment[$"Storage__Regions__3__Replicas__{i}__Path"] = $"single/{i + 1}";
+        }
+
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
             environment[name] = value;
         foreach (var (name, value) in environment)

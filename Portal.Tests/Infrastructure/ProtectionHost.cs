@@ -41,7 +41,7 @@ public sealed class ProtectionHost : IAsyncDisposable
     public IServiceProvider Services => host.Services;
 
     public static async Task<ProtectionHost> StartAsync(TestDatabase database, string root, TimeProvider? clock = null, bool start = true,
-        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null, int replicas = 3)
+        IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null, int? singleReplicas = null)
     {
         Directory.CreateDirectory(Path.Combine(root, "sources"));
         Directory.CreateDirectory(Path.Combine(root, "restores"));
@@ -62,7 +62,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         var services = builder.Services;
         services.AddSingleton(database.Factory);
         services.AddSingleton(clock ?? TimeProvider.System);
-        var storage = TestRegions.Options(replicas);
+        var storage = TestRegions.Options(singleReplicas);
         storage.Root = Path.Combine(root, "regions");
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton(new RegionCatalog(Options.Create(storage)));

@@ -6,14 +6,18 @@ namespace Portal.Tests.Infrastructure;
 /// <summary>The region layout of the embedded defaults: east and west paired, central alone.</summary>
 public static class TestRegions
 {
-    /// <summary>East and west (a GRS pair) and central (no pair), <paramref name="replicas"/> folders each (LRS's copies).</summary>
-    public static StorageOptions Options(int replicas = 3) => new()
+    /// <summary>
+    /// East and west (a GRS pair) and central (no pair), three folders each (LRS's copies); with
+    /// <paramref name="singleReplicas"/>, also a region "single" of that many folders (the benchmarks' one-copy region).
+    /// </summary>
+    public static StorageOptions Options(int? singleReplicas = null) => new()
     {
         Regions =
         [
-            Region("east", "west", replicas),
-            Region("west", "east", replicas),
-            Region("central", null, replicas),
+            Region("east", "west"),
+            Region("west", "east"),
+            Region("central", null),
+            .. singleReplicas is { } count ? [Region("single", null, count)] : Array.Empty<RegionOptions>(),
         ],
     };
 

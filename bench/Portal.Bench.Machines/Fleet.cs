@@ -51,16 +51,18 @@ internal sealed class Fleet : IAsyncDisposable
         var database = new TestDatabase();
         await database.InitializeAsync();
         var root = Directory.CreateTempSubdirectory("portal-bench-machines-").FullName;
-        var host = await ProtectionHost.StartAsync(database, root, settings: HostSettings, replicas: replicas);
+        // Three replicas: the tests' region east (LRS as configured by default); otherwise a region of that many folders.
+        int? single = replicas == 3 ? null : replicas;
+        var host = await ProtectionHost.StartAsync(database, root, settings: HostSettings, singleReplicas: single);
         var settings = new Dictionary<string, string>(portalSettings ?? new Dictionary<string, string>());
         if (Trace.Enabled)
         {
             settings["DOTNET_PerfMapEnabled"] = "1";
             settings["DOTNET_EnableWriteXorExecute"] = "0";
         }
-        var portal = await PortalProcess.StartAsync(database, root, settings, replicas: replicas);
+        var portal = await PortalProcess.StartAsync(database, root, settings, singleReplicas: single);
         var vault = await host.ActAs(Operator).GetRequiredService<VaultService>()
-            .CreateAsync(new CreateVaultRequest("bench", "east", StorageRedundancy.LRS));
+            .CreateAsync(new CreateVaultRequest("bench", single is null ? "east" : "single", StorageRedundancy.LRS));
         return new Fleet(database, root, host, portal, vault.Id);
     }
 

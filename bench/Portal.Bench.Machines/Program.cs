@@ -11,9 +11,53 @@ switch (args)
     case ["throughput", var dataset, ..]:
         await Throughput.RunAsync(Path.GetFullPath(dataset), args.Length > 2 ? int.Parse(args[2]) : 3, args.Length > 3 ? int.Parse(args[3]) : 1);
         return 0;
+    case ["upload", ..]:
+        await UploadProbe.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 35, args.Length > 2 ? int.Parse(args[2]) : 2);
+        return 0;
     default:
-        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS]");
+        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS] | upload [PACKS] [PARALLEL]");
         return 2;
+}
+
+/// <summary>
+/// The portal's side alone: PACKS objects of 16 MiB of random bytes put through the store endpoint by one machine's
+/// identity (the agent's code, in this process), PARALLEL at a time as the engine stores packs: the portal's CPU per MB
+/// received, without an agent competing for the cores.
+/// </summary>
+internal static class UploadProbe
+{
+    public static async Task RunAsync(int packs, int parallel)
+    {
+        await using var fleet = await Fleet.StartAsync(1);
+        var (machine, state) = await fleet.RegisterAsync("upload-01");
+        var (store, _) = Portal.Agent.State.StateStore.OpenRegistered(state);
+        using var identity = new Portal.Agent.Connection.MachineIdentity(machine, store.LoadSigningKey(), store.LoadAgreementKey());
+        using var http = new HttpClient();
+        var objects = new Portal.Engine.Storage.HttpObjectStore(http, fleet.Portal.Url, identity.Authorization);
+        var data = System.Security.Cryptography.RandomNumberGenerator.GetBytes(16 * 1024 * 1024);
+        for (var round = 0; round < 2; round++) // the first round warms the portal up
+        {
+            await ProcStat.WaitIdleAsync(fleet.Portal.Id);
+            var cpu = ProcStat.CpuSeconds(fleet.Portal.Id);
+            var sys = ProcStat.SystemSeconds(fleet.Portal.Id);
+            var clock = Stopwatch.StartNew();
+            var next = 0;
+            await Task.WhenAll(Enumerable.Range(0, parallel).Select(_ => Task.Run(async () =>
+            {
+                var mine = (byte[])data.Clone();
+                while (Interlocked.Increment(ref next) is var i && i <= packs)
+                {
+                    mine[0] = (byte)i;
+                    mine[1] = (byte)round;
+                    var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(mine));
+                    await objects.PutAsync($"data/{hash[..2]}/{hash}", mine);
+                }
+            })));
+            var megabytes = packs * 16.0 * 1.048576;
+            Console.WriteLine($"round {round + 1}: {megabytes:F0} MB in {clock.Elapsed.TotalSeconds:F2}s; portal cpu {ProcStat.CpuSeconds(fleet.Portal.Id) - cpu:F2}s " +
+                $"({ProcStat.SystemSeconds(fleet.Portal.Id) - sys:F2}s kernel) = {(ProcStat.CpuSeconds(fleet.Portal.Id) - cpu) * 1000 / megabytes:F1} ms per MB");
+        }
+    }
 }
 
 /// <summary>
