@@ -11,8 +11,14 @@ switch (args)
     case ["throughput", var dataset, ..]:
         await Throughput.RunAsync(Path.GetFullPath(dataset), args.Length > 2 ? int.Parse(args[2]) : 3, args.Length > 3 ? int.Parse(args[3]) : 1);
         return 0;
+    case ["idle", ..]:
+        await FleetBench.IdleAsync(args.Length > 1 ? int.Parse(args[1]) : 500);
+        return 0;
+    case ["busy", var agents, var dataset]:
+        await FleetBench.BusyAsync(int.Parse(agents), Path.GetFullPath(dataset));
+        return 0;
     default:
-        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS]");
+        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS] | idle [AGENTS=500] | busy AGENTS DATASET");
         return 2;
 }
 
