@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portal.Agent.Connection;
 using Portal.Agent.Jobs;
 using Portal.Agent.State;
 using Portal.Engine;
+using Portal.Data;
 using Portal.Engine.Agents;
 using Portal.Features.Jobs;
 using Portal.Features.Machines.Administration;
@@ -99,8 +101,11 @@ internal static class FleetBench
         await ProcStat.WaitIdleAsync(pid);
         var after = await MeasureAsync(pid, bench);
         online = (await machines.ListAsync(fleet.Vault, CancellationToken.None)).Count(m => m.Online);
+        int helloed;
+        await using (var db = await fleet.Host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+            helloed = await db.Machines.CountAsync(m => m.AgentVersion == AgentWorker.AgentVersion);
         Console.WriteLine($"connected and idle: portal rss {after.Rss / 1048576.0:F1} MB, cpu {after.CpuPercent:F2} % of a core, threads {after.Threads}; bench cpu {after.BenchPercent:F1} %; " +
-                          $"{online} online at the end");
+                          $"{online} online at the end, {helloed} said Hello");
         Console.WriteLine($"per agent: rss +{(after.Rss - before.Rss) / 1024.0 / count:F1} KB, cpu +{(after.CpuPercent - before.CpuPercent) / count:F4} % of a core " +
                           $"(goals: < 1024 KB, < 0.1 %); connect {connectSeconds:F1} s for {count}; load {Load()}");
 
@@ -144,8 +149,13 @@ internal static class FleetBench
         Warm(dataset);
         await ProcStat.WaitIdleAsync([pid, .. agents.Select(a => a.Id)]);
 
+        // The portal process's east region has three replica folders: PortalProcess sets the first one's path (east/1);
+        // the other two come from appsettings.json (east/replica-2, east/replica-3), whatever its replicas argument says.
+        // What the portal received is what its first replica gained; it writes every byte to all of them.
         var regions = Path.Combine(fleet.Root, "regions");
+        var replica = Path.Combine(regions, "east", "1");
         var stored = FolderBytes(regions);
+        var storedReplica = FolderBytes(replica);
         var portalCpu = ProcStat.CpuSeconds(pid);
         var agentCpu = agents.Sum(a => ProcStat.CpuSeconds(a.Id));
         var peak = 0L;
@@ -170,7 +180,13 @@ internal static class FleetBench
         traces?.Dispose();
         var portalSeconds = ProcStat.CpuSeconds(pid) - portalCpu;
         var agentSeconds = agents.Sum(a => ProcStat.CpuSeconds(a.Id)) - agentCpu;
-        var added = FolderBytes(regions) - stored;
+        var written = FolderBytes(regions) - stored;
+        var added = FolderBytes(replica) - storedReplica;
+        if (Environment.GetEnvironmentVariable("PORTAL_BENCH_LAYOUT") is { Length: > 0 })
+            foreach (var group in Directory.EnumerateFiles(regions, "*", SearchOption.AllDirectories)
+                         .GroupBy(f => string.Join('/', Path.GetRelativePath(regions, f).Split('/').Where(p => p.Length != 32 || !p.All(char.IsAsciiHexDigit)).Take(4)))
+                         .OrderByDescending(g => g.Sum(f => new FileInfo(f).Length)).Take(15))
+                Console.WriteLine($"  {group.Key}: {group.Count()} files, {group.Sum(f => new FileInfo(f).Length) / 1e6:F1} MB");
 
         var first = done.Min(j => j.StartedAt!.Value);
         var last = done.Max(j => j.EndedAt!.Value);
@@ -179,7 +195,8 @@ internal static class FleetBench
         var read = (double)size * count;
         Console.WriteLine($"jobs: first start to last end {span:F1} s (queued to last end {wall:F1} s); each job {durations[0]:F1} / {durations[durations.Length / 2]:F1} / {durations[^1]:F1} s (min / median / max); " +
                           $"starts spread over {(done.Max(j => j.StartedAt!.Value) - first).TotalSeconds:F1} s");
-        Console.WriteLine($"aggregate: read {read / 1e6:F0} MB from sources = {read / 1e6 / span:F1} MB/s; added to the vault {added / 1e6:F0} MB = {added / 1e6 / span:F1} MB/s");
+        Console.WriteLine($"aggregate: read {read / 1e6:F0} MB from sources = {read / 1e6 / span:F1} MB/s; added to the vault (one replica) {added / 1e6:F0} MB = {added / 1e6 / span:F1} MB/s; " +
+                          $"written by the portal to all replicas {written / 1e6:F0} MB");
         Console.WriteLine($"portal: {portalSeconds:F1} CPU s = {portalSeconds / (added / 1e6) * 1000:F1} CPU ms per MB received ({portalSeconds / span * 100:F0} % of a core over the span); " +
                           $"peak rss during the jobs {peak / 1048576.0:F0} MB (VmHWM {ProcStat.PeakResidentBytes(pid) / 1048576.0:F0} MB); agents {agentSeconds:F1} CPU s in all; load {Load()}");
     }
