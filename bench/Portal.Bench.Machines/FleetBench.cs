@@ -99,7 +99,9 @@ internal static class FleetBench
         // Settled: past the connect burst (the first claims and Hellos) and the runtime's background compilation.
         await Task.Delay(TimeSpan.FromSeconds(20));
         await ProcStat.WaitIdleAsync(pid);
+        var traces = Trace.Start(("portal", pid)); // PORTAL_BENCH_TRACE: the portal's CPU samples with N agents connected
         var after = await MeasureAsync(pid, bench);
+        traces?.Dispose();
         online = (await machines.ListAsync(fleet.Vault, CancellationToken.None)).Count(m => m.Online);
         int helloed;
         await using (var db = await fleet.Host.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
