@@ -5,6 +5,7 @@ using Portal.Bench.Machines;
 // ./portal.sh bench-machines throughput DATASET [RUNS] [REPLICAS]
 // ./portal.sh bench-machines idle AGENTS          (see FleetBench)
 // ./portal.sh bench-machines busy AGENTS DATASET  (see FleetBench)
+// ./portal.sh bench-machines upload [PACKS] [PARALLEL] (the portal alone receiving 16 MiB packs)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 switch (args)
 {
@@ -14,8 +15,14 @@ switch (args)
     case ["upload", ..]:
         await UploadProbe.RunAsync(args.Length > 1 ? int.Parse(args[1]) : 35, args.Length > 2 ? int.Parse(args[2]) : 2);
         return 0;
+    case ["idle", ..]:
+        await FleetBench.IdleAsync(args.Length > 1 ? int.Parse(args[1]) : 500);
+        return 0;
+    case ["busy", var agents, var dataset]:
+        await FleetBench.BusyAsync(int.Parse(agents), Path.GetFullPath(dataset));
+        return 0;
     default:
-        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS] | upload [PACKS] [PARALLEL]");
+        Console.Error.WriteLine("usage: Portal.Bench.Machines throughput DATASET [RUNS] [REPLICAS] | upload [PACKS] [PARALLEL] | idle [AGENTS=500] | busy AGENTS DATASET");
         return 2;
 }
 
