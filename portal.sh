@@ -192,32 +192,29 @@ summarize() {
   echo "Tests: $passed passed, $failed failed, $skipped skipped"
 }
 
-# Server time of the items and jobs lists on 10,000 items and 100,000 jobs, on a throwaway PostgreSQL.
-cmd_bench_lists() {
+# A throwaway PostgreSQL for a benchmark (stopped and removed on exit), its port in bench_pg_port. Extra arguments: server settings.
+bench_postgres() {
   need_dotnet
   need_postgres
   tmp=$(mktemp -d /tmp/portal-bench.XXXXXX)
   chmod 755 "$tmp"
   trap '[ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"; rm -rf "$tmp"' EXIT
-  local pg_port
-  pg_port=$(free_port)
-  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log"
-  export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+  bench_pg_port=$(free_port)
+  start_postgres "$tmp/pg" "$bench_pg_port" "$tmp/postgres.log" "$@"
+}
+
+# Server time of the items and jobs lists on 10,000 items and 100,000 jobs, on a throwaway PostgreSQL.
+cmd_bench_lists() {
+  bench_postgres
+  export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$bench_pg_port;Username=postgres;Database=postgres"
   dotnet run -c Release --project bench/Portal.Bench.Lists -nologo
 }
 
 # Issue 21's figures with real processes (Release builds): an agent's backup through the portal against the CLI, and
 # fleets of agents on one portal instance. Arguments: see bench/Portal.Bench.Machines/Program.cs.
 cmd_bench_machines() {
-  need_dotnet
-  need_postgres
-  tmp=$(mktemp -d /tmp/portal-bench.XXXXXX)
-  chmod 755 "$tmp"
-  trap '[ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"; rm -rf "$tmp"' EXIT
-  local pg_port
-  pg_port=$(free_port)
-  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log" -c max_connections=300
-  export PORTAL_TEST_PG="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=20"
+  bench_postgres -c max_connections=300
+  export PORTAL_TEST_PG="Host=127.0.0.1;Port=$bench_pg_port;Username=postgres;Database=postgres;Maximum Pool Size=20"
   dotnet build -c Release bench/Portal.Bench.Machines -nologo -v q -clp:ErrorsOnly
   dotnet bench/Portal.Bench.Machines/bin/Release/net10.0/Portal.Bench.Machines.dll "$@"
 }

@@ -225,29 +225,16 @@ public sealed class AgentJourneyTests : IAsyncLifetime
 
     private async Task<Registered> RegisterAsync(ProtectionHost host, PortalProcess portal, Guid vaultId, string name)
     {
-        var download = await host.ActAs(ann).GetRequiredService<MachineService>().CreateCredentialsAsync(vaultId, portal.Url.ToString());
-        var credentials = Path.Combine(root, $"{name}.portalcredentials");
-        await File.WriteAllBytesAsync(credentials, download.Content);
-        var passphrase = Path.Combine(root, $"{name}.passphrase");
-        await File.WriteAllTextAsync(passphrase, Passphrase + "\n");
-        var state = Path.Combine(root, "agents", name);
-        var (code, output, error) = await AgentProcess.RunAsync("register", "--credentials", credentials, "--passphrase-file", passphrase, "--name", name, "--state", state);
-        Assert.True(code == 0, $"register {name} exited {code}: {error}\n{output}\n{portal.Output}");
+        var (id, state) = await AgentMachines.RegisterAsync(host, ann, database, portal, vaultId, root, name, Passphrase);
         await using var db = database.Factory.CreateDbContext();
-        var machine = await db.Machines.SingleAsync(m => m.Name == name);
-        Assert.NotNull(machine.EscrowedRepositoryKey);
-        return new Registered(machine.Id, state);
+        Assert.NotNull((await db.Machines.SingleAsync(m => m.Id == id)).EscrowedRepositoryKey);
+        return new Registered(id, state);
     }
 
     private Process StartAgent(string state)
     {
-        var process = Process.Start(AgentProcess.StartInfo("run", "--state", state))!;
-        process.StandardInput.Close();
         var log = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = AgentMachines.Start(state, log);
         agents.Add(process);
         agentLogs[process] = log;
         return process;

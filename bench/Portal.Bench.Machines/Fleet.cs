@@ -67,36 +67,14 @@ internal sealed class Fleet : IAsyncDisposable
     }
 
     /// <summary>Registers a machine as an operator would: a credentials file, then <c>portal-agent register</c>.</summary>
-    public async Task<(Guid Id, string State)> RegisterAsync(string name)
-    {
-        var download = await Host.ActAs(Operator).GetRequiredService<MachineService>().CreateCredentialsAsync(Vault, Portal.Url.ToString());
-        var credentials = Path.Combine(Root, $"{name}.portalcredentials");
-        await File.WriteAllBytesAsync(credentials, download.Content);
-        var passphrase = Path.Combine(Root, $"{name}.passphrase");
-        await File.WriteAllTextAsync(passphrase, Passphrase + "\n");
-        var state = Path.Combine(Root, "agents", name);
-        var (code, output, error) = await AgentProcess.RunAsync("register", "--credentials", credentials, "--passphrase-file", passphrase, "--name", name, "--state", state);
-        if (code != 0)
-            throw new InvalidOperationException($"register {name} exited {code}: {error}\n{output}\n{Portal.Output}");
-        await using var db = database.Factory.CreateDbContext();
-        return ((await db.Machines.SingleAsync(m => m.Name == name)).Id, state);
-    }
+    public Task<(Guid Id, string State)> RegisterAsync(string name) =>
+        AgentMachines.RegisterAsync(Host, Operator, database, Portal, Vault, Root, name, Passphrase);
 
     public Process StartAgent(string state)
     {
-        var start = AgentProcess.StartInfo("run", "--state", state);
-        if (Trace.Enabled)
-        {
-            start.Environment["DOTNET_PerfMapEnabled"] = "1";
-            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
-        }
-        var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        var log = new StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var process = AgentMachines.Start(state, environment: Trace.Enabled
+            ? new Dictionary<string, string> { ["DOTNET_PerfMapEnabled"] = "1", ["DOTNET_EnableWriteXorExecute"] = "0" }
+            : null);
         agents.Add(process);
         return process;
     }
