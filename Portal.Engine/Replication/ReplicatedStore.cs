@@ -146,8 +146,8 @@ public sealed class ReplicatedStore : IStagedPutStore
                 failed[i] ??= results[i];
             }
 
-            if (results.FirstOrDefault(e => e is StoreException { IsTransient: false }) is { } permanent)
-                throw permanent;
+            if (failed.FirstOrDefault(e => e is { IsTransient: false }) is { } permanent)
+                throw permanent; // as a put: a replica that refuses for good is an error to see, not a copy to repair
             ThrowIfBelowQuorum(name);
             for (var i = 0; i < failed.Length; i++)
                 if (failed[i] is { } e)
