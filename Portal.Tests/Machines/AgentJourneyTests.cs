@@ -137,7 +137,9 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "images", source, MachineId: web.Id));
         var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
         var packs = Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "machines", web.Id.ToString("N"), "data");
-        await WaitUntilAsync(() => Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any(), "a first pack is stored");
+        // A stored pack, not one still arriving (the portal streams an upload into a '#tmp-' file until its hash is checked).
+        await WaitUntilAsync(() => Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any(f => !Path.GetFileName(f).StartsWith('#')),
+            "a first pack is stored");
         agent.Kill(entireProcessTree: true);
         await agent.WaitForExitAsync();
 
