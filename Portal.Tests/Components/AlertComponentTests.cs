@@ -94,6 +94,9 @@ public sealed class AlertComponentTests : PortalComponentTest
         await page.InvokeAsync(() => page.Find("[data-testid=alert-acknowledge]").Click()); // found and clicked in one render: the table reloads around it
         page.WaitForAssertion(() => Assert.Equal("Active, acknowledged by Olga", page.Find("[data-testid=alert-row-state]").TextContent.Trim()));
         Assert.Empty(page.FindAll("[data-testid=alert-acknowledge]"));
+        // The acknowledged row can show (a change notice reloads the table) while the acknowledge action is still
+        // finishing, its buttons disabled: a click then does nothing. Click Resolve once it can be clicked, as a person would.
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=alert-resolve]").HasAttribute("disabled")));
 
         await page.InvokeAsync(() => page.Find("[data-testid=alert-resolve]").Click()); // found and clicked in one render: the table reloads around it
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=alerts-empty]"))); // the list shows active alerts
