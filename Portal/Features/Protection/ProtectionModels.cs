@@ -37,7 +37,13 @@ public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, Prot
 public enum ItemHealth
 {
     Healthy,
+
+    /// <summary>No recovery point yet, and the policy's first scheduled backup is still to come (or there is no schedule).</summary>
+    NotBackedUpYet,
     Warning,
+
+    /// <summary>No recovery point yet although the policy's first scheduled backup time has passed: a warning.</summary>
+    FirstBackupOverdue,
     RpoBreached,
     Failed,
     ProtectionStopped,
@@ -104,8 +110,12 @@ public sealed record ItemDetails(
     public ItemRpo? Rpo { get; init; }
 }
 
-/// <summary>An item's recovery point objective now (see <see cref="RpoCompliance"/>).</summary>
-public sealed record ItemRpo(TimeSpan Now, TimeSpan Target, double? Compliance30Days);
+/// <summary>
+/// An item's recovery point objective now (see <see cref="RpoCompliance"/>). Without a recovery point, <see cref="Now"/>
+/// is the time since protection, <see cref="Compliance30Days"/> is null (nothing to measure yet) and
+/// <see cref="FirstBackupDue"/> says when the policy's first scheduled backup was or is due.
+/// </summary>
+public sealed record ItemRpo(TimeSpan Now, TimeSpan Target, double? Compliance30Days, bool HasPoint = true, DateTime? FirstBackupDue = null);
 
 /// <summary>What a database item protects, and a folder item's scripts (never the password).</summary>
 public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,

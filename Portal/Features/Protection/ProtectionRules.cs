@@ -77,7 +77,11 @@ public static class ProtectionRules
         : name.Any(char.IsControl) ? "An item name cannot contain control characters."
         : null;
 
-    /// <summary>Health as Azure shows it: failed, warning, RPO breached, healthy; stopped items are their own kind.</summary>
+    /// <summary>
+    /// Health as Azure shows it: failed, warning, RPO breached, healthy; stopped items are their own kind. An item with no
+    /// recovery point is never healthy: it is "not backed up yet", a warning once the policy's first scheduled backup
+    /// after protection has passed, and RPO breached once it is older than the policy's target plus grace.
+    /// </summary>
     public static ItemHealth Health(ProtectionState state, JobStatus? lastBackup, DateTime? latestPointAt, DateTime createdAt, PolicyDefinition? policy, DateTime nowUtc)
     {
         if (state != ProtectionState.Protected)
@@ -91,8 +95,14 @@ public static class ProtectionRules
                 return ItemHealth.RpoBreached;
         }
 
+        if (latestPointAt is null)
+            return FirstBackupDue(policy, createdAt) is { } due && nowUtc > due ? ItemHealth.FirstBackupOverdue : ItemHealth.NotBackedUpYet;
         return lastBackup == JobStatus.CompletedWithWarnings ? ItemHealth.Warning : ItemHealth.Healthy;
     }
+
+    /// <summary>When the policy first backs up an item protected at <paramref name="createdAt"/> (null without a schedule).</summary>
+    public static DateTime? FirstBackupDue(PolicyDefinition? policy, DateTime createdAt) =>
+        policy is null ? null : PolicySchedules.NextRunUtc(policy.Schedule, createdAt);
 }
 
 public enum PassphraseStrength

@@ -227,14 +227,16 @@ public sealed class ProtectionService(
             new ItemWorkload(item.Kind == BackupItemKinds.PostgreSql ? $"{item.DatabaseName} on {item.DatabaseHost}:{item.DatabasePort} as {item.DatabaseUser}" : null,
                 item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser))
         {
-            Rpo = item.State == ProtectionState.Protected && row.PolicyDefinition is { } json ? Rpo(PolicyDefinition.FromJson(json).Schedule) : null,
+            Rpo = item.State == ProtectionState.Protected && row.PolicyDefinition is { } json ? Rpo(PolicyDefinition.FromJson(json)) : null,
         };
 
-        ItemRpo Rpo(Portal.Engine.Retention.BackupSchedule schedule)
+        ItemRpo Rpo(PolicyDefinition policy)
         {
-            var target = PolicySchedules.RpoTarget(schedule);
-            return new ItemRpo(now - (item.LatestRecoveryPointAt ?? item.CreatedAt), target,
-                RpoCompliance.Over(points.Select(p => p.CreatedAt), item.CreatedAt, target + PolicySchedules.RpoGrace(schedule), now));
+            var target = PolicySchedules.RpoTarget(policy.Schedule);
+            if (item.LatestRecoveryPointAt is null) // nothing to measure: say so rather than "within target 100 %"
+                return new ItemRpo(now - item.CreatedAt, target, null, HasPoint: false, ProtectionRules.FirstBackupDue(policy, item.CreatedAt));
+            return new ItemRpo(now - item.LatestRecoveryPointAt.Value, target,
+                RpoCompliance.Over(points.Select(p => p.CreatedAt), item.CreatedAt, target + PolicySchedules.RpoGrace(policy.Schedule), now));
         }
     }
 
