@@ -14,8 +14,8 @@ public static class ProtectionRules
     /// <summary>The longest folder path (Linux's PATH_MAX).</summary>
     public const int PathMaxLength = 4096;
 
-    /// <summary>The most text the include or exclude box holds, and the longest single pattern.</summary>
-    public const int PatternsMaxLength = 16 * 1024, PatternMaxLength = 1024;
+    /// <summary>The most text the include or exclude box holds (within FieldLimits.CircuitMessageBytes), and the longest single pattern.</summary>
+    public const int PatternsMaxLength = 8 * 1024, PatternMaxLength = 1024;
 
     /// <summary>Null when the passphrase is acceptable, else what is wrong (Azure's rule: at least 16 characters).</summary>
     public static string? CheckPassphrase(string? passphrase) =>
