@@ -29,7 +29,8 @@ public static class PortalHostExtensions
 
     public static IServiceCollection AddPortalUi(this IServiceCollection services)
     {
-        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddRazorComponents().AddInteractiveServerComponents()
+            .AddHubOptions(hub => hub.MaximumReceiveMessageSize = Features.Common.FieldLimits.CircuitMessageBytes); // fields stay within it: see FieldLimits
         services.AddMudServices();
         // Our own header says DENY (and the CSP frame-ancestors 'none'); antiforgery would add a conflicting SAMEORIGIN.
         services.AddAntiforgery(options => options.SuppressXFrameOptionsHeader = true);

@@ -102,6 +102,8 @@ public sealed class ProtectionJourneyTests
             await Expect(approver.Page).ToHaveURLAsync(app.BaseUrl + "/approvals");
             await approver.WaitInteractiveAsync();
             await approver.Page.GetByTestId("approval-approve").ClickAsync();
+            await Expect(approver.Page.GetByTestId("approve-summary")).ToContainTextAsync("Stop protection of Contracts");
+            await approver.Page.GetByTestId("approve-confirm").ClickAsync();
             await Expect(approver.Page.GetByTestId("approval-status")).ToHaveTextAsync("Approved");
             await approver.ScreenshotAsync("approved");
         }

@@ -78,6 +78,11 @@ public sealed class VaultJourneyTests
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/approvals");
         await browser.WaitInteractiveAsync();
         await page.GetByTestId("approval-approve").ClickAsync();
+        // Approving asks first, with what the vault holds (issue 25: it was one click).
+        await Expect(page.GetByTestId("holdings-items")).ToHaveTextAsync("none");
+        await Expect(page.GetByTestId("holdings-points")).ToHaveTextAsync("0");
+        await browser.ScreenshotAsync("deletion-confirm");
+        await page.GetByTestId("approve-confirm").ClickAsync();
         await Expect(page.GetByTestId("approval-status")).ToHaveTextAsync("Approved");
         await browser.ScreenshotAsync("deletion-approved");
         await page.GotoAsync(app.BaseUrl + "/vaults");

@@ -139,6 +139,43 @@ public sealed class ReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_item_without_a_recovery_point_is_not_backed_up_yet_everywhere_and_a_warning_once_its_first_backup_time_passed()
+    {
+        // DefaultPolicy backs up daily at 22:30 UTC; it is 12:00.
+        var waiting = await ItemAsync("new", Now.AddHours(-1));                                 // first backup due tonight
+        var overdue = await ItemAsync("missed", Now.AddHours(-20));                            // due yesterday 22:30, none made
+        var breached = await ItemAsync("forgotten", Now.AddDays(-2));                          // past the 30 h RPO limit
+        await ItemAsync("fine", Now.AddDays(-5), JobStatus.Completed, Now.AddHours(-13));
+
+        var protection = services.GetRequiredService<ProtectionService>();
+        var list = (await protection.ListAsync(new ItemQuery())).Items.ToDictionary(i => i.Name, i => i.Health);
+        Assert.Equal(ItemHealth.NotBackedUpYet, list["new"]);
+        Assert.Equal(ItemHealth.FirstBackupOverdue, list["missed"]);
+        Assert.Equal(ItemHealth.RpoBreached, list["forgotten"]);
+        Assert.Equal(ItemHealth.Healthy, list["fine"]);
+        Assert.Equal([waiting.Id], (await protection.ListAsync(new ItemQuery(Health: ItemHealth.NotBackedUpYet))).Items.Select(i => i.Id));
+
+        // The item page: no "0 minutes since the latest point, within target 100 %", but when the first backup is due.
+        var details = (await protection.GetAsync(waiting.Id))!;
+        Assert.Equal((false, (double?)null, new DateTime(2026, 11, 25, 22, 30, 0, DateTimeKind.Utc)), (details.Rpo!.HasPoint, details.Rpo.Compliance30Days, details.Rpo.FirstBackupDue));
+        Assert.Equal(new DateTime(2026, 11, 24, 22, 30, 0, DateTimeKind.Utc), (await protection.GetAsync(overdue.Id))!.Rpo!.FirstBackupDue);
+
+        // The Backup center: the overdue ones need someone, the waiting one is counted apart, not as healthy.
+        var center = await services.GetRequiredService<BackupCenterService>().SummarizeAsync();
+        Assert.Equal(["forgotten", "missed"], center.NeedsAttention.Select(i => i.Item));
+        Assert.Equal(ItemHealth.FirstBackupOverdue, center.NeedsAttention[1].Health);
+        Assert.Equal((1, 1, 1, 1), (center.ItemsByHealth[ItemHealth.Healthy], center.ItemsByHealth[ItemHealth.NotBackedUpYet],
+            center.ItemsByHealth[ItemHealth.FirstBackupOverdue], center.ItemsByHealth[ItemHealth.RpoBreached]));
+        Assert.Equal(breached.Id, center.NeedsAttention[0].ItemId);
+
+        // Reports: of the 4 protected items, 3 have no recovery point.
+        var row = Assert.Single(await Reports.ItemsByPolicyAsync());
+        Assert.Equal((4, 3), (row.Protected, row.NotBackedUpYet));
+        var csv = await ReportExports.WriteAsync(Reports, "policies", Reports.DefaultRange(), null, default);
+        Assert.StartsWith("vault,policy,protected,protection_stopped,soft_deleted,not_backed_up_yet\r\nfinance,DefaultPolicy,4,0,0,3\r\n", csv);
+    }
+
+    [Fact]
     public async Task A_reversed_range_is_refused_with_what_to_do()
     {
         var e = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() =>

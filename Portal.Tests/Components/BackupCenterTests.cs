@@ -86,7 +86,7 @@ public sealed class BackupCenterTests : ProtectionComponentTest
         var row = page.Find("[data-testid=attention-row]");
         Assert.Equal("never-backed-up", row.GetAttribute("data-item"));
         Assert.Contains("RPO breached", row.TextContent);
-        Assert.StartsWith("no point yet (2 days", page.Find("[data-testid=attention-rpo]").TextContent);
+        Assert.StartsWith("no point yet (protected 2 days", page.Find("[data-testid=attention-rpo]").TextContent);
         Assert.Equal("3 MB", page.Find("[data-testid=storage-row][data-region=east] [data-testid=storage-bytes]").TextContent);
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=chart-storage] svg")));
         Assert.NotEmpty(page.FindAll("[data-testid=chart-job-outcomes] svg"));

@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore;
 using Bunit;
 using MudBlazor;
 using Portal.Components.Pages.Items;
@@ -81,11 +82,29 @@ public sealed class ItemDetailTests : ProtectionComponentTest
     [Fact]
     public async Task The_item_shows_its_rpo_against_the_target_and_its_30_day_compliance()
     {
-        // Created two days ago, no recovery point: 48 h old against a 1 day target; within target + grace (30 h) for 30 of 48 h.
-        var page = await OpenAsync(PortalRoles.Reader, ProtectionState.Protected);
+        // Created two days ago, one recovery point 40 h ago: 40 h old against a 1 day target; past target + grace (30 h)
+        // for the last 10 of 48 h.
+        var item = await SeedItemAsync(await CreateVaultAsync("legal"), "Contracts", ProtectionState.Protected);
+        var at = DateTime.UtcNow.AddHours(-40);
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            db.RecoveryPoints.Add(new RecoveryPoint
+            {
+                Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = item.VaultId, SnapshotId = Guid.NewGuid().ToString("N") + Guid.NewGuid().ToString("N"),
+                CreatedAt = at, Bytes = 1000, BytesAdded = 100,
+            });
+            await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(x => x
+                .SetProperty(i => i.LatestRecoveryPointAt, at).SetProperty(i => i.LastBackupStatus, Portal.Features.Jobs.JobStatus.Completed));
+            await db.SaveChangesAsync();
+        }
+
+        SignIn(TestUsers.WithRoles("Someone", PortalRoles.Reader));
+        var page = RenderPage<ItemDetail>(p => p.Add(c => c.Id, item.Id));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=item-summary]")));
 
         var rpo = page.Find("[data-testid=item-rpo]").TextContent;
         Assert.Contains("since the latest point (target 24 hours)", rpo);
-        Assert.Matches(@"within target 6\d(\.\d)?% of the last 30 days", rpo);
+        Assert.Matches(@"within target 7\d(\.\d)?% of the last 30 days", rpo);
+        Assert.Equal("RPO breached", page.Find("[data-testid=item-health]").TextContent.Trim());
     }
 }

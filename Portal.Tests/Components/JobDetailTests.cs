@@ -102,4 +102,25 @@ public sealed class JobDetailTests : PortalComponentTest
         var stored = await TestPortal.For(Database, TestUsers.WithRoles("Rita", PortalRoles.Reader)).Jobs().GetAsync(job.Id);
         Assert.Equal((JobStatus.Completed, "Backed up 25 files (400 MB)."), (stored!.Status, stored.Message));
     }
+
+    [Fact]
+    public async Task A_finished_job_shows_its_times_to_the_second_its_duration_and_throughput_and_no_phase()
+    {
+        var job = await StartBackupAsync();
+        var jobs = Context.Services.GetRequiredService<JobService>();
+        clock.Advance(TimeSpan.FromSeconds(125));
+        await jobs.ReportAsync(job.Id, new JobProgressReport("Finishing", 400_000_000, 400_000_000, 25, 25));
+        await jobs.FinishAsync(job.Id, JobStatus.Completed, "Backed up 25 files (400 MB).");
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, job.Id));
+
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=job-duration]")));
+        Assert.StartsWith("2026-03-02 09:00:00 UTC by Carla", page.Find("[data-testid=job-started]").TextContent);
+        Assert.Equal("2026-03-02 09:02:05 UTC", page.Find("[data-testid=job-ended]").TextContent);
+        Assert.Equal("2 min 5 s", page.Find("[data-testid=job-duration]").TextContent);
+        Assert.Equal("3.2 MB/s (400 MB in 2 min 5 s)", page.Find("[data-testid=job-throughput]").TextContent);
+        Assert.Empty(page.FindAll("[data-testid=job-phase]")); // no "Finishing" once completed
+        Assert.Equal(2, page.FindAll("[data-testid=job-log-line]").Count);
+    }
 }

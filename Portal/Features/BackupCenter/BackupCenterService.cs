@@ -17,7 +17,7 @@ public sealed record EstateSummary(
     IReadOnlyList<Job> RunningJobs,
     IReadOnlyList<VaultReplicationSummary> Replication)
 {
-    /// <summary>Backup items by health (healthy, warning, RPO breached, failed, protection stopped).</summary>
+    /// <summary>Backup items by health (healthy, not backed up yet, warning, RPO breached, failed, protection stopped).</summary>
     public IReadOnlyDictionary<ItemHealth, int> ItemsByHealth { get; init; } = new Dictionary<ItemHealth, int>();
 
     /// <summary>Each vault's storage per region, as last measured.</summary>
@@ -130,8 +130,9 @@ public sealed class BackupCenterService(
     private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(PortalDbContext db, List<ItemHealthRow> health, DateTime now, CancellationToken ct)
     {
         // The items furthest past their RPO target, then failed ones: the ones to look at first.
-        var worst = health.Where(h => h.Health is not ItemHealth.ProtectionStopped and not ItemHealth.Healthy && h.RpoTarget is not null)
-            .OrderByDescending(h => h.Health is ItemHealth.RpoBreached or ItemHealth.Failed)
+        // An item still waiting for its first scheduled backup needs no one yet; one whose first backup is overdue does.
+        var worst = health.Where(h => h.Health is not ItemHealth.ProtectionStopped and not ItemHealth.Healthy and not ItemHealth.NotBackedUpYet && h.RpoTarget is not null)
+            .OrderByDescending(h => h.Health is ItemHealth.RpoBreached or ItemHealth.Failed or ItemHealth.FirstBackupOverdue)
             .ThenByDescending(h => (now - (h.LatestPointAt ?? h.CreatedAt)) / h.RpoTarget!.Value)
             .Take(AttentionLimit).ToList();
         if (worst.Count == 0)

@@ -26,6 +26,16 @@ public static class Format
 
     public static string Date(DateTime utc) => $"{utc:yyyy-MM-dd}";
 
+    /// <summary>A time to the second, where seconds matter (a job's start and end).</summary>
+    public static string UtcSeconds(DateTime utc) => $"{utc:yyyy-MM-dd HH:mm:ss} UTC";
+
+    /// <summary>How long something took, to the second: "42 s", "3 min 5 s", "2 h 10 min".</summary>
+    public static string Duration(TimeSpan span) =>
+        span < TimeSpan.Zero ? "—"
+        : span.TotalMinutes < 1 ? $"{Math.Max(0, span.TotalSeconds):0.#} s"
+        : span.TotalHours < 1 ? $"{(int)span.TotalMinutes} min {span.Seconds} s"
+        : $"{(int)span.TotalHours} h {span.Minutes} min";
+
     /// <summary>A transfer rate such as "12.5 MB/s".</summary>
     public static string Rate(double? bytesPerSecond) => bytesPerSecond is > 0 and var rate ? $"{Bytes((long)rate)}/s" : "—";
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
@@ -66,8 +67,18 @@ public static class IdentityServiceCollectionExtensions
         endpoints.MapGet("/account/signin", (string? returnUrl, LocalSignIn local) =>
                 Results.Challenge(new AuthenticationProperties { RedirectUri = local.SafeReturnUrl(returnUrl) }))
             .AllowAnonymous();
-        endpoints.MapPost("/account/signout", async (HttpContext http, IEnumerable<ISignInObserver> observers) =>
+        endpoints.MapPost("/account/signout", async (HttpContext http, IAntiforgery antiforgery, IEnumerable<ISignInObserver> observers) =>
         {
+            // A minimal API that binds no form is not checked by UseAntiforgery: check the token here, or any site could sign users out.
+            try
+            {
+                await antiforgery.ValidateRequestAsync(http);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                return Results.Problem("The sign-out form has expired or did not come from this portal: reload the page and sign out again.", statusCode: 400);
+            }
+
             foreach (var observer in observers)
                 await observer.SigningOutAsync(http.User);
             await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);

@@ -16,9 +16,25 @@ public sealed class LocalSignIn(IHostEnvironment environment, SignInMode mode)
     public const string AuthenticationType = "LocalDevelopment";
     public const string TenantIdClaim = "http://schemas.microsoft.com/identity/claims/tenantid";
 
+    /// <summary>
+    /// Headers a reverse proxy adds: behind one on this machine the TCP peer is loopback for everyone, so a request
+    /// carrying any of them is refused whatever its peer.
+    /// </summary>
+    public static readonly string[] ForwardingHeaders = ["Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-IP", "X-Original-For"];
+
+    /// <summary>
+    /// Development, no Entra ID, a loopback peer, a loopback Host (localhost, 127.0.0.0/8, [::1]) and no forwarding header:
+    /// a request that reached the portal through a proxy, even one on this machine, is not from this machine.
+    /// </summary>
     public bool IsAllowed(HttpContext http) =>
         environment.IsDevelopment() && !mode.UsesEntra
-        && http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip);
+        && http.Connection.RemoteIpAddress is { } ip && IPAddress.IsLoopback(ip)
+        && LoopbackHost(http.Request.Host)
+        && !ForwardingHeaders.Any(http.Request.Headers.ContainsKey);
+
+    private static bool LoopbackHost(HostString host) =>
+        host.HasValue && (string.Equals(host.Host, "localhost", StringComparison.OrdinalIgnoreCase)
+                          || (IPAddress.TryParse(host.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address)));
 
     public ClaimsPrincipal CreatePrincipal(string name, IReadOnlyList<string> roles)
     {

@@ -20,6 +20,9 @@ public sealed class ItemsInVaultsAndPolicies : IVaultContents, IPolicyItems
             counts.GetValueOrDefault(ProtectionState.SoftDeleted));
     }
 
+    public Task<int> RecoveryPointCountAsync(PortalDbContext db, Guid vaultId, CancellationToken ct) =>
+        db.RecoveryPoints.AsNoTracking().CountAsync(p => p.VaultId == vaultId, ct);
+
     /// <summary>Refuses while the vault holds backup items or soft-deleted backup data.</summary>
     public async Task EnsureEmptyAsync(PortalDbContext db, Vault vault, CancellationToken ct)
     {

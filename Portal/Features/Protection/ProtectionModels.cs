@@ -30,6 +30,28 @@ public sealed record DatabaseSettings(string Host, int? Port, string Database, s
 /// <summary>Commands run before and after each backup of a folder (as the portal's user), each within the timeout.</summary>
 public sealed record ScriptSettings(string? PreScript, string? PostScript, int? TimeoutSeconds = null);
 
+/// <summary>
+/// What changes on a protected item: its policy, and for files and folders its folder (on the same host or machine),
+/// include and exclude patterns and pre/post-backup scripts. A null <see cref="SourcePath"/> or <see cref="Scripts"/>
+/// leaves it as it is; the patterns given replace the item's (null: none).
+/// </summary>
+public sealed record EditItemRequest(
+    Guid PolicyId,
+    string? SourcePath = null,
+    IReadOnlyList<string>? Include = null,
+    IReadOnlyList<string>? Exclude = null,
+    ScriptSettings? Scripts = null);
+
+/// <summary>Another item that protects the same folder, a folder inside it, or one around it, on the same host or machine.</summary>
+public sealed record OverlappingItem(Guid Id, string Name, string Vault, string SourcePath, string Warning)
+{
+    /// <summary>The overlap of an item at <paramref name="itemPath"/> with the folder <paramref name="path"/>, in one sentence.</summary>
+    public static OverlappingItem Of(Guid id, string name, string vault, string itemPath, string path) => new(id, name, vault, itemPath,
+        itemPath == path ? $"{name} (vault {vault}) already protects {itemPath}."
+        : itemPath.StartsWith(path.TrimEnd('/') + "/", StringComparison.Ordinal) ? $"{name} (vault {vault}) protects {itemPath}, inside {path}."
+        : $"{name} (vault {vault}) protects {itemPath}, which contains {path}.");
+}
+
 /// <summary>Which items to list.</summary>
 public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, ProtectionState? State = null, int PageIndex = 0, int PageSize = 25, ItemHealth? Health = null);
 
@@ -37,7 +59,13 @@ public sealed record ItemQuery(Guid? VaultId = null, string? Search = null, Prot
 public enum ItemHealth
 {
     Healthy,
+
+    /// <summary>No recovery point yet, and the policy's first scheduled backup is still to come (or there is no schedule).</summary>
+    NotBackedUpYet,
     Warning,
+
+    /// <summary>No recovery point yet although the policy's first scheduled backup time has passed: a warning.</summary>
+    FirstBackupOverdue,
     RpoBreached,
     Failed,
     ProtectionStopped,
@@ -104,8 +132,12 @@ public sealed record ItemDetails(
     public ItemRpo? Rpo { get; init; }
 }
 
-/// <summary>An item's recovery point objective now (see <see cref="RpoCompliance"/>).</summary>
-public sealed record ItemRpo(TimeSpan Now, TimeSpan Target, double? Compliance30Days);
+/// <summary>
+/// An item's recovery point objective now (see <see cref="RpoCompliance"/>). Without a recovery point, <see cref="Now"/>
+/// is the time since protection, <see cref="Compliance30Days"/> is null (nothing to measure yet) and
+/// <see cref="FirstBackupDue"/> says when the policy's first scheduled backup was or is due.
+/// </summary>
+public sealed record ItemRpo(TimeSpan Now, TimeSpan Target, double? Compliance30Days, bool HasPoint = true, DateTime? FirstBackupDue = null);
 
 /// <summary>What a database item protects, and a folder item's scripts (never the password).</summary>
 public sealed record ItemWorkload(string? Database, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,

@@ -11,6 +11,12 @@ public static class ProtectionRules
     public const int PassphraseMinLength = 16;
     public const int NameMaxLength = 256;
 
+    /// <summary>The longest folder path (Linux's PATH_MAX).</summary>
+    public const int PathMaxLength = 4096;
+
+    /// <summary>The most text the include or exclude box holds (within FieldLimits.CircuitMessageBytes), and the longest single pattern.</summary>
+    public const int PatternsMaxLength = 8 * 1024, PatternMaxLength = 1024;
+
     /// <summary>Null when the passphrase is acceptable, else what is wrong (Azure's rule: at least 16 characters).</summary>
     public static string? CheckPassphrase(string? passphrase) =>
         string.IsNullOrEmpty(passphrase) ? "Type a passphrase for the vault: it encrypts the vault's backup data."
@@ -39,6 +45,8 @@ public static class ProtectionRules
         fullPath = "";
         if (string.IsNullOrWhiteSpace(path))
             return "Give the folder to back up, such as /srv/share.";
+        if (path.Length > PathMaxLength)
+            return $"A folder path has at most {PathMaxLength} characters.";
         if (!Path.IsPathFullyQualified(path.Trim()))
             return $"\"{path}\" is not an absolute path: give the full path of the folder, such as /srv/share.";
         fullPath = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path.Trim()));
@@ -60,6 +68,8 @@ public static class ProtectionRules
         fullPath = "";
         if (string.IsNullOrWhiteSpace(path))
             return $"Give the folder on {machine} to back up, such as /srv/share.";
+        if (path.Length > PathMaxLength)
+            return $"A folder path has at most {PathMaxLength} characters.";
         var trimmed = path.Trim();
         if (!trimmed.StartsWith('/') || trimmed.Contains('\0'))
             return $"\"{path}\" is not an absolute path: give the full path of the folder on {machine}, such as /srv/share.";
@@ -67,9 +77,23 @@ public static class ProtectionRules
         return null;
     }
 
+    /// <summary>Whether two absolute folders overlap: the same folder, or one inside the other.</summary>
+    public static bool Overlap(string a, string b)
+    {
+        static string Slash(string p) => p.EndsWith('/') ? p : p + "/";
+        return a == b || Slash(a).StartsWith(Slash(b), StringComparison.Ordinal) || Slash(b).StartsWith(Slash(a), StringComparison.Ordinal);
+    }
+
     /// <summary>Null when every pattern is valid, else the first problem.</summary>
-    public static string? CheckPatterns(IEnumerable<string>? patterns) =>
-        (patterns ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).Select(PathFilter.Check).FirstOrDefault(e => e is not null);
+    public static string? CheckPatterns(IEnumerable<string>? patterns)
+    {
+        var given = (patterns ?? []).Where(p => !string.IsNullOrWhiteSpace(p)).ToList();
+        if (given.Sum(p => p.Length + 1) > PatternsMaxLength)
+            return $"The patterns have at most {PatternsMaxLength / 1024} KB of text together: use wider patterns, such as **/*.tmp.";
+        if (given.FirstOrDefault(p => p.Length > PatternMaxLength) is not null)
+            return $"A pattern has at most {PatternMaxLength} characters.";
+        return given.Select(PathFilter.Check).FirstOrDefault(e => e is not null);
+    }
 
     public static string? CheckName(string? name) =>
         string.IsNullOrWhiteSpace(name) ? "Give the item a name."
@@ -77,7 +101,11 @@ public static class ProtectionRules
         : name.Any(char.IsControl) ? "An item name cannot contain control characters."
         : null;
 
-    /// <summary>Health as Azure shows it: failed, warning, RPO breached, healthy; stopped items are their own kind.</summary>
+    /// <summary>
+    /// Health as Azure shows it: failed, warning, RPO breached, healthy; stopped items are their own kind. An item with no
+    /// recovery point is never healthy: it is "not backed up yet", a warning once the policy's first scheduled backup
+    /// after protection has passed, and RPO breached once it is older than the policy's target plus grace.
+    /// </summary>
     public static ItemHealth Health(ProtectionState state, JobStatus? lastBackup, DateTime? latestPointAt, DateTime createdAt, PolicyDefinition? policy, DateTime nowUtc)
     {
         if (state != ProtectionState.Protected)
@@ -91,8 +119,14 @@ public static class ProtectionRules
                 return ItemHealth.RpoBreached;
         }
 
+        if (latestPointAt is null)
+            return FirstBackupDue(policy, createdAt) is { } due && nowUtc > due ? ItemHealth.FirstBackupOverdue : ItemHealth.NotBackedUpYet;
         return lastBackup == JobStatus.CompletedWithWarnings ? ItemHealth.Warning : ItemHealth.Healthy;
     }
+
+    /// <summary>When the policy first backs up an item protected at <paramref name="createdAt"/> (null without a schedule).</summary>
+    public static DateTime? FirstBackupDue(PolicyDefinition? policy, DateTime createdAt) =>
+        policy is null ? null : PolicySchedules.NextRunUtc(policy.Schedule, createdAt);
 }
 
 public enum PassphraseStrength

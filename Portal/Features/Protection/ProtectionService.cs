@@ -143,28 +143,97 @@ public sealed class ProtectionService(
             return (await GetAsync(item.Id, ct))!;
         });
 
-    /// <summary>Changes an item's policy and patterns.</summary>
+    /// <summary>Changes an item's policy and patterns (its folder and scripts as they are).</summary>
     public Task<ItemDetails> UpdateAsync(Guid itemId, uint version, Guid policyId, IReadOnlyList<string>? include, IReadOnlyList<string>? exclude, CancellationToken ct = default) =>
+        EditAsync(itemId, version, new EditItemRequest(policyId, null, include, exclude), ct);
+
+    /// <summary>
+    /// Changes what a protected item backs up and when: Backup.Contributor or Backup.Operator; changing the scripts needs a
+    /// Backup.Contributor (they run commands). The folder stays on the item's host or machine; recovery points already
+    /// made keep what they hold. Audited with what changed.
+    /// </summary>
+    public Task<ItemDetails> EditAsync(Guid itemId, uint version, EditItemRequest request, CancellationToken ct = default) =>
         audit.GuardAsync(AuditActions.ItemUpdate, $"item/{itemId}", async user =>
         {
             Access.Require(user, "change backup items", Protectors);
-            var errors = new Dictionary<string, string>();
-            if (ProtectionRules.CheckPatterns(include) is { } includeError) errors["Include"] = includeError;
-            if (ProtectionRules.CheckPatterns(exclude) is { } excludeError) errors["Exclude"] = excludeError;
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var item = await LoadAsync(db, itemId, ct);
-            if (!await db.BackupPolicies.AnyAsync(p => p.Id == policyId && p.VaultId == item.VaultId, ct))
-                errors["PolicyId"] = $"Choose a policy of vault {item.Vault!.Name}.";
+            if (item.State == ProtectionState.SoftDeleted)
+                throw new PortalConflictException($"The backup data of {item.Name} is deleted: undelete it before changing the item.");
+            var files = item.Kind == BackupItemKinds.FilesAndFolders;
+            var scripts = request.Scripts is { } s && files ? (Blank(s.PreScript), Blank(s.PostScript), s.TimeoutSeconds) : (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds);
+            if (scripts != (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds))
+                Access.Require(user, "change pre- and post-backup scripts (they run commands on the backed-up host)", PortalRoles.Contributor);
+
+            var errors = new Dictionary<string, string>();
+            var source = item.SourcePath;
+            if (files && request.SourcePath is { } path && path.Trim() != item.SourcePath)
+            {
+                var pathError = item.MachineId is null
+                    ? ProtectionRules.CheckSourcePath(path, options.Value.SourceRoots, out source)
+                    : ProtectionRules.CheckMachinePath(path, (await machines.FindAsync(item.MachineId.Value, ct))?.Name ?? "the machine", out source);
+                if (pathError is not null) errors[nameof(request.SourcePath)] = pathError;
+            }
+            else if (!files && request.SourcePath is { } other && other.Trim().Length > 0 && other.Trim() != item.SourcePath)
+            {
+                errors[nameof(request.SourcePath)] = "A database item has no folder: change its server or database in Database settings.";
+            }
+
+            if (files && ProtectionRules.CheckPatterns(request.Include) is { } includeError) errors[nameof(request.Include)] = includeError;
+            if (files && ProtectionRules.CheckPatterns(request.Exclude) is { } excludeError) errors[nameof(request.Exclude)] = excludeError;
+            if (files) ItemScripts.Check(request.Scripts, errors);
+            var policy = await db.BackupPolicies.AsNoTracking().Where(p => p.Id == request.PolicyId && p.VaultId == item.VaultId)
+                .Select(p => new { p.Id, p.Name }).FirstOrDefaultAsync(ct);
+            if (policy is null)
+                errors[nameof(request.PolicyId)] = $"Choose a policy of vault {item.Vault!.Name}.";
             if (errors.Count > 0)
                 throw new PortalValidationException(errors);
             if (item.Version != version)
                 throw ChangedMeanwhile(item);
-            (item.PolicyId, item.Include, item.Exclude) = (policyId, Clean(include), Clean(exclude));
-            audit.Append(db, user, AuditActions.ItemUpdate, Resource(item.Vault!.Name, item.Name));
+
+            var include = files ? Clean(request.Include) : item.Include;
+            var exclude = files ? Clean(request.Exclude) : item.Exclude;
+            var changes = new List<string>();
+            if (item.PolicyId != policy!.Id)
+                changes.Add($"policy: {await db.BackupPolicies.Where(p => p.Id == item.PolicyId).Select(p => p.Name).FirstOrDefaultAsync(ct) ?? "none"} → {policy.Name}");
+            if (source != item.SourcePath) changes.Add($"folder: {item.SourcePath} → {source}");
+            if (!include.SequenceEqual(item.Include)) changes.Add($"include: {Patterns(item.Include)} → {Patterns(include)}");
+            if (!exclude.SequenceEqual(item.Exclude)) changes.Add($"exclude: {Patterns(item.Exclude)} → {Patterns(exclude)}");
+            if (scripts.Item1 != item.PreScript) changes.Add($"pre-backup script: {item.PreScript ?? "none"} → {scripts.Item1 ?? "none"}");
+            if (scripts.Item2 != item.PostScript) changes.Add($"post-backup script: {item.PostScript ?? "none"} → {scripts.Item2 ?? "none"}");
+            if (scripts.Item3 != item.ScriptTimeoutSeconds) changes.Add($"script timeout: {Seconds(item.ScriptTimeoutSeconds)} → {Seconds(scripts.Item3)}");
+            if (changes.Count == 0)
+                return (await GetAsync(item.Id, ct))!; // nothing to save, nothing to audit
+
+            (item.PolicyId, item.SourcePath, item.Include, item.Exclude) = (policy.Id, source, include, exclude);
+            (item.PreScript, item.PostScript, item.ScriptTimeoutSeconds) = scripts;
+            audit.Append(db, user, AuditActions.ItemUpdate, Resource(item.Vault!.Name, item.Name), string.Join("; ", changes));
             await SaveAsync(db, item, ct);
             await scheduler.SyncItemAsync(item.Id, ct);
             return (await GetAsync(item.Id, ct))!;
+
+            static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "none" : string.Join(", ", patterns);
+            static string Seconds(int? seconds) => seconds is { } n ? $"{n} s" : "default";
         });
+
+    /// <summary>
+    /// The other items on the same host (<paramref name="machineId"/> null: the portal host) whose folder is
+    /// <paramref name="path"/>, inside it or around it: protecting both backs the same files up twice, as Azure warns.
+    /// Items whose data is deleted are left out; so is <paramref name="exceptItemId"/> (the item being edited).
+    /// </summary>
+    public async Task<IReadOnlyList<OverlappingItem>> OverlappingAsync(Guid? machineId, string? path, Guid? exceptItemId = null, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view backup items");
+        if (string.IsNullOrWhiteSpace(path) || !path.Trim().StartsWith('/') || path.Contains('\0'))
+            return [];
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(path.Trim()));
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var candidates = await db.BackupItems.AsNoTracking()
+            .Where(i => i.Kind == BackupItemKinds.FilesAndFolders && i.MachineId == machineId && i.State != ProtectionState.SoftDeleted && i.Id != exceptItemId)
+            .Select(i => new { i.Id, i.Name, Vault = i.Vault!.Name, i.SourcePath }).ToListAsync(ct);
+        return [.. candidates.Where(c => ProtectionRules.Overlap(c.SourcePath, full))
+            .Select(c => OverlappingItem.Of(c.Id, c.Name, c.Vault, c.SourcePath, full)).OrderBy(c => c.SourcePath, StringComparer.Ordinal)];
+    }
 
     public async Task<PagedResult<ItemSummary>> ListAsync(ItemQuery query, CancellationToken ct = default)
     {
@@ -227,14 +296,16 @@ public sealed class ProtectionService(
             new ItemWorkload(item.Kind == BackupItemKinds.PostgreSql ? $"{item.DatabaseName} on {item.DatabaseHost}:{item.DatabasePort} as {item.DatabaseUser}" : null,
                 item.PreScript, item.PostScript, item.ScriptTimeoutSeconds, item.DatabaseHost, item.DatabasePort, item.DatabaseName, item.DatabaseUser))
         {
-            Rpo = item.State == ProtectionState.Protected && row.PolicyDefinition is { } json ? Rpo(PolicyDefinition.FromJson(json).Schedule) : null,
+            Rpo = item.State == ProtectionState.Protected && row.PolicyDefinition is { } json ? Rpo(PolicyDefinition.FromJson(json)) : null,
         };
 
-        ItemRpo Rpo(Portal.Engine.Retention.BackupSchedule schedule)
+        ItemRpo Rpo(PolicyDefinition policy)
         {
-            var target = PolicySchedules.RpoTarget(schedule);
-            return new ItemRpo(now - (item.LatestRecoveryPointAt ?? item.CreatedAt), target,
-                RpoCompliance.Over(points.Select(p => p.CreatedAt), item.CreatedAt, target + PolicySchedules.RpoGrace(schedule), now));
+            var target = PolicySchedules.RpoTarget(policy.Schedule);
+            if (item.LatestRecoveryPointAt is null) // nothing to measure: say so rather than "within target 100 %"
+                return new ItemRpo(now - item.CreatedAt, target, null, HasPoint: false, ProtectionRules.FirstBackupDue(policy, item.CreatedAt));
+            return new ItemRpo(now - item.LatestRecoveryPointAt.Value, target,
+                RpoCompliance.Over(points.Select(p => p.CreatedAt), item.CreatedAt, target + PolicySchedules.RpoGrace(policy.Schedule), now));
         }
     }
 

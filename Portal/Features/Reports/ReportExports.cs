@@ -65,7 +65,7 @@ public static class ReportExports
             ("protected_bytes", r => r.ProtectedBytes), ("added_bytes", r => r.AddedBytes)),
         "policies" => Csv.Write(await reports.ItemsByPolicyAsync(vault, ct),
             ("vault", r => r.Vault), ("policy", r => r.Policy), ("protected", r => r.Protected),
-            ("protection_stopped", r => r.ProtectionStopped), ("soft_deleted", r => r.SoftDeleted)),
+            ("protection_stopped", r => r.ProtectionStopped), ("soft_deleted", r => r.SoftDeleted), ("not_backed_up_yet", r => r.NotBackedUpYet)),
         _ => throw new ArgumentOutOfRangeException(nameof(report)),
     };
 

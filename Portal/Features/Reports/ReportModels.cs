@@ -47,5 +47,5 @@ public sealed record ItemStorageDayRow(DateOnly Day, Guid ItemId, string Item, s
 /// <summary>One item over a range: its recovery points made in it, the most data one of them protects, and what they added to the vault.</summary>
 public sealed record ItemStorageRow(Guid ItemId, string Item, string Vault, int RecoveryPoints, long ProtectedBytes, long AddedBytes);
 
-/// <summary>How many items each policy protects.</summary>
-public sealed record PolicyItemsRow(string Vault, string Policy, int Protected, int ProtectionStopped, int SoftDeleted);
+/// <summary>How many items each policy protects; <see cref="NotBackedUpYet"/> of the protected ones have no recovery point yet.</summary>
+public sealed record PolicyItemsRow(string Vault, string Policy, int Protected, int ProtectionStopped, int SoftDeleted, int NotBackedUpYet = 0);

@@ -126,13 +126,14 @@ public sealed class ReportService(IDbContextFactory<PortalDbContext> dbFactory, 
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var items = db.BackupItems.AsNoTracking();
         if (vaultId is { } v) items = items.Where(i => i.VaultId == v);
-        var groups = await items.GroupBy(i => new { Vault = i.Vault!.Name, Policy = i.Policy!.Name, i.State })
-            .Select(g => new { g.Key.Vault, g.Key.Policy, g.Key.State, Count = g.Count() }).ToListAsync(ct);
+        var groups = await items.GroupBy(i => new { Vault = i.Vault!.Name, Policy = i.Policy!.Name, i.State, NoPoint = i.LatestRecoveryPointAt == null })
+            .Select(g => new { g.Key.Vault, g.Key.Policy, g.Key.State, g.Key.NoPoint, Count = g.Count() }).ToListAsync(ct);
         return [.. groups.GroupBy(g => (g.Vault, Policy: g.Policy ?? "(no policy)"))
             .Select(g => new PolicyItemsRow(g.Key.Vault, g.Key.Policy,
                 g.Where(x => x.State == ProtectionState.Protected).Sum(x => x.Count),
                 g.Where(x => x.State == ProtectionState.ProtectionStopped).Sum(x => x.Count),
-                g.Where(x => x.State == ProtectionState.SoftDeleted).Sum(x => x.Count)))
+                g.Where(x => x.State == ProtectionState.SoftDeleted).Sum(x => x.Count),
+                g.Where(x => x.State == ProtectionState.Protected && x.NoPoint).Sum(x => x.Count)))
             .OrderBy(r => r.Vault, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Policy, StringComparer.OrdinalIgnoreCase)];
     }
 

@@ -69,21 +69,25 @@ public static class RestoreDownloads
             throw new PortalNotFoundException($"{path} is not in this recovery point.");
         }
 
-        var top = entries[0];
+        // The root ("/", or nothing) lists the whole point with no entry of its own: a zip named after the item and
+        // the point, each entry under it by its full path (not after the first entry, minus a first character).
+        var root = trimmed.Length == 0;
+        var top = root ? null : entries[0];
         var files = entries.Where(e => e.Type == EntryType.File).ToList();
         var bytes = files.Sum(f => f.Size);
-        var folder = top.Type == EntryType.Directory;
-        if (top.Type == EntryType.Symlink)
+        var folder = root || top!.Type == EntryType.Directory;
+        var shown = root ? "/ (the whole recovery point)" : trimmed;
+        if (top?.Type == EntryType.Symlink)
             throw new PortalValidationException("Path", $"{path} is a symbolic link (to {top.LinkTarget}); restore it instead of downloading it.");
         if (folder && bytes > options.MaxZipBytes)
             throw new PortalValidationException("Path",
                 $"{path} holds {RestoreService.Format(bytes)}; folders download as a zip up to {RestoreService.Format(options.MaxZipBytes)}. Restore it to a folder instead.");
 
-        var name = top.Path[(top.Path.LastIndexOf('/') + 1)..];
+        var name = root ? RootName(item.Name, point.CreatedAt) : top!.Path[(top.Path.LastIndexOf('/') + 1)..];
         var resource = ProtectionService.Resource(vault.Name, item.Name);
         await audit.RecordAsync(user, AuditActions.RestoreDownload, resource, AuditOutcome.Succeeded,
-            $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC): {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}) downloaded to the browser");
-        var job = await jobs.StartAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name}: download {trimmed}", user.DisplayName(), CancellationToken.None);
+            $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC): {shown} ({files.Count} file(s), {RestoreService.Format(bytes)}) downloaded to the browser");
+        var job = await jobs.StartAsync(JobKind.Restore, vault.Id, vault.Name, item.Id, $"{item.Name}: download {shown}", user.DisplayName(), CancellationToken.None);
         var body = new CountingStream(http.Response.Body);
         // A long download reports (and so heartbeats) as pipeline jobs do: the sweep fails a job silent for Jobs:LeaseTimeout.
         await using var heartbeat = new Timer(_ => _ = ReportQuietlyAsync(jobs, job.Id, body, bytes, files.Count), null, heartbeatEvery, heartbeatEvery);
@@ -95,7 +99,7 @@ public static class RestoreDownloads
             if (!folder)
             {
                 http.Response.ContentType = "application/octet-stream";
-                http.Response.ContentLength = top.Size;
+                http.Response.ContentLength = top!.Size;
                 await engine.WriteFileAsync(point.SnapshotId, trimmed, body, http.RequestAborted);
             }
             else
@@ -105,7 +109,7 @@ public static class RestoreDownloads
                 await using var archive = new ZipArchive(body, ZipArchiveMode.Create, leaveOpen: true);
                 foreach (var entry in entries.Where(e => e.Type is EntryType.File or EntryType.Directory))
                 {
-                    var relative = entry.Path.Length == trimmed.Length ? "" : entry.Path[(trimmed.Length + 1)..];
+                    var relative = root ? entry.Path : entry.Path.Length == trimmed.Length ? "" : entry.Path[(trimmed.Length + 1)..];
                     if (!SafeZipPath(relative))
                         continue; // a name no backup of ours makes ("..", a backslash): never let it climb out of the user's unzip folder
                     if (entry.Type == EntryType.Directory)
@@ -122,7 +126,7 @@ public static class RestoreDownloads
             }
 
             await jobs.ReportAsync(job.Id, new JobProgressReport("Downloaded", bytes, bytes, files.Count, files.Count), CancellationToken.None);
-            await jobs.FinishAsync(job.Id, JobStatus.Completed, $"Downloaded {trimmed} ({files.Count} file(s), {RestoreService.Format(bytes)}).", CancellationToken.None);
+            await jobs.FinishAsync(job.Id, JobStatus.Completed, $"Downloaded {shown} ({files.Count} file(s), {RestoreService.Format(bytes)}).", CancellationToken.None);
             return Results.Empty;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException)
@@ -135,6 +139,13 @@ public static class RestoreDownloads
             await jobs.FinishAsync(job.Id, JobStatus.Failed, $"The download failed: {e.Message} Run a check of the vault, or choose another point.", CancellationToken.None);
             throw new PortalConflictException($"The download failed: {e.Message}");
         }
+    }
+
+    /// <summary>The zip of a whole point: "Contracts 2026-12-07 1030", without characters a file name cannot hold.</summary>
+    internal static string RootName(string item, DateTime pointCreatedAt)
+    {
+        var safe = new string([.. item.Select(c => c is '/' or '\\' or ':' || char.IsControl(c) ? '_' : c)]).Trim().Trim('.');
+        return $"{(safe.Length == 0 ? "recovery point" : safe)} {pointCreatedAt:yyyy-MM-dd HHmm}";
     }
 
     private static bool SafeZipPath(string relative) =>

@@ -14,12 +14,24 @@ public interface IVaultContents
     /// <summary>The vault's items by protection state.</summary>
     Task<VaultItemCounts> CountAsync(PortalDbContext db, Guid vaultId, CancellationToken ct);
 
+    /// <summary>How many recovery points the vault's items hold.</summary>
+    Task<int> RecoveryPointCountAsync(PortalDbContext db, Guid vaultId, CancellationToken ct);
+
     /// <summary>Refuses (a conflict saying what is left and when it goes) while the vault holds backup items or soft-deleted backup data.</summary>
     Task EnsureEmptyAsync(PortalDbContext db, Vault vault, CancellationToken ct);
 }
 
 /// <summary>A vault's backup items: protected, with protection stopped (data kept), and soft-deleted.</summary>
-public sealed record VaultItemCounts(int Protected, int ProtectionStopped, int SoftDeleted);
+public sealed record VaultItemCounts(int Protected, int ProtectionStopped, int SoftDeleted)
+{
+    public int Total => Protected + ProtectionStopped + SoftDeleted;
+}
+
+/// <summary>
+/// What a vault holds, for whoever approves its deletion: its items, their recovery points, the machines registered to
+/// it (revoked ones apart) and its storage as last measured in its primary region (null: never measured).
+/// </summary>
+public sealed record VaultHoldings(string Vault, VaultItemCounts Items, int RecoveryPoints, int Machines, int RevokedMachines, long? StorageBytes, DateTime? StorageMeasuredAt);
 
 /// <summary>
 /// Told when a vault is created, before it is saved, with the same context: what an observer adds (the vault's default

@@ -210,6 +210,23 @@ public sealed class VaultService(
             await db.SaveChangesAsync(ct);
         });
 
+    /// <summary>What the vault holds now (for the confirmation of its deletion), or null when it no longer exists.</summary>
+    public async Task<VaultHoldings?> HoldingsAsync(Guid id, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view vaults");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, ct) is not { } vault)
+            return null;
+        var items = await contents.CountAsync(db, id, ct);
+        var points = await contents.RecoveryPointCountAsync(db, id, ct);
+        var machines = await db.Machines.AsNoTracking().Where(m => m.VaultId == id)
+            .GroupBy(m => m.RevokedAt != null).Select(g => new { Revoked = g.Key, Count = g.Count() }).ToListAsync(ct);
+        var storage = await db.StorageUsage.AsNoTracking().Where(s => s.VaultId == id && s.Region == vault.Region)
+            .OrderByDescending(s => s.Day).FirstOrDefaultAsync(ct);
+        return new VaultHoldings(vault.Name, items, points,
+            machines.Where(m => !m.Revoked).Sum(m => m.Count), machines.Where(m => m.Revoked).Sum(m => m.Count), storage?.Bytes, storage?.MeasuredAt);
+    }
+
     internal static string VaultResource(string? name) => $"vault/{name}";
 
     internal static PortalNotFoundException Gone() => new("This vault no longer exists: someone deleted it.");
