@@ -58,9 +58,15 @@ public sealed class RestoreTests : ProtectionHostTest
         var slides = await restores.BrowseAsync(itemId, point.Id, "slides", changed: changed);
         Assert.Equal([("q3.pptx", true), ("q4.pptx", false)], slides.Items.Select(e => (e.Name, e.ChangedSincePrevious)));
         Assert.Contains("slides", changed);
+        var first = (await restores.ListPointsAsync(itemId))[1];
+        Assert.Empty(await restores.ChangedSincePreviousAsync(itemId, first.Id)); // the first point: nothing is marked "changed"
 
-        Assert.Equal(["slides/q3.pptx", "slides/q4.pptx"], (await restores.SearchAsync(itemId, point.Id, "*.pptx")).Select(e => e.Path));
-        Assert.Equal(["notes.txt"], (await restores.SearchAsync(itemId, point.Id, "notes")).Select(e => e.Path));
+        Assert.Equal(["slides/q3.pptx", "slides/q4.pptx"], (await restores.SearchAsync(itemId, point.Id, "*.PPTX")).Items.Select(e => e.Path)); // any case
+        var limited = await restores.SearchAsync(itemId, point.Id, "*", limit: 2);
+        Assert.True(limited.More);
+        Assert.Equal(2, limited.Items.Count);
+        Assert.Empty((await restores.SearchAsync(itemId, point.Id, "no-such-file")).Items);
+        Assert.Equal(["notes.txt"], (await restores.SearchAsync(itemId, point.Id, "NoTeS")).Items.Select(e => e.Path));
         Assert.Equal("quarter three, version 2", await restores.PreviewAsync(itemId, point.Id, "slides/q3.pptx"));
         var hostile = await Assert.ThrowsAsync<PortalValidationException>(() => restores.BrowseAsync(itemId, point.Id, "../../etc"));
         Assert.Contains("..", hostile.Errors["Path"]);

@@ -54,3 +54,6 @@ public sealed record RestoreEntry(TreeEntry Entry, bool ChangedSincePrevious)
 {
     public string Name => Entry.Path[(Entry.Path.LastIndexOf('/') + 1)..];
 }
+
+/// <summary>What a search inside a point found: at most <paramref name="Limit"/> entries, and whether more matched.</summary>
+public sealed record RestoreSearchResult(IReadOnlyList<TreeEntry> Items, bool More, int Limit);
