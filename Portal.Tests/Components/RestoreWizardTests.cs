@@ -12,7 +12,7 @@ namespace Portal.Tests.Components;
 public sealed class RestoreWizardTests : ProtectionComponentTest
 {
     /// <summary>A vault with an item "share" and one real recovery point of it.</summary>
-    private async Task SeedPointAsync()
+    private async Task<BackupItem> SeedPointAsync()
     {
         var vault = await CreateVaultAsync("legal");
         Directory.CreateDirectory(Path.Combine(SourceRoot, "share"));
@@ -24,6 +24,7 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
             await Context.Services.GetRequiredService<VaultKeys>().UnlockAsync(await db.Vaults.SingleAsync(), "correct horse battery staple", "Setup");
         var item = await SeedItemAsync(vault, "share", ProtectionState.Protected);
         await Context.Services.GetRequiredService<Backups>().RunScheduledAsync(item.Id, CancellationToken.None);
+        return item;
     }
 
     private IRenderedComponent<RestoreWizard> OpenAtFiles(string role)
@@ -149,5 +150,32 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
         page.Find("[data-testid=restore-entry][data-path='photo.bin'] [data-testid=restore-entry-preview]").Click();
         page.WaitForAssertion(() => Assert.Contains("photo.bin is not a text file", page.Find("[data-testid=restore-file-error]").TextContent));
         Assert.Empty(page.FindAll("[data-testid=restore-preview]"));
+    }
+
+    [Fact]
+    public async Task Points_are_newest_first_in_words_with_a_latest_shortcut_read_from_the_primary_region()
+    {
+        var item = await SeedPointAsync();
+        File.WriteAllText(Path.Combine(SourceRoot, "share", "contract.txt"), "signed, amended");
+        await Context.Services.GetRequiredService<Backups>().RunOnDemandAsync(item.Id, DateTime.UtcNow.AddDays(30), "Helen", CancellationToken.None);
+        await using (var db = Database.Factory.CreateDbContext())
+            Assert.Equal(2, await db.RecoveryPoints.CountAsync(p => p.ItemId == item.Id));
+        SignIn(TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator));
+        var page = RenderPage<RestoreWizard>();
+        page.WaitForAssertion(() => page.Find("[data-testid=restore-item]").Click());
+        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=restore-point]").Count));
+
+        var points = page.FindAll("[data-testid=restore-point]");
+        Assert.Contains("On demand", points[0].TextContent); // the newest first, in words (it said "OnDemand")
+        Assert.Contains("Latest", points[0].TextContent);
+        Assert.Contains("Scheduled", points[1].TextContent);
+        Assert.DoesNotContain("OnDemand", page.Markup);
+        Assert.Empty(page.FindAll("[data-testid=restore-point-region]")); // one region: nothing to choose
+
+        page.Find("[data-testid=restore-point-latest]").Click();
+        page.WaitForAssertion(() => Assert.Contains("from region east", page.Find("[data-testid=restore-region]").TextContent));
+        Assert.DoesNotContain("first recovery point", page.Find("[data-testid=restore-region]").TextContent);
+        page.WaitForAssertion(() => Assert.Equal(["contract.txt"],
+            page.FindAll("[data-testid=restore-entry-changed]").Select(c => c.Closest("[data-testid=restore-entry]")!.GetAttribute("data-path"))));
     }
 }

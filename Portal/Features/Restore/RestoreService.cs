@@ -53,8 +53,8 @@ public sealed class RestoreService(
         var holders = new List<(string Region, HashSet<string>? Snapshots)>();
         foreach (var region in item.MachineId is null ? VaultRegions(vault) : [vault.Region])
             holders.Add((region, await SnapshotsInAsync(item, vault, region, ct)));
-        return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type.ToString(), p.Files, p.Bytes,
-            [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)]))];
+        return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type == RecoveryPointType.OnDemand ? "On demand" : "Scheduled",
+            p.Files, p.Bytes, [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)], vault.Region))];
     }
 
     /// <summary>One folder of a point (folders first, then files, by name), a page at a time.</summary>
