@@ -198,6 +198,7 @@ public sealed class RestoreJourneyTests
         await OpenWizardAtFilesAsync(browser, app, "Helen");
         var current = page.GetByTestId("restore-crumb-current");
         await Expect(current).ToHaveTextAsync("share");
+        await Expect(page.Locator("#restore-file-search")).ToBeFocusedAsync(); // each step takes the focus to its first control
 
         // Into docs / adduser / examples and back out by the breadcrumbs and "up": the wizard never leaves /restore.
         await page.Locator("[data-testid='restore-entry'][data-path='docs'] [data-testid='restore-entry-open']").ClickAsync();
@@ -225,7 +226,8 @@ public sealed class RestoreJourneyTests
         await Expect(page.GetByTestId("restore-next")).ToHaveTextAsync("Review");
         await page.GetByTestId("restore-next").ClickAsync(); // original location, keeping the file there and saving a copy
         await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync("saved next to them as copies");
-        await page.GetByTestId("restore-start").ClickAsync();
+        await Expect(page.GetByTestId("restore-start")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter"); // started from the keyboard
 
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
         var copy = Assert.Single(Directory.GetFiles(Path.Combine(source, "slides"), "* Copy of q3.pptx"));

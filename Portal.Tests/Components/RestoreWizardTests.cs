@@ -178,4 +178,25 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
         page.WaitForAssertion(() => Assert.Equal(["contract.txt"],
             page.FindAll("[data-testid=restore-entry-changed]").Select(c => c.Closest("[data-testid=restore-entry]")!.GetAttribute("data-path"))));
     }
+
+    [Fact]
+    public async Task Each_step_moves_the_focus_to_its_first_control_and_checkboxes_and_icon_buttons_have_names()
+    {
+        await SeedPointAsync();
+        var page = OpenAtFiles(PortalRoles.RestoreOperator);
+        // The point step and then the files step each moved the focus into themselves once shown.
+        Assert.Equal(2, Context.JSInterop.Invocations["portal.focusFirst"].Count);
+
+        var box = page.Find("[data-testid=restore-entry][data-path='contract.txt'] input[type=checkbox]");
+        Assert.Equal("Select contract.txt to restore", page.Find($"#{box.GetAttribute("aria-labelledby")}").TextContent.Trim());
+        Assert.Equal("Up one folder", page.Find("[data-testid=restore-up]").GetAttribute("aria-label"));
+
+        box.Change(true);
+        page.WaitForAssertion(() => page.Find("[data-testid=restore-next]").Click());
+        page.WaitForAssertion(() => Assert.Equal(3, Context.JSInterop.Invocations["portal.focusFirst"].Count));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=restore-destination] input")));
+        page.Find("[data-testid=restore-next]").Click();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=restore-start]")));
+        page.WaitForAssertion(() => Assert.Equal("[data-testid=restore-start]", Context.JSInterop.Invocations["portal.focusFirst"][^1].Arguments[1]));
+    }
 }
