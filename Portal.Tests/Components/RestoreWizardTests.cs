@@ -138,6 +138,21 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
     }
 
     [Fact]
+    public async Task A_search_that_stops_at_its_limit_says_so()
+    {
+        Directory.CreateDirectory(Path.Combine(SourceRoot, "share", "scans"));
+        for (var i = 0; i < 501; i++)
+            File.WriteAllText(Path.Combine(SourceRoot, "share", "scans", $"scan-{i:D3}.txt"), "x");
+        await SeedPointAsync();
+        var page = OpenAtFiles(PortalRoles.RestoreOperator);
+
+        page.Find("#restore-file-search").Change("SCAN-");
+        page.Find("[data-testid=restore-file-search-go]").Click();
+        page.WaitForAssertion(() => Assert.Contains("Showing the first 500 matches for “SCAN-”; more files match", page.Find("[data-testid=restore-search-limit]").TextContent));
+        Assert.Equal(500, Shown(page).Length);
+    }
+
+    [Fact]
     public async Task A_failed_preview_clears_the_previous_files_preview_and_the_first_point_marks_nothing_changed()
     {
         await SeedPointAsync();
