@@ -24,7 +24,7 @@ public sealed class LiveJobsTests
         await browser.SignInLocallyAsync(second.BaseUrl, "Watcher", $"/jobs/{job.Id}");
         await Expect(page).ToHaveURLAsync(second.BaseUrl + $"/jobs/{job.Id}");
         await browser.WaitInteractiveAsync();
-        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("InProgress");
+        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("In progress");
 
         var cookies = await SignInOverHttpAsync(second.BaseUrl, "Script");
         await using var hub = new HubConnectionBuilder()

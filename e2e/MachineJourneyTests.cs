@@ -164,9 +164,9 @@ public sealed class MachineJourneyTests(ITestOutputHelper output)
             // Seen live, without a reload: running, then with this backup's amounts (the 4 MB/s limit keeps its upload running
             // for about 3 s), then Completed. (The amounts count what the agent has read: they reach 12.6 MB before the upload ends.)
             Assert.True(seen.Length > 1 && seen[^1] == "Completed · 12.6 MB of 12.6 MB · 4 of 4 files", string.Join(" → ", seen));
-            Assert.True(seen.SkipLast(1).All(s => s.StartsWith("Queued · ", StringComparison.Ordinal) || s.StartsWith("InProgress · ", StringComparison.Ordinal)),
+            Assert.True(seen.SkipLast(1).All(s => s.StartsWith("Queued · ", StringComparison.Ordinal) || s.StartsWith("In progress · ", StringComparison.Ordinal)),
                 string.Join(" → ", seen));
-            Assert.Contains(seen, s => s.StartsWith("InProgress · ", StringComparison.Ordinal) && s.Contains(" of 12.6 MB · ", StringComparison.Ordinal));
+            Assert.Contains(seen, s => s.StartsWith("In progress · ", StringComparison.Ordinal) && s.Contains(" of 12.6 MB · ", StringComparison.Ordinal));
             await browser.ScreenshotAsync("backup-completed");
 
             // Its recovery point on the item's page, and the machine's last backup on the Machines page.

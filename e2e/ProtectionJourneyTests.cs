@@ -65,7 +65,7 @@ public sealed class ProtectionJourneyTests
         await browser.ScreenshotAsync("backup-running");
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
         var statuses = await page.EvaluateAsync<string[]>("() => window.jobStatuses");
-        Assert.True(statuses.Contains("InProgress") && statuses[^1] == "Completed", string.Join(" → ", statuses));
+        Assert.True(statuses.Contains("In progress") && statuses[^1] == "Completed", string.Join(" → ", statuses));
         await Expect(page.GetByTestId("job-amounts")).ToContainTextAsync("15 MB of 15 MB");
         await Expect(page.GetByTestId("recovery-point-time")).ToHaveCountAsync(1);
         await Expect(page.GetByTestId("recovery-points")).ToContainTextAsync("On demand");

@@ -17,12 +17,13 @@ public sealed class RestoreJourneyTests
     private const string Passphrase = "correct horse battery staple";
 
     /// <summary>A vault with a protected share and one recovery point, made through the portal's own services.</summary>
-    private static async Task<string> ProtectedShareAsync(PortalApp app, StorageRedundancy redundancy = StorageRedundancy.LRS)
+    private static async Task<string> ProtectedShareAsync(PortalApp app, StorageRedundancy redundancy = StorageRedundancy.LRS, Action<string>? moreFiles = null)
     {
         var source = Path.Combine(app.SourceRoot, "share");
         Directory.CreateDirectory(Path.Combine(source, "slides"));
         File.WriteAllText(Path.Combine(source, "slides", "q3.pptx"), "quarter three");
         File.WriteAllText(Path.Combine(source, "notes.txt"), "plain notes for the help desk");
+        moreFiles?.Invoke(source);
         using var scope = app.Services.CreateScope();
         var principal = scope.ServiceProvider.GetRequiredService<LocalSignIn>().CreatePrincipal("Setup", [PortalRoles.Contributor]);
         ((IHostEnvironmentAuthenticationStateProvider)scope.ServiceProvider.GetRequiredService<AuthenticationStateProvider>())
@@ -92,7 +93,7 @@ public sealed class RestoreJourneyTests
         await page.GetByTestId("restore-start").ClickAsync();
 
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
-        await Expect(page.GetByTestId("job-message")).ToContainTextAsync("Restored 1 file(s)");
+        await Expect(page.GetByTestId("job-message")).ToContainTextAsync("Restored 1 file (29 B) to ");
         await browser.ScreenshotAsync("restored");
         Assert.Equal("plain notes for the help desk", File.ReadAllText(Path.Combine(source, "notes.txt")));
     }
@@ -181,5 +182,71 @@ public sealed class RestoreJourneyTests
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
         await browser.ScreenshotAsync("restored-from-west");
         Assert.Equal("plain notes for the help desk", File.ReadAllText(Path.Combine(source, "notes.txt")));
+    }
+
+    [Fact]
+    public async Task A_help_desk_person_browses_by_breadcrumb_searches_in_any_case_and_restores_a_copy_and_reads_its_name_and_path()
+    {
+        await using var app = new PortalApp();
+        var source = await ProtectedShareAsync(app, moreFiles: share =>
+        {
+            Directory.CreateDirectory(Path.Combine(share, "docs", "adduser", "examples"));
+            File.WriteAllText(Path.Combine(share, "docs", "adduser", "examples", "Readme.TXT"), "how to add a user");
+        });
+        await using var browser = await Browser.StartAsync("restore-help-desk-copy");
+        var page = browser.Page;
+        await OpenWizardAtFilesAsync(browser, app, "Helen");
+        var current = page.GetByTestId("restore-crumb-current");
+        await Expect(current).ToHaveTextAsync("share");
+        await Expect(page.Locator("#restore-file-search")).ToBeFocusedAsync(); // each step takes the focus to its first control
+
+        // Into docs / adduser / examples and back out by the breadcrumbs and "up": the wizard never leaves /restore.
+        await page.Locator("[data-testid='restore-entry'][data-path='docs'] [data-testid='restore-entry-open']").ClickAsync();
+        await Expect(current).ToHaveTextAsync("docs");
+        await page.Locator("[data-testid='restore-entry'][data-path='docs/adduser'] [data-testid='restore-entry-open']").ClickAsync();
+        await page.Locator("[data-testid='restore-entry'][data-path='docs/adduser/examples'] [data-testid='restore-entry-open']").ClickAsync();
+        await Expect(page.Locator("[data-testid='restore-entry'][data-path='docs/adduser/examples/Readme.TXT']")).ToBeVisibleAsync();
+        await Expect(current).ToHaveTextAsync("examples");
+        await browser.ScreenshotAsync("deep-in-a-folder");
+        await page.Locator("[data-testid='restore-crumb'][data-path='docs']").ClickAsync();
+        await Expect(current).ToHaveTextAsync("docs");
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/restore");
+        await page.GetByTestId("restore-up").ClickAsync();
+        await Expect(current).ToHaveTextAsync("share");
+        await Expect(page.Locator("[data-testid='restore-entry'][data-path='notes.txt']")).ToBeVisibleAsync();
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/restore");
+
+        // Search in another case than the file's name.
+        await page.FillAsync("#restore-file-search", "Q3.PPTX");
+        await page.GetByTestId("restore-file-search-go").ClickAsync();
+        await Expect(page.GetByTestId("restore-search-count")).ToContainTextAsync("1 match for “Q3.PPTX”");
+        await browser.ScreenshotAsync("found-in-any-case");
+        await page.Locator("[data-testid='restore-entry'][data-path='slides/q3.pptx'] input[type='checkbox']").CheckAsync();
+        await page.GetByTestId("restore-next").ClickAsync();
+        await Expect(page.GetByTestId("restore-next")).ToHaveTextAsync("Review");
+        await page.GetByTestId("restore-next").ClickAsync(); // original location, keeping the file there and saving a copy
+        await Expect(page.GetByTestId("restore-summary")).ToContainTextAsync("saved next to them as copies");
+        await Expect(page.GetByTestId("restore-start")).ToBeFocusedAsync();
+        await page.Keyboard.PressAsync("Enter"); // started from the keyboard
+
+        await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("Completed", new() { Timeout = 60_000 });
+        var copy = Assert.Single(Directory.GetFiles(Path.Combine(source, "slides"), "* Copy of q3.pptx"));
+        Assert.Equal("quarter three", File.ReadAllText(copy));
+        await Expect(page.GetByTestId("job-message")).ToContainTextAsync($"Restored 1 file (13 B) to {source}, 1 of them as a copy next to the file already there");
+        await Expect(page.GetByTestId("restore-result-destination")).ToHaveTextAsync($"{source}/slides/q3.pptx");
+        await Expect(page.GetByTestId("restore-result-copy")).ToHaveTextAsync(copy);
+        await Expect(page.GetByTestId("job-amounts")).ToHaveCountAsync(0); // no "0 of 1 files" next to "Restored 1 file"
+        await browser.ScreenshotAsync("restored-as-a-copy");
+
+        // A reload keeps the result (it has its own address); opening "Restore files" again starts a new restore.
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/restore\?job="));
+        await page.ReloadAsync();
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("restore-result-copy")).ToHaveTextAsync(copy);
+        await page.Locator("a.mud-nav-link[href='restore']").ClickAsync();
+        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/restore");
+        await Expect(page.Locator("#restore-item-search")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("job-status")).ToHaveCountAsync(0);
+        await browser.ScreenshotAsync("a-new-restore");
     }
 }

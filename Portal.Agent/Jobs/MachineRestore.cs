@@ -78,7 +78,7 @@ internal static class MachineRestore
         var message = result.Errors.Count == 0 ? counts
             : counts + " The log lists each failed file with the reason; fix it (space, permissions, a folder in the way) and restore those files again.";
         var made = new MachineRestoreResult(result.FilesRestored + result.FilesAlreadyComplete, result.BytesRestored + result.BytesAlreadyComplete, result.Skipped,
-            Cap(result.Errors), Cap(result.Warnings), [], destination);
+            Cap(result.Errors), Cap(result.Warnings), Cap(result.Copies), destination);
         return new JobResult(status, message, JsonSerializer.Serialize(made, WireJson.Default.MachineRestoreResult));
     }
 

@@ -76,6 +76,11 @@ public sealed record RestoreResult
     public long BytesAlreadyComplete { get; init; }
     /// <summary>Items left alone because they existed and the conflict option was Skip.</summary>
     public long Skipped { get; init; }
+    /// <summary>
+    /// With <see cref="RestoreConflict.CreateCopy"/>: the copies made next to items already there (files, folders in the
+    /// way of a file, symlinks), as paths relative to the target ('/'-separated), in path order.
+    /// </summary>
+    public IReadOnlyList<string> Copies { get; init; } = [];
     /// <summary>One line per item that could not be restored, naming its path and the reason.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
     /// <summary>What the operator should know that is not an item's failure (the repository could not be locked).</summary>

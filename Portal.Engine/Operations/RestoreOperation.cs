@@ -20,6 +20,7 @@ internal sealed class RestoreOperation(Repo repo)
 
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
+    private readonly List<string> _copies = [];
     private readonly Lock _lock = new();
     private readonly List<FileJob> _files = [];
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
@@ -89,6 +90,7 @@ internal sealed class RestoreOperation(Repo repo)
         foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
 
         _errors.Sort(StringComparer.Ordinal);
+        _copies.Sort(StringComparer.Ordinal);
         // The last word: every file was handled (restored, skipped or named in the errors), whatever the throttled
         // reports before it said.
         progress.Report(OperationProgress.Final(OperationPhase.Restore, _files.Count, totalBytes));
@@ -98,7 +100,7 @@ internal sealed class RestoreOperation(Repo repo)
             FilesRestored = Interlocked.Read(ref _restored),
             BytesRestored = bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
             FilesAlreadyComplete = _alreadyComplete, BytesAlreadyComplete = _bytesAlreadyComplete,
-            Warnings = _warnings,
+            Warnings = _warnings, Copies = _copies,
         };
     }
 
@@ -116,6 +118,13 @@ internal sealed class RestoreOperation(Repo repo)
             folders.RemoveAll(f => f.Count == round + 1);
         }
         return result;
+    }
+
+    /// <summary>Records that the item at <paramref name="rel"/> was restored under <paramref name="copyName"/> next to one already there.</summary>
+    private void Copied(string rel, string copyName)
+    {
+        var slash = rel.LastIndexOf('/');
+        lock (_lock) _copies.Add(slash < 0 ? copyName : rel[..(slash + 1)] + copyName);
     }
 
     private void Error(string rel, string message)
@@ -167,7 +176,10 @@ internal sealed class RestoreOperation(Repo repo)
                         continue;
                     }
                     if (conflict == RestoreConflict.CreateCopy && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
+                    {
                         destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name, _copyPrefix));
+                        Copied(rel, Path.GetFileName(destDir));
+                    }
                     if (!RestorePaths.EnsureDirectory(destDir, conflict == RestoreConflict.Overwrite, out var error))
                     {
                         Error(rel, error!);
@@ -277,6 +289,7 @@ internal sealed class RestoreOperation(Repo repo)
                         {
                             // The earlier attempt restored this file as a copy next to the one in the way: keep that copy.
                             ApplyMetadata(copy.Path, job.Node, job.Rel);
+                            Copied(job.Rel, Path.GetFileName(copy.Path));
                             Interlocked.Increment(ref _alreadyComplete);
                             Interlocked.Add(ref _bytesAlreadyComplete, job.Node.Size);
                             return job.Node.Size;
@@ -338,6 +351,7 @@ internal sealed class RestoreOperation(Repo repo)
             if (path != final) File.Move(path, final, overwrite: true);
             done = true;
             if (job.Node.Links > 1) _linkTargets.TryAdd((job.Node.Device, job.Node.Inode), final);
+            if (name != job.Node.Name) Copied(job.Rel, name);
             Interlocked.Increment(ref _restored);
             return written;
         }
@@ -487,6 +501,7 @@ internal sealed class RestoreOperation(Repo repo)
         try
         {
             File.CreateSymbolicLink(path, node.LinkTarget ?? "");
+            if (name != node.Name) Copied(rel, name);
             ApplyMetadata(path, node, rel);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

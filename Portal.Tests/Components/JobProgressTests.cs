@@ -17,7 +17,7 @@ public sealed class JobProgressTests : PortalComponentTest
         var jobs = Context.Services.GetRequiredService<JobService>();
         var job = await jobs.StartAsync(JobKind.Replication, null, "finance", "to west", "portal");
         var view = RenderPage<JobProgress>(p => p.Add(c => c.Job, job));
-        Assert.Equal("InProgress", view.Find("[data-testid=job-status]").TextContent.Trim());
+        Assert.Equal("In progress", view.Find("[data-testid=job-status]").TextContent.Trim());
 
         await jobs.ReportAsync(job.Id, "Copying", 3_000_000, 12_000_000, 2, 8);
         view.WaitForAssertion(() => Assert.Equal("3 MB of 12 MB · 2 of 8 objects", view.Find("[data-testid=job-amounts]").TextContent));

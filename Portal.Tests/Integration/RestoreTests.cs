@@ -58,9 +58,15 @@ public sealed class RestoreTests : ProtectionHostTest
         var slides = await restores.BrowseAsync(itemId, point.Id, "slides", changed: changed);
         Assert.Equal([("q3.pptx", true), ("q4.pptx", false)], slides.Items.Select(e => (e.Name, e.ChangedSincePrevious)));
         Assert.Contains("slides", changed);
+        var first = (await restores.ListPointsAsync(itemId))[1];
+        Assert.Empty(await restores.ChangedSincePreviousAsync(itemId, first.Id)); // the first point: nothing is marked "changed"
 
-        Assert.Equal(["slides/q3.pptx", "slides/q4.pptx"], (await restores.SearchAsync(itemId, point.Id, "*.pptx")).Select(e => e.Path));
-        Assert.Equal(["notes.txt"], (await restores.SearchAsync(itemId, point.Id, "notes")).Select(e => e.Path));
+        Assert.Equal(["slides/q3.pptx", "slides/q4.pptx"], (await restores.SearchAsync(itemId, point.Id, "*.PPTX")).Items.Select(e => e.Path)); // any case
+        var limited = await restores.SearchAsync(itemId, point.Id, "*", limit: 2);
+        Assert.True(limited.More);
+        Assert.Equal(2, limited.Items.Count);
+        Assert.Empty((await restores.SearchAsync(itemId, point.Id, "no-such-file")).Items);
+        Assert.Equal(["notes.txt"], (await restores.SearchAsync(itemId, point.Id, "NoTeS")).Items.Select(e => e.Path));
         Assert.Equal("quarter three, version 2", await restores.PreviewAsync(itemId, point.Id, "slides/q3.pptx"));
         var hostile = await Assert.ThrowsAsync<PortalValidationException>(() => restores.BrowseAsync(itemId, point.Id, "../../etc"));
         Assert.Contains("..", hostile.Errors["Path"]);
@@ -83,11 +89,16 @@ public sealed class RestoreTests : ProtectionHostTest
         var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
 
         Assert.Equal(JobStatus.Completed, done.Status);
-        Assert.Contains("Restored 2 file(s)", done.Message);
+        Assert.Contains($"Restored 2 files (", done.Message);
+        Assert.Contains($"to {source}, 1 of them as a copy next to the file already there; skipped 0 already there; 0 failed.", done.Message);
         Assert.Equal("plain notes", File.ReadAllText(Path.Combine(source, "notes.txt"))); // the deleted file is back under its own name
         Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(source, "slides", "q3.pptx"))); // today's is untouched
         var copy = Path.Combine(source, "slides", $"{first.CreatedAt:yyyy-MM-dd HH-mm} Copy of q3.pptx");
         Assert.Equal("quarter three, version 1", File.ReadAllText(copy));
+        // The log says where the files went and names the copy (the wizard's result shows these).
+        var (destinations, copies) = RestoreReport.Read(await host.ActAs(helen).GetRequiredService<JobQueries>().LogAsync(job.Id));
+        Assert.Equal([$"{source}/slides/q3.pptx", $"{source}/notes.txt"], destinations);
+        Assert.Equal([copy], copies);
         Assert.NotEqual(point.Id, first.Id);
 
         await using var db = database.Factory.CreateDbContext();
@@ -132,7 +143,7 @@ public sealed class RestoreTests : ProtectionHostTest
         var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished());
 
         Assert.Equal(JobStatus.Completed, done.Status);
-        Assert.Contains("Restored 1 file(s)", done.Message);
+        Assert.Contains("Restored 1 file (", done.Message);
         Assert.Contains("skipped 1 already there", done.Message);
         Assert.Equal("already here", File.ReadAllText(Path.Combine(target, "slides", "q4.pptx")));
         Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(target, "slides", "q3.pptx")));

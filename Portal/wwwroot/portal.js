@@ -11,4 +11,13 @@ window.portal = {
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10000);
   },
+
+  // Moves the keyboard focus to the first enabled control inside an element (a wizard step that just opened), or to the
+  // one matching a selector when given. Does nothing when there is none.
+  focusFirst(element, selector) {
+    if (!element) return;
+    const controls = "input:not([disabled]):not([type=hidden]), button:not([disabled]), select:not([disabled]), textarea:not([disabled]), a[href], [tabindex='0']";
+    const target = (selector && element.querySelector(selector)) || element.querySelector(controls);
+    target?.focus();
+  },
 };

@@ -52,5 +52,24 @@ public sealed class BrowseTests : IDisposable
         Assert.Equal("today", File.ReadAllText(Path.Combine(_kit.Source, "report.docx")));
         Assert.Equal("yesterday", File.ReadAllText(Path.Combine(_kit.Source, prefix + "report.docx")));
         Assert.Equal("yesterday", File.ReadAllText(Path.Combine(_kit.Source, prefix + "report (2).docx")));
+        // The result names the copies it made (the wizard shows them): only those, not the files restored under their own name.
+        Assert.Equal([prefix + "report.docx"], first.Copies);
+        Assert.Equal([prefix + "report (2).docx"], second.Copies);
+    }
+
+    [Fact]
+    public async Task The_copies_of_a_restore_are_named_by_their_path_under_the_target()
+    {
+        _kit.Write("docs/a.txt", "a");
+        _kit.Write("docs/b.txt", "b");
+        using var engine = await _kit.InitAsync();
+        await engine.BackupAsync(new BackupRequest(_kit.Source));
+        File.Delete(Path.Combine(_kit.Source, "docs", "b.txt"));
+
+        var result = await engine.RestoreAsync(new RestoreRequest("latest", _kit.Source) { Conflict = RestoreConflict.CreateCopy, CopyPrefix = "P " });
+
+        Assert.Equal(2, result.FilesRestored); // b.txt under its own name, a.txt as a copy
+        Assert.Equal(["docs/P a.txt"], result.Copies);
+        Assert.Equal("b", File.ReadAllText(Path.Combine(_kit.Source, "docs", "b.txt")));
     }
 }

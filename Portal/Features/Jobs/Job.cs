@@ -122,6 +122,14 @@ public enum JobStatus
 
 public static class JobStatuses
 {
+    /// <summary>The status as people read it ("In progress", not "InProgress").</summary>
+    public static string Words(this JobStatus status) => status switch
+    {
+        JobStatus.InProgress => "In progress",
+        JobStatus.CompletedWithWarnings => "Completed with warnings",
+        _ => status.ToString(),
+    };
+
     public static bool IsFinished(this JobStatus status) =>
         status is JobStatus.Completed or JobStatus.CompletedWithWarnings or JobStatus.Failed or JobStatus.Cancelled;
 }

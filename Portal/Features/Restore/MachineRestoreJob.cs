@@ -52,9 +52,9 @@ public sealed class MachineRestoreJob(IDbContextFactory<PortalDbContext> dbFacto
         if (result is null)
             return new JobOutcome(outcome.Status is JobStatus.Cancelled ? JobStatus.Cancelled : JobStatus.Failed,
                 outcome.Message ?? (outcome.Status is JobStatus.Cancelled ? Cancelled(input) : "The machine reported a failure without words."));
-        var counts = $"Restored {result.Files:N0} file(s) ({Format.Bytes(result.Bytes)}) to {result.Destination}; skipped {result.Skipped:N0} already there; " +
-                     $"{result.Errors.Count:N0} failed." + (result.Copies.Count > 0 ? $" Copies made: {string.Join(", ", result.Copies.Take(10))}{(result.Copies.Count > 10 ? "…" : "")}." : "");
+        var counts = RestoreReport.Counts(result.Files, result.Bytes, result.Destination, result.Copies.Count, 0, result.Skipped, result.Errors.Count);
         await run.LogAsync(JobLogLevel.Info, counts);
+        await run.LogAsync(JobLogLevel.Info, RestoreReport.Lines(result.Destination, input.Request.Paths, result.Copies));
         if (result.Warnings.Count > 0)
             await run.LogAsync(JobLogLevel.Warning, result.Warnings);
         if (result.Errors.Count > 0)

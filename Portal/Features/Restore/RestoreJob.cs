@@ -65,10 +65,10 @@ public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, Vau
             ResumeSince = run.Attempt > 1 && run.Job.StartedAt is { } started ? new DateTimeOffset(started, TimeSpan.Zero).AddMinutes(-1) : null,
         }, run.Progress, ct);
 
-        var counts = $"Restored {result.FilesRestored:N0} file(s) ({Format.Bytes(result.BytesRestored)}) to {input.TargetPath}; " +
-                     (result.FilesAlreadyComplete > 0 ? $"kept {result.FilesAlreadyComplete:N0} an earlier attempt restored and verified; " : "") +
-                     $"skipped {result.Skipped:N0} already there; {result.Errors.Count:N0} failed.";
+        var counts = RestoreReport.Counts(result.FilesRestored, result.BytesRestored, input.TargetPath, result.Copies.Count,
+            result.FilesAlreadyComplete, result.Skipped, result.Errors.Count);
         await run.LogAsync(JobLogLevel.Info, counts);
+        await run.LogAsync(JobLogLevel.Info, RestoreReport.Lines(input.TargetPath, request.Paths, result.Copies));
         if (result.Warnings.Count > 0)
             await run.LogAsync(JobLogLevel.Warning, result.Warnings);
         if (result.Errors.Count > 0)

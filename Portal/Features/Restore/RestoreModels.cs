@@ -46,11 +46,25 @@ public sealed record FileRestoreRequest(
 public sealed record RestorePlan(string Summary, string TargetPath, long Files, long Bytes, TimeSpan EstimatedDuration, DateTime PointTime, string Region,
     MachineInfo? TargetMachine = null);
 
-/// <summary>A recovery point as the wizard lists it, with the regions that hold it.</summary>
-public sealed record RestorePoint(Guid Id, string SnapshotId, DateTime CreatedAt, string Type, long Files, long Bytes, IReadOnlyList<string> Regions);
+/// <summary>A recovery point as the wizard lists it ("Scheduled" or "On demand"), with the regions that hold it and the vault's primary region.</summary>
+public sealed record RestorePoint(Guid Id, string SnapshotId, DateTime CreatedAt, string Type, long Files, long Bytes, IReadOnlyList<string> Regions,
+    string? PrimaryRegion = null)
+{
+    /// <summary>
+    /// The region to read it from: the primary while it holds the point; the secondary only when the primary cannot be
+    /// read now or has not got it (the help desk never has to choose between regions); null when no region can be read.
+    /// </summary>
+    public string? ReadFrom => Regions.Count == 0 ? null : PrimaryRegion is { } primary && Regions.Contains(primary) ? primary : Regions[0];
+
+    /// <summary>Read from the secondary region because the primary cannot serve it now.</summary>
+    public bool FromSecondary => ReadFrom is { } region && PrimaryRegion is { } primary && region != primary;
+}
 
 /// <summary>One entry of a point's folder, with whether it changed since the previous point.</summary>
 public sealed record RestoreEntry(TreeEntry Entry, bool ChangedSincePrevious)
 {
     public string Name => Entry.Path[(Entry.Path.LastIndexOf('/') + 1)..];
 }
+
+/// <summary>What a search inside a point found: at most <paramref name="Limit"/> entries, and whether more matched.</summary>
+public sealed record RestoreSearchResult(IReadOnlyList<TreeEntry> Items, bool More, int Limit);

@@ -53,8 +53,8 @@ public sealed class RestoreService(
         var holders = new List<(string Region, HashSet<string>? Snapshots)>();
         foreach (var region in item.MachineId is null ? VaultRegions(vault) : [vault.Region])
             holders.Add((region, await SnapshotsInAsync(item, vault, region, ct)));
-        return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type.ToString(), p.Files, p.Bytes,
-            [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)]))];
+        return [.. points.Select(p => new RestorePoint(p.Id, p.SnapshotId, p.CreatedAt, p.Type == RecoveryPointType.OnDemand ? "On demand" : "Scheduled",
+            p.Files, p.Bytes, [.. holders.Where(h => h.Snapshots?.Contains(p.SnapshotId) == true).Select(h => h.Region)], vault.Region))];
     }
 
     /// <summary>One folder of a point (folders first, then files, by name), a page at a time.</summary>
@@ -72,22 +72,30 @@ public sealed class RestoreService(
             ordered.Count);
     }
 
-    /// <summary>Files and folders of a point whose name matches a glob (<c>*.pptx</c>, <c>report*</c>), at most <paramref name="limit"/>.</summary>
-    public async Task<IReadOnlyList<TreeEntry>> SearchAsync(Guid itemId, Guid pointId, string pattern, string? region = null, int limit = 500, CancellationToken ct = default)
+    /// <summary>
+    /// Files and folders of a point whose name matches a glob (<c>*.pptx</c>, <c>report*</c>) or contains the text, ignoring
+    /// case (a caller rarely remembers "Q3" or "q3"); at most <paramref name="limit"/>, and whether more matched.
+    /// </summary>
+    public async Task<RestoreSearchResult> SearchAsync(Guid itemId, Guid pointId, string pattern, string? region = null, int limit = 500, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("search recovery points", Restorers);
         if (string.IsNullOrWhiteSpace(pattern))
             throw new PortalValidationException("Pattern", "Type a name or a pattern such as *.pptx.");
+        pattern = pattern.Trim();
         if (PathFilter.Check(pattern) is { } error)
             throw new PortalValidationException("Pattern", error);
-        var filter = PathFilter.Create([pattern.Contains('*') || pattern.Contains('?') ? pattern : $"*{pattern}*"], null);
+        var lower = pattern.ToLowerInvariant();
+        var filter = PathFilter.Create([lower.Contains('*') || lower.Contains('?') ? lower : $"*{lower}*"], null);
         var (point, vault, item) = await LoadPointAsync(itemId, pointId, ct);
         using var engine = await OpenAsync(item, vault, region, ct);
         var all = await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct));
-        return [.. all.Where(e => filter.IsIncludedFile(e.Path, e.Path[(e.Path.LastIndexOf('/') + 1)..])).Take(Math.Clamp(limit, 1, 5000))];
+        var max = Math.Clamp(limit, 1, 5000);
+        var found = all.Where(e => filter.IsIncludedFile(e.Path.ToLowerInvariant(), e.Path[(e.Path.LastIndexOf('/') + 1)..].ToLowerInvariant()))
+            .Take(max + 1).ToList();
+        return new RestoreSearchResult([.. found.Take(max)], found.Count > max, max);
     }
 
-    /// <summary>The paths added or modified since the item's previous point (all of them for the first point).</summary>
+    /// <summary>The paths added or modified since the item's previous point (none for the first point: there is nothing to compare with).</summary>
     public async Task<IReadOnlySet<string>> ChangedSincePreviousAsync(Guid itemId, Guid pointId, string? region = null, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("browse recovery points", Restorers);
@@ -95,9 +103,9 @@ public sealed class RestoreService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var previous = await db.RecoveryPoints.AsNoTracking().Where(p => p.ItemId == itemId && p.CreatedAt < point.CreatedAt)
             .OrderByDescending(p => p.CreatedAt).Select(p => p.SnapshotId).FirstOrDefaultAsync(ct);
-        using var engine = await OpenAsync(item, vault, region, ct);
         if (previous is null)
-            return (await Guard(() => engine.ListTreeAsync(point.SnapshotId, cancellationToken: ct))).Select(e => e.Path).ToHashSet();
+            return new HashSet<string>(); // the first point: nothing "changed" since, it is all there is
+        using var engine = await OpenAsync(item, vault, region, ct);
         var diff = await Guard(() => engine.DiffAsync(previous, point.SnapshotId, cancellationToken: ct));
         var changed = new HashSet<string>(StringComparer.Ordinal);
         foreach (var d in diff.Where(d => d.Kind != DiffKind.Removed))
