@@ -40,6 +40,11 @@ public static class AuditActions
     public const string VaultDeleteRequest = "Vault.Delete.Request";
     public const string VaultDisableSoftDelete = "Vault.DisableSoftDelete";
     public const string VaultDisableSoftDeleteRequest = "Vault.DisableSoftDelete.Request";
+    public const string VaultImmutability = "Vault.Immutability";
+    public const string VaultLockImmutability = "Vault.LockImmutability";
+    public const string VaultLockImmutabilityRequest = "Vault.LockImmutability.Request";
+    public const string VaultRemoveSecondary = "Vault.RemoveSecondaryCopy";
+    public const string VaultRemoveSecondaryRequest = "Vault.RemoveSecondaryCopy.Request";
     public const string PolicyCreate = "Policy.Create";
     public const string PolicyUpdate = "Policy.Update";
     public const string PolicyReduceRetention = "Policy.ReduceRetention";
