@@ -834,6 +834,9 @@ namespace Portal.Data.Migrations
                     b.Property<long>("Files")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("ImmutableUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("ItemId")
                         .HasColumnType("uuid");
 

@@ -13,7 +13,7 @@ using Portal.Data;
 namespace Portal.Data.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261207120422_VaultImmutability")]
+    [Migration("20261207122632_VaultImmutability")]
     partial class VaultImmutability
     {
         /// <inheritdoc />
@@ -836,6 +836,9 @@ namespace Portal.Data.Migrations
 
                     b.Property<long>("Files")
                         .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("ImmutableUntil")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<Guid>("ItemId")
                         .HasColumnType("uuid");

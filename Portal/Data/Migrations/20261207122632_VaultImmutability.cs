@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -17,6 +18,12 @@ namespace Portal.Data.Migrations
                 maxLength: 16,
                 nullable: false,
                 defaultValue: "Disabled");
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "ImmutableUntil",
+                table: "recovery_points",
+                type: "timestamp with time zone",
+                nullable: true);
         }
 
         /// <inheritdoc />
@@ -25,6 +32,10 @@ namespace Portal.Data.Migrations
             migrationBuilder.DropColumn(
                 name: "Immutability",
                 table: "vaults");
+
+            migrationBuilder.DropColumn(
+                name: "ImmutableUntil",
+                table: "recovery_points");
         }
     }
 }
