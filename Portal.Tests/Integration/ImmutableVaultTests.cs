@@ -124,7 +124,7 @@ public sealed class ImmutableVaultTests : ProtectionHostTest
         Assert.Equal(VaultImmutability.Locked, (await VaultAsync()).Immutability);
 
         var log = (await host.ActAs(ann).GetRequiredService<AuditLog>().QueryAsync(new AuditQuery())).Items;
-        Assert.Equal(3, log.Count(a => a.Action == AuditActions.VaultImmutability && a.Outcome == AuditOutcome.Succeeded));
+        Assert.Equal(3, log.Count(a => a.Action == AuditActions.VaultSetImmutability && a.Outcome == AuditOutcome.Succeeded));
         var locked = Assert.Single(log, a => a.Action == AuditActions.VaultLockImmutability);
         Assert.Equal(("Bob", "vault/finance"), (locked.ActorName, locked.Resource));
         Assert.Contains("Requested by Ann, approved by Bob", locked.Detail);

@@ -40,7 +40,7 @@ public static class AuditActions
     public const string VaultDeleteRequest = "Vault.Delete.Request";
     public const string VaultDisableSoftDelete = "Vault.DisableSoftDelete";
     public const string VaultDisableSoftDeleteRequest = "Vault.DisableSoftDelete.Request";
-    public const string VaultImmutability = "Vault.Immutability";
+    public const string VaultSetImmutability = "Vault.Immutability";
     public const string VaultLockImmutability = "Vault.LockImmutability";
     public const string VaultLockImmutabilityRequest = "Vault.LockImmutability.Request";
     public const string VaultRemoveSecondary = "Vault.RemoveSecondaryCopy";
@@ -59,6 +59,7 @@ public static class AuditActions
     public const string ItemUpdate = "Item.Update";
     public const string ItemBackupNow = "Item.BackupNow";
     public const string ItemStopProtection = "Item.StopProtection";
+    public const string ItemDrill = "Item.Drill";
     public const string ItemStopProtectionDelete = "Item.StopProtection.DeleteData";
     public const string ItemStopProtectionDeleteRequest = "Item.StopProtection.DeleteData.Request";
     public const string ItemResume = "Item.ResumeProtection";

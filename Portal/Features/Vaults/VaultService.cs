@@ -233,7 +233,7 @@ public sealed class VaultService(
     /// <paramref name="typedName"/> must repeat the vault's name). A locked vault stays locked.
     /// </summary>
     public Task<VaultUpdateResult> SetImmutabilityAsync(Guid id, uint version, VaultImmutability target, string? typedName = null, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.VaultImmutability, $"vault/{id}", async user =>
+        audit.GuardAsync(AuditActions.VaultSetImmutability, $"vault/{id}", async user =>
         {
             Access.Require(user, "change a vault's immutability", PortalRoles.Contributor);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -264,7 +264,7 @@ public sealed class VaultService(
                 vault.Immutability = target;
                 vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
                 vault.UpdatedBy = user.DisplayName();
-                audit.Append(db, user, AuditActions.VaultImmutability, VaultResource(vault.Name), $"immutability {before} → {target}");
+                audit.Append(db, user, AuditActions.VaultSetImmutability, VaultResource(vault.Name), $"immutability {before} → {target}");
                 await SaveOrReportConflictAsync(db, vault, ct);
             }
 
