@@ -22,6 +22,9 @@ public sealed class RepositoryExistsException(string location)
 /// <summary>Another operation holds a lock that conflicts with this one (for example prune during a backup).</summary>
 public sealed class RepositoryLockedException(string message) : RepositoryException(message);
 
+/// <summary>Forget was asked to remove a snapshot before the time it must be kept until (an immutable vault's recovery point).</summary>
+public sealed class SnapshotRetainedException(string message) : RepositoryException(message);
+
 /// <summary>A stored object is missing, truncated or fails authentication.</summary>
 public sealed class DamagedObjectException(string objectName, string problem, Exception? inner = null)
     : RepositoryException($"Damaged object '{objectName}': {problem}", inner)

@@ -3,6 +3,7 @@ using Portal.Data;
 using Portal.Features.Alerts;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
+using Portal.Features.Drills;
 using Portal.Features.BackupCenter;
 using Portal.Features.Common;
 using Portal.Features.Identity;
@@ -34,6 +35,7 @@ try
     builder.Services.AddPortalProtection();
     builder.Services.AddPortalWorkloads();
     builder.Services.AddPortalRestore();
+    builder.Services.AddPortalDrills();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();
     builder.Services.AddPortalMachines();

@@ -69,7 +69,7 @@ internal static class MachineBackup
                     scriptWarnings.Add(pre.Describe() + " The backup went on: this recovery point is file-system consistent, not application-consistent.");
             }
 
-            var request = new BackupRequest(source) { Filter = filter, Tags = tags, Host = context.Machine.MachineName };
+            var request = new BackupRequest(source) { Filter = filter, Tags = tags, Host = context.Machine.MachineName, KeepUntil = input.KeepUntil };
             result = await engine.BackupAsync(request, context.Control, ct);
         }
         finally

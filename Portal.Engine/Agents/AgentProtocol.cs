@@ -167,9 +167,10 @@ public static class AgentOperations
 /// <summary>Back up a folder of the machine into its repository.</summary>
 /// <param name="Tags">Tags for the snapshot: the portal's <c>job:ID</c> and <c>item:ID</c>.</param>
 /// <param name="ScriptTimeoutSeconds">How long each script may run.</param>
+/// <param name="KeepUntil">An immutable vault's floor: the snapshot may not be forgotten before this time (null: none).</param>
 public sealed record MachineBackupInput(
     Guid ItemId, string ItemName, string SourcePath, IReadOnlyList<string> Include, IReadOnlyList<string> Exclude,
-    string? PreScript, string? PostScript, int ScriptTimeoutSeconds, IReadOnlyList<string> Tags);
+    string? PreScript, string? PostScript, int ScriptTimeoutSeconds, IReadOnlyList<string> Tags, DateTimeOffset? KeepUntil = null);
 
 /// <summary>What a machine backup made (the portal verifies the snapshot in storage before it records a recovery point).</summary>
 /// <param name="ApplicationConsistent">The pre-script ran and succeeded.</param>

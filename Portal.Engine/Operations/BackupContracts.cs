@@ -20,6 +20,12 @@ public sealed record BackupRequest(string SourcePath)
 
     /// <summary>Which files and folders of the source are backed up (default: all).</summary>
     public PathFilter Filter { get; init; } = PathFilter.All;
+
+    /// <summary>
+    /// The snapshot may not be forgotten before this time, whoever asks (an immutable vault's recovery point: its retention
+    /// when it was taken). Null: no such floor.
+    /// </summary>
+    public DateTimeOffset? KeepUntil { get; init; }
 }
 
 /// <summary>The outcome of a backup.</summary>
@@ -61,4 +67,10 @@ public sealed record StreamBackupRequest(string SourceName, string FileName)
 
     /// <summary>An estimate of the stream's length for progress (0: unknown); the real length is whatever the stream gives.</summary>
     public long ExpectedBytes { get; init; }
+
+    /// <summary>
+    /// The snapshot may not be forgotten before this time, whoever asks (an immutable vault's recovery point: its retention
+    /// when it was taken). Null: no such floor.
+    /// </summary>
+    public DateTimeOffset? KeepUntil { get; init; }
 }

@@ -79,7 +79,7 @@ internal sealed class BackupOperation(Repo repo)
             var snapshot = new Snapshot
             {
                 Time = repo.Time.GetUtcNow(), Host = host, User = Environment.UserName, Paths = [source],
-                Tree = rootTree.ToHex(), Parent = parent?.Id, Tags = [.. request.Tags], Status = status.ToString(),
+                Tree = rootTree.ToHex(), Parent = parent?.Id, Tags = [.. request.Tags], Status = status.ToString(), KeepUntil = request.KeepUntil,
                 Summary = new SnapshotSummary
                 {
                     Files = files.Count - failed, Dirs = BackupScanner.CountDirs(root), Bytes = files.Where(f => !f.Failed).Sum(f => f.StoredSize),

@@ -17,5 +17,5 @@ internal sealed class ListSnapshotsOperation(Repo repo)
     public static SnapshotInfo ToInfo(StoredSnapshot s) => new(
         s.Id, s.Snapshot.Time, s.Snapshot.Host, s.Snapshot.Paths, s.Snapshot.Tags,
         Enum.TryParse<OperationStatus>(s.Snapshot.Status, out var st) ? st : OperationStatus.Completed,
-        s.Snapshot.Summary.Files, s.Snapshot.Summary.Bytes, s.Snapshot.Summary.BytesAdded, s.Snapshot.Parent);
+        s.Snapshot.Summary.Files, s.Snapshot.Summary.Bytes, s.Snapshot.Summary.BytesAdded, s.Snapshot.Parent, s.Snapshot.KeepUntil);
 }

@@ -13,8 +13,9 @@ namespace Portal.Engine.Operations;
 /// <param name="Bytes">Total file size.</param>
 /// <param name="BytesAdded">Bytes this backup added to the store.</param>
 /// <param name="Parent">The snapshot it was compared with, if any.</param>
+/// <param name="KeepUntil">Forget refuses the snapshot before this time (an immutable vault's recovery point); null when there is no such floor.</param>
 public sealed record SnapshotInfo(string Id, DateTimeOffset Time, string Host, IReadOnlyList<string> Paths, IReadOnlyList<string> Tags,
-    OperationStatus Status, long Files, long Bytes, long BytesAdded, string? Parent)
+    OperationStatus Status, long Files, long Bytes, long BytesAdded, string? Parent, DateTimeOffset? KeepUntil = null)
 {
     /// <summary>The first 8 hex digits, as shown to people.</summary>
     public string ShortId => Id[..8];

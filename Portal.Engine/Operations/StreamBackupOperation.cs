@@ -65,7 +65,7 @@ internal sealed class StreamBackupOperation(Repo repo)
             var snapshot = new Snapshot
             {
                 Time = now, Host = host, User = Environment.UserName, Paths = [request.SourceName], Tree = treeId.ToHex(), Parent = parent?.Id,
-                Tags = [.. request.Tags], Status = OperationStatus.Completed.ToString(),
+                Tags = [.. request.Tags], Status = OperationStatus.Completed.ToString(), KeepUntil = request.KeepUntil,
                 Summary = new SnapshotSummary { Files = 1, Bytes = size, FilesRead = 1, BlobsAdded = packs.BlobsAdded, BytesAdded = packs.BytesWritten, Warnings = warnings.Count },
             };
             await repoLock.RefreshIfDueAsync(ct).ConfigureAwait(false);

@@ -88,6 +88,8 @@ internal sealed class Snapshot
     [JsonPropertyName("tags")] public List<string> Tags { get; set; } = [];
     [JsonPropertyName("status")] public string Status { get; set; } = "Completed";
     [JsonPropertyName("summary")] public SnapshotSummary Summary { get; set; } = new();
+    /// <summary>Forget refuses the snapshot before this time (an immutable vault's point); absent in most snapshots and in older ones.</summary>
+    [JsonPropertyName("keepUntil"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public DateTimeOffset? KeepUntil { get; set; }
 }
 
 /// <summary>Where one blob lives: written in index objects.</summary>

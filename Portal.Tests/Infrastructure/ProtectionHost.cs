@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Portal.Features.Machines;
 using Portal.Features.Workloads;
 using Portal.Features.Alerts;
+using Portal.Features.Drills;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
@@ -77,6 +78,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalProtection();
         services.AddPortalWorkloads();
         services.AddPortalRestore();
+        services.AddPortalDrills();
         services.AddPortalAlerts();
         services.AddPortalMachines();
         configure?.Invoke(services);

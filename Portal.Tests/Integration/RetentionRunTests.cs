@@ -50,6 +50,40 @@ public sealed class RetentionRunTests : ProtectionHostTest
     }
 
     [Fact]
+    public async Task A_point_taken_in_an_immutable_vault_outlives_a_later_retention_cut_and_the_engine_refuses_to_forget_it_early()
+    {
+        var vaults = host.ActAs(ann).GetRequiredService<VaultService>();
+        var vault = (await vaults.GetAsync("finance"))!;
+        vault = (await vaults.SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled)).Vault;
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 0: kept 30 days by DefaultPolicy, immutably
+        var point = Assert.Single((await host.Protection(ann).GetAsync(itemId))!.RecoveryPoints);
+        var keepUntil = clock.GetUtcNow().AddDays(30);
+        using (var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vaultId, "finance", "east"))
+        {
+            Assert.Equal(keepUntil, (await engine.ListSnapshotsAsync()).Single().KeepUntil);
+            var refused = await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([point.SnapshotId]));
+            Assert.Contains($"snapshot {point.SnapshotId[..8]} must be kept until {keepUntil.UtcDateTime:yyyy-MM-dd HH:mm} UTC", refused.Message);
+        }
+
+        // Immutability turned off, then the retention cut to 7 days with a second contributor: the point still keeps its 30 days.
+        await vaults.SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Disabled);
+        var policies = host.ActAs(ann).GetRequiredService<PolicyService>();
+        var policy = Assert.Single(await policies.ListAsync(vaultId));
+        Assert.True((await policies.UpdateAsync(policy.Id, policy.Version, policy.Definition with { Retention = new(DailyDays: 7) })).ApprovalRequested);
+        var approvals = host.ActAs(bob).GetRequiredService<ApprovalService>();
+        await approvals.ApproveAsync(Assert.Single(await approvals.ListAsync()).Id);
+        clock.Advance(TimeSpan.FromDays(10));
+
+        Assert.Equal(0, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+        Assert.Equal(keepUntil.UtcDateTime, Assert.Single((await host.Protection(ann).GetAsync(itemId))!.RecoveryPoints).ExpiresAt);
+
+        clock.Advance(TimeSpan.FromDays(21));                                    // day 31: its time has come
+        await Runner.RunScheduledAsync(itemId, CancellationToken.None);
+        Assert.Equal(1, await Retention.RunVaultAsync(vaultId, CancellationToken.None));
+        Assert.DoesNotContain(point.SnapshotId, await SnapshotsAsync());
+    }
+
+    [Fact]
     public async Task Expired_points_leave_the_vault_and_the_rest_get_their_expiry_while_on_demand_points_keep_their_date()
     {
         await Runner.RunScheduledAsync(itemId, CancellationToken.None);          // day 0

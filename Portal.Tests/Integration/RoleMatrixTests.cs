@@ -23,7 +23,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
 
     public static readonly string[] Operations =
     [
-        "Vault.Create", "Vault.Update", "Vault.RequestDelete", "Vault.DisableSoftDelete",
+        "Vault.Create", "Vault.Update", "Vault.RequestDelete", "Vault.DisableSoftDelete", "Vault.Immutability",
         "Policy.Create", "Policy.Update", "Policy.ReduceRetention", "Policy.Delete",
         "Approval.Approve", "Approval.Reject", "Approval.Cancel", "Audit.Read", "Audit.Export",
     ];
@@ -68,6 +68,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
             "Vault.Update" => () => caller.Vaults().UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 30)),
             "Vault.RequestDelete" => () => caller.Vaults().RequestDeleteAsync(vault.Id, vault.Version, "vault-1"),
             "Vault.DisableSoftDelete" => () => caller.Vaults().UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.GRS, false, 14)),
+            "Vault.Immutability" => () => caller.Vaults().SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled),
             "Policy.Create" => () => caller.Policies().CreateAsync(vault.Id, "Nightly", PolicyDefinition.Default),
             "Policy.Update" => () => caller.Policies().UpdateAsync(policy.Id, policy.Version, PolicyDefinition.Default with { Retention = new(DailyDays: 60) }),
             "Policy.ReduceRetention" => () => caller.Policies().UpdateAsync(policy.Id, policy.Version, PolicyDefinition.Default with { Retention = new(DailyDays: 7) }),
@@ -98,7 +99,7 @@ public sealed class RoleMatrixTests : IAsyncLifetime
     private async Task<string> SnapshotAsync()
     {
         await using var db = database.Factory.CreateDbContext();
-        var vaults = await db.Vaults.OrderBy(v => v.Name).Select(v => $"{v.Name}:{v.Redundancy}:{v.SoftDeleteEnabled}:{v.SoftDeleteRetentionDays}").ToListAsync();
+        var vaults = await db.Vaults.OrderBy(v => v.Name).Select(v => $"{v.Name}:{v.Redundancy}:{v.SoftDeleteEnabled}:{v.SoftDeleteRetentionDays}:{v.Immutability}").ToListAsync();
         var requests = await db.ApprovalRequests.OrderBy(r => r.RequestedAt).Select(r => $"{r.Operation}:{r.Status}").ToListAsync();
         var policies = await db.BackupPolicies.OrderBy(p => p.Name).Select(p => $"{p.Name}:{p.Definition}").ToListAsync();
         return string.Join("|", vaults) + "#" + string.Join("|", requests) + "#" + string.Join("|", policies);

@@ -117,7 +117,7 @@ public sealed class VaultServiceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Redundancy_changes_freely_without_items_and_with_items_GRS_to_LRS_needs_the_typed_vault_name()
+    public async Task Redundancy_changes_freely_without_items_and_with_items_GRS_to_LRS_needs_the_typed_vault_name_and_a_second_contributor()
     {
         var vaults = Contributor();
         var vault = await vaults.CreateAsync(new CreateVaultRequest("v1", "east"));
@@ -138,8 +138,14 @@ public sealed class VaultServiceTests : IAsyncLifetime
         Assert.Contains("Type the vault name (v1)", error.Errors[nameof(UpdateVaultRequest.ConfirmRemoveSecondary)]);
         Assert.Equal(StorageRedundancy.GRS, (await vaults.GetAsync("v1"))!.Redundancy);
 
-        vault = (await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "v1"))).Vault;
-        Assert.Equal(StorageRedundancy.LRS, vault.Redundancy);
+        var asked = await vaults.UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "v1"));
+        Assert.True(asked.ApprovalRequested);
+        Assert.Equal(StorageRedundancy.GRS, asked.Vault.Redundancy); // the pair's copy stays until another contributor approves
+        var bob = TestPortal.For(database, TestUsers.WithRoles("Bob", PortalRoles.Contributor));
+        var request = Assert.Single(await bob.Approvals().ListAsync());
+        Assert.Contains("Change vault v1 from GRS to LRS: its copy in west is deleted", request.Summary);
+        await bob.Approvals().ApproveAsync(request.Id);
+        Assert.Equal(StorageRedundancy.LRS, (await vaults.GetAsync("v1"))!.Redundancy);
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Machines.Machine> Machines => Set<Features.Machines.Machine>();
     public DbSet<Features.Machines.MachineCredential> MachineCredentials => Set<Features.Machines.MachineCredential>();
     public DbSet<Features.Machines.VaultEscrowKey> VaultEscrowKeys => Set<Features.Machines.VaultEscrowKey>();
+    public DbSet<Features.Drills.RecoveryDrill> RecoveryDrills => Set<Features.Drills.RecoveryDrill>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

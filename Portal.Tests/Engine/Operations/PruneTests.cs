@@ -55,6 +55,33 @@ public sealed class PruneTests : IDisposable
     }
 
     [Fact]
+    public async Task A_snapshot_kept_until_a_later_time_is_refused_by_forget_whoever_asks_and_prune_keeps_its_data()
+    {
+        _kit.Write("ledger.bin", EngineTestKit.Random(3 * 1024 * 1024, 41));
+        var clock = new ManualTime(new DateTimeOffset(2026, 12, 7, 9, 0, 0, TimeSpan.Zero));
+        var options = EngineTestKit.Options with { Time = clock };
+        using (await BackupEngine.InitAsync(_kit.Store, EngineTestKit.Passphrase, options)) { }
+        using var engine = await BackupEngine.OpenAsync(_kit.Store, EngineTestKit.Passphrase, options);
+        var kept = await engine.BackupAsync(new BackupRequest(_kit.Source) { KeepUntil = clock.GetUtcNow().AddDays(30) });
+        var free = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal(clock.GetUtcNow().AddDays(30), (await engine.ListSnapshotsAsync()).Single(s => s.Id == kept.SnapshotId).KeepUntil);
+        Assert.Null((await engine.ListSnapshotsAsync()).Single(s => s.Id == free.SnapshotId).KeepUntil);
+
+        var refused = await Assert.ThrowsAsync<SnapshotRetainedException>(() => engine.ForgetAsync([free.SnapshotId, kept.SnapshotId]));
+        Assert.Equal($"Nothing was removed: snapshot {kept.SnapshotId[..8]} must be kept until 2027-01-06 09:00 UTC (it was written to an immutable vault " +
+            "with that retention). Forget only snapshots whose retention has ended.", refused.Message);
+        Assert.Equal(2, (await engine.ListSnapshotsAsync()).Count); // not even the free one went: all or nothing
+        Assert.Equal([free.SnapshotId], await engine.ForgetAsync([free.SnapshotId]));
+        await engine.PruneAsync();
+        var target = _kit.NewTarget();
+        Assert.Equal(OperationStatus.Completed, (await engine.RestoreAsync(new RestoreRequest(kept.SnapshotId, target))).Status);
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+
+        clock.Advance(TimeSpan.FromDays(30));
+        Assert.Equal([kept.SnapshotId], await engine.ForgetAsync([kept.SnapshotId])); // its time has come
+    }
+
+    [Fact]
     public async Task Forget_then_prune_removes_only_data_no_snapshot_needs()
     {
         _kit.Write("stays.bin", EngineTestKit.Random(2 * 1024 * 1024, 31));

@@ -15,6 +15,7 @@ internal sealed class VaultConfiguration : IEntityTypeConfiguration<Vault>
         builder.HasIndex(v => v.NormalizedName).IsUnique();
         builder.Property(v => v.Region).HasMaxLength(64).IsRequired();
         builder.Property(v => v.Redundancy).HasConversion<string>().HasMaxLength(8);
+        builder.Property(v => v.Immutability).HasConversion<string>().HasMaxLength(16);
         builder.Property(v => v.CreatedBy).HasMaxLength(256);
         builder.Property(v => v.UpdatedBy).HasMaxLength(256);
         builder.Property(v => v.Version).IsRowVersion();

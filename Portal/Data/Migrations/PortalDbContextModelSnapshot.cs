@@ -312,6 +312,75 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Drills.RecoveryDrill", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<long>("BytesInPoint")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("BytesVerified")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Detail")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)");
+
+                    b.Property<double>("EstimatedFullRestoreSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<long>("FilesInPoint")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("FilesVerified")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("ItemId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("JobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("PointCreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RequestedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<double>("RestoreSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Result")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<string>("SnapshotId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ItemId", "FinishedAt");
+
+                    b.ToTable("recovery_drills", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Jobs.Job", b =>
                 {
                     b.Property<Guid>("Id")
@@ -834,6 +903,9 @@ namespace Portal.Data.Migrations
                     b.Property<long>("Files")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("ImmutableUntil")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<Guid>("ItemId")
                         .HasColumnType("uuid");
 
@@ -1009,6 +1081,11 @@ namespace Portal.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(256)
                         .HasColumnType("character varying(256)");
+
+                    b.Property<string>("Immutability")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
 
                     b.Property<string>("Name")
                         .IsRequired()

@@ -83,6 +83,7 @@ public static class AlertKinds
     public const string ReplicationLag = "ReplicationLag";
     public const string ReplicationFailed = "ReplicationFailed";
     public const string IntegrityCheckFailed = "IntegrityCheckFailed";
+    public const string DrillFailed = "DrillFailed";
     public const string RetentionFailed = "RetentionFailed";
     public const string SoftDeleteDisabled = "SoftDeleteDisabled";
     public const string BackupDataDeleted = "BackupDataDeleted";

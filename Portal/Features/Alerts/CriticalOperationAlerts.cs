@@ -80,6 +80,8 @@ public sealed class CriticalOperationAlerts(AlertService alerts, ILogger<Critica
         CriticalOperations.DisableSoftDelete => "turn soft delete off",
         CriticalOperations.ReducePolicyRetention => "reduce a policy's retention",
         CriticalOperations.StopProtectionDeleteData => "stop protection and delete backup data",
+        CriticalOperations.LockImmutability => "lock a vault's immutability (irreversible)",
+        CriticalOperations.RemoveSecondaryCopy => "remove a vault's copy in its paired region (GRS to LRS)",
         _ => operation,
     };
 

@@ -18,6 +18,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
             JobKind.Backup => (AlertKinds.BackupFailed, AlertKinds.BackupWarnings),
             JobKind.Restore => (AlertKinds.RestoreFailed, AlertKinds.RestoreWarnings),
             JobKind.Check => (AlertKinds.IntegrityCheckFailed, null),
+            JobKind.Drill => (AlertKinds.DrillFailed, null),
             JobKind.Replication => (AlertKinds.ReplicationFailed, null),
             _ => (AlertKinds.RetentionFailed, (string?)null),
         };
@@ -63,6 +64,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
         JobKind.Backup => $"Backup of '{job.Subject}'",
         JobKind.Restore => $"Restore of '{ItemName(job)}'",
         JobKind.Check => $"Integrity check of vault '{job.VaultName}'",
+        JobKind.Drill => $"Restore drill of '{job.Subject}'",
         JobKind.Replication => $"Replication of vault '{job.VaultName}' {job.Subject}",
         _ => $"Retention run of vault '{job.VaultName}'",
     };
@@ -81,6 +83,9 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
             "Open the job's log for what could not be restored, fix it (space, permissions, the target folder), and run the restore again. This alert resolves itself when a restore of this item succeeds.",
         JobKind.Check =>
             "Open the check's log: it names the damaged recovery points and files. Back the affected items up again so new recovery points do not depend on them, then run the check again.",
+        JobKind.Drill =>
+            $"The latest recovery point of '{job.Subject}' could not be proven restorable. Open the drill's log for each problem, run \"Check structure and read all data\" on the vault, " +
+            "and back the item up again so a good point exists. This alert resolves itself when a drill of this item passes.",
         JobKind.Replication =>
             "Check that the paired region's storage is reachable. Backups are not affected; replication retries on its own and this alert resolves itself when a pass succeeds.",
         _ => "Open the job's log, fix what it names, and let the next retention run (hourly) try again; this alert resolves itself when one succeeds.",
@@ -95,6 +100,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
         JobKind.Backup => "backup",
         JobKind.Restore => "restore",
         JobKind.Check => "integrity check",
+        JobKind.Drill => "restore drill",
         JobKind.Replication => "replication pass",
         _ => "retention run",
     };

@@ -59,4 +59,6 @@ public static class CriticalOperations
     public const string DisableSoftDelete = "DisableSoftDelete";
     public const string ReducePolicyRetention = "ReducePolicyRetention";
     public const string StopProtectionDeleteData = "StopProtectionDeleteData";
+    public const string LockImmutability = "LockImmutability";
+    public const string RemoveSecondaryCopy = "RemoveSecondaryCopy";
 }

@@ -40,6 +40,11 @@ public static class AuditActions
     public const string VaultDeleteRequest = "Vault.Delete.Request";
     public const string VaultDisableSoftDelete = "Vault.DisableSoftDelete";
     public const string VaultDisableSoftDeleteRequest = "Vault.DisableSoftDelete.Request";
+    public const string VaultSetImmutability = "Vault.Immutability";
+    public const string VaultLockImmutability = "Vault.LockImmutability";
+    public const string VaultLockImmutabilityRequest = "Vault.LockImmutability.Request";
+    public const string VaultRemoveSecondary = "Vault.RemoveSecondaryCopy";
+    public const string VaultRemoveSecondaryRequest = "Vault.RemoveSecondaryCopy.Request";
     public const string PolicyCreate = "Policy.Create";
     public const string PolicyUpdate = "Policy.Update";
     public const string PolicyReduceRetention = "Policy.ReduceRetention";
@@ -54,6 +59,7 @@ public static class AuditActions
     public const string ItemUpdate = "Item.Update";
     public const string ItemBackupNow = "Item.BackupNow";
     public const string ItemStopProtection = "Item.StopProtection";
+    public const string ItemDrill = "Item.Drill";
     public const string ItemStopProtectionDelete = "Item.StopProtection.DeleteData";
     public const string ItemStopProtectionDeleteRequest = "Item.StopProtection.DeleteData.Request";
     public const string ItemResume = "Item.ResumeProtection";

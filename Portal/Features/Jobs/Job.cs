@@ -106,6 +106,9 @@ public enum JobKind
 
     /// <summary>A region's replica scrub (no vault: it covers every vault in the region).</summary>
     Scrub,
+
+    /// <summary>A restore drill: a recovery point restored into a scratch folder, verified and deleted.</summary>
+    Drill,
 }
 
 /// <summary>Azure Backup's job statuses.</summary>

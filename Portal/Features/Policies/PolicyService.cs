@@ -60,10 +60,14 @@ public sealed class PolicyService(
             Validate(policy.Name, definition);
             if (policy.Version != version)
                 throw ChangedMeanwhile(policy);
-            var vaultName = await db.Vaults.Where(v => v.Id == policy.VaultId).Select(v => v.Name).FirstAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == policy.VaultId, ct);
+            var vaultName = vault.Name;
             var current = PolicyDefinition.FromJson(policy.Definition);
             if (PolicyRules.ReducesRetention(current, definition, clock.GetUtcNow()))
             {
+                if (vault.IsImmutable())
+                    throw VaultImmutabilityRules.Refusal(vault, $"reducing the retention of policy {policy.Name}",
+                        "Keep or lengthen each retention; for shorter retention of new points, create another policy and move items to it.");
                 var request = await approvals.AddRequestAsync(db, user, CriticalOperations.ReducePolicyRetention, policy.Id, Resource(vaultName, policy.Name),
                     $"Reduce the retention of policy {policy.Name} in vault {vaultName} to: {Describe(definition)}. Recovery points it keeps now would be removed at the next retention run.",
                     ct, definition.ToJson(), policy.Version);
@@ -210,6 +214,9 @@ internal sealed class ReducePolicyRetentionOperation : ICriticalOperation
     public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
     {
         var policy = await db.BackupPolicies.FirstOrDefaultAsync(p => p.Id == request.ResourceId, ct) ?? throw PolicyService.Gone();
+        var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == policy.VaultId, ct);
+        if (vault.IsImmutable())
+            throw VaultImmutabilityRules.Refusal(vault, $"reducing the retention of policy {policy.Name}", "Reject this request; the policy keeps its retention.");
         if (policy.Version != request.ResourceVersion)
             throw new PortalConflictException($"Policy {policy.Name} changed after this request was made; reject it and ask again if the reduction is still wanted.");
         PolicyService.Apply(policy, PolicyDefinition.FromJson(request.Payload!), $"{request.RequestedByName} (approved by {request.DecidedByName})");

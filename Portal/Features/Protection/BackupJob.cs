@@ -22,7 +22,8 @@ public sealed class BackupJob(
     VaultKeys keys,
     IDatabaseWorkload databases,
     ItemScripts scripts,
-    RecoveryPointRecorder recorder) : JobHandler<BackupInput>
+    RecoveryPointRecorder recorder,
+    TimeProvider clock) : JobHandler<BackupInput>
 {
     public override string Name => "backup";
 
@@ -41,13 +42,14 @@ public sealed class BackupJob(
         {
             if (run.Attempt > 1 && await db.RecoveryPoints.AsNoTracking().FirstOrDefaultAsync(p => p.JobId == run.JobId, ct) is { } made)
                 return JobOutcome.Completed($"Recovery point {made.SnapshotId[..8]} was recorded by an earlier attempt of this job.");
-            item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == input.ItemId, ct);
+            item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).Include(i => i.Policy).FirstOrDefaultAsync(i => i.Id == input.ItemId, ct);
         }
 
         if (item is null)
             return JobOutcome.Failed("The backup item no longer exists.");
         var vault = item.Vault!;
         var tags = new[] { $"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", JobTag(run.JobId) };
+        var keepUntil = ImmutableRetention.KeepUntil(vault, item.Policy, input, clock.GetUtcNow());
         // A database's versions are checked before anything runs (not even the vault is opened).
         var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareBackupAsync(item, run, ct) : null;
         using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
@@ -60,21 +62,21 @@ public sealed class BackupJob(
             await run.LogAsync(JobLogLevel.Info, $"An earlier attempt of this job wrote recovery point {earlier.Id[..8]} before it stopped; it is recorded as this job's point.");
             // Its scripts' outcome died with it: the point is recorded as crash-consistent, the honest floor.
             return await recorder.RecordAsync(item, input, run, new RecoveryPointRecorder.Made(earlier.Id, earlier.Files, earlier.Bytes, earlier.BytesAdded, 0, 0, [],
-                earlier.Status == EngineStatus.Completed), RecoveryPointConsistency.CrashConsistent, [], database?.Display);
+                earlier.Status == EngineStatus.Completed, earlier.KeepUntil), RecoveryPointConsistency.CrashConsistent, [], database?.Display);
         }
 
         if (database is not null)
         {
-            result = await database.BackupAsync(engine, run, tags, ct);
+            result = await database.BackupAsync(engine, run, tags, keepUntil, ct);
             consistency = RecoveryPointConsistency.ApplicationConsistent; // pg_dump reads one consistent snapshot of the database
         }
         else
         {
-            (result, consistency) = await BackUpFilesAsync(item, engine, run, tags, scriptWarnings, ct);
+            (result, consistency) = await BackUpFilesAsync(item, engine, run, tags, keepUntil, scriptWarnings, ct);
         }
 
         var recorded = new RecoveryPointRecorder.Made(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded, result.FilesRead, result.FilesUnchanged,
-            result.Warnings, result.Status == EngineStatus.Completed);
+            result.Warnings, result.Status == EngineStatus.Completed, keepUntil);
         return await recorder.RecordAsync(item, input, run, recorded, consistency, scriptWarnings, database?.Display);
     }
 
@@ -87,7 +89,7 @@ public sealed class BackupJob(
     /// code, and the backup goes on. The post-backup script always runs, even when the backup failed or was cancelled.
     /// </summary>
     private async Task<(BackupResult, RecoveryPointConsistency)> BackUpFilesAsync(BackupItem item, Engine.BackupEngine engine, JobRun run,
-        string[] tags, List<string> scriptWarnings, CancellationToken ct)
+        string[] tags, DateTimeOffset? keepUntil, List<string> scriptWarnings, CancellationToken ct)
     {
         var consistency = RecoveryPointConsistency.FileSystemConsistent;
         var timeout = scripts.TimeoutFor(item.ScriptTimeoutSeconds);
@@ -102,7 +104,7 @@ public sealed class BackupJob(
                     scriptWarnings.Add(pre.Describe() + " The backup went on: this recovery point is file-system consistent, not application-consistent.");
             }
 
-            var request = new BackupRequest(item.SourcePath) { Filter = PathFilter.Create(item.Include, item.Exclude), Tags = tags };
+            var request = new BackupRequest(item.SourcePath) { Filter = PathFilter.Create(item.Include, item.Exclude), Tags = tags, KeepUntil = keepUntil };
             return (await engine.BackupAsync(request, run.Progress, ct), consistency);
         }
         finally

@@ -31,5 +31,5 @@ public interface IDatabaseBackupRun
     /// <summary>The database in words for the job's summary ("sales on db1:5432"), never the password.</summary>
     string Display { get; }
 
-    Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct);
+    Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, DateTimeOffset? keepUntil, CancellationToken ct);
 }

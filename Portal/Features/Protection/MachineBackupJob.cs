@@ -13,7 +13,7 @@ namespace Portal.Features.Protection;
 /// the agent reports its snapshot, the portal opens that repository itself and records the recovery point only if the
 /// snapshot is there, tagged with this job: nothing the machine merely claims enters the catalog.
 /// </summary>
-public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactory, IMachines machines, ItemScripts scripts, RecoveryPointRecorder recorder)
+public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactory, IMachines machines, ItemScripts scripts, RecoveryPointRecorder recorder, TimeProvider clock)
     : RemoteJobHandler<BackupInput, MachineBackupInput, MachineBackupResult>
 {
     public override string Name => AgentOperations.Backup;
@@ -30,7 +30,8 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
         var item = await LoadAsync(input.ItemId, ct) ?? throw new ItemGoneException();
         return new MachineBackupInput(item.Id, item.Name, item.SourcePath, item.Include, item.Exclude, item.PreScript, item.PostScript,
             (int)scripts.TimeoutFor(item.ScriptTimeoutSeconds).TotalSeconds,
-            [$"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", BackupJob.JobTag(lease.JobId)]);
+            [$"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", BackupJob.JobTag(lease.JobId)],
+            ImmutableRetention.KeepUntil(item.Vault!, item.Policy, input, clock.GetUtcNow()));
     }
 
     protected override async Task<JobOutcome> CompleteAsync(BackupInput input, RemoteOutcome outcome, MachineBackupResult? result, JobRun run, CancellationToken ct)
@@ -49,13 +50,15 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
         }
 
         // Verified in storage, not taken on the machine's word: the snapshot must be in the machine's repository, tagged with this job.
+        DateTimeOffset? keepUntil;
         using (var engine = await machines.OpenRepositoryAsync(item.MachineId!.Value, ct))
         {
             var tagged = await engine.FindSnapshotsByTagAsync(BackupJob.JobTag(run.JobId), cancellationToken: ct);
-            if (!tagged.Any(s => s.Id == result.SnapshotId))
+            if (tagged.FirstOrDefault(s => s.Id == result.SnapshotId) is not { } snapshot)
                 return JobOutcome.Failed(
                     $"The agent on {where} reported recovery point {Short(result.SnapshotId)}, but the vault's storage holds no such snapshot of this job; no point was recorded. " +
                     "Back up again; if this repeats, check the machine (its agent may be altered).");
+            keepUntil = snapshot.KeepUntil; // what the snapshot itself carries, as for everything else recorded
         }
 
         if (result.Reused)
@@ -63,7 +66,7 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
         var consistency = result.ApplicationConsistent ? RecoveryPointConsistency.ApplicationConsistent : RecoveryPointConsistency.FileSystemConsistent;
         var scriptWarnings = outcome.Status == JobStatus.CompletedWithWarnings && result.Warnings.Count == 0 && outcome.Message is { } words ? [words] : new List<string>();
         return await recorder.RecordAsync(item, input, run, new RecoveryPointRecorder.Made(result.SnapshotId, result.Files, result.Bytes, result.BytesAdded,
-            result.FilesRead, result.FilesUnchanged, result.Warnings, result.Warnings.Count == 0), consistency, scriptWarnings, database: null, where);
+            result.FilesRead, result.FilesUnchanged, result.Warnings, result.Warnings.Count == 0, keepUntil), consistency, scriptWarnings, database: null, where);
     }
 
     protected override string Cancelled(BackupInput input) =>
@@ -83,7 +86,7 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
     private async Task<BackupItem?> LoadAsync(Guid itemId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.BackupItems.AsNoTracking().FirstOrDefaultAsync(i => i.Id == itemId, ct);
+        return await db.BackupItems.AsNoTracking().Include(i => i.Vault).Include(i => i.Policy).FirstOrDefaultAsync(i => i.Id == itemId, ct);
     }
 
     private static string Short(string snapshotId) => snapshotId.Length > 8 ? snapshotId[..8] : snapshotId;

@@ -405,6 +405,9 @@ public sealed class ProtectionService(
                 throw new PortalConflictException($"The backup data of {item.Name} is already deleted (soft delete).");
             var vault = item.Vault!;
             var points = await db.RecoveryPoints.CountAsync(p => p.ItemId == itemId, ct);
+            if (vault.IsImmutable() && points > 0)
+                throw VaultImmutabilityRules.Refusal(vault, $"deleting the backup data of {item.Name} ({points} recovery point(s))",
+                    "Stop protection and keep the data instead: its recovery points then expire by the policy's retention.");
             var request = await approvals.AddRequestAsync(db, user, CriticalOperations.StopProtectionDeleteData, item.Id, Resource(vault.Name, item.Name),
                 $"Stop protection of {item.Name} in vault {vault.Name} and delete its backup data ({points} recovery point(s)); " +
                 (vault.SoftDeleteEnabled ? $"soft-deleted for {vault.SoftDeleteRetentionDays} days, undeletable until then." : "soft delete is off: purged at once."),
@@ -516,6 +519,9 @@ internal sealed class StopProtectionDeleteDataOperation(TimeProvider clock) : IC
         var item = await db.BackupItems.FirstOrDefaultAsync(i => i.Id == request.ResourceId, ct) ?? throw ProtectionService.Gone();
         if (item.State == ProtectionState.SoftDeleted)
             throw new PortalConflictException($"The backup data of {item.Name} is already deleted.");
+        var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == item.VaultId, ct);
+        if (vault.IsImmutable() && await db.RecoveryPoints.AnyAsync(p => p.ItemId == item.Id, ct))
+            throw VaultImmutabilityRules.Refusal(vault, $"deleting the backup data of {item.Name}", "Reject this request; stop protection and keep the data instead.");
         var now = clock.GetUtcNow().UtcDateTime;
         item.State = ProtectionState.SoftDeleted;
         item.ProtectionStoppedAt ??= now;

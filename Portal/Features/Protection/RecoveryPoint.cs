@@ -20,6 +20,12 @@ public sealed class RecoveryPoint
     /// <summary>For on-demand points ("Back up now"): kept until this time, whatever the policy says.</summary>
     public DateTime? RetainUntil { get; set; }
 
+    /// <summary>
+    /// Taken in an immutable vault: kept at least until this time whatever happens to the vault's immutability or the
+    /// policy (its snapshot carries the same time, and the engine's forget refuses it before then). Null otherwise.
+    /// </summary>
+    public DateTime? ImmutableUntil { get; set; }
+
     /// <summary>When the last retention run says the point expires (null: kept for now without an end, or not evaluated yet).</summary>
     public DateTime? ExpiresAt { get; set; }
 

@@ -14,10 +14,11 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
 {
     /// <summary>
     /// What the backup made: the snapshot and its counts (files read and unchanged: null when the executor did not say);
-    /// <paramref name="Clean"/> false when items were skipped.
+    /// <paramref name="Clean"/> false when items were skipped; <paramref name="KeepUntil"/> the immutable vault's floor written in the snapshot.
     /// </summary>
     public sealed record Made(
-        string SnapshotId, long Files, long Bytes, long BytesAdded, long? FilesRead, long? FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true);
+        string SnapshotId, long Files, long Bytes, long BytesAdded, long? FilesRead, long? FilesUnchanged, IReadOnlyList<string> Warnings, bool Clean = true,
+        DateTimeOffset? KeepUntil = null);
 
     /// <summary>Records the point and says how the job went (Completed, or CompletedWithWarnings with the warnings first).</summary>
     /// <param name="where">Where unreadable items must be fixed ("the portal host", "machine NAME").</param>
@@ -33,7 +34,7 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
             {
                 Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = item.VaultId, SnapshotId = result.SnapshotId, CreatedAt = now, Type = input.Type,
                 RetainUntil = input.RetainUntil, ExpiresAt = input.RetainUntil, Files = result.Files, Bytes = result.Bytes, BytesAdded = result.BytesAdded,
-                Warnings = warnings.Count, JobId = run.JobId, Consistency = consistency,
+                Warnings = warnings.Count, JobId = run.JobId, Consistency = consistency, ImmutableUntil = result.KeepUntil?.UtcDateTime,
             });
             await db.BackupItems.Where(i => i.Id == item.Id).ExecuteUpdateAsync(s => s
                 .SetProperty(i => i.LastBackupStatus, status).SetProperty(i => i.LastBackupAt, now)
@@ -47,6 +48,8 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
               (result is { FilesRead: { } read, FilesUnchanged: { } unchanged } ? $"read {read:N0} new or changed files, {unchanged:N0} unchanged; " : "") +
               $"added {Format(result.BytesAdded)} to the vault.";
         await run.LogAsync(JobLogLevel.Info, summary);
+        if (result.KeepUntil is { } keep)
+            await run.LogAsync(JobLogLevel.Info, $"The vault is immutable: this recovery point cannot be removed before {keep.UtcDateTime:yyyy-MM-dd HH:mm} UTC, whoever asks.");
         if (result.Warnings.Count > 0)
             await run.LogAsync(JobLogLevel.Warning, result.Warnings);
         var explanation = string.Join(" ", scriptWarnings) + (result.Warnings.Count > 0

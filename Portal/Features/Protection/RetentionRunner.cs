@@ -71,6 +71,8 @@ public sealed class RetentionRunner(
 
     private const int LockNamespace = 0x52455445; // "RETE"
 
+    private static DateTime? Later(DateTime? policy, DateTime? immutable) => policy is null ? null : immutable > policy ? immutable : policy;
+
     private async Task<int> RunLockedAsync(PortalDbContext db, Guid vaultId, DateTimeOffset now, CancellationToken ct)
     {
         var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == vaultId, ct);
@@ -84,7 +86,8 @@ public sealed class RetentionRunner(
             var own = points.Where(p => p.ItemId == item.Id).ToList();
             if (item.State == ProtectionState.SoftDeleted)
             {
-                if (ProtectionService.PurgeAfter(item, vault) is { } purgeAt && purgeAt <= now.UtcDateTime)
+                // A point taken while the vault was immutable outlives the soft delete until its own time (the engine would refuse it anyway).
+                if (ProtectionService.PurgeAfter(item, vault) is { } purgeAt && purgeAt <= now.UtcDateTime && !own.Any(p => p.ImmutableUntil > now.UtcDateTime))
                 {
                     purged.Add(item);
                     expired.AddRange(own);
@@ -105,10 +108,11 @@ public sealed class RetentionRunner(
             {
                 var point = own.First(p => p.SnapshotId == decision.Point.Id);
                 var keepLatest = item.State == ProtectionState.ProtectionStopped && point == latest;
-                if (decision.Expired && !keepLatest)
+                var immutable = point.ImmutableUntil > now.UtcDateTime; // taken in an immutable vault: kept at least that long, whatever changed since
+                if (decision.Expired && !keepLatest && !immutable)
                     expired.Add(point);
                 else
-                    point.ExpiresAt = keepLatest ? null : decision.KeepUntil?.UtcDateTime;
+                    point.ExpiresAt = keepLatest ? null : Later(decision.KeepUntil?.UtcDateTime, point.ImmutableUntil);
             }
         }
 

@@ -19,6 +19,9 @@ public sealed class Vault
     public bool SoftDeleteEnabled { get; set; } = true;
     public int SoftDeleteRetentionDays { get; set; } = VaultRules.DefaultSoftDeleteDays;
 
+    /// <summary>Whether recovery points may be removed before their retention ends (Azure's immutable vault).</summary>
+    public VaultImmutability Immutability { get; set; } = VaultImmutability.Disabled;
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
     public DateTime UpdatedAt { get; set; }
@@ -36,4 +39,20 @@ public enum StorageRedundancy
 
     /// <summary>Geo-redundant: LRS plus a copy in the paired region (Azure's default).</summary>
     GRS,
+}
+
+/// <summary>
+/// Azure's immutable vault: while immutable, no operation removes a recovery point before its retention ends (reducing
+/// retention, stop protection with delete, deleting the vault, removing the paired region's copy).
+/// </summary>
+public enum VaultImmutability
+{
+    /// <summary>Not immutable: the operations above run with their usual rules (second approver where critical).</summary>
+    Disabled,
+
+    /// <summary>Immutable, unlocked: a Backup.Contributor can turn it off again.</summary>
+    Enabled,
+
+    /// <summary>Immutable and locked: irreversible, as Azure's locked state.</summary>
+    Locked,
 }

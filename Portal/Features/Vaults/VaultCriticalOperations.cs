@@ -38,3 +38,43 @@ internal sealed class DisableSoftDeleteOperation(TimeProvider clock) : ICritical
         vault.UpdatedBy = $"{request.RequestedByName} (approved by {request.DecidedByName})";
     }
 }
+
+/// <summary>Locks a vault's immutability (irreversible) once a second Backup.Contributor approves.</summary>
+internal sealed class LockImmutabilityOperation(TimeProvider clock) : ICriticalOperation
+{
+    public string Name => CriticalOperations.LockImmutability;
+
+    public string AuditAction => AuditActions.VaultLockImmutability;
+
+    public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
+    {
+        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.ResourceId, ct) ?? throw VaultService.Gone();
+        if (vault.Immutability == VaultImmutability.Locked)
+            throw new PortalConflictException($"Vault {vault.Name}'s immutability is already locked.");
+        if (vault.Immutability == VaultImmutability.Disabled)
+            throw new PortalConflictException($"Vault {vault.Name} was made mutable again after this request: reject it, and make it immutable before asking again.");
+        vault.Immutability = VaultImmutability.Locked;
+        vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        vault.UpdatedBy = $"{request.RequestedByName} (approved by {request.DecidedByName})";
+    }
+}
+
+/// <summary>Changes a vault with backup items from GRS to LRS (its paired region's copy goes) once a second Backup.Contributor approves.</summary>
+internal sealed class RemoveSecondaryCopyOperation(IVaultContents contents, TimeProvider clock) : ICriticalOperation
+{
+    public string Name => CriticalOperations.RemoveSecondaryCopy;
+
+    public string AuditAction => AuditActions.VaultRemoveSecondary;
+
+    public async Task ExecuteAsync(PortalDbContext db, ApprovalRequest request, CancellationToken ct)
+    {
+        var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.ResourceId, ct) ?? throw VaultService.Gone();
+        if (vault.Redundancy == StorageRedundancy.LRS)
+            throw new PortalConflictException($"Vault {vault.Name} is already LRS.");
+        if (vault.IsImmutable() && await contents.ItemVaultIds(db).AnyAsync(v => v == vault.Id, ct))
+            throw VaultImmutabilityRules.Refusal(vault, "changing to LRS", "Reject this request; the vault keeps GRS.");
+        vault.Redundancy = StorageRedundancy.LRS;
+        vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+        vault.UpdatedBy = $"{request.RequestedByName} (approved by {request.DecidedByName})";
+    }
+}

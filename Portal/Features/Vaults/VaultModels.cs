@@ -22,7 +22,8 @@ public sealed record VaultDetails(
     string CreatedBy,
     DateTime UpdatedAt,
     string UpdatedBy,
-    uint Version)
+    uint Version,
+    VaultImmutability Immutability = VaultImmutability.Disabled)
 {
     public int ItemCount => ProtectedItemCount + StoppedItemCount + SoftDeletedItemCount;
 }

@@ -70,7 +70,7 @@ public sealed class VaultService(
         return new VaultDetails(
             v.Id, v.Name, v.Region, regions.Find(v.Region)?.PairedRegion, v.Redundancy, v.SoftDeleteEnabled, v.SoftDeleteRetentionDays,
             items.Protected, items.ProtectionStopped, items.SoftDeleted,
-            v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, v.Version);
+            v.CreatedAt, v.CreatedBy, v.UpdatedAt, v.UpdatedBy, v.Version, v.Immutability);
     }
 
     public Task<VaultDetails> CreateAsync(CreateVaultRequest request, CancellationToken ct = default) =>
@@ -137,6 +137,7 @@ public sealed class VaultService(
             var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == request.Id, ct) ?? throw Gone();
             if (vault.Version != request.Version)
                 throw ChangedMeanwhile(vault);
+            var removesSecondary = false;
 
             if (request.Redundancy != vault.Redundancy)
             {
@@ -146,26 +147,30 @@ public sealed class VaultService(
                 // Unlike Azure, redundancy may change after items are protected: LRS → GRS copies the existing data to the
                 // pair with the next replication passes; GRS → LRS removes the pair's copy, so it must be confirmed.
                 var items = await contents.ItemVaultIds(db).CountAsync(id => id == vault.Id, ct);
-                if (items > 0 && request.Redundancy == StorageRedundancy.LRS
-                    && !string.Equals(request.ConfirmRemoveSecondary?.Trim(), vault.Name, StringComparison.Ordinal))
+                removesSecondary = items > 0 && request.Redundancy == StorageRedundancy.LRS;
+                if (removesSecondary && vault.IsImmutable())
+                    throw VaultImmutabilityRules.Refusal(vault, $"changing to LRS (which deletes the copy in {region?.PairedRegion ?? "the paired region"})",
+                        "Keep GRS; the change is possible once the vault holds no backup items.");
+                if (removesSecondary && !string.Equals(request.ConfirmRemoveSecondary?.Trim(), vault.Name, StringComparison.Ordinal))
                     throw new PortalValidationException(nameof(request.ConfirmRemoveSecondary),
                         $"Changing to LRS removes this vault's copy in {region?.PairedRegion ?? "the paired region"}: cross-region restore will no " +
-                        $"longer be possible. Type the vault name ({vault.Name}) to confirm.");
+                        $"longer be possible. Type the vault name ({vault.Name}) to confirm; a second Backup.Contributor then approves it.");
             }
 
             if (VaultRules.CheckSoftDeleteDays(request.SoftDeleteRetentionDays) is { } daysError)
                 throw new PortalValidationException(nameof(request.SoftDeleteRetentionDays), daysError);
 
             var changes = new List<string>();
-            if (vault.Redundancy != request.Redundancy)
+            if (vault.Redundancy != request.Redundancy && !removesSecondary)
                 changes.Add($"redundancy {vault.Redundancy} → {request.Redundancy}" + (request.Redundancy == StorageRedundancy.GRS
                     ? " (existing backup data is copied to the paired region by the next replication passes)"
-                    : " (the paired region's copy is removed by the next replication pass)"));
+                    : " (the vault holds no backup items)"));
             if (vault.SoftDeleteRetentionDays != request.SoftDeleteRetentionDays)
                 changes.Add($"soft delete days {vault.SoftDeleteRetentionDays} → {request.SoftDeleteRetentionDays}");
             if (!vault.SoftDeleteEnabled && request.SoftDeleteEnabled)
                 changes.Add("soft delete turned on");
-            vault.Redundancy = request.Redundancy;
+            if (!removesSecondary)
+                vault.Redundancy = request.Redundancy;
             vault.SoftDeleteRetentionDays = request.SoftDeleteRetentionDays;
             vault.SoftDeleteEnabled |= request.SoftDeleteEnabled;
 
@@ -175,6 +180,16 @@ public sealed class VaultService(
                 approval = await approvals.AddRequestAsync(db, user, CriticalOperations.DisableSoftDelete, vault.Id, VaultResource(vault.Name),
                     $"Turn soft delete off for vault {vault.Name}: deleted backup data would be purged at once.", ct);
                 audit.Append(db, user, AuditActions.VaultDisableSoftDeleteRequest, VaultResource(vault.Name), approval.Summary);
+            }
+
+            if (removesSecondary)
+            {
+                // Removing the paired region's copy of backup data is critical on every vault (as Azure's multi-user
+                // authorization protects it): a second Backup.Contributor approves it.
+                approval = await approvals.AddRequestAsync(db, user, CriticalOperations.RemoveSecondaryCopy, vault.Id, VaultResource(vault.Name),
+                    $"Change vault {vault.Name} from GRS to LRS: its copy in {regions.Find(vault.Region)?.PairedRegion ?? "the paired region"} is deleted " +
+                    "by the next replication pass and cross-region restore is no longer possible.", ct);
+                audit.Append(db, user, AuditActions.VaultRemoveSecondaryRequest, VaultResource(vault.Name), approval.Summary);
             }
 
             if (changes.Count > 0)
@@ -202,6 +217,8 @@ public sealed class VaultService(
                 throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
             if (vault.Version != version)
                 throw ChangedMeanwhile(vault);
+            if (vault.IsImmutable() && await contents.ItemVaultIds(db).AnyAsync(v => v == vault.Id, ct))
+                throw VaultImmutabilityRules.Refusal(vault, "deleting it", "It can be deleted once every backup item's recovery points have expired and it is empty.");
             await contents.EnsureEmptyAsync(db, vault, ct);
 
             var request = await approvals.AddRequestAsync(db, user, CriticalOperations.DeleteVault, vault.Id, VaultResource(vault.Name),
@@ -226,6 +243,50 @@ public sealed class VaultService(
         return new VaultHoldings(vault.Name, items, points,
             machines.Where(m => !m.Revoked).Sum(m => m.Count), machines.Where(m => m.Revoked).Sum(m => m.Count), storage?.Bytes, storage?.MeasuredAt);
     }
+
+    /// <summary>
+    /// Makes the vault immutable (<see cref="VaultImmutability.Enabled"/>), turns an unlocked immutability off, or asks to
+    /// lock it (<see cref="VaultImmutability.Locked"/>: irreversible, so a second Backup.Contributor approves it and
+    /// <paramref name="typedName"/> must repeat the vault's name). A locked vault stays locked.
+    /// </summary>
+    public Task<VaultUpdateResult> SetImmutabilityAsync(Guid id, uint version, VaultImmutability target, string? typedName = null, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultSetImmutability, $"vault/{id}", async user =>
+        {
+            Access.Require(user, "change a vault's immutability", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.FirstOrDefaultAsync(v => v.Id == id, ct) ?? throw Gone();
+            if (vault.Version != version)
+                throw ChangedMeanwhile(vault);
+            if (vault.Immutability == VaultImmutability.Locked)
+                throw new PortalConflictException($"Vault {vault.Name}'s immutability is locked: it cannot be changed or turned off (as in Azure, locking is irreversible).");
+            if (vault.Immutability == target)
+                throw new PortalConflictException($"Vault {vault.Name} is already {(target == VaultImmutability.Disabled ? "not immutable" : "immutable")}.");
+
+            ApprovalRequest? approval = null;
+            if (target == VaultImmutability.Locked)
+            {
+                if (vault.Immutability != VaultImmutability.Enabled)
+                    throw new PortalConflictException($"Make vault {vault.Name} immutable first; lock it once you have checked that its policies keep what you need.");
+                if (!string.Equals(typedName?.Trim(), vault.Name, StringComparison.Ordinal))
+                    throw new PortalValidationException("ConfirmName", $"Locking cannot be undone. Type the vault's name, {vault.Name}, exactly to confirm.");
+                approval = await approvals.AddRequestAsync(db, user, CriticalOperations.LockImmutability, vault.Id, VaultResource(vault.Name),
+                    $"Lock the immutability of vault {vault.Name}: irreversible; no one can then remove a recovery point before its retention ends, " +
+                    "reduce a policy's retention, delete backup data or remove the paired region's copy.", ct);
+                audit.Append(db, user, AuditActions.VaultLockImmutabilityRequest, VaultResource(vault.Name), approval.Summary);
+                await db.SaveChangesAsync(ct);
+            }
+            else
+            {
+                var before = vault.Immutability;
+                vault.Immutability = target;
+                vault.UpdatedAt = clock.GetUtcNow().UtcDateTime;
+                vault.UpdatedBy = user.DisplayName();
+                audit.Append(db, user, AuditActions.VaultSetImmutability, VaultResource(vault.Name), $"immutability {before} → {target}");
+                await SaveOrReportConflictAsync(db, vault, ct);
+            }
+
+            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null);
+        });
 
     internal static string VaultResource(string? name) => $"vault/{name}";
 

@@ -9,6 +9,8 @@ public static class VaultsServiceCollectionExtensions
         services.AddScoped<VaultService>();
         services.AddScoped<ICriticalOperation, DeleteVaultOperation>();
         services.AddScoped<ICriticalOperation, DisableSoftDeleteOperation>();
+        services.AddScoped<ICriticalOperation, LockImmutabilityOperation>();
+        services.AddScoped<ICriticalOperation, RemoveSecondaryCopyOperation>();
         return services;
     }
 }

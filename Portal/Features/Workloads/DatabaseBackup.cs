@@ -33,7 +33,7 @@ public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secret
         return target;
     }
 
-    public async Task<BackupResult> BackupAsync(DatabaseTarget target, BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct)
+    public async Task<BackupResult> BackupAsync(DatabaseTarget target, BackupEngine engine, JobRun run, IReadOnlyList<string> tags, DateTimeOffset? keepUntil, CancellationToken ct)
     {
         var expected = await SizeAsync(target, ct);
         using var process = tools.Start("pg_dump", target, ["--format=custom", "--compress=0", "--no-sync", "--dbname", target.Database]);
@@ -42,7 +42,7 @@ public sealed class DatabaseBackup(PostgreSqlTools tools, DatabaseSecrets secret
         try
         {
             var stream = new ToolOutputStream(process, "pg_dump", errors, ct);
-            return await engine.BackupStreamAsync(new StreamBackupRequest(target.SourceName, DumpFileName) { Tags = tags, ExpectedBytes = expected },
+            return await engine.BackupStreamAsync(new StreamBackupRequest(target.SourceName, DumpFileName) { Tags = tags, ExpectedBytes = expected, KeepUntil = keepUntil },
                 stream, run.Progress, ct);
         }
         finally

@@ -23,7 +23,7 @@ internal sealed class PostgreSqlWorkload(DatabaseBackup backups, DatabaseSecrets
     {
         public string Display => target.Display;
 
-        public Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, CancellationToken ct) =>
-            backups.BackupAsync(target, engine, run, tags, ct);
+        public Task<BackupResult> BackupAsync(BackupEngine engine, JobRun run, IReadOnlyList<string> tags, DateTimeOffset? keepUntil, CancellationToken ct) =>
+            backups.BackupAsync(target, engine, run, tags, keepUntil, ct);
     }
 }

@@ -1,0 +1,132 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Approvals;
+using Portal.Features.Audit;
+using Portal.Features.Common;
+using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Policies;
+using Portal.Features.Protection;
+using Portal.Features.Vaults;
+using Portal.Tests.Infrastructure;
+
+namespace Portal.Tests.Integration;
+
+/// <summary>
+/// Azure's immutable vault, in the services: while a vault is immutable, nothing removes a recovery point before its
+/// retention ends (reducing retention, stop protection with delete, deleting the vault, GRS → LRS), even a request
+/// approved after immutability was turned on; locking is irreversible and needs a second Backup.Contributor.
+/// </summary>
+public sealed class ImmutableVaultTests : ProtectionHostTest
+{
+    private readonly System.Security.Claims.ClaimsPrincipal bob = TestUsers.WithRoles("Bob", PortalRoles.Contributor);
+
+    private VaultService Vaults(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<VaultService>();
+
+    private ApprovalService Approvals(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<ApprovalService>();
+
+    private PolicyService Policies => host.ActAs(ann).GetRequiredService<PolicyService>();
+
+    private async Task<VaultDetails> VaultAsync() => (await Vaults(ann).GetAsync("finance"))!;
+
+    private async Task<ItemDetails> ItemAsync(Guid id) => (await host.Protection(ann).GetAsync(id))!;
+
+    /// <summary>A GRS vault with one item and one recovery point.</summary>
+    private async Task<(ItemDetails Item, PolicyDetails Policy)> ProtectedItemWithAPointAsync()
+    {
+        var (vault, policy) = await NewVaultAsync(redundancy: StorageRedundancy.GRS);
+        var folder = Path.Combine(host.SourceRoot, "share");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "ledger.txt"), "the only copy of yesterday's ledger");
+        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "share", folder, null, null, Passphrase, Passphrase));
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
+        return (await ItemAsync(item.Item.Id), policy);
+    }
+
+    [Fact]
+    public async Task While_immutable_every_early_removal_is_refused_with_the_reason_even_one_approved_later()
+    {
+        var (item, policy) = await ProtectedItemWithAPointAsync();
+        Assert.Single(item.RecoveryPoints);
+        // Asked for before the vault became immutable, approved after: the approval must not run them.
+        await host.Protection(ann).RequestStopAndDeleteAsync(item.Item.Id, item.Version, "share");
+        var reduced = await Policies.UpdateAsync(policy.Id, policy.Version, policy.Definition with { Retention = new(DailyDays: 7) });
+        Assert.True(reduced.ApprovalRequested);
+        var earlier = (await Approvals(bob).ListAsync()).Where(r => r.Status == ApprovalStatus.Pending).ToList();
+        Assert.Equal(2, earlier.Count);
+
+        var vault = (await Vaults(ann).SetImmutabilityAsync((await VaultAsync()).Id, (await VaultAsync()).Version, VaultImmutability.Enabled)).Vault;
+        Assert.Equal(VaultImmutability.Enabled, vault.Immutability);
+
+        var deleteData = await Assert.ThrowsAsync<PortalConflictException>(async () =>
+            await host.Protection(ann).RequestStopAndDeleteAsync(item.Item.Id, (await ItemAsync(item.Item.Id)).Version, "share"));
+        Assert.Contains("Vault finance is immutable: deleting the backup data of share (1 recovery point(s)) would remove recovery points before their retention ends", deleteData.Message);
+        Assert.Contains("Stop protection and keep the data instead", deleteData.Message);
+
+        var current = (await Policies.GetAsync(vault.Id, policy.Name))!;
+        var retention = await Assert.ThrowsAsync<PortalConflictException>(() =>
+            Policies.UpdateAsync(current.Id, current.Version, current.Definition with { Retention = new(DailyDays: 7) }));
+        Assert.Contains("reducing the retention of policy DefaultPolicy", retention.Message);
+        var longer = await Policies.UpdateAsync(current.Id, current.Version, current.Definition with { Retention = new(DailyDays: 60) });
+        Assert.False(longer.ApprovalRequested); // lengthening stays possible
+
+        var toLrs = await Assert.ThrowsAsync<PortalConflictException>(() =>
+            Vaults(ann).UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "finance")));
+        Assert.Contains("changing to LRS (which deletes the copy in west)", toLrs.Message);
+
+        var deleteVault = await Assert.ThrowsAsync<PortalConflictException>(() => Vaults(ann).RequestDeleteAsync(vault.Id, vault.Version, "finance"));
+        Assert.Contains("Vault finance is immutable: deleting it", deleteVault.Message);
+
+        foreach (var request in earlier)
+        {
+            var approval = await Assert.ThrowsAsync<PortalConflictException>(() => Approvals(bob).ApproveAsync(request.Id));
+            Assert.Contains("is immutable", approval.Message);
+        }
+
+        // Nothing changed: the item is protected with its point, the policy keeps 60 days, the vault is GRS.
+        var after = await ItemAsync(item.Item.Id);
+        Assert.Equal((ProtectionState.Protected, 1), (after.Item.State, after.RecoveryPoints.Count));
+        Assert.Equal(60, (await Policies.GetAsync(vault.Id, policy.Name))!.Definition.Retention.DailyDays);
+        Assert.Equal(StorageRedundancy.GRS, (await VaultAsync()).Redundancy);
+        Assert.Equal(2, (await Approvals(bob).ListAsync()).Count(r => r.Status == ApprovalStatus.Pending)); // still waiting: Bob can reject them
+    }
+
+    [Fact]
+    public async Task Unlocked_immutability_turns_off_again_and_locking_is_approved_by_a_second_contributor_and_irreversible()
+    {
+        var (vault, _) = await NewVaultAsync();
+        vault = (await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled)).Vault;
+        vault = (await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Disabled)).Vault;
+        Assert.Equal(VaultImmutability.Disabled, vault.Immutability);
+
+        var notYet = await Assert.ThrowsAsync<PortalConflictException>(() =>
+            Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Locked, "finance"));
+        Assert.Contains("Make vault finance immutable first", notYet.Message);
+
+        vault = (await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled)).Vault;
+        var untyped = await Assert.ThrowsAsync<PortalValidationException>(() =>
+            Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Locked, "Finance"));
+        Assert.Contains("Locking cannot be undone", untyped.Errors["ConfirmName"]);
+
+        var asked = await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Locked, "finance");
+        Assert.True(asked.ApprovalRequested);
+        Assert.Equal(VaultImmutability.Enabled, asked.Vault.Immutability); // not locked until approved
+        var request = Assert.Single(await Approvals(bob).ListAsync(), r => r.Status == ApprovalStatus.Pending);
+        Assert.Contains("Lock the immutability of vault finance: irreversible", request.Summary);
+        await Assert.ThrowsAsync<PortalConflictException>(() => Approvals(ann).ApproveAsync(request.Id));
+        await Approvals(bob).ApproveAsync(request.Id);
+
+        vault = await VaultAsync();
+        Assert.Equal(VaultImmutability.Locked, vault.Immutability);
+        var off = await Assert.ThrowsAsync<PortalConflictException>(() => Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Disabled));
+        Assert.Contains("locked: it cannot be changed or turned off", off.Message);
+        Assert.Equal(VaultImmutability.Locked, (await VaultAsync()).Immutability);
+
+        var log = (await host.ActAs(ann).GetRequiredService<AuditLog>().QueryAsync(new AuditQuery())).Items;
+        Assert.Equal(3, log.Count(a => a.Action == AuditActions.VaultSetImmutability && a.Outcome == AuditOutcome.Succeeded));
+        var locked = Assert.Single(log, a => a.Action == AuditActions.VaultLockImmutability);
+        Assert.Equal(("Bob", "vault/finance"), (locked.ActorName, locked.Resource));
+        Assert.Contains("Requested by Ann, approved by Bob", locked.Detail);
+    }
+}

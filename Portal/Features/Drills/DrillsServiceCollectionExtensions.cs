@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+using Portal.Features.Jobs;
+
+namespace Portal.Features.Drills;
+
+public static class DrillsServiceCollectionExtensions
+{
+    public static IServiceCollection AddPortalDrills(this IServiceCollection services)
+    {
+        services.AddOptions<DrillOptions>().BindConfiguration(DrillOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
+        services.AddJobHandler<DrillJob>();
+        services.AddScoped<DrillService>();
+        return services;
+    }
+}
