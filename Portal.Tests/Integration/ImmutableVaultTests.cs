@@ -71,6 +71,11 @@ public sealed class ImmutableVaultTests : ProtectionHostTest
         var longer = await Policies.UpdateAsync(current.Id, current.Version, current.Definition with { Retention = new(DailyDays: 60) });
         Assert.False(longer.ApprovalRequested); // lengthening stays possible
 
+        var shorter = await Policies.CreateAsync(vault.Id, "Short", current.Definition with { Retention = new(DailyDays: 7) });
+        var move = await Assert.ThrowsAsync<PortalConflictException>(async () =>
+            await host.Protection(ann).EditAsync(item.Item.Id, (await ItemAsync(item.Item.Id)).Version, new EditItemRequest(shorter.Id)));
+        Assert.Contains("moving share to policy Short, which keeps its recovery points for less time,", move.Message);
+
         var toLrs = await Assert.ThrowsAsync<PortalConflictException>(() =>
             Vaults(ann).UpdateAsync(new UpdateVaultRequest(vault.Id, vault.Version, StorageRedundancy.LRS, true, 14, "finance")));
         Assert.Contains("changing to LRS (which deletes the copy in west)", toLrs.Message);

@@ -183,9 +183,14 @@ public sealed class ProtectionService(
             if (files && ProtectionRules.CheckPatterns(request.Exclude) is { } excludeError) errors[nameof(request.Exclude)] = excludeError;
             if (files) ItemScripts.Check(request.Scripts, errors);
             var policy = await db.BackupPolicies.AsNoTracking().Where(p => p.Id == request.PolicyId && p.VaultId == item.VaultId)
-                .Select(p => new { p.Id, p.Name }).FirstOrDefaultAsync(ct);
+                .Select(p => new { p.Id, p.Name, p.Definition }).FirstOrDefaultAsync(ct);
             if (policy is null)
                 errors[nameof(request.PolicyId)] = $"Choose a policy of vault {item.Vault!.Name}.";
+            else if (item.Vault!.IsImmutable() && policy.Id != item.PolicyId
+                     && await db.BackupPolicies.AsNoTracking().Where(p => p.Id == item.PolicyId).Select(p => p.Definition).FirstOrDefaultAsync(ct) is { } current
+                     && PolicyRules.ReducesRetention(PolicyDefinition.FromJson(current), PolicyDefinition.FromJson(policy.Definition), clock.GetUtcNow()))
+                throw VaultImmutabilityRules.Refusal(item.Vault!, $"moving {item.Name} to policy {policy.Name}, which keeps its recovery points for less time,",
+                    "Keep the item's policy, or choose one that keeps its points at least as long.");
             if (errors.Count > 0)
                 throw new PortalValidationException(errors);
             if (item.Version != version)
