@@ -1,3 +1,4 @@
+using Portal.Features.Drills;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -59,6 +60,6 @@ public static class ProtectionTestServices
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton<RegionStores>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
-        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore();
+        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills();
     }
 }
