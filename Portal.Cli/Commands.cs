@@ -118,6 +118,24 @@ internal static partial class Commands
                     (r.PacksKeptInGrace > 0 ? $"; kept {r.PacksKeptInGrace} recent unindexed packs" : ""));
                 return 0;
             }
+            case "unlock":
+            {
+                var force = a.Flag("--force");
+                a.EnsureAllUsed();
+                var r = await engine.UnlockAsync(force, ct);
+                static string Line(LockInfo l) => $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Since.ToLocalTime():yyyy-MM-dd HH:mm:ss}";
+                var lines = r.Removed.Select(l => l.IsStale ? $"removed stale lock: {Line(l)} ({l.StaleBecause})" : $"removed live lock: {Line(l)}")
+                    .Prepend($"removed {r.Removed.Count} lock(s)").ToList();
+                Print(json, r, string.Join(Environment.NewLine, lines));
+                if (!json)
+                {
+                    foreach (var l in r.Removed.Where(l => !l.IsStale))
+                        Console.Error.WriteLine($"warning: removed the lock of {Line(l)}, which may still be running: if it is, a prune can now delete data it writes; stop it first.");
+                    foreach (var l in r.KeptLive)
+                        Console.Error.WriteLine($"note: kept the live lock of {Line(l)}; it goes away when that operation ends. Use --force only if you know it is not running.");
+                }
+                return 0;
+            }
             case "passwd":
             {
                 var newPass = a.Get("--new-passphrase-file") is { } f ? ReadPassphraseFile(f)

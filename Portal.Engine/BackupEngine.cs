@@ -163,6 +163,21 @@ public sealed class BackupEngine : IDisposable
     public Task<PruneResult> PruneAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new PruneOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>
+    /// Lists the repository's locks: which operation on which machine holds each, since when, and whether it is stale (its
+    /// process on this machine has ended, or it was not refreshed for 30 minutes). Stale locks never block anything.
+    /// </summary>
+    public Task<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default) =>
+        new UnlockOperation(_repo).ListAsync(cancellationToken);
+
+    /// <summary>
+    /// Removes stale locks (see <see cref="ListLocksAsync"/>). With <paramref name="force"/> live locks are removed too:
+    /// only for an operation known to be dead that this machine cannot see (say a machine that was switched off), since
+    /// a prune could otherwise delete what a running backup writes. Data is not touched.
+    /// </summary>
+    public Task<UnlockResult> UnlockAsync(bool force = false, CancellationToken cancellationToken = default) =>
+        new UnlockOperation(_repo).RunAsync(force, cancellationToken);
+
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -36,3 +36,26 @@ public sealed record PruneResult
     /// <summary>Bytes removed from the store (net of new packs).</summary>
     public long BytesFreed { get; init; }
 }
+
+/// <summary>One repository lock: which operation on which machine holds it, and whether it is stale.</summary>
+/// <param name="ObjectName">The lock object in the store (<c>locks/...</c>).</param>
+/// <param name="Operation">backup, prune, restore, check or download ("unreadable" when the object cannot be read).</param>
+/// <param name="Host">The machine that took it.</param>
+/// <param name="Pid">Its process id on that machine.</param>
+/// <param name="Exclusive">True for a prune's lock, which keeps every backup out.</param>
+/// <param name="Since">When it was taken or last refreshed.</param>
+/// <param name="StaleBecause">Why it is stale (its process has ended, or it was not refreshed for 30 minutes), or null while it may belong to a running operation.</param>
+public sealed record LockInfo(string ObjectName, string Operation, string Host, int Pid, bool Exclusive, DateTimeOffset Since, string? StaleBecause)
+{
+    /// <summary>True when no running operation holds it: removing it is safe.</summary>
+    public bool IsStale => StaleBecause is not null;
+}
+
+/// <summary>The outcome of an unlock.</summary>
+public sealed record UnlockResult
+{
+    /// <summary>Locks removed: the stale ones, and with force the live ones too.</summary>
+    public required IReadOnlyList<LockInfo> Removed { get; init; }
+    /// <summary>Live locks left in place (unlock without force never removes them).</summary>
+    public required IReadOnlyList<LockInfo> KeptLive { get; init; }
+}
