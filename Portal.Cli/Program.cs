@@ -111,6 +111,7 @@ namespace Portal.Cli
             var (store, region, regionsOf) = await OpenStoreAsync(a, ct);
             if (region is not null && !quiet) Console.Error.WriteLine($"region: {region}");
             using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
+            foreach (var w in engine.OpenWarnings) Console.Error.WriteLine($"warning: {w}");
             // Argon2 just filled tens of MiB of managed memory on purpose; give it back before the real work
             // (in this short-lived process it would otherwise stay resident and add to the operation's peak).
             // Not done in the engine: in the portal a full compacting collection per job would pause everyone.

@@ -32,6 +32,12 @@ public sealed class BackupEngine : IDisposable
     public string RepositoryId => _repo.Config.Id;
 
     /// <summary>
+    /// Key objects that <see cref="OpenAsync"/> skipped (damaged, of an unknown format, or with a key derivation cost out
+    /// of range), each in plain words: show them, since whoever relies on such a key can no longer open the repository.
+    /// </summary>
+    public IReadOnlyList<string> OpenWarnings => _repo.OpenWarnings;
+
+    /// <summary>
     /// Creates a repository in an empty store: a random master key wrapped by <paramref name="passphrase"/>
     /// (at least 16 characters) and the config. Throws <see cref="RepositoryExistsException"/> if one exists.
     /// </summary>
@@ -46,8 +52,10 @@ public sealed class BackupEngine : IDisposable
     }
 
     /// <summary>
-    /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key, and
-    /// <see cref="RepositoryNotFoundException"/> if the store holds no repository.
+    /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key,
+    /// <see cref="NoUsableKeyException"/> if no key object can be used at all, and
+    /// <see cref="RepositoryNotFoundException"/> if the store holds no repository. Unusable key objects next to a good
+    /// one are skipped (see <see cref="OpenWarnings"/>).
     /// </summary>
     public static async Task<BackupEngine> OpenAsync(IObjectStore store, string passphrase, EngineOptions? options = null,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)

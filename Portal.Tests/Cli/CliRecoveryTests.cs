@@ -16,6 +16,9 @@ public sealed class CliRecoveryTests : IDisposable
 
     private static bool HasFiles(string dir) => Directory.Exists(dir) && Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Any();
 
+    /// <summary>A lock object in place (not only the store's temporary file of one being written).</summary>
+    private bool HasLock() => Directory.Exists(Locks) && Directory.EnumerateFiles(Locks).Any(f => !Path.GetFileName(f).StartsWith('#'));
+
     [Fact]
     public async Task A_backup_killed_with_sigkill_leaves_a_lock_that_blocks_neither_prune_nor_the_next_backup_and_unlock_removes_it()
     {
@@ -25,9 +28,9 @@ public sealed class CliRecoveryTests : IDisposable
         var snapshots = Path.Combine(_kit.RepoDir, "snapshots");
         var before = Directory.GetFiles(snapshots).Length;
 
-        await CliProcess.KillWhenAsync(() => HasFiles(Locks), "backup", "--repo", _kit.RepoDir, "--source", _kit.Source);
+        await CliProcess.KillWhenAsync(HasLock, "backup", "--repo", _kit.RepoDir, "--source", _kit.Source);
         Assert.Equal(before, Directory.GetFiles(snapshots).Length); // killed mid-way: no new snapshot
-        var left = Assert.Single(Directory.GetFiles(Locks));
+        var left = Assert.Single(Directory.GetFiles(Locks), f => !Path.GetFileName(f).StartsWith('#'));
 
         var prune = await CliProcess.RunAsync("prune", "--repo", _kit.RepoDir);
         Assert.True(prune.Code == 0, prune.Err); // at once, not 30 minutes later
@@ -68,5 +71,20 @@ public sealed class CliRecoveryTests : IDisposable
         Assert.Contains("removed live lock: backup on", forced.Out);
         Assert.Contains("warning: removed the lock of backup", forced.Err);
         Assert.False(HasFiles(Locks));
+    }
+
+    [Fact]
+    public async Task A_hostile_key_object_is_named_in_a_warning_and_the_cli_still_opens_the_repository()
+    {
+        _kit.Write("a.txt", "alpha");
+        using (var engine = await _kit.InitAsync()) await engine.BackupAsync(new Portal.Engine.Operations.BackupRequest(_kit.Source));
+        var bytes = System.Text.Encoding.UTF8.GetBytes("""{"version":1,"kdf":"argon2id","memoryKiB":16777216,"iterations":1,"parallelism":1,"salt":"AAAAAAAAAAAAAAAAAAAAAA==","wrap":"aes-256-gcm","nonce":"AAAAAAAAAAAAAAAA","wrappedKey":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}""");
+        var name = "keys/" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        await _kit.Store.PutAsync(name, bytes);
+
+        var snapshots = await CliProcess.RunAsync("snapshots", "--repo", _kit.RepoDir);
+        Assert.True(snapshots.Code == 0, snapshots.Err);
+        Assert.Contains($"warning: key object '{name}' was skipped: its key derivation asks for 16384 MiB of memory", snapshots.Err);
+        Assert.DoesNotContain("Exception", snapshots.Err);
     }
 }
