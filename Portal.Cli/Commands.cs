@@ -118,6 +118,32 @@ internal static partial class Commands
                     (r.PacksKeptInGrace > 0 ? $"; kept {r.PacksKeptInGrace} recent unindexed packs" : ""));
                 return 0;
             }
+            case "repair":
+            {
+                var what = a.Positional.FirstOrDefault() ?? throw new UsageException("repair needs what to repair: index or snapshots");
+                var readData = a.Flag("--read-data");
+                a.EnsureAllUsed();
+                if (a.Positional.Count > 1) throw new UsageException("repair takes one word: index or snapshots");
+                if (what == "index")
+                {
+                    if (readData) throw new UsageException("--read-data goes with repair snapshots");
+                    var r = await engine.RepairIndexAsync(ct);
+                    Print(json, r, $"indexed {r.PacksIndexed} packs ({r.BlobsIndexed} chunks and folder listings); removed {r.OldIndexesRemoved} old index objects");
+                    if (!json) foreach (var u in r.Unreadable) Console.Error.WriteLine($"warning: {u}");
+                    return r.Unreadable.Count == 0 ? 0 : 3;
+                }
+                if (what == "snapshots")
+                {
+                    var r = await engine.RepairSnapshotsAsync(readData, ct);
+                    var lines = r.Repaired.SelectMany(s => s.Removed.Select(f => $"  left out (data gone): {f}")
+                            .Prepend($"snapshot {s.OldId[..8]} rewritten as {s.NewId[..8]} (tagged repaired), {s.Removed.Count} entries left out:"))
+                        .Prepend($"checked {r.SnapshotsChecked} snapshots, rewrote {r.Repaired.Count}");
+                    Print(json, r, string.Join(Environment.NewLine, lines));
+                    if (!json) foreach (var u in r.Unrepairable) Console.Error.WriteLine($"warning: {u}");
+                    return r.Unrepairable.Count == 0 ? 0 : 3;
+                }
+                throw new UsageException($"unknown repair '{what}': index or snapshots");
+            }
             case "unlock":
             {
                 var force = a.Flag("--force");

@@ -70,6 +70,8 @@ namespace Portal.Cli
               check    [--read-data]                  verify structure (and all data)
               forget   ID...                          remove snapshots (data stays until prune)
               prune                                   delete data no snapshot needs
+              repair index                           rebuild the index from the packs (stale or damaged index objects)
+              repair snapshots [--read-data]         rewrite snapshots without files whose data is gone (tagged repaired)
               unlock   [--force]                      remove stale locks (of ended processes, or not refreshed for 30 min);
                                               --force also removes live ones: only if their operation is known dead
               passwd   --new-passphrase-file F        change the passphrase (or PORTAL_NEW_PASSPHRASE)
@@ -169,7 +171,7 @@ namespace Portal.Cli
             public void Report(T value) => report(value);
         }
 
-        private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd" or "unlock";
+        private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd" or "unlock" or "repair";
 
         private static string Passphrase(Args a)
         {

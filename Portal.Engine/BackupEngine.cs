@@ -186,6 +186,23 @@ public sealed class BackupEngine : IDisposable
     public Task<UnlockResult> UnlockAsync(bool force = false, CancellationToken cancellationToken = default) =>
         new UnlockOperation(_repo).RunAsync(force, cancellationToken);
 
+    /// <summary>
+    /// Rebuilds the index from the packs' own headers and removes the old index objects: heals stale entries (packs that
+    /// are gone), damaged index objects and unindexed packs. Under the exclusive lock (throws
+    /// <see cref="RepositoryLockedException"/> while a backup runs). Never deletes a pack.
+    /// </summary>
+    public Task<RepairIndexResult> RepairIndexAsync(CancellationToken cancellationToken = default) =>
+        new RepairIndexOperation(_repo).RunAsync(cancellationToken);
+
+    /// <summary>
+    /// Rewrites every snapshot that refers to data which is truly gone (no readable copy anywhere) without the files
+    /// concerned, tagged "repaired", and removes the original, so the rest stays restorable and check passes. With
+    /// <paramref name="readData"/> every chunk is read and verified; else a chunk counts as there when its pack is.
+    /// Under the exclusive lock.
+    /// </summary>
+    public Task<RepairSnapshotsResult> RepairSnapshotsAsync(bool readData = false, CancellationToken cancellationToken = default) =>
+        new RepairSnapshotsOperation(_repo).RunAsync(readData, cancellationToken);
+
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

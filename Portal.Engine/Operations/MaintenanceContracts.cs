@@ -59,3 +59,33 @@ public sealed record UnlockResult
     /// <summary>Live locks left in place (unlock without force never removes them).</summary>
     public required IReadOnlyList<LockInfo> KeptLive { get; init; }
 }
+
+/// <summary>The outcome of <c>repair index</c>.</summary>
+public sealed record RepairIndexResult
+{
+    /// <summary>Packs whose headers were read and indexed.</summary>
+    public int PacksIndexed { get; init; }
+    /// <summary>Chunks and folder listings the new index lists.</summary>
+    public long BlobsIndexed { get; init; }
+    /// <summary>Old index objects removed (after the new one was written).</summary>
+    public int OldIndexesRemoved { get; init; }
+    /// <summary>Packs whose header could not be read, each in plain words: left in place, not indexed.</summary>
+    public required IReadOnlyList<string> Unreadable { get; init; }
+}
+
+/// <summary>One snapshot rewritten by <c>repair snapshots</c>.</summary>
+/// <param name="OldId">The snapshot that referred to lost data (removed).</param>
+/// <param name="NewId">Its replacement, tagged "repaired".</param>
+/// <param name="Removed">The files (and folders, ending in "/ ...") left out because their data is gone.</param>
+public sealed record RepairedSnapshot(string OldId, string NewId, IReadOnlyList<string> Removed);
+
+/// <summary>The outcome of <c>repair snapshots</c>.</summary>
+public sealed record RepairSnapshotsResult
+{
+    /// <summary>Snapshots looked at.</summary>
+    public int SnapshotsChecked { get; init; }
+    /// <summary>Snapshots rewritten without their lost files.</summary>
+    public required IReadOnlyList<RepairedSnapshot> Repaired { get; init; }
+    /// <summary>Snapshots that could not be repaired (their top folder listing is gone), in plain words; left as they are.</summary>
+    public required IReadOnlyList<string> Unrepairable { get; init; }
+}
