@@ -27,6 +27,9 @@ internal sealed class CheckOperation(Repo repo)
     private readonly ConcurrentDictionary<(BlobId Blob, string Pack), bool> _badCopies = new(); // each copy that failed
     private readonly List<string> _notes = [];
     private long _verified;
+    private bool _readData;
+    private readonly Dictionary<string, string?> _filesVerified = new(StringComparer.Ordinal); // by size, fingerprint and chunk list: a file shared by snapshots is read once
+    private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
 
     public async Task<CheckResult> RunAsync(bool readData, IProgress<OperationProgress> progress, CancellationToken ct)
     {
@@ -40,6 +43,7 @@ internal sealed class CheckOperation(Repo repo)
 
     private async Task<CheckResult> RunLockedAsync(bool readData, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
+        _readData = readData;
         var snapshots = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
@@ -193,25 +197,74 @@ internal sealed class CheckOperation(Repo repo)
         try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
         catch (DamagedObjectException e) { Affect(Add(e.ObjectName, e.Message), snap, where + " (folder listing)"); return; }
         catch (RepositoryException e) { Affect(Add("index", e.Message), snap, where + " (folder listing)"); return; }
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in tree.Nodes)
         {
             var path = prefix.Length == 0 ? node.Name : prefix + "/" + node.Name;
+            // The names restore refuses (it never writes outside its target, nor one name twice).
+            if (RestorePaths.Unsafe(node.Name) is { } why)
+            {
+                Affect(Add($"tree {treeId.Short}", $"a folder listing holds {why}; restore refuses the entry."), snap, where + " (an entry with " + why + ")");
+                continue;
+            }
+            if (!names.Add(node.Name))
+            {
+                Affect(Add($"tree {treeId.Short}", "a folder listing holds a name twice; restore refuses the second."), snap, $"{snap.Id[..8]}:{path}");
+                continue;
+            }
             if (node.Type == Node.Dir && node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub))
                 await WalkAsync(index, snap, sub, path, seen, ct).ConfigureAwait(false);
+            var contentOk = true;
             foreach (var hex in node.Content ?? [])
             {
                 if (!BlobId.TryParse(hex, out var id) || !index.Contains(id))
                 {
                     Affect(Add("index", "chunks are referenced by snapshots but listed in no index (their data is missing)."), snap, $"{snap.Id[..8]}:{path}");
+                    contentOk = false;
                     break;
                 }
                 if (_badBlobs.TryGetValue(id, out var obj))
                 {
                     Affect(obj, snap, $"{snap.Id[..8]}:{path}");
+                    contentOk = false;
                     break;
                 }
             }
+            if (contentOk && _readData && node.Type == Node.File && await ContentProblemAsync(index, node, ct).ConfigureAwait(false) is { } problem)
+                Affect(Add($"tree {treeId.Short}", "a file's recorded size or fingerprint disagrees with its chunks; restore refuses it."), snap, $"{snap.Id[..8]}:{path} ({problem})");
         }
+    }
+
+    /// <summary>
+    /// With read-data, what restore would find wrong with a file whose chunks are all sound: their total length against
+    /// the recorded size, and their content against the recorded fingerprint. Null when it would restore.
+    /// </summary>
+    private async Task<string?> ContentProblemAsync(MasterIndex index, Node node, CancellationToken ct)
+    {
+        var content = node.Content ?? [];
+        var key = $"{node.Size}:{node.Fingerprint}:{string.Join(',', content)}";
+        if (_filesVerified.TryGetValue(key, out var known)) return known;
+        return _filesVerified[key] = await ReadContentProblemAsync(index, node, content, ct).ConfigureAwait(false);
+    }
+
+    private async Task<string?> ReadContentProblemAsync(MasterIndex index, Node node, List<string> content, CancellationToken ct)
+    {
+        var hash = node.Fingerprint is { Length: 32 } ? new System.IO.Hashing.XxHash128(_fingerprintSeed) : null;
+        long length = 0;
+        foreach (var hex in content)
+        {
+            try
+            {
+                using var plain = await index.ReadBlobPooledAsync(repo, BlobId.Parse(hex), ct, verifyId: false).ConfigureAwait(false);
+                hash?.Append(plain.Span);
+                length += plain.Length;
+            }
+            catch (RepositoryException e) { return $"a chunk cannot be read: {e.Message}"; }
+        }
+        if (length != node.Size) return $"{node.Size} bytes recorded, its chunks hold {length}";
+        if (hash is not null && !string.Equals(Convert.ToHexStringLower(hash.GetCurrentHash()), node.Fingerprint, StringComparison.OrdinalIgnoreCase))
+            return "its content does not match the fingerprint recorded at backup";
+        return null;
     }
 
     private void Affect(string objectName, StoredSnapshot snap, string file) => Affect(_findings[objectName], snap, file);

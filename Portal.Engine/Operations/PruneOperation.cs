@@ -42,6 +42,8 @@ internal sealed class PruneOperation(Repo repo)
         // so check keeps naming the damage; `repair snapshots` deals with it).
         var exists = (BlobId pack) => stored.ContainsKey(Repo.PackName(pack));
         var needed = new HashSet<(BlobId Id, BlobId Pack)>();
+        var damaged = new HashSet<BlobId>(); // packs with a copy that does not read back intact
+        var copies = new List<(BlobId Id, List<(BlobId Pack, bool Good)> Present)>();
         foreach (var id in used)
         {
             var all = index.Locations(id);
@@ -51,17 +53,22 @@ internal sealed class PruneOperation(Repo repo)
                 foreach (var l in present.Count == 1 ? present : all) needed.Add((id, l.Pack));
                 continue;
             }
-            // Several copies (rare): keep the first that reads back intact, so a damaged copy never outlives the good
-            // one. When none does, every copy stays.
-            var good = false;
+            // Several copies (rare): each is read back, so a damaged copy never outlives the good one.
+            var results = new List<(BlobId Pack, bool Good)>();
             foreach (var (pack, loc) in present)
             {
-                if (await ReadVerifiedAsync(id, pack, loc, ct).ConfigureAwait(false) is null) continue;
-                needed.Add((id, pack));
-                good = true;
-                break;
+                var good = await ReadVerifiedAsync(id, pack, loc, ct).ConfigureAwait(false) is not null;
+                if (!good) damaged.Add(pack);
+                results.Add((pack, good));
             }
-            if (!good) foreach (var l in present) needed.Add((id, l.Pack));
+            copies.Add((id, results));
+        }
+        // Keep a good copy, in a pack without damage when there is one; when no copy is good, every copy stays.
+        foreach (var (id, present) in copies)
+        {
+            var good = present.Where(c => c.Good).OrderBy(c => damaged.Contains(c.Pack)).Select(c => (BlobId?)c.Pack).FirstOrDefault();
+            if (good is { } pack) needed.Add((id, pack));
+            else foreach (var c in present) needed.Add((id, c.Pack));
         }
         bool Needed((BlobId Id, BlobId Pack, BlobLocation Location) b) => needed.Contains((b.Id, b.Pack));
 
@@ -81,7 +88,7 @@ internal sealed class PruneOperation(Repo repo)
             var unused = pack.Where(b => !Needed(b)).Sum(b => (long)b.Location.Length);
             if (unused == 0) keep.Add(pack);
             else if (unused == total) delete.Add(Repo.PackName(pack.Key));
-            else if (unused >= total * RepackUnusedShare)
+            else if (unused >= total * RepackUnusedShare || damaged.Contains(pack.Key)) // a damaged pack goes once its good blobs are copied out
             {
                 repack.AddRange(pack.Where(Needed));
                 delete.Add(Repo.PackName(pack.Key));

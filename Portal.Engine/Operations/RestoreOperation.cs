@@ -441,6 +441,8 @@ internal sealed class RestoreOperation(Repo repo)
         }
         if (fingerprint is not null && !fingerprint.GetCurrentHash().AsSpan().SequenceEqual(expected))
             throw new RepositoryException("its content does not match the fingerprint recorded at backup (run check --read-data).");
+        if (written != node.Size) // never a file shorter (or longer) than recorded, reported as restored
+            throw new RepositoryException($"its chunks hold {written} bytes but {node.Size} were recorded at backup (run check --read-data).");
         if (setLength is not null && dataEnd < written) setLength(written);
         return written;
     }
