@@ -126,7 +126,7 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
         List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
-        if (_resume) RemoveTemporaryFiles(dirPath);
+        RemoveTemporaryFiles(dirPath, _resume);
         Tree tree;
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
@@ -193,15 +193,17 @@ internal sealed class RestoreOperation(Repo repo)
     }
 
     /// <summary>
-    /// With <see cref="RestoreRequest.Resume"/>: removes the temporary files (<c>.portal-restore-*</c>) that an attempt
-    /// stopped while replacing a file left in <paramref name="dir"/>. Only regular files of that name; never followed links.
+    /// Removes the temporary files (<c>.portal-restore-partial-*</c>) that a restore which has ended (killed, a power cut)
+    /// left in <paramref name="dir"/> while replacing a file: never those of a restore still running. With
+    /// <paramref name="resume"/>, also the older random names (<c>.portal-restore-&lt;32 hex&gt;</c>). Only regular files;
+    /// never followed links.
     /// </summary>
-    private static void RemoveTemporaryFiles(string dir)
+    private static void RemoveTemporaryFiles(string dir, bool resume)
     {
         try
         {
-            foreach (var path in Directory.EnumerateFiles(dir, ".portal-restore-*"))
-                if (Native.TryLStat(path) is { FileType: StatInfo.Regular })
+            foreach (var path in Directory.EnumerateFiles(dir, RestorePaths.TempPrefix + "*"))
+                if (RestorePaths.IsAbandonedTemp(Path.GetFileName(path), resume) && Native.TryLStat(path) is { FileType: StatInfo.Regular })
                     File.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -291,7 +293,7 @@ internal sealed class RestoreOperation(Repo repo)
                     }
                 }
                 final = Path.Combine(job.Dir, name);
-                path = Native.TryLStat(final) is null ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+                path = Native.TryLStat(final) is null ? final : Path.Combine(job.Dir, RestorePaths.TempName(name));
             }
             long written = 0;
             if (linkTo is not null)

@@ -87,4 +87,26 @@ public sealed class CliRecoveryTests : IDisposable
         Assert.Contains($"warning: key object '{name}' was skipped: its key derivation asks for 16384 MiB of memory", snapshots.Err);
         Assert.DoesNotContain("Exception", snapshots.Err);
     }
+
+    [Fact]
+    public async Task A_restore_killed_while_replacing_files_leaves_temporary_files_that_say_what_they_are_and_the_rerun_removes_them()
+    {
+        var files = Enumerable.Range(0, 6).Select(i => (Name: $"f{i}.bin", Data: EngineTestKit.Random(24 * 1024 * 1024, 300 + i))).ToList();
+        foreach (var (name, data) in files) _kit.Write(name, data);
+        using (var engine = await _kit.InitAsync()) await engine.BackupAsync(new Portal.Engine.Operations.BackupRequest(_kit.Source));
+        var target = _kit.NewTarget();
+        Directory.CreateDirectory(target);
+        foreach (var (name, _) in files) File.WriteAllText(Path.Combine(target, name), "an older version"); // replaced via temporary names
+
+        bool Partial() => Directory.EnumerateFiles(target, ".portal-restore-partial-*").Any();
+        await CliProcess.KillWhenAsync(Partial, "restore", "--repo", _kit.RepoDir, "--snapshot", "latest", "--target", target);
+        var left = Directory.GetFiles(target, ".portal-restore-*").Select(Path.GetFileName).ToList();
+        Assert.NotEmpty(left);
+        Assert.All(left, n => Assert.Matches(@"^\.portal-restore-partial-[0-9a-f]{8}-\d+-\d+-[0-9a-f]{8}-f\d\.bin$", n!)); // owner and file named
+
+        var rerun = await CliProcess.RunAsync("restore", "--repo", _kit.RepoDir, "--snapshot", "latest", "--target", target);
+        Assert.True(rerun.Code == 0, rerun.Err);
+        Assert.Empty(Directory.GetFiles(target, ".portal-restore-*"));
+        foreach (var (name, data) in files) Assert.Equal(data, await File.ReadAllBytesAsync(Path.Combine(target, name)));
+    }
 }
