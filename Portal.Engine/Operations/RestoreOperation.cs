@@ -144,7 +144,9 @@ internal sealed class RestoreOperation(Repo repo)
             var rel = dirRel.Length == 0 ? node.Name : dirRel + "/" + node.Name;
             if (RestorePaths.Unsafe(node.Name) is { } why)
             {
-                Error(dirRel.Length == 0 ? "." : dirRel, $"refused an entry with {why} (a restore never writes outside its target).");
+                // Named by the entry itself (its name made printable), not by its folder.
+                var shown = node.Name.Length == 0 ? "(an empty name)" : string.Concat(node.Name.Select(c => char.IsControl(c) ? '?' : c));
+                Error(dirRel.Length == 0 ? shown : dirRel + "/" + shown, $"refused an entry with {why} (a restore never writes outside its target).");
                 continue;
             }
             if (!seen.Add(node.Name))
