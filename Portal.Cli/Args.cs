@@ -6,7 +6,7 @@ internal sealed class UsageException(string message) : Exception(message);
 /// <summary>Hand-written parsing: "--name value", "--flag", and positional words.</summary>
 internal sealed class Args
 {
-    private static readonly HashSet<string> Flags = ["--json", "--read-data", "--in-place", "--sparse", "--resume", "--help", "-h", "--quiet", "--progress-lines"];
+    private static readonly HashSet<string> Flags = ["--json", "--read-data", "--in-place", "--sparse", "--resume", "--help", "-h", "--quiet", "--progress-lines", "--force"];
     private readonly Dictionary<string, List<string>> _options = new(StringComparer.Ordinal);
     private readonly HashSet<string> _usedOptions = new(StringComparer.Ordinal);
 

@@ -118,6 +118,50 @@ internal static partial class Commands
                     (r.PacksKeptInGrace > 0 ? $"; kept {r.PacksKeptInGrace} recent unindexed packs" : ""));
                 return 0;
             }
+            case "repair":
+            {
+                var what = a.Positional.FirstOrDefault() ?? throw new UsageException("repair needs what to repair: index or snapshots");
+                var readData = a.Flag("--read-data");
+                a.EnsureAllUsed();
+                if (a.Positional.Count > 1) throw new UsageException("repair takes one word: index or snapshots");
+                if (what == "index")
+                {
+                    if (readData) throw new UsageException("--read-data goes with repair snapshots");
+                    var r = await engine.RepairIndexAsync(ct);
+                    Print(json, r, $"indexed {r.PacksIndexed} packs ({r.BlobsIndexed} chunks and folder listings); removed {r.OldIndexesRemoved} old index objects");
+                    if (!json) foreach (var u in r.Unreadable) Console.Error.WriteLine($"warning: {u}");
+                    return r.Unreadable.Count == 0 ? 0 : 3;
+                }
+                if (what == "snapshots")
+                {
+                    var r = await engine.RepairSnapshotsAsync(readData, ct);
+                    var lines = r.Repaired.SelectMany(s => s.Removed.Select(f => $"  left out (data gone): {f}")
+                            .Prepend($"snapshot {s.OldId[..8]} rewritten as {s.NewId[..8]} (tagged repaired), {s.Removed.Count} entries left out:"))
+                        .Prepend($"checked {r.SnapshotsChecked} snapshots, rewrote {r.Repaired.Count}");
+                    Print(json, r, string.Join(Environment.NewLine, lines));
+                    if (!json) foreach (var u in r.Unrepairable) Console.Error.WriteLine($"warning: {u}");
+                    return r.Unrepairable.Count == 0 ? 0 : 3;
+                }
+                throw new UsageException($"unknown repair '{what}': index or snapshots");
+            }
+            case "unlock":
+            {
+                var force = a.Flag("--force");
+                a.EnsureAllUsed();
+                var r = await engine.UnlockAsync(force, ct);
+                static string Line(LockInfo l) => $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Since.ToLocalTime():yyyy-MM-dd HH:mm:ss}";
+                var lines = r.Removed.Select(l => l.IsStale ? $"removed stale lock: {Line(l)} ({l.StaleBecause})" : $"removed live lock: {Line(l)}")
+                    .Prepend($"removed {r.Removed.Count} lock(s)").ToList();
+                Print(json, r, string.Join(Environment.NewLine, lines));
+                if (!json)
+                {
+                    foreach (var l in r.Removed.Where(l => !l.IsStale))
+                        Console.Error.WriteLine($"warning: removed the lock of {Line(l)}, which may still be running: if it is, a prune can now delete data it writes; stop it first.");
+                    foreach (var l in r.KeptLive)
+                        Console.Error.WriteLine($"note: kept the live lock of {Line(l)}; it goes away when that operation ends. Use --force only if you know it is not running.");
+                }
+                return 0;
+            }
             case "passwd":
             {
                 var newPass = a.Get("--new-passphrase-file") is { } f ? ReadPassphraseFile(f)

@@ -70,6 +70,10 @@ namespace Portal.Cli
               check    [--read-data]                  verify structure (and all data)
               forget   ID...                          remove snapshots (data stays until prune)
               prune                                   delete data no snapshot needs
+              repair index                           rebuild the index from the packs (stale or damaged index objects)
+              repair snapshots [--read-data]         rewrite snapshots without files whose data is gone (tagged repaired)
+              unlock   [--force]                      remove stale locks (of ended processes, or not refreshed for 30 min);
+                                              --force also removes live ones: only if their operation is known dead
               passwd   --new-passphrase-file F        change the passphrase (or PORTAL_NEW_PASSPHRASE)
               replicate --config F --vault ID --vault-region NAME [--progress-lines]
                                               copy the vault to its region's pair (GRS), no passphrase needed
@@ -109,6 +113,7 @@ namespace Portal.Cli
             var (store, region, regionsOf) = await OpenStoreAsync(a, ct);
             if (region is not null && !quiet) Console.Error.WriteLine($"region: {region}");
             using var engine = await BackupEngine.OpenAsync(store, Passphrase(a), cancellationToken: ct);
+            foreach (var w in engine.OpenWarnings) Console.Error.WriteLine($"warning: {w}");
             // Argon2 just filled tens of MiB of managed memory on purpose; give it back before the real work
             // (in this short-lived process it would otherwise stay resident and add to the operation's peak).
             // Not done in the engine: in the portal a full compacting collection per job would pause everyone.
@@ -166,7 +171,7 @@ namespace Portal.Cli
             public void Report(T value) => report(value);
         }
 
-        private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd";
+        private static bool Known(string c) => c is "backup" or "restore" or "snapshots" or "ls" or "diff" or "check" or "forget" or "prune" or "passwd" or "unlock" or "repair";
 
         private static string Passphrase(Args a)
         {

@@ -32,6 +32,12 @@ public sealed class BackupEngine : IDisposable
     public string RepositoryId => _repo.Config.Id;
 
     /// <summary>
+    /// Key objects that <see cref="OpenAsync"/> skipped (damaged, of an unknown format, or with a key derivation cost out
+    /// of range), each in plain words: show them, since whoever relies on such a key can no longer open the repository.
+    /// </summary>
+    public IReadOnlyList<string> OpenWarnings => _repo.OpenWarnings;
+
+    /// <summary>
     /// Creates a repository in an empty store: a random master key wrapped by <paramref name="passphrase"/>
     /// (at least 16 characters) and the config. Throws <see cref="RepositoryExistsException"/> if one exists.
     /// </summary>
@@ -46,8 +52,10 @@ public sealed class BackupEngine : IDisposable
     }
 
     /// <summary>
-    /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key, and
-    /// <see cref="RepositoryNotFoundException"/> if the store holds no repository.
+    /// Opens a repository. Throws <see cref="WrongPassphraseException"/> if the passphrase opens no key,
+    /// <see cref="NoUsableKeyException"/> if no key object can be used at all, and
+    /// <see cref="RepositoryNotFoundException"/> if the store holds no repository. Unusable key objects next to a good
+    /// one are skipped (see <see cref="OpenWarnings"/>).
     /// </summary>
     public static async Task<BackupEngine> OpenAsync(IObjectStore store, string passphrase, EngineOptions? options = null,
         IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -162,6 +170,38 @@ public sealed class BackupEngine : IDisposable
     /// </summary>
     public Task<PruneResult> PruneAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new PruneOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);
+
+    /// <summary>
+    /// Lists the repository's locks: which operation on which machine holds each, since when, and whether it is stale (its
+    /// process on this machine has ended, or it was not refreshed for 30 minutes). Stale locks never block anything.
+    /// </summary>
+    public Task<IReadOnlyList<LockInfo>> ListLocksAsync(CancellationToken cancellationToken = default) =>
+        new UnlockOperation(_repo).ListAsync(cancellationToken);
+
+    /// <summary>
+    /// Removes stale locks (see <see cref="ListLocksAsync"/>). With <paramref name="force"/> live locks are removed too:
+    /// only for an operation known to be dead that this machine cannot see (say a machine that was switched off), since
+    /// a prune could otherwise delete what a running backup writes. Data is not touched.
+    /// </summary>
+    public Task<UnlockResult> UnlockAsync(bool force = false, CancellationToken cancellationToken = default) =>
+        new UnlockOperation(_repo).RunAsync(force, cancellationToken);
+
+    /// <summary>
+    /// Rebuilds the index from the packs' own headers and removes the old index objects: heals stale entries (packs that
+    /// are gone), damaged index objects and unindexed packs. Under the exclusive lock (throws
+    /// <see cref="RepositoryLockedException"/> while a backup runs). Never deletes a pack.
+    /// </summary>
+    public Task<RepairIndexResult> RepairIndexAsync(CancellationToken cancellationToken = default) =>
+        new RepairIndexOperation(_repo).RunAsync(cancellationToken);
+
+    /// <summary>
+    /// Rewrites every snapshot that refers to data which is truly gone (no readable copy anywhere) without the files
+    /// concerned, tagged "repaired", and removes the original, so the rest stays restorable and check passes. With
+    /// <paramref name="readData"/> every chunk is read and verified; else a chunk counts as there when its pack is.
+    /// Under the exclusive lock.
+    /// </summary>
+    public Task<RepairSnapshotsResult> RepairSnapshotsAsync(bool readData = false, CancellationToken cancellationToken = default) =>
+        new RepairSnapshotsOperation(_repo).RunAsync(readData, cancellationToken);
 
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)

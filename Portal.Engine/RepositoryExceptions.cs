@@ -4,8 +4,16 @@ namespace Portal.Engine;
 public class RepositoryException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>The passphrase opens none of the repository's key objects.</summary>
-public sealed class WrongPassphraseException()
-    : RepositoryException("Wrong passphrase: it does not open any key of this repository.");
+public sealed class WrongPassphraseException(string? skipped = null)
+    : RepositoryException("Wrong passphrase: it does not open any key of this repository." + (skipped is null ? "" : " " + skipped))
+{
+    /// <summary>The passphrase opens none of the repository's key objects.</summary>
+    public WrongPassphraseException() : this(null) { }
+}
+
+/// <summary>None of the repository's key objects can be used (all damaged or hostile), whatever the passphrase.</summary>
+public sealed class NoUsableKeyException(string detail)
+    : RepositoryException($"No key object of this repository can be used: {detail} Restore a key object from a copy of the repository (keys/ in a replica or an older backup).");
 
 /// <summary>A stored repository key (see <see cref="RepositoryKey"/>) does not open this repository.</summary>
 public sealed class RepositoryKeyMismatchException()

@@ -23,9 +23,13 @@ internal sealed class CheckOperation(Repo repo)
     }
 
     private readonly ConcurrentDictionary<string, Finding> _findings = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<BlobId, string> _badBlobs = new(); // blob → object name of its problem
+    private readonly ConcurrentDictionary<BlobId, string> _badBlobs = new(); // blob with no good copy → object name of its problem
+    private readonly ConcurrentDictionary<(BlobId Blob, string Pack), bool> _badCopies = new(); // each copy that failed
     private readonly List<string> _notes = [];
     private long _verified;
+    private bool _readData;
+    private readonly Dictionary<string, string?> _filesVerified = new(StringComparer.Ordinal); // by size, fingerprint and chunk list: a file shared by snapshots is read once
+    private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
 
     public async Task<CheckResult> RunAsync(bool readData, IProgress<OperationProgress> progress, CancellationToken ct)
     {
@@ -39,6 +43,7 @@ internal sealed class CheckOperation(Repo repo)
 
     private async Task<CheckResult> RunLockedAsync(bool readData, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
+        _readData = readData;
         var snapshots = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
@@ -64,6 +69,7 @@ internal sealed class CheckOperation(Repo repo)
                 lock (_notes) _notes.Add(refreshFailed); // a long check keeps its lock live, or says (once) that it could not
             progress.Report(new OperationProgress(OperationPhase.Check, Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
         }).ConfigureAwait(false);
+        ResolveCopies(index);
         var indexed = blobsByPack.Select(g => Repo.PackName(g.Key)).ToHashSet(StringComparer.Ordinal);
         foreach (var name in stored.Keys.Where(n => !indexed.Contains(n)).Order(StringComparer.Ordinal))
             _notes.Add($"{name}: not in any index (left by a stopped backup); the next backup indexes it, prune removes it if unused.");
@@ -84,6 +90,13 @@ internal sealed class CheckOperation(Repo repo)
                 await WalkAsync(index, s, BlobId.Parse(s.Snapshot.Tree), "", [], ct).ConfigureAwait(false);
         }
 
+        // A pack problem that touches no snapshot (a stale index entry of a pruned pack, a damaged copy nobody needs)
+        // loses nothing: a note, not a failure.
+        foreach (var (name, finding) in _findings.Where(f => f.Key.StartsWith(Repo.DataPrefix, StringComparison.Ordinal) && f.Value.Snapshots.Count == 0).ToList())
+        {
+            _findings.TryRemove(name, out _);
+            _notes.Add($"{name}: {finding.Problem.TrimEnd('.')}, but no snapshot needs its data: nothing is lost; `repair index` or prune tidies it.");
+        }
         progress.Report(OperationProgress.Final(OperationPhase.Check, blobsByPack.Count, 0));
         return new CheckResult
         {
@@ -91,6 +104,36 @@ internal sealed class CheckOperation(Repo repo)
                 .Select(kv => new CheckProblem(kv.Key, kv.Value.Problem, [.. kv.Value.Snapshots], [.. kv.Value.Files])).ToList(),
             Notes = _notes, Snapshots = snapshots.Count, Packs = stored.Count, BlobsVerified = _verified,
         };
+    }
+
+    /// <summary>
+    /// A blob is damaged only when every known copy failed (as restore tries each in turn). A pack whose failed blobs all
+    /// have a good copy elsewhere (a stale index entry: the pack was pruned, or the blob was stored twice) loses no data:
+    /// it becomes a note, with the command that tidies the index, instead of a problem.
+    /// </summary>
+    private void ResolveCopies(MasterIndex index)
+    {
+        var rescued = new Dictionary<string, int>(StringComparer.Ordinal);
+        var lost = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var ((id, packName), _) in _badCopies)
+        {
+            if (index.Locations(id).Any(l => !_badCopies.ContainsKey((id, Repo.PackName(l.Pack)))))
+                rescued[packName] = rescued.GetValueOrDefault(packName) + 1;
+            else
+            {
+                lost.Add(packName);
+                _badBlobs.TryAdd(id, packName);
+            }
+        }
+        // Each lost blob names one object; keep a finding for every pack it names, even if another pack was chosen.
+        foreach (var name in _badBlobs.Values) lost.Add(name);
+        foreach (var (packName, count) in rescued)
+        {
+            if (lost.Contains(packName) || !_findings.TryRemove(packName, out var finding)) continue;
+            lock (_notes)
+                _notes.Add($"{packName}: {finding.Problem.TrimEnd('.')}, but each of its {count} affected chunks has a good copy in another pack: " +
+                    "nothing is lost (restore uses the good copy); `repair index` drops the stale entries, prune then removes the pack.");
+        }
     }
 
     private Finding Add(string objectName, string problem) => _findings.GetOrAdd(objectName, _ => new Finding(problem));
@@ -101,14 +144,14 @@ internal sealed class CheckOperation(Repo repo)
         if (!stored.TryGetValue(packName, out var length))
         {
             Add(packName, "the pack is missing.");
-            foreach (var b in blobs) _badBlobs[b.Id] = packName;
+            foreach (var b in blobs) _badCopies[(b.Id, packName)] = true;
             return;
         }
         var needed = blobs.Max(b => (long)b.Location.Offset + b.Location.Length) + 4;
         if (length < needed)
         {
             Add(packName, $"the pack is truncated ({length} bytes, at least {needed} expected).");
-            foreach (var b in blobs.Where(b => b.Location.Offset + (long)b.Location.Length > length)) _badBlobs[b.Id] = packName;
+            foreach (var b in blobs.Where(b => b.Location.Offset + (long)b.Location.Length > length)) _badCopies[(b.Id, packName)] = true;
             if (!readData) return;
         }
         if (!readData) return;
@@ -117,7 +160,7 @@ internal sealed class CheckOperation(Repo repo)
         catch (StoreException e)
         {
             Add(packName, $"the pack cannot be read: {e.Message}");
-            foreach (var b in blobs) _badBlobs[b.Id] = packName;
+            foreach (var b in blobs) _badCopies[(b.Id, packName)] = true;
             return;
         }
         var nameMatches = Convert.ToHexStringLower(SHA256.HashData(data)) == packName[(packName.LastIndexOf('/') + 1)..];
@@ -138,7 +181,7 @@ internal sealed class CheckOperation(Repo repo)
             else
             {
                 bad++;
-                _badBlobs[id] = packName;
+                _badCopies[(id, packName)] = true;
             }
         }
         if (bad > 0 || !nameMatches)
@@ -154,25 +197,74 @@ internal sealed class CheckOperation(Repo repo)
         try { tree = await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false); }
         catch (DamagedObjectException e) { Affect(Add(e.ObjectName, e.Message), snap, where + " (folder listing)"); return; }
         catch (RepositoryException e) { Affect(Add("index", e.Message), snap, where + " (folder listing)"); return; }
+        var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var node in tree.Nodes)
         {
             var path = prefix.Length == 0 ? node.Name : prefix + "/" + node.Name;
+            // The names restore refuses (it never writes outside its target, nor one name twice).
+            if (RestorePaths.Unsafe(node.Name) is { } why)
+            {
+                Affect(Add($"tree {treeId.Short}", $"a folder listing holds {why}; restore refuses the entry."), snap, where + " (an entry with " + why + ")");
+                continue;
+            }
+            if (!names.Add(node.Name))
+            {
+                Affect(Add($"tree {treeId.Short}", "a folder listing holds a name twice; restore refuses the second."), snap, $"{snap.Id[..8]}:{path}");
+                continue;
+            }
             if (node.Type == Node.Dir && node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub))
                 await WalkAsync(index, snap, sub, path, seen, ct).ConfigureAwait(false);
+            var contentOk = true;
             foreach (var hex in node.Content ?? [])
             {
                 if (!BlobId.TryParse(hex, out var id) || !index.Contains(id))
                 {
                     Affect(Add("index", "chunks are referenced by snapshots but listed in no index (their data is missing)."), snap, $"{snap.Id[..8]}:{path}");
+                    contentOk = false;
                     break;
                 }
                 if (_badBlobs.TryGetValue(id, out var obj))
                 {
                     Affect(obj, snap, $"{snap.Id[..8]}:{path}");
+                    contentOk = false;
                     break;
                 }
             }
+            if (contentOk && _readData && node.Type == Node.File && await ContentProblemAsync(index, node, ct).ConfigureAwait(false) is { } problem)
+                Affect(Add($"tree {treeId.Short}", "a file's recorded size or fingerprint disagrees with its chunks; restore refuses it."), snap, $"{snap.Id[..8]}:{path} ({problem})");
         }
+    }
+
+    /// <summary>
+    /// With read-data, what restore would find wrong with a file whose chunks are all sound: their total length against
+    /// the recorded size, and their content against the recorded fingerprint. Null when it would restore.
+    /// </summary>
+    private async Task<string?> ContentProblemAsync(MasterIndex index, Node node, CancellationToken ct)
+    {
+        var content = node.Content ?? [];
+        var key = $"{node.Size}:{node.Fingerprint}:{string.Join(',', content)}";
+        if (_filesVerified.TryGetValue(key, out var known)) return known;
+        return _filesVerified[key] = await ReadContentProblemAsync(index, node, content, ct).ConfigureAwait(false);
+    }
+
+    private async Task<string?> ReadContentProblemAsync(MasterIndex index, Node node, List<string> content, CancellationToken ct)
+    {
+        var hash = node.Fingerprint is { Length: 32 } ? new System.IO.Hashing.XxHash128(_fingerprintSeed) : null;
+        long length = 0;
+        foreach (var hex in content)
+        {
+            try
+            {
+                using var plain = await index.ReadBlobPooledAsync(repo, BlobId.Parse(hex), ct, verifyId: false).ConfigureAwait(false);
+                hash?.Append(plain.Span);
+                length += plain.Length;
+            }
+            catch (RepositoryException e) { return $"a chunk cannot be read: {e.Message}"; }
+        }
+        if (length != node.Size) return $"{node.Size} bytes recorded, its chunks hold {length}";
+        if (hash is not null && !string.Equals(Convert.ToHexStringLower(hash.GetCurrentHash()), node.Fingerprint, StringComparison.OrdinalIgnoreCase))
+            return "its content does not match the fingerprint recorded at backup";
+        return null;
     }
 
     private void Affect(string objectName, StoredSnapshot snap, string file) => Affect(_findings[objectName], snap, file);

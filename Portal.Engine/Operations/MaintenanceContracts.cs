@@ -36,3 +36,56 @@ public sealed record PruneResult
     /// <summary>Bytes removed from the store (net of new packs).</summary>
     public long BytesFreed { get; init; }
 }
+
+/// <summary>One repository lock: which operation on which machine holds it, and whether it is stale.</summary>
+/// <param name="ObjectName">The lock object in the store (<c>locks/...</c>).</param>
+/// <param name="Operation">backup, prune, restore, check or download ("unreadable" when the object cannot be read).</param>
+/// <param name="Host">The machine that took it.</param>
+/// <param name="Pid">Its process id on that machine.</param>
+/// <param name="Exclusive">True for a prune's lock, which keeps every backup out.</param>
+/// <param name="Since">When it was taken or last refreshed.</param>
+/// <param name="StaleBecause">Why it is stale (its process has ended, or it was not refreshed for 30 minutes), or null while it may belong to a running operation.</param>
+public sealed record LockInfo(string ObjectName, string Operation, string Host, int Pid, bool Exclusive, DateTimeOffset Since, string? StaleBecause)
+{
+    /// <summary>True when no running operation holds it: removing it is safe.</summary>
+    public bool IsStale => StaleBecause is not null;
+}
+
+/// <summary>The outcome of an unlock.</summary>
+public sealed record UnlockResult
+{
+    /// <summary>Locks removed: the stale ones, and with force the live ones too.</summary>
+    public required IReadOnlyList<LockInfo> Removed { get; init; }
+    /// <summary>Live locks left in place (unlock without force never removes them).</summary>
+    public required IReadOnlyList<LockInfo> KeptLive { get; init; }
+}
+
+/// <summary>The outcome of <c>repair index</c>.</summary>
+public sealed record RepairIndexResult
+{
+    /// <summary>Packs whose headers were read and indexed.</summary>
+    public int PacksIndexed { get; init; }
+    /// <summary>Chunks and folder listings the new index lists.</summary>
+    public long BlobsIndexed { get; init; }
+    /// <summary>Old index objects removed (after the new one was written).</summary>
+    public int OldIndexesRemoved { get; init; }
+    /// <summary>Packs whose header could not be read, each in plain words: left in place, not indexed.</summary>
+    public required IReadOnlyList<string> Unreadable { get; init; }
+}
+
+/// <summary>One snapshot rewritten by <c>repair snapshots</c>.</summary>
+/// <param name="OldId">The snapshot that referred to lost data (removed).</param>
+/// <param name="NewId">Its replacement, tagged "repaired".</param>
+/// <param name="Removed">The files (and folders, ending in "/ ...") left out because their data is gone.</param>
+public sealed record RepairedSnapshot(string OldId, string NewId, IReadOnlyList<string> Removed);
+
+/// <summary>The outcome of <c>repair snapshots</c>.</summary>
+public sealed record RepairSnapshotsResult
+{
+    /// <summary>Snapshots looked at.</summary>
+    public int SnapshotsChecked { get; init; }
+    /// <summary>Snapshots rewritten without their lost files.</summary>
+    public required IReadOnlyList<RepairedSnapshot> Repaired { get; init; }
+    /// <summary>Snapshots that could not be repaired (their top folder listing is gone), in plain words; left as they are.</summary>
+    public required IReadOnlyList<string> Unrepairable { get; init; }
+}

@@ -36,6 +36,42 @@ internal sealed class PruneOperation(Repo repo)
         var stored = new Dictionary<string, Storage.ObjectInfo>(StringComparer.Ordinal);
         await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false)) stored[o.Name] = o;
 
+        // A chunk may be known in several packs (stored twice, or a stale index entry of a pack that is gone): one
+        // copy in a pack that exists is kept; every other copy counts as unused. A pack that is gone
+        // is dropped from the index, unless it held the only copy of a chunk a snapshot needs (then its entries stay,
+        // so check keeps naming the damage; `repair snapshots` deals with it).
+        var exists = (BlobId pack) => stored.ContainsKey(Repo.PackName(pack));
+        var needed = new HashSet<(BlobId Id, BlobId Pack)>();
+        var damaged = new HashSet<BlobId>(); // packs with a copy that does not read back intact
+        var copies = new List<(BlobId Id, List<(BlobId Pack, bool Good)> Present)>();
+        foreach (var id in used)
+        {
+            var all = index.Locations(id);
+            var present = all.Where(l => exists(l.Pack)).ToList();
+            if (present.Count <= 1)
+            {
+                foreach (var l in present.Count == 1 ? present : all) needed.Add((id, l.Pack));
+                continue;
+            }
+            // Several copies (rare): each is read back, so a damaged copy never outlives the good one.
+            var results = new List<(BlobId Pack, bool Good)>();
+            foreach (var (pack, loc) in present)
+            {
+                var good = await ReadVerifiedAsync(id, pack, loc, ct).ConfigureAwait(false) is not null;
+                if (!good) damaged.Add(pack);
+                results.Add((pack, good));
+            }
+            copies.Add((id, results));
+        }
+        // Keep a good copy, in a pack without damage when there is one; when no copy is good, every copy stays.
+        foreach (var (id, present) in copies)
+        {
+            var good = present.Where(c => c.Good).OrderBy(c => damaged.Contains(c.Pack)).Select(c => (BlobId?)c.Pack).FirstOrDefault();
+            if (good is { } pack) needed.Add((id, pack));
+            else foreach (var c in present) needed.Add((id, c.Pack));
+        }
+        bool Needed((BlobId Id, BlobId Pack, BlobLocation Location) b) => needed.Contains((b.Id, b.Pack));
+
         var byPack = index.Snapshot().GroupBy(b => b.Pack).ToList();
         var keep = new List<IGrouping<BlobId, (BlobId Id, BlobId Pack, BlobLocation Location)>>();
         var delete = new List<string>();
@@ -43,13 +79,18 @@ internal sealed class PruneOperation(Repo repo)
         var repacked = 0;
         foreach (var pack in byPack)
         {
+            if (!exists(pack.Key))
+            {
+                if (pack.Any(Needed)) keep.Add(pack);
+                continue; // gone already: nothing to delete, and its entries leave the index
+            }
             var total = pack.Sum(b => (long)b.Location.Length);
-            var unused = pack.Where(b => !used.Contains(b.Id)).Sum(b => (long)b.Location.Length);
+            var unused = pack.Where(b => !Needed(b)).Sum(b => (long)b.Location.Length);
             if (unused == 0) keep.Add(pack);
             else if (unused == total) delete.Add(Repo.PackName(pack.Key));
-            else if (unused >= total * RepackUnusedShare)
+            else if (unused >= total * RepackUnusedShare || damaged.Contains(pack.Key)) // a damaged pack goes once its good blobs are copied out
             {
-                repack.AddRange(pack.Where(b => used.Contains(b.Id)));
+                repack.AddRange(pack.Where(Needed));
                 delete.Add(Repo.PackName(pack.Key));
                 repacked++;
             }
@@ -64,21 +105,21 @@ internal sealed class PruneOperation(Repo repo)
             else delete.Add(name);
         }
 
-        // Copy used blobs out of packs that go away. They are verified first, so damage is never copied on.
+        // Copy used blobs out of packs that go away. They are verified first, so damage is never copied on; a damaged
+        // copy is replaced by another good copy when one exists.
         var newIndex = new MasterIndex();
         await using var writer = new PackWriter(repo, newIndex);
         foreach (var (id, pack, loc) in repack)
         {
-            var sealedBytes = await repo.Store.GetRangeAsync(Repo.PackName(pack), loc.Offset, (int)loc.Length, ct).ConfigureAwait(false);
-            try
+            var good = await ReadVerifiedAsync(id, pack, loc, ct).ConfigureAwait(false);
+            foreach (var (otherPack, otherLoc) in index.Locations(id))
             {
-                if (repo.Key.Id(BlobCodec.Decode(repo.Key, sealedBytes, Repo.BlobAad(loc.Type, id))) != id) throw new InvalidDataException();
+                if (good is not null) break;
+                if (otherPack != pack && exists(otherPack)) good = await ReadVerifiedAsync(id, otherPack, otherLoc, ct).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is CryptographicException or InvalidDataException)
-            {
+            if (good is null)
                 throw new DamagedObjectException(Repo.PackName(pack), $"blob {id.Short} fails verification; prune stopped without deleting anything (run check).");
-            }
-            await writer.AddAsync(id, loc.Type, sealedBytes, ct).ConfigureAwait(false);
+            await writer.AddAsync(id, loc.Type, good, ct).ConfigureAwait(false);
         }
         await writer.FlushAsync(ct).ConfigureAwait(false);
         var full = writer.TakeWritten();
@@ -98,6 +139,20 @@ internal sealed class PruneOperation(Repo repo)
         }
         progress.Report(OperationProgress.Final(OperationPhase.Prune, snapshots.Count, 0));
         return new PruneResult { PacksDeleted = delete.Count, PacksRepacked = repacked, PacksKeptInGrace = inGrace, BytesFreed = freed - writer.BytesWritten };
+    }
+
+    /// <summary>The sealed bytes of one copy of a blob, or null when that copy is missing or fails verification.</summary>
+    private async Task<byte[]?> ReadVerifiedAsync(BlobId id, BlobId pack, BlobLocation loc, CancellationToken ct)
+    {
+        try
+        {
+            var sealedBytes = await repo.Store.GetRangeAsync(Repo.PackName(pack), loc.Offset, (int)loc.Length, ct).ConfigureAwait(false);
+            return repo.Key.Id(BlobCodec.Decode(repo.Key, sealedBytes, Repo.BlobAad(loc.Type, id))) == id ? sealedBytes : null;
+        }
+        catch (Exception e) when (e is CryptographicException or InvalidDataException or ObjectNotFoundException or ObjectTruncatedException or ObjectCorruptException)
+        {
+            return null;
+        }
     }
 
     private async Task MarkAsync(MasterIndex index, BlobId treeId, HashSet<BlobId> used, CancellationToken ct)

@@ -135,7 +135,7 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
         List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
-        if (_resume) RemoveTemporaryFiles(dirPath);
+        RemoveTemporaryFiles(dirPath, _resume);
         Tree tree;
         await gate.WaitAsync(ct).ConfigureAwait(false);
         try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
@@ -153,7 +153,9 @@ internal sealed class RestoreOperation(Repo repo)
             var rel = dirRel.Length == 0 ? node.Name : dirRel + "/" + node.Name;
             if (RestorePaths.Unsafe(node.Name) is { } why)
             {
-                Error(dirRel.Length == 0 ? "." : dirRel, $"refused an entry with {why} (a restore never writes outside its target).");
+                // Named by the entry itself (its name made printable), not by its folder.
+                var shown = node.Name.Length == 0 ? "(an empty name)" : string.Concat(node.Name.Select(c => char.IsControl(c) ? '?' : c));
+                Error(dirRel.Length == 0 ? shown : dirRel + "/" + shown, $"refused an entry with {why} (a restore never writes outside its target).");
                 continue;
             }
             if (!seen.Add(node.Name))
@@ -205,15 +207,17 @@ internal sealed class RestoreOperation(Repo repo)
     }
 
     /// <summary>
-    /// With <see cref="RestoreRequest.Resume"/>: removes the temporary files (<c>.portal-restore-*</c>) that an attempt
-    /// stopped while replacing a file left in <paramref name="dir"/>. Only regular files of that name; never followed links.
+    /// Removes the temporary files (<c>.portal-restore-partial-*</c>) that a restore which has ended (killed, a power cut)
+    /// left in <paramref name="dir"/> while replacing a file: never those of a restore still running. With
+    /// <paramref name="resume"/>, also the older random names (<c>.portal-restore-&lt;32 hex&gt;</c>). Only regular files;
+    /// never followed links.
     /// </summary>
-    private static void RemoveTemporaryFiles(string dir)
+    private static void RemoveTemporaryFiles(string dir, bool resume)
     {
         try
         {
-            foreach (var path in Directory.EnumerateFiles(dir, ".portal-restore-*"))
-                if (Native.TryLStat(path) is { FileType: StatInfo.Regular })
+            foreach (var path in Directory.EnumerateFiles(dir, RestorePaths.TempPrefix + "*"))
+                if (RestorePaths.IsAbandonedTemp(Path.GetFileName(path), resume) && Native.TryLStat(path) is { FileType: StatInfo.Regular })
                     File.Delete(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -304,7 +308,7 @@ internal sealed class RestoreOperation(Repo repo)
                     }
                 }
                 final = Path.Combine(job.Dir, name);
-                path = Native.TryLStat(final) is null ? final : Path.Combine(job.Dir, $".portal-restore-{Guid.NewGuid():N}");
+                path = Native.TryLStat(final) is null ? final : Path.Combine(job.Dir, RestorePaths.TempName(name));
             }
             long written = 0;
             if (linkTo is not null)
@@ -455,6 +459,8 @@ internal sealed class RestoreOperation(Repo repo)
         }
         if (fingerprint is not null && !fingerprint.GetCurrentHash().AsSpan().SequenceEqual(expected))
             throw new RepositoryException("its content does not match the fingerprint recorded at backup (run check --read-data).");
+        if (written != node.Size) // never a file shorter (or longer) than recorded, reported as restored
+            throw new RepositoryException($"its chunks hold {written} bytes but {node.Size} were recorded at backup (run check --read-data).");
         if (setLength is not null && dataEnd < written) setLength(written);
         return written;
     }

@@ -84,4 +84,43 @@ internal static class RestorePaths
             yield return $"{stem} (restored{(i == 1 ? "" : " " + i)}){ext}";
         }
     }
+
+    /// <summary>The start of every temporary name a restore uses while it replaces an existing file.</summary>
+    public const string TempPrefix = ".portal-restore-";
+
+    private const string PartialPrefix = TempPrefix + "partial-";
+
+    private static readonly string OwnSpace = ProcessIdentity.Space is { } space
+        ? Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(space)))[..8] : "nospace0";
+
+    /// <summary>
+    /// The temporary name under which <paramref name="name"/> is written before it replaces the existing file:
+    /// ".portal-restore-partial-" + this machine's process space, pid and start time (so the next restore into the folder
+    /// can tell the writer has ended), a random part, and the file's own name (cut to stay within 255 bytes).
+    /// </summary>
+    public static string TempName(string name)
+    {
+        var owner = $"{PartialPrefix}{OwnSpace}-{Environment.ProcessId}-{ProcessIdentity.CurrentStart ?? "0"}-{Guid.NewGuid().ToString("N")[..8]}-";
+        var room = 255 - System.Text.Encoding.UTF8.GetByteCount(owner);
+        var shown = name;
+        while (System.Text.Encoding.UTF8.GetByteCount(shown) > room) shown = shown[..^1];
+        if (shown.Length > 0 && char.IsHighSurrogate(shown[^1])) shown = shown[..^1];
+        return owner + shown;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="fileName"/> is a temporary file left by a restore that has ended (killed, or a power cut):
+    /// one of <see cref="TempName"/> whose process ran on this machine and is gone, or, with <paramref name="legacyToo"/>
+    /// (a resumed restore), one of the older random names that say nothing of their owner.
+    /// </summary>
+    public static bool IsAbandonedTemp(string fileName, bool legacyToo)
+    {
+        if (fileName.StartsWith(PartialPrefix, StringComparison.Ordinal))
+        {
+            var parts = fileName[PartialPrefix.Length..].Split('-', 5);
+            return parts.Length == 5 && parts[0] == OwnSpace && int.TryParse(parts[1], out var pid)
+                && ProcessIdentity.Check(ProcessIdentity.Space, pid, parts[2]) == ProcessState.Ended;
+        }
+        return legacyToo && fileName.Length == TempPrefix.Length + 32 && fileName.StartsWith(TempPrefix, StringComparison.Ordinal);
+    }
 }

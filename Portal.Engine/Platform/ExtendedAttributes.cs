@@ -71,7 +71,7 @@ internal static unsafe partial class ExtendedAttributes
     private static IOException Fail(string what, string path)
     {
         var errno = Errno();
-        var why = errno switch { ENOTSUP => "not supported by this file system", 1 or 13 => "permission denied", _ => $"errno {errno}" };
+        var why = errno switch { ENOTSUP => "not supported by this file system", 1 or 13 => "permission denied", _ => Native.Reason(errno) };
         return new IOException($"Could not {what} {path}: {why}.");
     }
 }

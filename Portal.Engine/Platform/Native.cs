@@ -47,7 +47,7 @@ internal static unsafe partial class Native
     {
         if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("Hard links are restored on Linux only.");
         if (Link(existing, newPath) != 0)
-            throw new IOException($"Could not create a hard link at {newPath} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not create a hard link at {newPath}: {Reason(Marshal.GetLastPInvokeError())}.");
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -140,8 +140,15 @@ internal static unsafe partial class Native
     {
         13 or 1 => new UnauthorizedAccessException($"Permission denied: could not {what} {path}."),
         28 => new IOException($"No space left on the device: could not {what} {path}."),
-        _ => new IOException($"Could not {what} {path} (errno {errno})."),
+        _ => new IOException($"Could not {what} {path}: {Reason(errno)}."),
     };
+
+    /// <summary>The system's plain words for an error number ("File name too long"), never a bare "errno 36".</summary>
+    internal static string Reason(int errno)
+    {
+        var text = Marshal.GetPInvokeErrorMessage(errno);
+        return string.IsNullOrWhiteSpace(text) || text.StartsWith("Unknown error", StringComparison.Ordinal) ? $"system error {errno}" : text.TrimEnd('.');
+    }
 
     /// <summary>lstat(2); null if the path does not exist. Throws IOException/UnauthorizedAccessException otherwise.</summary>
     public static StatInfo? TryLStat(string path)
@@ -153,7 +160,7 @@ internal static unsafe partial class Native
             var errno = Marshal.GetLastPInvokeError();
             if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
             if (errno == 13) throw new UnauthorizedAccessException($"Permission denied: {path}");
-            throw new IOException($"lstat failed (errno {errno}): {path}");
+            throw new IOException($"Could not read the details of {path}: {Reason(errno)}.");
         }
         if (LinuxX64)
         {
@@ -195,14 +202,14 @@ internal static unsafe partial class Native
         times[1] = times[3] = rem;
         const int AtFdCwd = -100, AtSymlinkNoFollow = 0x100;
         if (UtimensAt(AtFdCwd, path, times, AtSymlinkNoFollow) != 0)
-            throw new IOException($"Could not set the time of {path} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not set the time of {path}: {Reason(Marshal.GetLastPInvokeError())}.");
     }
 
     /// <summary>Sets owner ids without following links; only meaningful as root.</summary>
     public static void SetOwner(string path, uint uid, uint gid)
     {
         if (OperatingSystem.IsLinux() && LChown(path, uid, gid) != 0)
-            throw new IOException($"Could not set the owner of {path} (errno {Marshal.GetLastPInvokeError()}).");
+            throw new IOException($"Could not set the owner of {path}: {Reason(Marshal.GetLastPInvokeError())}.");
     }
 
     /// <summary>Flushes a directory entry change (a rename) to disk. Best effort off Linux.</summary>

@@ -10,8 +10,11 @@ namespace Portal.Engine.Repository;
 internal readonly record struct BlobLocation(int Pack, uint Offset, uint Length, byte Type);
 
 /// <summary>
-/// All index objects merged in memory: blob id → location. Thread-safe. <see cref="TryReserve"/> lets
-/// concurrent backup workers agree on who stores a new blob, so each is written once.
+/// All index objects merged in memory: blob id → every known location. Thread-safe. <see cref="TryReserve"/> lets
+/// concurrent backup workers agree on who stores a new blob, so each is written once. A blob stored twice (two
+/// backups at once, or an index object from before a prune that reappeared) keeps each location: a read tries them
+/// in turn, so a missing or damaged pack does not fail it while a good copy exists. The first location read stays
+/// the primary (one dictionary, as before); the rare others live in a side table, so lookups cost nothing more.
 /// </summary>
 internal sealed class MasterIndex
 {
@@ -19,6 +22,7 @@ internal sealed class MasterIndex
     private readonly List<BlobId> _packs = [];
     private readonly Dictionary<BlobId, int> _packNumbers = [];
     private readonly Dictionary<BlobId, BlobLocation> _blobs = [];
+    private readonly Dictionary<BlobId, List<BlobLocation>> _otherLocations = [];
     private readonly HashSet<BlobId> _reserved = [];
 
     public List<string> IndexNames { get; } = [];
@@ -66,9 +70,30 @@ internal sealed class MasterIndex
                 _packs.Add(pack);
                 _packNumbers[pack] = n;
             }
-            foreach (var b in blobs) _blobs.TryAdd(b.Id, new BlobLocation(n, b.Offset, b.Length, b.Type));
+            foreach (var b in blobs)
+            {
+                var location = new BlobLocation(n, b.Offset, b.Length, b.Type);
+                if (_blobs.TryAdd(b.Id, location) || _blobs[b.Id] == location) continue;
+                if (!_otherLocations.TryGetValue(b.Id, out var others)) _otherLocations[b.Id] = others = [];
+                if (!others.Contains(location)) others.Add(location);
+            }
         }
     }
+
+    /// <summary>Every known location of <paramref name="id"/> with its pack, the primary first (empty when not indexed).</summary>
+    public List<(BlobId Pack, BlobLocation Location)> Locations(BlobId id)
+    {
+        lock (_lock)
+        {
+            if (!_blobs.TryGetValue(id, out var first)) return [];
+            var all = new List<(BlobId, BlobLocation)> { (_packs[first.Pack], first) };
+            if (_otherLocations.TryGetValue(id, out var others)) all.AddRange(others.Select(l => (_packs[l.Pack], l)));
+            return all;
+        }
+    }
+
+    /// <summary>How many blobs are known in more than one place.</summary>
+    public int BlobsWithCopies { get { lock (_lock) return _otherLocations.Count; } }
 
     public bool HasPack(BlobId pack) { lock (_lock) return _packNumbers.ContainsKey(pack); }
 
@@ -94,10 +119,12 @@ internal sealed class MasterIndex
         }
     }
 
-    /// <summary>Every blob with its pack, for check and prune.</summary>
+    /// <summary>Every location of every blob with its pack (a blob stored twice appears twice), for check and prune.</summary>
     public List<(BlobId Id, BlobId Pack, BlobLocation Location)> Snapshot()
     {
-        lock (_lock) return _blobs.Select(kv => (kv.Key, _packs[kv.Value.Pack], kv.Value)).ToList();
+        lock (_lock)
+            return _blobs.Select(kv => (kv.Key, _packs[kv.Value.Pack], kv.Value))
+                .Concat(_otherLocations.SelectMany(kv => kv.Value.Select(l => (kv.Key, _packs[l.Pack], l)))).ToList();
     }
 
     /// <summary>Reads one blob, decrypts, decompresses and verifies its keyed hash. Damage names the pack.</summary>
@@ -117,6 +144,29 @@ internal sealed class MasterIndex
     {
         if (!TryGet(id, out var loc, out var pack))
             throw new RepositoryException($"Blob {id.Short} is referenced but not in any index (run check).");
+        DamagedObjectException first;
+        try
+        {
+            return await ReadAtAsync(repo, id, pack, loc, verifyId, ct).ConfigureAwait(false);
+        }
+        catch (DamagedObjectException e) when (HasOtherLocations(id))
+        {
+            first = e;
+        }
+        // The primary copy is missing or damaged: try every other known copy before giving up (rare, so the common
+        // path above does not pay for the list).
+        foreach (var (otherPack, otherLoc) in Locations(id).Skip(1))
+        {
+            try { return await ReadAtAsync(repo, id, otherPack, otherLoc, verifyId, ct).ConfigureAwait(false); }
+            catch (DamagedObjectException) { }
+        }
+        throw first;
+    }
+
+    private bool HasOtherLocations(BlobId id) { lock (_lock) return _otherLocations.ContainsKey(id); }
+
+    private static async Task<PooledBuffer> ReadAtAsync(Repo repo, BlobId id, BlobId pack, BlobLocation loc, bool verifyId, CancellationToken ct)
+    {
         var packName = Repo.PackName(pack);
         using var sealedBytes = PooledBuffer.Rent((int)loc.Length);
         try
@@ -125,6 +175,7 @@ internal sealed class MasterIndex
         }
         catch (ObjectNotFoundException e) { throw new DamagedObjectException(packName, "the pack is missing.", e); }
         catch (ObjectTruncatedException e) { throw new DamagedObjectException(packName, "the pack is truncated.", e); }
+        catch (ObjectCorruptException e) { throw new DamagedObjectException(packName, "the pack is damaged.", e); }
         PooledBuffer plain;
         try
         {

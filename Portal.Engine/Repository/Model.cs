@@ -123,6 +123,13 @@ internal sealed class LockFile
     [JsonPropertyName("host")] public string Host { get; set; } = "";
     [JsonPropertyName("pid")] public int Pid { get; set; }
     [JsonPropertyName("time")] public DateTimeOffset Time { get; set; }
+    /// <summary>
+    /// The writer's process space (boot id and pid namespace) and its start time: a process in the same space can
+    /// tell at once that the writer has ended (see <see cref="Platform.ProcessIdentity"/>). Absent in locks written
+    /// before they existed and on systems without <c>/proc</c>: those go stale by age only.
+    /// </summary>
+    [JsonPropertyName("space"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Space { get; set; }
+    [JsonPropertyName("start"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Start { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false)]

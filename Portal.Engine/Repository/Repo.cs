@@ -60,26 +60,63 @@ internal sealed class Repo : IDisposable
         return repo;
     }
 
+    /// <summary>Key objects larger than this are not read: a real one is about 400 bytes.</summary>
+    private const int MaxKeyObjectBytes = 64 * 1024;
+
+    /// <summary>
+    /// Opens with the first key object <paramref name="passphrase"/> unwraps. A key object that cannot be used (damaged,
+    /// an unknown format, a key derivation cost out of range) is skipped before any work and named in
+    /// <see cref="OpenWarnings"/>, so one bad key object never locks out the others.
+    /// </summary>
     public static async Task<Repo> OpenAsync(IObjectStore store, string passphrase, TimeProvider time, string location, CancellationToken ct)
     {
-        var keys = new List<string>();
-        await foreach (var o in store.ListAsync(KeysPrefix, ct).ConfigureAwait(false)) keys.Add(o.Name);
+        var keys = new List<ObjectInfo>();
+        await foreach (var o in store.ListAsync(KeysPrefix, ct).ConfigureAwait(false)) keys.Add(o);
         if (keys.Count == 0 || await store.StatAsync(ConfigName, ct).ConfigureAwait(false) is null)
             throw new RepositoryNotFoundException(location);
-        foreach (var name in keys.Order(StringComparer.Ordinal))
+        // Every key object is read and judged first (cheap: a few hundred bytes each, no key derivation), so each unusable
+        // one is named whichever key opens the repository.
+        var skipped = new List<string>();
+        var usable = new List<(string Name, KeyObject Key)>();
+        foreach (var info in keys.OrderBy(k => k.Name, StringComparer.Ordinal))
         {
-            KeyObject? ko;
-            try
-            {
-                ko = JsonSerializer.Deserialize(await store.GetAsync(name, ct).ConfigureAwait(false), RepoJson.Default.KeyObject);
-            }
-            catch (JsonException) { continue; }
-            var key = ko?.TryOpen(passphrase);
-            if (key is null) continue;
-            return await OpenWithKeyAsync(store, key, name, time, ct).ConfigureAwait(false);
+            if (await ReadKeyObjectAsync(store, info, ct).ConfigureAwait(false) is not { } read) continue;
+            if (read.Problem is { } problem) skipped.Add($"key object '{info.Name}' was skipped: {problem}.");
+            else usable.Add((info.Name, read.Key!));
         }
-        throw new WrongPassphraseException();
+        var tried = 0;
+        foreach (var (name, ko) in usable)
+        {
+            tried++;
+            var key = ko.TryOpen(passphrase);
+            if (key is null) continue;
+            var repo = await OpenWithKeyAsync(store, key, name, time, ct).ConfigureAwait(false);
+            repo.OpenWarnings = skipped;
+            return repo;
+        }
+        if (tried == 0 && skipped.Count > 0) throw new NoUsableKeyException(string.Join(" ", skipped.Select(Capitalized)));
+        throw skipped.Count == 0 ? new WrongPassphraseException() : new WrongPassphraseException(string.Join(" ", skipped.Select(Capitalized)));
+
+        static string Capitalized(string s) => char.ToUpperInvariant(s[0]) + s[1..];
     }
+
+    /// <summary>A key object and what makes it unusable (null when it can be tried), or null when it vanished meanwhile.</summary>
+    private static async Task<(KeyObject? Key, string? Problem)?> ReadKeyObjectAsync(IObjectStore store, ObjectInfo info, CancellationToken ct)
+    {
+        if (info.Length > MaxKeyObjectBytes) return (null, $"it is {info.Length} bytes long, far more than a key object");
+        byte[] bytes;
+        try { bytes = await store.GetAsync(info.Name, ct).ConfigureAwait(false); }
+        catch (ObjectNotFoundException) { return null; }
+        catch (ObjectCorruptException) { return (null, "its bytes do not match its name (damaged)"); }
+        KeyObject? ko;
+        try { ko = JsonSerializer.Deserialize(bytes, RepoJson.Default.KeyObject); }
+        catch (JsonException) { ko = null; }
+        if (ko is null) return (null, "it is not a readable key object");
+        return (ko, ko.Problem());
+    }
+
+    /// <summary>Key objects skipped on open, each in plain words (empty when every key object was usable).</summary>
+    public IReadOnlyList<string> OpenWarnings { get; private set; } = [];
 
     /// <summary>
     /// Opens with an already unwrapped master key (a host that keeps it sealed for unattended backups).

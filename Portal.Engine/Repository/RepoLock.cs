@@ -1,3 +1,6 @@
+using Portal.Engine.Platform;
+using Portal.Engine.Storage;
+
 namespace Portal.Engine.Repository;
 
 /// <summary>
@@ -7,7 +10,10 @@ namespace Portal.Engine.Repository;
 /// Restore, check and downloads take reader locks (<see cref="AcquireReaderAsync"/>): shared, so a prune that starts
 /// while they read backs off, but they go on, with a warning, when they cannot lock (read-only storage) or
 /// when an exclusive lock is already there (a recovery must not wait half an hour for a crashed prune's lock).
-/// A lock not refreshed for <see cref="StaleAfter"/> is considered abandoned (a crashed process).
+/// A lock is stale (ignored, and removed by <see cref="Operations.UnlockOperation"/>) when its process ran in this
+/// machine's process space and has ended (pid and start time checked, see <see cref="ProcessIdentity"/>), or, for a lock
+/// of another machine, when it was not refreshed for <see cref="StaleAfter"/>: a heartbeat rewrites a held lock every
+/// <see cref="RefreshEvery"/> whatever the operation is doing, and operations refresh it on their way as well.
 /// </summary>
 internal sealed class RepoLock : IAsyncDisposable
 {
@@ -16,14 +22,17 @@ internal sealed class RepoLock : IAsyncDisposable
     private readonly Repo _repo;
     private readonly LockFile _file;
     private readonly SemaphoreSlim _refresh = new(1);
+    private readonly ITimer _heartbeat;
     private string _name;
-    private bool _refreshGaveUp;
+    private bool _refreshGaveUp, _disposed;
+    private StoreException? _heartbeatError;
 
     private RepoLock(Repo repo, LockFile file, string name)
     {
         _repo = repo;
         _file = file;
         _name = name;
+        _heartbeat = repo.Time.CreateTimer(static self => _ = ((RepoLock)self!).BeatAsync(), this, RefreshEvery, RefreshEvery);
     }
 
     public static async Task<RepoLock> AcquireAsync(Repo repo, bool exclusive, string operation, CancellationToken ct)
@@ -57,7 +66,7 @@ internal sealed class RepoLock : IAsyncDisposable
         {
             name = await repo.SaveJsonAsync(Repo.LocksPrefix, file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
         }
-        catch (Storage.StoreException e)
+        catch (StoreException e)
         {
             return (null, $"The repository could not be locked ({e.Message}); a prune started during this {operation} could remove data it reads.");
         }
@@ -84,7 +93,7 @@ internal sealed class RepoLock : IAsyncDisposable
             LockFile theirs;
             try { theirs = await repo.LoadJsonAsync(other, RepoJson.Default.LockFile, ct).ConfigureAwait(false); }
             catch (DamagedObjectException) { continue; } // vanished (released) or unreadable: not a live lock
-            if (repo.Time.GetUtcNow() - theirs.Time > StaleAfter) continue;
+            if (Staleness(theirs, repo.Time.GetUtcNow()) is not null) continue;
             if (exclusive || theirs.Exclusive) return theirs;
         }
         return null;
@@ -93,19 +102,36 @@ internal sealed class RepoLock : IAsyncDisposable
     private static LockFile NewLockFile(Repo repo, bool exclusive, string operation) => new()
     {
         Exclusive = exclusive, Operation = operation, Host = Environment.MachineName,
-        Pid = Environment.ProcessId, Time = repo.Time.GetUtcNow(),
+        Pid = Environment.ProcessId, Time = repo.Time.GetUtcNow(), Space = ProcessIdentity.Space, Start = ProcessIdentity.CurrentStart,
     };
 
-    private static string Describe(LockFile l) => $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Time:u}";
+    internal static string Describe(LockFile l) => $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Time:u}";
 
-    /// <summary>Rewrites the lock with a fresh time if it is due (locks are write-once, so a new object replaces the old).</summary>
+    /// <summary>Why <paramref name="l"/> is stale at <paramref name="now"/>, or null while it may belong to a running operation.</summary>
+    internal static string? Staleness(LockFile l, DateTimeOffset now) => ProcessIdentity.Check(l.Space, l.Pid, l.Start) switch
+    {
+        ProcessState.Running => null,
+        ProcessState.Ended => "its process on this machine has ended",
+        _ => now - l.Time > StaleAfter ? $"not refreshed for more than {StaleAfter.TotalMinutes:N0} minutes" : null,
+    };
+
+    /// <summary>
+    /// Rewrites the lock with a fresh time if it is due (locks are write-once, so a new object replaces the old). Throws
+    /// the store's error when the rewrite fails, or when the heartbeat's last rewrite failed: a writer then stops.
+    /// </summary>
     public async Task RefreshIfDueAsync(CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _heartbeatError, null) is { } failed) throw failed;
+        await RefreshCoreAsync(ct).ConfigureAwait(false);
+    }
+
+    private async Task RefreshCoreAsync(CancellationToken ct)
     {
         if (_refreshGaveUp || _repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
         await _refresh.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            if (_refreshGaveUp || _repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
+            if (_disposed || _refreshGaveUp || _repo.Time.GetUtcNow() - _file.Time < RefreshEvery) return;
             _file.Time = _repo.Time.GetUtcNow();
             var old = _name;
             try
@@ -113,7 +139,7 @@ internal sealed class RepoLock : IAsyncDisposable
                 _name = await _repo.SaveJsonAsync(Repo.LocksPrefix, _file, RepoJson.Default.LockFile, ct).ConfigureAwait(false);
                 await _repo.Store.DeleteAsync(old, ct).ConfigureAwait(false);
             }
-            catch (Storage.StoreException)
+            catch (StoreException)
             {
                 _refreshGaveUp = true; // under the semaphore: every later caller sees it (a backup stops on the error anyway)
                 throw;
@@ -122,6 +148,21 @@ internal sealed class RepoLock : IAsyncDisposable
         finally
         {
             _refresh.Release();
+        }
+    }
+
+    /// <summary>The heartbeat: keeps the lock fresh while an operation spends long on one file or one pack.</summary>
+    private async Task BeatAsync()
+    {
+        try
+        {
+            await RefreshCoreAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // Nobody awaits the heartbeat: the operation's next own refresh reports the failure.
+            _refreshGaveUp = true;
+            _heartbeatError = e as StoreException ?? new StoreException(e.Message, isTransient: false, e);
         }
     }
 
@@ -137,7 +178,7 @@ internal sealed class RepoLock : IAsyncDisposable
             await RefreshIfDueAsync(ct).ConfigureAwait(false);
             return null;
         }
-        catch (Storage.StoreException e)
+        catch (StoreException e)
         {
             return $"The repository lock could not be refreshed ({e.Message}); a prune started after {StaleAfter.TotalMinutes:N0} minutes could remove data this operation reads.";
         }
@@ -145,7 +186,11 @@ internal sealed class RepoLock : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await _heartbeat.DisposeAsync().ConfigureAwait(false);
+        await _refresh.WaitAsync().ConfigureAwait(false);
+        _disposed = true; // a heartbeat still on its way stops before writing a lock nobody would remove
+        _refresh.Release();
         try { await _repo.Store.DeleteAsync(_name, CancellationToken.None).ConfigureAwait(false); }
-        catch (Storage.StoreException) { /* a leftover lock goes stale and is then ignored */ }
+        catch (StoreException) { /* a leftover lock goes stale and is then ignored */ }
     }
 }

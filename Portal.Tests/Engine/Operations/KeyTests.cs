@@ -1,5 +1,8 @@
+using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json.Nodes;
 using Portal.Engine;
+using Portal.Engine.Crypto;
 using Portal.Engine.Operations;
 
 namespace Portal.Tests.Engine.Operations;
@@ -69,5 +72,77 @@ public sealed class KeyTests : IDisposable
             Assert.DoesNotContain(EngineTestKit.Passphrase, text);
             Assert.DoesNotContain("xxxxxxxx", text);
         }
+    }
+
+    private string? _goodKey;
+
+    /// <summary>Writes a copy of the repository's key object with <paramref name="change"/> applied, under its proper name.</summary>
+    private async Task<string> PlantKeyAsync(Action<JsonObject> change)
+    {
+        var good = _goodKey ??= Directory.GetFiles(Path.Combine(_kit.RepoDir, "keys")).Single();
+        var json = JsonNode.Parse(await File.ReadAllBytesAsync(good))!.AsObject();
+        change(json);
+        var bytes = Encoding.UTF8.GetBytes(json.ToJsonString());
+        var name = "keys/" + Convert.ToHexStringLower(SHA256.HashData(bytes));
+        await _kit.Store.PutAsync(name, bytes);
+        return name;
+    }
+
+    [Fact]
+    public async Task Hostile_key_objects_next_to_a_good_one_are_skipped_with_a_warning_and_the_repository_opens()
+    {
+        _kit.Write("a.txt", "still readable");
+        using (var engine = await _kit.InitAsync()) await engine.BackupAsync(new BackupRequest(_kit.Source));
+        // Terabytes of memory (the C library refuses, the managed one would try to allocate them), zero passes, a
+        // format from the future, and a wrapped key that is not base64: none may cost anything or stop the good key.
+        var huge = await PlantKeyAsync(k => k["memoryKiB"] = int.MaxValue);
+        var zero = await PlantKeyAsync(k => k["iterations"] = 0);
+        var future = await PlantKeyAsync(k => k["version"] = 7);
+        var garbled = await PlantKeyAsync(k => k["wrappedKey"] = "%%% not base64 %%%");
+        await _kit.Store.PutAsync("keys/" + Convert.ToHexStringLower(SHA256.HashData("{not json"u8)), "{not json"u8.ToArray());
+
+        using var opened = await _kit.OpenAsync();
+        Assert.Equal(5, opened.OpenWarnings.Count);
+        Assert.Contains(opened.OpenWarnings, w => w.Contains(huge) && w.Contains("memory") && w.Contains("allowed: 1 MiB to 512 MiB"));
+        Assert.Contains(opened.OpenWarnings, w => w.Contains(zero) && w.Contains("0 passes"));
+        Assert.Contains(opened.OpenWarnings, w => w.Contains(future) && w.Contains("format 7"));
+        Assert.Contains(opened.OpenWarnings, w => w.Contains(garbled) && w.Contains("wrapped key is missing or malformed"));
+        Assert.Contains(opened.OpenWarnings, w => w.Contains("not a readable key object"));
+        var target = _kit.NewTarget();
+        await opened.RestoreAsync(new RestoreRequest("latest", target));
+        Assert.Equal("still readable", await File.ReadAllTextAsync(Path.Combine(target, "a.txt")));
+    }
+
+    [Fact]
+    public async Task When_no_key_object_can_be_used_the_error_says_why_in_plain_words()
+    {
+        using (await _kit.InitAsync()) { }
+        var good = Directory.GetFiles(Path.Combine(_kit.RepoDir, "keys")).Single();
+        await PlantKeyAsync(k => k["parallelism"] = 100000);
+        File.Delete(good);
+
+        var e = await Assert.ThrowsAsync<NoUsableKeyException>(() => _kit.OpenAsync());
+        Assert.Contains("No key object of this repository can be used", e.Message);
+        Assert.Contains("100000 lanes (allowed: 1 to 16)", e.Message);
+        Assert.DoesNotContain("Exception", e.Message);
+    }
+
+    [Fact]
+    public async Task A_wrong_passphrase_with_a_hostile_key_object_present_is_still_a_wrong_passphrase_naming_the_skipped_key()
+    {
+        using (await _kit.InitAsync()) { }
+        var hostile = await PlantKeyAsync(k => k["memoryKiB"] = 8 * 1024 * 1024);
+        var e = await Assert.ThrowsAsync<WrongPassphraseException>(() => BackupEngine.OpenAsync(_kit.Store, "not the passphrase at all", EngineTestKit.Options));
+        Assert.Contains("Wrong passphrase", e.Message);
+        Assert.Contains($"'{hostile}' was skipped: its key derivation asks for 8192 MiB of memory", e.Message);
+    }
+
+    [Fact]
+    public async Task A_key_derivation_cost_out_of_range_is_refused_before_anything_is_written()
+    {
+        var e = await Assert.ThrowsAsync<ArgumentException>(() =>
+            BackupEngine.InitAsync(_kit.Store, EngineTestKit.Passphrase, new EngineOptions { Kdf = new KdfParameters(MemoryKiB: 1024, Iterations: 0, Parallelism: 1) }));
+        Assert.Contains("The key derivation settings are out of range: they ask for 0 passes", e.Message);
+        Assert.False(Directory.Exists(Path.Combine(_kit.RepoDir, "keys")) && Directory.EnumerateFiles(Path.Combine(_kit.RepoDir, "keys")).Any());
     }
 }
