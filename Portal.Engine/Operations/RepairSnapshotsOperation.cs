@@ -54,6 +54,7 @@ internal sealed class RepairSnapshotsOperation(Repo repo)
                 {
                     Version = old.Version, Time = old.Time, Host = old.Host, User = old.User, Paths = old.Paths, Tree = newRoot.Value.ToString(),
                     Parent = old.Parent, Tags = [.. old.Tags.Where(t => t != RepairedTag), RepairedTag], Status = old.Status, Summary = old.Summary,
+                    KeepUntil = old.KeepUntil, // an immutable vault's floor stays with the point's new manifest
                 }, removed));
             }
             // New trees first (in packs, then an index), then the new snapshots, and only then the old ones go.

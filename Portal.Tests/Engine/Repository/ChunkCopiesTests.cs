@@ -151,7 +151,8 @@ public sealed class ChunkCopiesTests : IDisposable
         await engine.BackupAsync(new BackupRequest(_kit.Source));
         var packsOfSecond = Packs();
         _kit.Write("docs/note.txt", "a note");
-        await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var keep = new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero); // an immutable vault's point: its floor survives the repair
+        await engine.BackupAsync(new BackupRequest(_kit.Source) { KeepUntil = keep });
 
         // Lose a pack of the second backup that holds only chunks of big.bin (no folder listing).
         using (var repo = await Repo.OpenAsync(_kit.Store, EngineTestKit.Passphrase, TimeProvider.System, "test", default))
@@ -172,7 +173,7 @@ public sealed class ChunkCopiesTests : IDisposable
         var repaired = r.Repaired.Single(s => s.NewId == snapshots[^1].Id); // the latest keeps its time
         Assert.Equal(3, snapshots.Count);
         Assert.Contains(snapshots, s => s.Id == first.SnapshotId && !s.Tags.Contains("repaired")); // untouched
-        Assert.Contains(snapshots, s => s.Id == repaired.NewId && s.Tags.Contains("repaired"));
+        Assert.Contains(snapshots, s => s.Id == repaired.NewId && s.Tags.Contains("repaired") && s.KeepUntil == keep);
         var check = await engine.CheckAsync(readData: true);
         Assert.True(check.IsHealthy, string.Join("\n", check.Problems.Select(p => p.ObjectName + ": " + p.Problem)));
         var target = _kit.NewTarget();
