@@ -47,6 +47,7 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<RetentionRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
+        services.AddScoped<VaultLocks>();
         services.AddSingleton<ItemsInVaultsAndPolicies>();
         services.AddSingleton<IVaultContents>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
         services.AddSingleton<IPolicyItems>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
