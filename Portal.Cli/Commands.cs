@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Portal.Engine;
 using Portal.Engine.Operations;
 using Portal.Engine.Progress;
@@ -75,10 +76,25 @@ internal static partial class Commands
                 var snapshot = a.Get("--snapshot") ?? a.Positional.FirstOrDefault() ?? throw new UsageException("missing --snapshot");
                 var path = a.Get("--path");
                 a.EnsureAllUsed();
-                var entries = await engine.ListTreeAsync(snapshot, path, cancellationToken: ct);
-                Print(json, entries, string.Join(Environment.NewLine, entries.Select(e =>
-                    $"{Type(e.Type)} {Convert.ToString(e.Mode, 8).PadLeft(4, '0')} {e.Size,12} {e.ModifiedUtc.ToLocalTime():yyyy-MM-dd HH:mm} {e.Path}" +
-                    (e.LinkTarget is null ? "" : $" -> {e.LinkTarget}"))));
+                // Streamed: the first lines of a huge tree appear at once, and a damaged folder stops the listing where it is.
+                var entries = engine.StreamTreeAsync(snapshot, path, cancellationToken: ct);
+                await using var stdout = Console.OpenStandardOutput();
+                if (json)
+                {
+                    await JsonSerializer.SerializeAsync(stdout, entries, Json, ct);
+                    await stdout.WriteAsync("\n"u8.ToArray(), ct);
+                    return 0;
+                }
+
+                await using var writer = new StreamWriter(stdout, bufferSize: 64 * 1024);
+                var lines = 0;
+                await foreach (var e in entries)
+                {
+                    await writer.WriteLineAsync($"{Type(e.Type)} {Convert.ToString(e.Mode, 8).PadLeft(4, '0')} {e.Size,12} {e.ModifiedUtc.ToLocalTime():yyyy-MM-dd HH:mm} {e.Path}" +
+                        (e.LinkTarget is null ? "" : $" -> {e.LinkTarget}"));
+                    if (++lines % 512 == 0)
+                        await writer.FlushAsync(ct);
+                }
                 return 0;
             }
             case "diff":

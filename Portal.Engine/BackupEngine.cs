@@ -138,6 +138,14 @@ public sealed class BackupEngine : IDisposable
         CancellationToken cancellationToken = default) =>
         new ListTreeOperation(_repo).RunAsync(snapshot, path, progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>
+    /// As <see cref="ListTreeAsync"/>, entry by entry as the folders are read (the CLI's <c>ls</c> prints the first lines of a
+    /// huge tree at once, and memory holds one folder listing per level, not the whole tree).
+    /// </summary>
+    public IAsyncEnumerable<TreeEntry> StreamTreeAsync(string snapshot, string? path = null, IProgress<OperationProgress>? progress = null,
+        CancellationToken cancellationToken = default) =>
+        new ListTreeOperation(_repo).StreamAsync(snapshot, path, progress ?? NoProgress.Instance, cancellationToken);
+
     /// <summary>Lists one folder of a snapshot (its entries, not their subtrees); null or "" is the snapshot's root.</summary>
     public Task<IReadOnlyList<TreeEntry>> ListDirectoryAsync(string snapshot, string? path = null, CancellationToken cancellationToken = default) =>
         new BrowseOperation(_repo).ListDirectoryAsync(snapshot, path, cancellationToken);

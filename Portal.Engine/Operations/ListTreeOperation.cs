@@ -9,9 +9,22 @@ internal sealed class ListTreeOperation(Repo repo)
 {
     public async Task<IReadOnlyList<TreeEntry>> RunAsync(string snapshot, string? path, IProgress<OperationProgress> progress, CancellationToken ct)
     {
+        var result = new List<TreeEntry>();
+        await foreach (var entry in StreamAsync(snapshot, path, progress, ct).ConfigureAwait(false))
+            result.Add(entry);
+        return result;
+    }
+
+    /// <summary>
+    /// The same entries as they are read, one folder listing at a time: a caller prints the first ones while the rest of
+    /// a huge tree is still being read, and memory holds one folder per level of depth, not the whole listing.
+    /// </summary>
+    public async IAsyncEnumerable<TreeEntry> StreamAsync(string snapshot, string? path, IProgress<OperationProgress> progress,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         var snap = await SnapshotCatalog.ResolveAsync(repo, snapshot, ct).ConfigureAwait(false);
         var index = await MasterIndex.LoadAsync(repo, ct).ConfigureAwait(false);
-        var result = new List<TreeEntry>();
+        var count = 0L;
         var treeId = BlobId.Parse(snap.Snapshot.Tree);
         var prefix = "";
         foreach (var part in RestorePaths.SplitInclude(path ?? ""))
@@ -20,31 +33,38 @@ internal sealed class ListTreeOperation(Repo repo)
             var node = tree.Nodes.FirstOrDefault(n => n.Name == part)
                 ?? throw new RepositoryException($"'{path}' is not in snapshot {snap.Id[..8]}.");
             prefix = prefix.Length == 0 ? part : prefix + "/" + part;
+            count++;
+            yield return ToEntry(prefix, node);
             if (node.Type != Node.Dir || node.Subtree is null)
             {
-                result.Add(ToEntry(prefix, node));
-                progress.Report(OperationProgress.Final(OperationPhase.List, result.Count, 0));
-                return result;
+                progress.Report(OperationProgress.Final(OperationPhase.List, count, 0));
+                yield break;
             }
-            result.Add(ToEntry(prefix, node));
             treeId = BlobId.Parse(node.Subtree);
         }
-        await WalkAsync(index, treeId, prefix, result, progress, ct).ConfigureAwait(false);
-        progress.Report(OperationProgress.Final(OperationPhase.List, result.Count, 0));
-        return result;
-    }
 
-    private async Task WalkAsync(MasterIndex index, BlobId id, string prefix, List<TreeEntry> result, IProgress<OperationProgress> progress, CancellationToken ct)
-    {
-        var tree = await index.LoadTreeAsync(repo, id, ct).ConfigureAwait(false);
-        foreach (var node in tree.Nodes)
+        // Depth first in name order, without recursion: a stack of the folders still to finish.
+        var stack = new Stack<(IEnumerator<Node> Nodes, string Prefix)>();
+        stack.Push((((IEnumerable<Node>)(await index.LoadTreeAsync(repo, treeId, ct).ConfigureAwait(false)).Nodes).GetEnumerator(), prefix));
+        while (stack.Count > 0)
         {
-            var path = prefix.Length == 0 ? node.Name : prefix + "/" + node.Name;
-            result.Add(ToEntry(path, node));
+            var (nodes, folder) = stack.Peek();
+            if (!nodes.MoveNext())
+            {
+                stack.Pop();
+                progress.Report(new OperationProgress(OperationPhase.List, count, 0, 0, 0, folder));
+                continue;
+            }
+
+            var node = nodes.Current;
+            var entryPath = folder.Length == 0 ? node.Name : folder + "/" + node.Name;
+            count++;
+            yield return ToEntry(entryPath, node);
             if (node.Type == Node.Dir && node.Subtree is not null)
-                await WalkAsync(index, BlobId.Parse(node.Subtree), path, result, progress, ct).ConfigureAwait(false);
+                stack.Push((((IEnumerable<Node>)(await index.LoadTreeAsync(repo, BlobId.Parse(node.Subtree), ct).ConfigureAwait(false)).Nodes).GetEnumerator(), entryPath));
         }
-        progress.Report(new OperationProgress(OperationPhase.List, result.Count, 0, 0, 0, prefix));
+
+        progress.Report(OperationProgress.Final(OperationPhase.List, count, 0));
     }
 
     public static EntryType TypeOf(Node n) => n.Type switch

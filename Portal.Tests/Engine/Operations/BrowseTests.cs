@@ -36,6 +36,39 @@ public sealed class BrowseTests : IDisposable
     }
 
     [Fact]
+    public async Task A_tree_streams_entry_by_entry_in_the_same_order_as_the_full_listing_and_what_was_read_arrives_before_a_damaged_folder_stops_it()
+    {
+        _kit.Write("a/one.txt", "1");
+        _kit.Write("a/deep/two.txt", "2");
+        _kit.Write("b/three.txt", "3");
+        _kit.Write("top.txt", "top");
+        using var engine = await _kit.InitAsync();
+        var backup = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var full = (await engine.ListTreeAsync(backup.SnapshotId)).Select(e => e.Path).ToList();
+        Assert.Equal(["a", "a/deep", "a/deep/two.txt", "a/one.txt", "b", "b/three.txt", "top.txt"], full);
+        var streamed = new List<string>();
+        await foreach (var e in engine.StreamTreeAsync(backup.SnapshotId))
+            streamed.Add(e.Path);
+        Assert.Equal(full, streamed);
+        Assert.Equal(["a", "a/deep", "a/deep/two.txt"], (await engine.ListTreeAsync(backup.SnapshotId, "a/deep")).Select(e => e.Path)); // the path's folders, then what is under it
+
+        // After the first entry arrives, every pack goes: the next folder cannot be read, and the listing stops there
+        // with the damage named, after handing over what it had (a full listing first would have shown nothing).
+        var seen = new List<string>();
+        var failure = await Assert.ThrowsAnyAsync<RepositoryException>(async () =>
+        {
+            await foreach (var e in engine.StreamTreeAsync(backup.SnapshotId))
+            {
+                seen.Add(e.Path);
+                if (seen.Count == 1)
+                    Directory.Delete(Path.Combine(_kit.RepoDir, "data"), recursive: true);
+            }
+        });
+        Assert.Equal(["a"], seen);
+        Assert.Contains("missing", failure.Message);
+    }
+
+    [Fact]
     public async Task Copies_take_Azure_style_names_with_a_prefix_and_never_replace_the_original()
     {
         _kit.Write("report.docx", "yesterday");

@@ -19,6 +19,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
             JobKind.Restore => (AlertKinds.RestoreFailed, AlertKinds.RestoreWarnings),
             JobKind.Check => (AlertKinds.IntegrityCheckFailed, null),
             JobKind.Drill => (AlertKinds.DrillFailed, null),
+            JobKind.Repair => (AlertKinds.IntegrityCheckFailed, null),
             JobKind.Replication => (AlertKinds.ReplicationFailed, null),
             _ => (AlertKinds.RetentionFailed, (string?)null),
         };
@@ -65,6 +66,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
         JobKind.Restore => $"Restore of '{ItemName(job)}'",
         JobKind.Check => $"Integrity check of vault '{job.VaultName}'",
         JobKind.Drill => $"Restore drill of '{job.Subject}'",
+        JobKind.Repair => $"Index repair of vault '{job.VaultName}'",
         JobKind.Replication => $"Replication of vault '{job.VaultName}' {job.Subject}",
         _ => $"Retention run of vault '{job.VaultName}'",
     };
@@ -83,6 +85,8 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
             "Open the job's log for what could not be restored, fix it (space, permissions, the target folder), and run the restore again. This alert resolves itself when a restore of this item succeeds.",
         JobKind.Check =>
             "Open the check's log: it names the damaged recovery points and files. Back the affected items up again so new recovery points do not depend on them, then run the check again.",
+        JobKind.Repair =>
+            "Open the repair's log: it names each repository that could not be repaired and why (a running backup, an unreachable region). Repair again once that is fixed; the old index stays meanwhile, so nothing is lost.",
         JobKind.Drill =>
             $"The latest recovery point of '{job.Subject}' could not be proven restorable. Open the drill's log for each problem, run \"Check structure and read all data\" on the vault, " +
             "and back the item up again so a good point exists. This alert resolves itself when a drill of this item passes.",
@@ -101,6 +105,7 @@ public sealed class JobAlerts(AlertService alerts) : IJobOutcomeObserver
         JobKind.Restore => "restore",
         JobKind.Check => "integrity check",
         JobKind.Drill => "restore drill",
+        JobKind.Repair => "index repair",
         JobKind.Replication => "replication pass",
         _ => "retention run",
     };

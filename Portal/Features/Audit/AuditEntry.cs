@@ -69,6 +69,7 @@ public static class AuditActions
     public const string VaultCheck = "Vault.Check";
     public const string VaultScrub = "Vault.Scrub";
     public const string VaultBreakLock = "Vault.BreakLock";
+    public const string VaultRepairIndex = "Vault.RepairIndex";
     public const string RestoreStart = "Restore.Start";
     public const string RestoreDownload = "Restore.Download";
 }

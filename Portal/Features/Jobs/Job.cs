@@ -109,6 +109,9 @@ public enum JobKind
 
     /// <summary>A restore drill: a recovery point restored into a scratch folder, verified and deleted.</summary>
     Drill,
+
+    /// <summary>A repair of a vault's repositories (the index rebuilt from the packs).</summary>
+    Repair,
 }
 
 /// <summary>Azure Backup's job statuses.</summary>

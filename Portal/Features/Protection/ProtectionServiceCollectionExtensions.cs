@@ -42,12 +42,14 @@ public static class ProtectionServiceCollectionExtensions
         services.AddJobHandler<BackupJob>();
         services.AddJobHandler<MachineBackupJob>();
         services.AddJobHandler<CheckJob>();
+        services.AddJobHandler<RepairIndexJob>();
         services.AddJobHandler<RetentionJob>();
         services.AddSingleton<Backups>();
         services.AddSingleton<RetentionRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
-        services.AddScoped<VaultLocks>();
+        services.AddSingleton<VaultRepositories>();
+        services.AddScoped<VaultMaintenance>();
         services.AddSingleton<ItemsInVaultsAndPolicies>();
         services.AddSingleton<IVaultContents>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());
         services.AddSingleton<IPolicyItems>(sp => sp.GetRequiredService<ItemsInVaultsAndPolicies>());

@@ -4,6 +4,8 @@ using Portal.Engine.Operations;
 using Portal.Features.Audit;
 using Portal.Features.Common;
 using Portal.Features.Identity;
+using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Vaults;
 
 namespace Portal.Features.Protection;
@@ -17,17 +19,17 @@ public sealed record RepositoryLocks(string Repository, IReadOnlyList<LockInfo> 
 /// known to be dead that the portal cannot see (a machine switched off mid-backup), since a prune could otherwise delete
 /// what a running backup writes. Data is never touched.
 /// </summary>
-public sealed class VaultLocks(
-    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, VaultKeys keys, ItemRepositories repositories, IMachines machineDirectory)
+public sealed class VaultMaintenance(
+    IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, VaultRepositories vaultRepositories, JobPipeline pipeline, RepairIndexJob repairs)
 {
-    public async Task<IReadOnlyList<RepositoryLocks>> ListAsync(Guid vaultId, CancellationToken ct = default)
+    public async Task<IReadOnlyList<RepositoryLocks>> ListLocksAsync(Guid vaultId, CancellationToken ct = default)
     {
         await currentUser.RequireViewerAsync("view a vault's locks");
         return await VisitAsync(vaultId, force: null, ct);
     }
 
     /// <summary>Removes stale locks, and live ones too with <paramref name="force"/>; returns every repository's locks as they were, with what was removed.</summary>
-    public Task<BreakLockResult> BreakAsync(Guid vaultId, bool force, CancellationToken ct = default) =>
+    public Task<BreakLockResult> BreakLocksAsync(Guid vaultId, bool force, CancellationToken ct = default) =>
         audit.GuardAsync(AuditActions.VaultBreakLock, $"vault/{vaultId}", async user =>
         {
             Access.Require(user, "break a vault's locks", PortalRoles.Contributor);
@@ -51,35 +53,36 @@ public sealed class VaultLocks(
                     : ".")) + string.Concat(visited.Where(r => r.Unavailable is not null).Select(r => $" {r.Repository}: not reached ({r.Unavailable})")));
         });
 
+    /// <summary>Queues "Repair the index" of every repository of the vault (Backup.Contributor; audited).</summary>
+    public Task<Job> RepairIndexAsync(Guid vaultId, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultRepairIndex, $"vault/{vaultId}", async user =>
+        {
+            Access.Require(user, "repair a vault's index", PortalRoles.Contributor);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
+            if (await db.Jobs.AnyAsync(j => j.VaultId == vaultId && (j.Kind == JobKind.Check || j.Kind == JobKind.Repair)
+                                           && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
+                throw new PortalConflictException($"A check or repair of vault {vault.Name} is already queued or running.");
+            audit.Append(db, user, AuditActions.VaultRepairIndex, VaultService.VaultResource(vault.Name), "rebuild the index of each repository from its packs");
+            var job = pipeline.Enqueue(db, repairs, new RepairIndexInput(vault.Id), new JobTarget(vault.Id, vault.Name, null, "repair index"), user.DisplayName());
+            await db.SaveChangesAsync(ct);
+            await pipeline.QueuedAsync(job, ct);
+            return job;
+        });
+
     public static string Describe(LockInfo l) =>
         $"{l.Operation} on {l.Host} (pid {l.Pid}) since {l.Since.UtcDateTime:yyyy-MM-dd HH:mm} UTC" + (l.StaleBecause is { } why ? $", stale: {why}" : ", live");
 
     /// <summary>Lists (force null) or unlocks each repository of the vault: the portal host's if it has one, then each machine's with items here.</summary>
     private async Task<IReadOnlyList<RepositoryLocks>> VisitAsync(Guid vaultId, bool? force, CancellationToken ct, Action<string, UnlockResult>? unlocked = null)
     {
-        Vault vault;
-        List<(Guid Id, string Name)> machines;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
-        {
-            vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
-            var ids = await db.BackupItems.AsNoTracking().Where(i => i.VaultId == vaultId && i.MachineId != null).Select(i => i.MachineId!.Value).Distinct().ToListAsync(ct);
-            machines = [];
-            foreach (var id in ids)
-                machines.Add((id, (await machineDirectory.FindAsync(id, ct))?.Name ?? id.ToString()[..8]));
-            machines.Sort((a, b) => StringComparer.OrdinalIgnoreCase.Compare(a.Name, b.Name));
-        }
-
-        var targets = new List<(string Name, Guid? MachineId)>();
-        if (await keys.HasKeyAsync(vaultId, ct))
-            targets.Add(("the portal host's repository", null));
-        targets.AddRange(machines.Select(m => ($"machine {m.Name}'s repository", (Guid?)m.Id)));
-
+        var (vault, targets) = await vaultRepositories.TargetsAsync(vaultId, ct);
         var found = new List<RepositoryLocks>();
         foreach (var (name, machine) in targets)
         {
             try
             {
-                using var engine = await OpenRepositoryAsync(vault, machine, ct);
+                using var engine = await vaultRepositories.OpenAsync(vault, machine, ct);
                 var locks = await engine.ListLocksAsync(ct);
                 if (force is { } f)
                     unlocked?.Invoke(name, await engine.UnlockAsync(f, ct));
@@ -93,9 +96,6 @@ public sealed class VaultLocks(
 
         return found;
     }
-
-    private Task<Engine.BackupEngine> OpenRepositoryAsync(Vault vault, Guid? machine, CancellationToken ct) =>
-        repositories.OpenAsync(vault.Id, vault.Name, vault.Region, machine, ct);
 }
 
 /// <summary>What "Break lock" did, in counts and in words.</summary>

@@ -12,12 +12,13 @@ using Portal.Tests.Infrastructure;
 namespace Portal.Tests.Integration;
 
 /// <summary>
-/// "Break lock" on a vault (issue 23): the vault's repository locks are listed with who holds them and whether they are
-/// stale; breaking removes stale ones, a live one only with force; Backup.Contributor only, audited.
+/// Vault maintenance (issue 23): the vault's repository locks are listed with who holds them and whether they are
+/// stale; breaking removes stale ones, a live one only with force; "Repair the index" rebuilds a lost index from the
+/// packs. Backup.Contributor only, audited.
 /// </summary>
-public sealed class VaultLocksTests : ProtectionHostTest
+public sealed class VaultMaintenanceTests : ProtectionHostTest
 {
-    private VaultLocks Locks(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<VaultLocks>();
+    private VaultMaintenance Locks(System.Security.Claims.ClaimsPrincipal user) => host.ActAs(user).GetRequiredService<VaultMaintenance>();
 
     /// <summary>A vault whose repository holds a backup, and a lock planted as another machine's running backup (live) or one that stopped refreshing an hour ago (stale).</summary>
     private async Task<Guid> VaultWithLockAsync(bool live)
@@ -44,20 +45,20 @@ public sealed class VaultLocksTests : ProtectionHostTest
     {
         var vaultId = await VaultWithLockAsync(live: true);
 
-        var listed = Assert.Single(await Locks(ann).ListAsync(vaultId));
+        var listed = Assert.Single(await Locks(ann).ListLocksAsync(vaultId));
         Assert.Equal("the portal host's repository", listed.Repository);
         var held = Assert.Single(listed.Locks);
-        Assert.StartsWith("backup on srv-web-07 (pid 4242) since ", VaultLocks.Describe(held));
-        Assert.EndsWith(", live", VaultLocks.Describe(held));
+        Assert.StartsWith("backup on srv-web-07 (pid 4242) since ", VaultMaintenance.Describe(held));
+        Assert.EndsWith(", live", VaultMaintenance.Describe(held));
 
-        var kept = await Locks(ann).BreakAsync(vaultId, force: false);
+        var kept = await Locks(ann).BreakLocksAsync(vaultId, force: false);
         Assert.Equal((0, 1), (kept.Removed, kept.KeptLive));
         Assert.Contains("Break them with force only if you know they are dead.", kept.Message);
-        Assert.Single(Assert.Single(await Locks(ann).ListAsync(vaultId)).Locks);
+        Assert.Single(Assert.Single(await Locks(ann).ListLocksAsync(vaultId)).Locks);
 
-        var forced = await Locks(ann).BreakAsync(vaultId, force: true);
+        var forced = await Locks(ann).BreakLocksAsync(vaultId, force: true);
         Assert.Equal((1, 0, "Removed 1 lock(s)."), (forced.Removed, forced.KeptLive, forced.Message));
-        Assert.Empty(Assert.Single(await Locks(ann).ListAsync(vaultId)).Locks);
+        Assert.Empty(Assert.Single(await Locks(ann).ListLocksAsync(vaultId)).Locks);
 
         await using var db = database.Factory.CreateDbContext();
         var audit = await db.AuditEntries.Where(a => a.Action == AuditActions.VaultBreakLock && a.Outcome == AuditOutcome.Succeeded).OrderBy(a => a.At).ToListAsync();
@@ -70,14 +71,38 @@ public sealed class VaultLocksTests : ProtectionHostTest
     public async Task A_stale_lock_is_removed_without_force_and_only_a_contributor_may_break_locks()
     {
         var vaultId = await VaultWithLockAsync(live: false);
-        Assert.Contains("stale: ", VaultLocks.Describe(Assert.Single(Assert.Single(await Locks(ann).ListAsync(vaultId)).Locks)));
+        Assert.Contains("stale: ", VaultMaintenance.Describe(Assert.Single(Assert.Single(await Locks(ann).ListLocksAsync(vaultId)).Locks)));
 
         foreach (var role in new[] { PortalRoles.Operator, PortalRoles.Reader, PortalRoles.RestoreOperator })
-            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Locks(TestUsers.WithRoles("Someone", role)).BreakAsync(vaultId, force: true));
-        Assert.Single(Assert.Single(await Locks(ann).ListAsync(vaultId)).Locks);
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Locks(TestUsers.WithRoles("Someone", role)).BreakLocksAsync(vaultId, force: true));
+        Assert.Single(Assert.Single(await Locks(ann).ListLocksAsync(vaultId)).Locks);
 
-        var broken = await Locks(ann).BreakAsync(vaultId, force: false);
+        var broken = await Locks(ann).BreakLocksAsync(vaultId, force: false);
         Assert.Equal((1, 0), (broken.Removed, broken.KeptLive));
-        Assert.Empty(Assert.Single(await Locks(ann).ListAsync(vaultId)).Locks);
+        Assert.Empty(Assert.Single(await Locks(ann).ListLocksAsync(vaultId)).Locks);
+    }
+
+    [Fact]
+    public async Task Repair_the_index_rebuilds_a_lost_index_from_the_packs_so_the_check_passes_again_and_restores_work()
+    {
+        var vaultId = await VaultWithLockAsync(live: false);
+        await Locks(ann).BreakLocksAsync(vaultId, force: false);
+        var indexes = Directory.GetDirectories(Path.Combine(root, "regions", "east"))
+            .Select(replica => Path.Combine(replica, "vaults", vaultId.ToString("N"), "index")).Where(Directory.Exists).ToList();
+        Assert.NotEmpty(indexes);
+        foreach (var index in indexes)
+            Directory.Delete(index, recursive: true); // every copy of the index is gone
+        var broken = await host.Protection(ann).CheckVaultAsync(vaultId, readData: false);
+        Assert.Equal(JobStatus.Failed, (await host.WaitForJobAsync(broken.Id, j => j.Status.IsFinished())).Status);
+
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Locks(TestUsers.WithRoles("Olga", PortalRoles.Operator)).RepairIndexAsync(vaultId));
+        var repair = await Locks(ann).RepairIndexAsync(vaultId);
+        var done = await host.WaitForJobAsync(repair.Id, j => j.Status.IsFinished());
+
+        Assert.Equal((JobKind.Repair, JobStatus.Completed), (done.Kind, done.Status));
+        Assert.StartsWith("the portal host's repository: ", done.Message);
+        Assert.Contains("pack(s) and", done.Message);
+        var check = await host.Protection(ann).CheckVaultAsync(vaultId, readData: true);
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(check.Id, j => j.Status.IsFinished())).Status);
     }
 }
