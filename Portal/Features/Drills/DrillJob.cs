@@ -48,7 +48,8 @@ public sealed class DrillJob(IDbContextFactory<PortalDbContext> dbFactory, Vault
         var vault = item.Vault!;
         var started = clock.GetUtcNow().UtcDateTime;
         var scratch = Path.Combine(options.Value.DrillRoot, $"drill-{run.JobId:N}");
-        Directory.CreateDirectory(scratch);
+        CreatePrivate(options.Value.DrillRoot);
+        CreatePrivate(scratch); // restored data is readable by the portal's user only, whatever the drill root's mode
         try
         {
             using var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region, ct);
@@ -114,6 +115,14 @@ public sealed class DrillJob(IDbContextFactory<PortalDbContext> dbFactory, Vault
             Detail = detail.Length > 4000 ? detail[..4000] : detail, RequestedBy = run.Job.StartedBy,
         });
         await db.SaveChangesAsync(CancellationToken.None);
+    }
+
+    private static void CreatePrivate(string folder)
+    {
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(folder);
+        else
+            Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
     }
 
     protected override string Cancelled(DrillInput input) => "Cancelled. The scratch copy was deleted; the item's data was not touched.";
