@@ -27,10 +27,6 @@ public sealed class MachineComponentTests : PortalComponentTest
     private async Task<Guid> CreateVaultAsync(string name = "payroll") =>
         (await TestPortal.For(Database, TestUsers.WithRoles("Ann", PortalRoles.Contributor)).Vaults().CreateAsync(new CreateVaultRequest(name, "east"))).Id;
 
-    /// <summary>Finds and clicks in one render: the tables reload around their buttons.</summary>
-    private static Task ClickAsync<T>(IRenderedComponent<T> component, string selector) where T : Microsoft.AspNetCore.Components.IComponent =>
-        component.InvokeAsync(() => component.Find(selector).Click());
-
     private static IReadOnlyList<string> Cells(IRenderedComponent<MachineList> page, string testId) =>
         [.. page.FindAll($"[data-testid={testId}]").Select(e => e.TextContent.Trim())];
 

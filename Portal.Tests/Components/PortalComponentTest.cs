@@ -34,6 +34,10 @@ public abstract class PortalComponentTest : IAsyncLifetime
         // The components query a real database: allow for a loaded CI machine (the default is one second).
         BunitContext.DefaultWaitTimeout = TimeSpan.FromSeconds(15);
 
+    /// <summary>Finds and clicks in one render: pages reload around their buttons, and a handler found before a re-render is gone.</summary>
+    protected static Task ClickAsync<T>(IRenderedComponent<T> component, string selector) where T : IComponent =>
+        component.InvokeAsync(() => component.Find(selector).Click());
+
     public async Task InitializeAsync()
     {
         await Database.InitializeAsync();

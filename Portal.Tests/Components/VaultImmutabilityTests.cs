@@ -21,16 +21,18 @@ public sealed class VaultImmutabilityTests : PortalComponentTest
         Assert.Equal("Off", page.Find("[data-testid=vault-immutability-essentials]").TextContent);
         Assert.Empty(page.FindAll("[data-testid=vault-immutability-lock]")); // locking comes after making it immutable
 
-        page.Find("[data-testid=vault-immutability-enable]").Click();
+        await ClickAsync(page, "[data-testid=vault-immutability-enable]");
 
         page.WaitForAssertion(() => Assert.Equal("Immutable (unlocked)", page.Find("[data-testid=vault-immutability-essentials]").TextContent));
         Assert.StartsWith("Immutable (unlocked): recovery points cannot be removed", page.Find("[data-testid=vault-immutability-state]").TextContent);
-        page.Find("[data-testid=vault-immutability-lock]").Click();
+        // The panel renders once more when its handler ends (the buttons stop being busy): the lock is offered then.
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=vault-immutability-lock]").HasAttribute("disabled")));
+        await ClickAsync(page, "[data-testid=vault-immutability-lock]");
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#lock-immutability-confirm")));
         Assert.Contains("cannot be undone, by anyone", dialogs.Find("[data-testid=lock-immutability-dialog]").TextContent);
         Assert.True(dialogs.Find("[data-testid=lock-immutability-submit]").HasAttribute("disabled"));
         dialogs.Find("#lock-immutability-confirm").Input("payroll");
-        dialogs.Find("[data-testid=lock-immutability-submit]").Click();
+        await ClickAsync(dialogs, "[data-testid=lock-immutability-submit]");
 
         page.WaitForAssertion(() => Assert.Contains("Lock the immutability of vault payroll: irreversible", page.Find("[data-testid=vault-pending-approval]").TextContent));
         Assert.Equal("Immutable (unlocked)", page.Find("[data-testid=vault-immutability-essentials]").TextContent); // until Bob approves
