@@ -166,7 +166,11 @@ public sealed class BackupEngine : IDisposable
     /// every blob. Each damaged object is named with the snapshots and files it affects.
     /// </summary>
     public Task<CheckResult> CheckAsync(bool readData = false, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        new CheckOperation(_repo).RunAsync(readData, progress ?? NoProgress.Instance, cancellationToken);
+        CheckAsync(new CheckOptions { ReadData = readData }, progress, cancellationToken);
+
+    /// <summary>As <see cref="CheckAsync(bool, IProgress{OperationProgress}?, CancellationToken)"/>, reading all data, none, or a window of the packs.</summary>
+    public Task<CheckResult> CheckAsync(CheckOptions options, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new CheckOperation(_repo).RunAsync(options, progress ?? NoProgress.Instance, cancellationToken);
 
     /// <summary>Removes snapshots by id or unique prefix (all must resolve, or none is removed). Returns the removed ids. Data stays until <see cref="PruneAsync"/>.</summary>
     public Task<IReadOnlyList<string>> ForgetAsync(IEnumerable<string> snapshots, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>

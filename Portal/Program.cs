@@ -16,6 +16,7 @@ using Portal.Features.Replication;
 using Portal.Features.Restore;
 using Portal.Features.Telemetry;
 using Portal.Features.Vaults;
+using Portal.Features.Verification;
 using Portal.Features.Workloads;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -36,6 +37,7 @@ try
     builder.Services.AddPortalWorkloads();
     builder.Services.AddPortalRestore();
     builder.Services.AddPortalDrills();
+    builder.Services.AddPortalVerification();
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();
     builder.Services.AddPortalMachines();

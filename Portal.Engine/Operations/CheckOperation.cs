@@ -28,22 +28,23 @@ internal sealed class CheckOperation(Repo repo)
     private readonly List<string> _notes = [];
     private long _verified;
     private bool _readData;
+    private HashSet<BlobId>? _readPacks; // a window's packs; null when every pack is read (or none)
     private readonly Dictionary<string, string?> _filesVerified = new(StringComparer.Ordinal); // by size, fingerprint and chunk list: a file shared by snapshots is read once
     private readonly long _fingerprintSeed = repo.Key.FingerprintSeed();
 
-    public async Task<CheckResult> RunAsync(bool readData, IProgress<OperationProgress> progress, CancellationToken ct)
+    public async Task<CheckResult> RunAsync(CheckOptions options, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         // A reader lock, so that a prune starting now backs off instead of moving data under the check (which would
         // then report it missing).
         var (repoLock, lockWarning) = await RepoLock.AcquireReaderAsync(repo, "check", ct).ConfigureAwait(false);
         if (lockWarning is not null) _notes.Add(lockWarning);
         await using (repoLock)
-            return await RunLockedAsync(readData, repoLock, progress, ct).ConfigureAwait(false);
+            return await RunLockedAsync(options, repoLock, progress, ct).ConfigureAwait(false);
     }
 
-    private async Task<CheckResult> RunLockedAsync(bool readData, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
+    private async Task<CheckResult> RunLockedAsync(CheckOptions options, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
-        _readData = readData;
+        _readData = options.ReadData || options.Window is not null;
         var snapshots = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
@@ -60,11 +61,14 @@ internal sealed class CheckOperation(Repo repo)
         await foreach (var o in repo.Store.ListAsync(Repo.DataPrefix, ct).ConfigureAwait(false)) stored[o.Name] = o.Length;
 
         var blobsByPack = index.Snapshot().GroupBy(b => b.Pack).ToList();
+        ReadDataPass? pass = null;
+        if (!options.ReadData && options.Window is { } window)
+            (_readPacks, pass) = Window(window, blobsByPack.Select(g => g.Key), stored);
         long packsDone = 0;
         progress.Report(new OperationProgress(OperationPhase.Check, 0, blobsByPack.Count, 0, 0));
-        await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
+        await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = _readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>
         {
-            await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, readData, token).ConfigureAwait(false);
+            await CheckPackAsync(Repo.PackName(group.Key), group.ToList(), stored, _readPacks?.Contains(group.Key) ?? _readData, token).ConfigureAwait(false);
             if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
                 lock (_notes) _notes.Add(refreshFailed); // a long check keeps its lock live, or says (once) that it could not
             progress.Report(new OperationProgress(OperationPhase.Check, Interlocked.Increment(ref packsDone), blobsByPack.Count, 0, 0));
@@ -102,8 +106,29 @@ internal sealed class CheckOperation(Repo repo)
         {
             Problems = _findings.OrderBy(kv => kv.Key, StringComparer.Ordinal)
                 .Select(kv => new CheckProblem(kv.Key, kv.Value.Problem, [.. kv.Value.Snapshots], [.. kv.Value.Files])).ToList(),
-            Notes = _notes, Snapshots = snapshots.Count, Packs = stored.Count, BlobsVerified = _verified,
+            Notes = _notes, Snapshots = snapshots.Count, Packs = stored.Count, BlobsVerified = _verified, DataRead = pass,
         };
+    }
+
+    /// <summary>The packs a window reads: the indexed, stored packs after its start in name order, up to its share of the bytes.</summary>
+    private static (HashSet<BlobId> Packs, ReadDataPass Pass) Window(ReadDataWindow window, IEnumerable<BlobId> indexed, Dictionary<string, long> stored)
+    {
+        var packs = indexed.Select(id => (Id: id, Name: Repo.PackName(id)))
+            .Where(p => stored.ContainsKey(p.Name)).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
+        var total = packs.Sum(p => stored[p.Name]);
+        var budget = Math.Min(window.MaxBytes, (long)Math.Ceiling(Math.Clamp(window.Share, 0, 1) * total));
+        var start = window.After is null ? 0 : packs.FindIndex(p => string.CompareOrdinal(p.Name, window.After) > 0);
+        if (start < 0) start = 0; // the last pass ended at the last pack (or it was pruned away): a new pass
+        var read = new HashSet<BlobId>();
+        long bytes = 0;
+        var i = start;
+        for (; i < packs.Count && (read.Count == 0 || bytes < budget); i++)
+        {
+            read.Add(packs[i].Id);
+            bytes += stored[packs[i].Name];
+        }
+        var completed = i == packs.Count;
+        return (read, new ReadDataPass(read.Count, bytes, packs.Count, total, completed ? null : packs[i - 1].Name, completed));
     }
 
     /// <summary>
@@ -230,10 +255,15 @@ internal sealed class CheckOperation(Repo repo)
                     break;
                 }
             }
-            if (contentOk && _readData && node.Type == Node.File && await ContentProblemAsync(index, node, ct).ConfigureAwait(false) is { } problem)
+            if (contentOk && _readData && node.Type == Node.File && FirstChunkRead(index, node)
+                && await ContentProblemAsync(index, node, ct).ConfigureAwait(false) is { } problem)
                 Affect(Add($"tree {treeId.Short}", "a file's recorded size or fingerprint disagrees with its chunks; restore refuses it."), snap, $"{snap.Id[..8]}:{path} ({problem})");
         }
     }
+
+    /// <summary>Whether this check reads the file's data: every file with all data read, in a window those whose first chunk lies in a pack read.</summary>
+    private bool FirstChunkRead(MasterIndex index, Node node) =>
+        _readPacks is null || (node.Content is [var first, ..] && BlobId.TryParse(first, out var id) && index.Locations(id) is [var (pack, _), ..] && _readPacks.Contains(pack));
 
     /// <summary>
     /// With read-data, what restore would find wrong with a file whose chunks are all sound: their total length against

@@ -22,7 +22,39 @@ public sealed record CheckResult
     public int Packs { get; init; }
     /// <summary>Blobs decrypted and verified (read-data only).</summary>
     public long BlobsVerified { get; init; }
+    /// <summary>With a <see cref="ReadDataWindow"/>: what this check read, and where the next one starts.</summary>
+    public ReadDataPass? DataRead { get; init; }
 }
+
+/// <summary>What a check verifies beyond the structure.</summary>
+public sealed record CheckOptions
+{
+    /// <summary>Read, decrypt and verify every pack (and every file against its recorded size and fingerprint).</summary>
+    public bool ReadData { get; init; }
+
+    /// <summary>
+    /// Read only the next share of the packs, in name order after <see cref="ReadDataWindow.After"/>: checks run one after
+    /// another (say nightly) read every pack once per pass, within a byte budget each. Ignored when <see cref="ReadData"/> is set.
+    /// </summary>
+    public ReadDataWindow? Window { get; init; }
+}
+
+/// <summary>
+/// The packs one check reads: those after <paramref name="After"/> (a pack's object name; null to start a pass), in name
+/// order, until <paramref name="Share"/> of all the packs' bytes or <paramref name="MaxBytes"/> is read, whichever is less
+/// (at least one pack), or the last pack is reached (the pass is complete). Files are verified against their recorded size
+/// and fingerprint when their first chunk lies in a pack read.
+/// </summary>
+public sealed record ReadDataWindow(string? After, double Share, long MaxBytes);
+
+/// <summary>What a windowed check read.</summary>
+/// <param name="PacksRead">Packs read and verified by this check.</param>
+/// <param name="BytesRead">Their size.</param>
+/// <param name="PacksTotal">Packs in the repository.</param>
+/// <param name="BytesTotal">Their size.</param>
+/// <param name="Next">Where the next check starts (the last pack read), or null when this one reached the last pack.</param>
+/// <param name="PassCompleted">True when this check read up to the last pack: with the checks before it since the pass started, every pack was read.</param>
+public sealed record ReadDataPass(int PacksRead, long BytesRead, int PacksTotal, long BytesTotal, string? Next, bool PassCompleted);
 
 /// <summary>The outcome of a prune.</summary>
 public sealed record PruneResult

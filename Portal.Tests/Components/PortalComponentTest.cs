@@ -69,8 +69,11 @@ public abstract class PortalComponentTest : IAsyncLifetime
     protected void RenderProviders()
     {
         Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
-        Context.Render<MudPopoverProvider>();
+        Popovers = Context.Render<MudPopoverProvider>();
     }
+
+    /// <summary>Where open menus and selects render their items (after <see cref="RenderProviders"/> or <see cref="RenderPage{T}"/>).</summary>
+    protected IRenderedComponent<MudPopoverProvider> Popovers { get; private set; } = null!;
 
     /// <summary>Renders <typeparamref name="T"/> inside the providers and cascading state the layout gives pages.</summary>
     protected IRenderedComponent<T> RenderPage<T>(Action<ComponentParameterCollectionBuilder<T>>? parameters = null)

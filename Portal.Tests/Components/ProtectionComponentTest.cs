@@ -1,4 +1,5 @@
 using Portal.Features.Drills;
+using Portal.Features.Verification;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -60,6 +61,6 @@ public static class ProtectionTestServices
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton<RegionStores>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
-        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills();
+        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills().AddPortalVerification();
     }
 }

@@ -8,6 +8,7 @@ using Portal.Features.Machines;
 using Portal.Features.Workloads;
 using Portal.Features.Alerts;
 using Portal.Features.Drills;
+using Portal.Features.Verification;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
 using Portal.Features.Identity;
@@ -79,6 +80,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalWorkloads();
         services.AddPortalRestore();
         services.AddPortalDrills();
+        services.AddPortalVerification();
         services.AddPortalAlerts();
         services.AddPortalMachines();
         configure?.Invoke(services);

@@ -8,6 +8,7 @@ using Portal.Engine.Storage;
 using Portal.Features.Alerts;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Regions;
 using Portal.Features.Replication;
 using Portal.Features.Vaults;
@@ -166,7 +167,7 @@ public sealed class ReplicaRepairTests : IAsyncLifetime
         var subscription = notifier.Subscribe(JobTopic.All, OnChanged);
         try
         {
-            await host.Services.GetServices<IHostedService>().OfType<ScrubSchedule>().Single().EnsureAsync(default);
+            await host.Services.GetServices<IHostedService>().OfType<CronSchedule<ScrubJob>>().Single().EnsureAsync(default);
             var scheduler = await host.Services.GetRequiredService<ISchedulerFactory>().GetScheduler();
             var trigger = Assert.IsAssignableFrom<ICronTrigger>(await scheduler.GetTrigger(new TriggerKey("scrub", ScrubJob.Key.Group)));
             Assert.Equal(new StorageOptions().ScrubCron, trigger.CronExpressionString);

@@ -32,6 +32,8 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Machines.MachineCredential> MachineCredentials => Set<Features.Machines.MachineCredential>();
     public DbSet<Features.Machines.VaultEscrowKey> VaultEscrowKeys => Set<Features.Machines.VaultEscrowKey>();
     public DbSet<Features.Drills.RecoveryDrill> RecoveryDrills => Set<Features.Drills.RecoveryDrill>();
+    public DbSet<Features.Verification.VaultVerification> VaultVerifications => Set<Features.Verification.VaultVerification>();
+    public DbSet<Features.Verification.RepositoryVerification> RepositoryVerifications => Set<Features.Verification.RepositoryVerification>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

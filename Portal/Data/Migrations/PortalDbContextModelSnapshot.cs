@@ -1135,6 +1135,77 @@ namespace Portal.Data.Migrations
                     b.ToTable("vaults", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Verification.RepositoryVerification", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<long>("BytesTotal")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Cursor")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)");
+
+                    b.Property<DateTime?>("LastCheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<Guid?>("LastJobId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("LastPassCompletedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("LastPassStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("LastProblems")
+                        .HasColumnType("integer");
+
+                    b.Property<int>("PacksTotal")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("PassBytesRead")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime?>("PassStartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("VaultId", "Repository");
+
+                    b.ToTable("repository_verifications", (string)null);
+                });
+
+            modelBuilder.Entity("Portal.Features.Verification.VaultVerification", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime?>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("boolean");
+
+                    b.Property<long>("NightlyReadBudgetBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("PeriodDays")
+                        .HasColumnType("integer");
+
+                    b.HasKey("VaultId");
+
+                    b.ToTable("vault_verifications", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Alerts.AlertDelivery", b =>
                 {
                     b.HasOne("Portal.Features.Alerts.Alert", null)
@@ -1228,6 +1299,24 @@ namespace Portal.Data.Migrations
                 });
 
             modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Verification.RepositoryVerification", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Verification.VaultVerification", b =>
                 {
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithMany()

@@ -70,6 +70,8 @@ public static class AuditActions
     public const string VaultScrub = "Vault.Scrub";
     public const string VaultBreakLock = "Vault.BreakLock";
     public const string VaultRepairIndex = "Vault.RepairIndex";
+    public const string VaultVerify = "Vault.Verify";
+    public const string VaultVerificationSettings = "Vault.VerificationSettings";
     public const string RestoreStart = "Restore.Start";
     public const string RestoreDownload = "Restore.Download";
 }

@@ -38,12 +38,9 @@ public sealed class CheckJob(IDbContextFactory<PortalDbContext> dbFactory, Vault
             return JobOutcome.Completed($"No problems: {result.Snapshots} recovery point(s), {result.Packs} pack(s)" +
                                        (input.ReadData ? $", {result.BlobsVerified:N0} blobs read and verified." : "."));
 
-        await run.LogAsync(JobLogLevel.Error, result.Problems.Select(p =>
-            $"{p.ObjectName}: {p.Problem}" + (p.Snapshots.Count > 0 ? $" (recovery points {string.Join(", ", p.Snapshots.Select(s => s[..Math.Min(8, s.Length)]))})" : "") +
-            (p.Files.Count > 0 ? $"; files: {string.Join(", ", p.Files.Take(20))}" : "")));
+        await run.LogAsync(JobLogLevel.Error, await CheckFindings.DescribeAsync(dbFactory, vault.Id, result.Problems, ct));
         return JobOutcome.Failed(
-            $"{result.Problems.Count} damaged or missing object(s); the log names the recovery points and files they touch. " +
-            "For a vault with LRS copies, the region's scrub heals copies that are good elsewhere; back the affected items up again so that new points do not depend on them.");
+            $"{result.Problems.Count} damaged or missing object(s); the log names the recovery points and files they touch. " + CheckFindings.NextStep);
     }
 
     protected override string Cancelled(CheckInput input) => "Cancelled; a check changes nothing.";

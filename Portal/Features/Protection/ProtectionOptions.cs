@@ -24,6 +24,9 @@ public sealed class ProtectionOptions
     /// <summary>When the retention run removes expired recovery points and purges soft-deleted data (Quartz cron, UTC).</summary>
     public string RetentionCron { get; set; } = "0 15 * * * ?";
 
+    /// <summary>When each vault's nightly verification is queued (Quartz cron, UTC): its structure, and the next share of its data.</summary>
+    public string VerificationCron { get; set; } = "0 30 1 * * ?";
+
     internal KdfParameters Kdf => new(KdfMemoryKiB, KdfIterations);
 }
 
@@ -41,6 +44,8 @@ internal sealed class ProtectionOptionsValidator : IValidateOptions<ProtectionOp
             errors.Add("Protection:KdfMemoryKiB must be at least 1024 and Protection:KdfIterations at least 1.");
         if (!Quartz.CronExpression.TryParse(options.RetentionCron, out _))
             errors.Add($"Protection:RetentionCron (\"{options.RetentionCron}\") is not a valid Quartz cron expression, e.g. \"0 15 * * * ?\" (hourly at :15).");
+        if (!Quartz.CronExpression.TryParse(options.VerificationCron, out _))
+            errors.Add($"Protection:VerificationCron (\"{options.VerificationCron}\") is not a valid Quartz cron expression, e.g. \"0 30 1 * * ?\" (daily at 01:30 UTC).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

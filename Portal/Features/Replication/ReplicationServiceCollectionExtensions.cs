@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Portal.Features.Jobs;
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Regions;
 
 namespace Portal.Features.Replication;
@@ -33,7 +34,7 @@ public static class ReplicationServiceCollectionExtensions
         services.AddScoped<ScrubRequests>();
         services.AddSingleton<RegionScrubs>();
         services.AddTransient<ScrubJob>();
-        services.AddHostedService<ScrubSchedule>();
+        services.AddCronSchedule<ScrubJob, StorageOptions>(ScrubJob.Key, o => o.ScrubCron, "replica scrub");
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Engine.Replication;
 using Quartz;
@@ -103,23 +102,4 @@ internal sealed class ScrubJob(ScrubRunner runner) : IJob
     public static readonly JobKey Key = new("scrub", "maintenance");
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) => await runner.RunAllAsync("schedule", cancellationToken);
-}
-
-/// <summary>Keeps the scrub's Quartz trigger at <see cref="StorageOptions.ScrubCron"/> (UTC); set once when the portal starts.</summary>
-internal sealed class ScrubSchedule(ISchedulerFactory schedulers, IOptions<StorageOptions> options, ILogger<ScrubSchedule> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        try
-        {
-            await EnsureAsync(stoppingToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogError(e, "The replica scrub could not be scheduled; scrubs do not run until the portal restarts with its database reachable");
-        }
-    }
-
-    public async Task EnsureAsync(CancellationToken ct) =>
-        await CronTriggers.EnsureAsync<ScrubJob>(await schedulers.GetScheduler(ct), ScrubJob.Key, options.Value.ScrubCron, ct);
 }
