@@ -108,10 +108,12 @@ internal static partial class Commands
             case "check":
             {
                 var readData = a.Flag("--read-data");
+                var subset = Subset(a.Get("--read-data-subset"));
+                if (readData && subset is not null) throw new UsageException("give --read-data (all data) or --read-data-subset n/m, not both");
                 a.EnsureAllUsed();
-                var r = await engine.CheckAsync(readData, progress, ct);
+                var r = await engine.CheckAsync(new CheckOptions { ReadData = readData, Subset = subset }, progress, ct);
                 var text = r.IsHealthy
-                    ? $"no problems found ({r.Snapshots} snapshots, {r.Packs} packs{(readData ? $", {r.BlobsVerified} blobs verified" : "")})"
+                    ? $"no problems found ({r.Snapshots} snapshots, {r.Packs} packs{(readData || subset is not null ? $", {r.BlobsVerified} blobs verified" : "")})"
                     : string.Join(Environment.NewLine, r.Problems.SelectMany(p => p.Files.Select(f => $"  affects {f}")
                         .Prepend($"damaged: {p.ObjectName}: {p.Problem}")));
                 Print(json, r, text);
@@ -191,6 +193,16 @@ internal static partial class Commands
             default:
                 throw new UsageException($"unknown command '{command}'");
         }
+    }
+
+    /// <summary>"n/m" as restic writes it (1 ≤ n ≤ m ≤ 10000), or null when the option is absent.</summary>
+    private static ReadDataSubset? Subset(string? value)
+    {
+        if (value is null) return null;
+        var parts = value.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var n) && int.TryParse(parts[1], out var m) && n >= 1 && m <= 10_000 && n <= m)
+            return new ReadDataSubset(n, m);
+        throw new UsageException($"--read-data-subset needs n/m with 1 <= n <= m <= 10000 (for example 1/7 on Mondays, 2/7 on Tuesdays …), not \"{value}\"");
     }
 
     private static char Type(EntryType t) => t switch { EntryType.Directory => 'd', EntryType.Symlink => 'l', _ => '-' };

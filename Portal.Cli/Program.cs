@@ -67,7 +67,8 @@ namespace Portal.Cli
               snapshots                               list snapshots
               ls       --snapshot ID|latest [--path P] list a snapshot's items
               diff     ID1 ID2                        what changed between two snapshots
-              check    [--read-data]                  verify structure (and all data)
+              check    [--read-data | --read-data-subset n/m]
+                                              verify structure (and all data, or subset n of m of the packs)
               forget   ID...                          remove snapshots (data stays until prune)
               prune                                   delete data no snapshot needs
               repair index                           rebuild the index from the packs (stale or damaged index objects)

@@ -44,7 +44,7 @@ internal sealed class CheckOperation(Repo repo)
 
     private async Task<CheckResult> RunLockedAsync(CheckOptions options, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
-        _readData = options.ReadData || options.Window is not null;
+        _readData = options.ReadData || options.Window is not null || options.Subset is not null;
         var snapshots = new List<StoredSnapshot>();
         foreach (var name in await repo.ListNamesAsync(Repo.SnapshotsPrefix, ct).ConfigureAwait(false))
         {
@@ -64,6 +64,8 @@ internal sealed class CheckOperation(Repo repo)
         ReadDataPass? pass = null;
         if (!options.ReadData && options.Window is { } window)
             (_readPacks, pass) = Window(window, blobsByPack.Select(g => g.Key), stored);
+        else if (!options.ReadData && options.Subset is { } subset)
+            _readPacks = [.. blobsByPack.Select(g => g.Key).Where(subset.Contains)];
         long packsDone = 0;
         progress.Report(new OperationProgress(OperationPhase.Check, 0, blobsByPack.Count, 0, 0));
         await Parallel.ForEachAsync(blobsByPack, new ParallelOptions { MaxDegreeOfParallelism = _readData ? 2 : 1, CancellationToken = ct }, async (group, token) =>

@@ -37,6 +37,19 @@ public sealed record CheckOptions
     /// another (say nightly) read every pack once per pass, within a byte budget each. Ignored when <see cref="ReadData"/> is set.
     /// </summary>
     public ReadDataWindow? Window { get; init; }
+
+    /// <summary>
+    /// Read only subset <see cref="ReadDataSubset.N"/> of <see cref="ReadDataSubset.M"/> (restic's <c>--read-data-subset n/m</c>):
+    /// the packs whose id, as a number, leaves N-1 divided by M; checks of 1/M to M/M read every pack once.
+    /// </summary>
+    public ReadDataSubset? Subset { get; init; }
+}
+
+/// <summary>Subset <paramref name="N"/> of <paramref name="M"/> of the packs (1 ≤ N ≤ M).</summary>
+public sealed record ReadDataSubset(int N, int M)
+{
+    internal bool Contains(Crypto.BlobId pack) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(pack.ToBytes()) % (uint)M == (uint)(N - 1);
 }
 
 /// <summary>

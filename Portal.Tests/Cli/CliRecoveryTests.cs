@@ -45,6 +45,12 @@ public sealed class CliRecoveryTests : IDisposable
         Assert.True(backup.Code == 0, backup.Err);
         var check = await CliProcess.RunAsync("check", "--repo", _kit.RepoDir, "--read-data");
         Assert.True(check.Code == 0, check.Out + check.Err);
+        var subset = await CliProcess.RunAsync("check", "--repo", _kit.RepoDir, "--read-data-subset", "1/1");
+        Assert.True(subset.Code == 0, subset.Out + subset.Err);
+        Assert.Contains("blobs verified", subset.Out);
+        var wrong = await CliProcess.RunAsync("check", "--repo", _kit.RepoDir, "--read-data-subset", "3/2");
+        Assert.Equal(2, wrong.Code);
+        Assert.Contains("--read-data-subset needs n/m with 1 <= n <= m <= 10000", wrong.Err);
     }
 
     [Fact]

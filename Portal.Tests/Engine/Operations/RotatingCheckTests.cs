@@ -98,4 +98,18 @@ public sealed class RotatingCheckTests : IDisposable
         Assert.Contains(problem.Files, f => f.EndsWith(":file-2.bin", StringComparison.Ordinal));
         Assert.Equal(4, problem.Snapshots.Count); // every point from the third backup on holds file-2.bin
     }
+
+    [Fact]
+    public async Task Subsets_one_to_m_of_m_read_every_pack_once_as_restic_read_data_subset_does()
+    {
+        using var engine = await BackUpSixTimesAsync();
+        var full = await engine.CheckAsync(readData: true);
+
+        var subsets = new List<CheckResult>();
+        for (var n = 1; n <= 3; n++)
+            subsets.Add(await engine.CheckAsync(new CheckOptions { Subset = new ReadDataSubset(n, 3) }));
+
+        Assert.All(subsets, s => Assert.True(s.IsHealthy));
+        Assert.Equal(full.BlobsVerified, subsets.Sum(s => s.BlobsVerified));
+    }
 }
