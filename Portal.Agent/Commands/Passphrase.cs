@@ -6,7 +6,7 @@ namespace Portal.Agent.Commands;
 internal static class Passphrase
 {
     /// <summary>The shortest passphrase accepted (the engine's rule).</summary>
-    public const int MinLength = 16;
+    public const int MinLength = Engine.Crypto.PassphraseRules.MinLength;
 
     /// <summary>Reads a new passphrase (file, or asked twice) and checks it.</summary>
     public static string ReadNew(string? file)
@@ -37,8 +37,9 @@ internal static class Passphrase
     }
 
     private static string Check(string passphrase, string what) =>
-        passphrase.Length >= MinLength ? passphrase
-            : throw new AgentException($"{what} is too short: {passphrase.Length} characters; it needs at least {MinLength}. Choose a longer one (a few words make a good one).");
+        passphrase.Length < MinLength
+            ? throw new AgentException($"{what} is too short: {passphrase.Length} characters; it needs at least {MinLength}. Choose a longer one (a few words make a good one).")
+            : Engine.Crypto.PassphraseRules.Problem(passphrase) is { } problem ? throw new AgentException($"{what} is refused. {problem}") : passphrase;
 
     private static string Ask(string prompt)
     {

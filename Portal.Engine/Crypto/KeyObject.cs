@@ -41,7 +41,7 @@ public sealed record KdfParameters(int MemoryKiB = 19456, int Iterations = 2, in
 /// </summary>
 internal sealed class KeyObject
 {
-    public const int MinPassphraseLength = 16;
+    public const int MinPassphraseLength = PassphraseRules.MinLength;
     private static readonly byte[] WrapAad = Encoding.ASCII.GetBytes("portal/key/v1");
 
     [JsonPropertyName("version")] public int Version { get; set; } = 1;
@@ -57,8 +57,8 @@ internal sealed class KeyObject
 
     public static void ValidatePassphrase(string passphrase)
     {
-        if (passphrase.Length < MinPassphraseLength)
-            throw new ArgumentException($"The passphrase must be at least {MinPassphraseLength} characters long.", nameof(passphrase));
+        if (PassphraseRules.Problem(passphrase) is { } problem)
+            throw new ArgumentException(problem, nameof(passphrase));
     }
 
     public static KeyObject Create(MasterKey master, string passphrase, KdfParameters kdf, DateTimeOffset now)

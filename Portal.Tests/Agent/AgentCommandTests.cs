@@ -93,6 +93,13 @@ public sealed class AgentCommandTests : IDisposable
         Assert.Contains("is too short: 4 characters; it needs at least 16", err);
         Assert.DoesNotContain("tiny", err);
         Assert.False(Directory.Exists(State));
+
+        var repeated = Path.Combine(root, "repeated");
+        File.WriteAllText(repeated, "abababababababababab\n");
+        (code, _, err) = await RegisterAsync(Credentials(Some()), repeated);
+        Assert.Equal(1, code);
+        Assert.Contains("is refused. The passphrase repeats only 2 different characters: anyone could guess it.", err);
+        Assert.False(Directory.Exists(State));
     }
 
     [Fact]

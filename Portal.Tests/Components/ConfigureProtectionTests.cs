@@ -40,7 +40,21 @@ public sealed class ConfigureProtectionTests : ProtectionComponentTest
         page.Find("#item-confirm-passphrase").Input("hunter2hunter2");
         page.Find("[data-testid=protect-submit]").Click();
 
-        page.WaitForAssertion(() => Assert.Equal("The passphrase has 14 characters; use at least 16.",
+        page.WaitForAssertion(() => Assert.Equal("The passphrase has 14 characters; use at least 16 (a few words make a good one).",
+            page.Find(".mud-input-helper-text.mud-input-error").TextContent.Trim()));
+        Assert.Equal(0, await ItemRowsAsync());
+    }
+
+    [Fact]
+    public async Task A_long_passphrase_of_one_repeated_letter_is_refused_as_guessable_and_nothing_is_saved()
+    {
+        var page = await OpenAsync();
+
+        page.Find("#item-passphrase").Input("aaaaaaaaaaaaaaaaaaaa");
+        page.Find("#item-confirm-passphrase").Input("aaaaaaaaaaaaaaaaaaaa");
+        page.Find("[data-testid=protect-submit]").Click();
+
+        page.WaitForAssertion(() => Assert.Equal("The passphrase repeats one character: anyone could guess it. Use a few unrelated words instead.",
             page.Find(".mud-input-helper-text.mud-input-error").TextContent.Trim()));
         Assert.Equal(0, await ItemRowsAsync());
     }

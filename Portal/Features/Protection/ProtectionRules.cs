@@ -8,7 +8,7 @@ namespace Portal.Features.Protection;
 /// <summary>The rules of protecting items, with the message a user needs for each broken one.</summary>
 public static class ProtectionRules
 {
-    public const int PassphraseMinLength = 16;
+    public const int PassphraseMinLength = Engine.Crypto.PassphraseRules.MinLength;
     public const int NameMaxLength = 256;
 
     /// <summary>The longest folder path (Linux's PATH_MAX).</summary>
@@ -17,11 +17,10 @@ public static class ProtectionRules
     /// <summary>The most text the include or exclude box holds (within FieldLimits.CircuitMessageBytes), and the longest single pattern.</summary>
     public const int PatternsMaxLength = 8 * 1024, PatternMaxLength = 1024;
 
-    /// <summary>Null when the passphrase is acceptable, else what is wrong (Azure's rule: at least 16 characters).</summary>
+    /// <summary>Null when the passphrase is acceptable, else what is wrong (Azure's rule: at least 16 characters; not a repetition).</summary>
     public static string? CheckPassphrase(string? passphrase) =>
         string.IsNullOrEmpty(passphrase) ? "Type a passphrase for the vault: it encrypts the vault's backup data."
-        : passphrase.Length < PassphraseMinLength ? $"The passphrase has {passphrase.Length} characters; use at least {PassphraseMinLength}."
-        : null;
+        : Engine.Crypto.PassphraseRules.Problem(passphrase);
 
     /// <summary>A hint at the passphrase's strength, from its length and the kinds of characters it mixes.</summary>
     public static PassphraseStrength Strength(string? passphrase)
