@@ -217,15 +217,40 @@ public sealed class VaultService(
                 throw new PortalValidationException("ConfirmName", $"Type the vault's name, {vault.Name}, exactly to confirm.");
             if (vault.Version != version)
                 throw ChangedMeanwhile(vault);
-            if (vault.IsImmutable() && await contents.ItemVaultIds(db).AnyAsync(v => v == vault.Id, ct))
-                throw VaultImmutabilityRules.Refusal(vault, "deleting it", "It can be deleted once every backup item's recovery points have expired and it is empty.");
-            await contents.EnsureEmptyAsync(db, vault, ct);
+            await EnsureDeletableAsync(db, vault, ct);
 
             var request = await approvals.AddRequestAsync(db, user, CriticalOperations.DeleteVault, vault.Id, VaultResource(vault.Name),
                 $"Delete vault {vault.Name} ({vault.Region}, {vault.Redundancy}).", ct);
             audit.Append(db, user, AuditActions.VaultDeleteRequest, VaultResource(vault.Name), request.Summary);
             await db.SaveChangesAsync(ct);
         });
+
+    /// <summary>
+    /// Why the vault cannot be deleted now (it holds items or soft-deleted data, or is immutable with items), or null: the
+    /// page says it before anyone types the vault's name. The request itself checks again.
+    /// </summary>
+    public async Task<string?> DeletionRefusalAsync(Guid id, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view vaults");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == id, ct) ?? throw Gone();
+        try
+        {
+            await EnsureDeletableAsync(db, vault, ct);
+            return null;
+        }
+        catch (PortalConflictException e)
+        {
+            return e.Message;
+        }
+    }
+
+    private async Task EnsureDeletableAsync(PortalDbContext db, Vault vault, CancellationToken ct)
+    {
+        if (vault.IsImmutable() && await contents.ItemVaultIds(db).AnyAsync(v => v == vault.Id, ct))
+            throw VaultImmutabilityRules.Refusal(vault, "deleting it", "It can be deleted once every backup item's recovery points have expired and it is empty.");
+        await contents.EnsureEmptyAsync(db, vault, ct);
+    }
 
     /// <summary>What the vault holds now (for the confirmation of its deletion), or null when it no longer exists.</summary>
     public async Task<VaultHoldings?> HoldingsAsync(Guid id, CancellationToken ct = default)
