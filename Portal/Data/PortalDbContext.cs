@@ -32,6 +32,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Machines.MachineCredential> MachineCredentials => Set<Features.Machines.MachineCredential>();
     public DbSet<Features.Machines.VaultEscrowKey> VaultEscrowKeys => Set<Features.Machines.VaultEscrowKey>();
     public DbSet<Features.Drills.RecoveryDrill> RecoveryDrills => Set<Features.Drills.RecoveryDrill>();
+    public DbSet<Features.Drills.DrillSchedule> DrillSchedules => Set<Features.Drills.DrillSchedule>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

@@ -11,6 +11,10 @@ public static class DrillsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
         services.AddJobHandler<DrillJob>();
         services.AddScoped<DrillService>();
+        services.AddSingleton<DrillScheduler>();
+        services.AddSingleton<DrillRuns>();
+        services.AddTransient<DrillScheduleJob>();
+        services.AddHostedService<DrillScheduleReconciler>();
         return services;
     }
 }
