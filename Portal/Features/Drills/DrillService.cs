@@ -12,7 +12,12 @@ namespace Portal.Features.Drills;
 /// <summary>The last drill of an item, as the item page says it: "last proven recoverable".</summary>
 public sealed record DrillSummary(
     Guid Id, DrillResult Result, string SnapshotId, DateTime PointCreatedAt, DateTime FinishedAt, long FilesVerified, long BytesVerified,
-    double RestoreSeconds, double EstimatedFullRestoreSeconds, string Detail, string RequestedBy, Guid? JobId);
+    double RestoreSeconds, double EstimatedFullRestoreSeconds, string Detail, string RequestedBy, Guid? JobId)
+{
+    public string Sample { get; init; } = "whole";
+    public double? RtoTargetSeconds { get; init; }
+    public string ConfiguredBy { get; init; } = "";
+}
 
 /// <summary>An item's drill settings: its own, its policy's, the ones in force, and when the next drill starts.</summary>
 public sealed record ItemDrillSettings(DrillSettings? Own, DrillSettings? Policy, string? PolicyName, EffectiveDrillSettings? Effective, DateTime? NextRunAt);
@@ -151,7 +156,8 @@ public sealed class DrillService(
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await db.RecoveryDrills.AsNoTracking().Where(d => d.ItemId == itemId).OrderByDescending(d => d.FinishedAt).Take(Math.Clamp(take, 1, 200))
             .Select(d => new DrillSummary(d.Id, d.Result, d.SnapshotId, d.PointCreatedAt, d.FinishedAt, d.FilesVerified, d.BytesVerified,
-                d.RestoreSeconds, d.EstimatedFullRestoreSeconds, d.Detail, d.RequestedBy, d.JobId))
+                d.RestoreSeconds, d.EstimatedFullRestoreSeconds, d.Detail, d.RequestedBy, d.JobId)
+            { Sample = d.Sample, RtoTargetSeconds = d.RtoTargetSeconds, ConfiguredBy = d.ConfiguredBy })
             .ToListAsync(ct);
     }
 }
