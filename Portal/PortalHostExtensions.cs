@@ -1,3 +1,4 @@
+using Portal.Features.Drills;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Configuration.Json;
 using MudBlazor.Services;
@@ -66,6 +67,7 @@ public static class PortalHostExtensions
         app.MapPortalJobs();
         app.MapPortalRestore();
         app.MapPortalReports();
+        app.MapPortalDrills();
         app.MapPortalMachines();
         // Our CSP already says frame-ancestors 'none'; Blazor would add a second CSP header with 'self'.
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode(options => options.ContentSecurityFrameAncestorsPolicy = null);

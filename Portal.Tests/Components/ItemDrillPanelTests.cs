@@ -40,7 +40,7 @@ public sealed class ItemDrillPanelTests : ProtectionComponentTest
         panel.WaitForAssertion(() => Assert.NotEmpty(panel.FindAll("[data-testid=item-proven]")));
         var proven = System.Text.RegularExpressions.Regex.Replace(panel.Find("[data-testid=item-proven]").TextContent, @"\s+", " ").Trim();
         Assert.Contains("Last proven recoverable: point aaaaaaaa (taken 2026-11-28 02:00", proven);
-        Assert.Contains("1,200 file(s), 5.2 MB restored and verified; full restore measured 1 min 15 s.", proven);
+        Assert.Contains("at 2026-11-28 03:01 UTC, full restore estimated 1 min 15 s (no RTO target). 1,200 file(s), 5.2 MB restored and verified (whole).", proven);
         Assert.Contains("failed: docs/q3.pptx: not restored.", System.Text.RegularExpressions.Regex.Replace(panel.Find("[data-testid=item-drill-failed]").TextContent, @"\s+", " "));
         Assert.Single(panel.FindAll("[data-testid=item-drill-now]"));
     }

@@ -15,5 +15,8 @@ internal sealed class RecoveryDrillConfiguration : IEntityTypeConfiguration<Reco
         builder.Property(d => d.Result).HasConversion<string>().HasMaxLength(16);
         builder.Property(d => d.Detail).HasMaxLength(4000);
         builder.Property(d => d.RequestedBy).HasMaxLength(256);
+        builder.Property(d => d.Sample).HasMaxLength(64);
+        builder.Property(d => d.SampleCursor).HasMaxLength(64);
+        builder.Property(d => d.ConfiguredBy).HasMaxLength(256);
     }
 }

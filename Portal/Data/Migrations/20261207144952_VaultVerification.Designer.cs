@@ -315,6 +315,67 @@ namespace Portal.Data.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Drills.DrillSchedule", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<int>("DayOfMonth")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Frequency")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<Guid?>("ItemId")
+                        .HasColumnType("uuid");
+
+                    b.Property<Guid?>("PolicyId")
+                        .HasColumnType("uuid");
+
+                    b.Property<int?>("RtoTargetMinutes")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Sample")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)");
+
+                    b.Property<long>("SampleSize")
+                        .HasColumnType("bigint");
+
+                    b.Property<TimeOnly>("TimeUtc")
+                        .HasColumnType("time without time zone");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UpdatedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ItemId")
+                        .IsUnique();
+
+                    b.HasIndex("PolicyId")
+                        .IsUnique();
+
+                    b.ToTable("drill_schedules", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_drill_schedules_one_owner", "(\"PolicyId\" IS NULL) <> (\"ItemId\" IS NULL)");
+                        });
+                });
+
             modelBuilder.Entity("Portal.Features.Drills.RecoveryDrill", b =>
                 {
                     b.Property<Guid>("Id")
@@ -326,6 +387,11 @@ namespace Portal.Data.Migrations
 
                     b.Property<long>("BytesVerified")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("ConfiguredBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
 
                     b.Property<string>("Detail")
                         .IsRequired()
@@ -365,6 +431,18 @@ namespace Portal.Data.Migrations
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
+
+                    b.Property<double?>("RtoTargetSeconds")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("Sample")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("SampleCursor")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
 
                     b.Property<string>("SnapshotId")
                         .IsRequired()
@@ -1216,6 +1294,19 @@ namespace Portal.Data.Migrations
                         .HasForeignKey("AlertId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Drills.DrillSchedule", b =>
+                {
+                    b.HasOne("Portal.Features.Protection.BackupItem", null)
+                        .WithMany()
+                        .HasForeignKey("ItemId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Portal.Features.Policies.BackupPolicy", null)
+                        .WithMany()
+                        .HasForeignKey("PolicyId")
+                        .OnDelete(DeleteBehavior.Cascade);
                 });
 
             modelBuilder.Entity("Portal.Features.Jobs.JobLogEntry", b =>

@@ -84,6 +84,8 @@ public static class AlertKinds
     public const string ReplicationFailed = "ReplicationFailed";
     public const string IntegrityCheckFailed = "IntegrityCheckFailed";
     public const string DrillFailed = "DrillFailed";
+    public const string RtoMissed = "RtoMissed";
+    public const string DrillOverdue = "DrillOverdue";
     public const string RetentionFailed = "RetentionFailed";
     public const string SoftDeleteDisabled = "SoftDeleteDisabled";
     public const string BackupDataDeleted = "BackupDataDeleted";
@@ -98,6 +100,9 @@ public static class AlertKinds
         RestoreFailed => "Restore failed",
         RestoreWarnings => "Restore completed with warnings",
         RpoBreached => "RPO breached",
+        DrillFailed => "Restore drill failed",
+        RtoMissed => "RTO target missed",
+        DrillOverdue => "Not proven recoverable lately",
         ReplicationLag => "Replication lag",
         ReplicationFailed => "Replication failed",
         IntegrityCheckFailed => "Integrity check failed",
@@ -114,7 +119,7 @@ public static class AlertKinds
     [
         BackupFailed, BackupWarnings, RestoreFailed, RestoreWarnings, RpoBreached, ReplicationLag, ReplicationFailed,
         IntegrityCheckFailed, RetentionFailed, SoftDeleteDisabled, BackupDataDeleted, CriticalOperationRequested, CriticalOperationApproved,
-        ReplicaDataLost,
+        ReplicaDataLost, DrillFailed, RtoMissed, DrillOverdue,
     ];
 }
 

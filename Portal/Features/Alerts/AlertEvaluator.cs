@@ -19,6 +19,7 @@ public sealed class AlertEvaluator(
     IDbContextFactory<PortalDbContext> dbFactory,
     AlertService alerts,
     ReplicationStatus replication,
+    DrillAlerts drills,
     IOptionsMonitor<AlertOptions> options,
     TimeProvider clock,
     ILogger<AlertEvaluator> logger) : BackgroundService
@@ -69,6 +70,7 @@ public sealed class AlertEvaluator(
                 ? "A recovery point within the policy's interval exists again."
                 : "The item is no longer protected.", ct);
 
+        await drills.EvaluateAsync(db, [.. active.Where(a => a.Kind == AlertKinds.DrillOverdue).Select(a => a.Key)], ct);
         await EvaluateReplicationAsync(db, active.Where(a => a.Kind == AlertKinds.ReplicationLag).Select(a => a.Key).ToHashSet(), now, ct);
 
         // Conditions that others change back: soft delete on again, deleted data undeleted, requests that expired.

@@ -17,6 +17,8 @@ public static class AlertsServiceCollectionExtensions
         services.AddSingleton<AlertNotifier>();
         services.AddSingleton<AlertService>();
         services.AddSingleton<IJobOutcomeObserver, JobAlerts>();
+        services.AddSingleton<DrillAlerts>();
+        services.AddSingleton<IJobOutcomeObserver>(sp => sp.GetRequiredService<DrillAlerts>());
         services.AddSingleton<IRegionScrubObserver, ScrubAlerts>();
         services.AddScoped<ICriticalOperationObserver, CriticalOperationAlerts>();
         services.AddScoped<AlertQueries>();

@@ -60,6 +60,8 @@ public static class AuditActions
     public const string ItemBackupNow = "Item.BackupNow";
     public const string ItemStopProtection = "Item.StopProtection";
     public const string ItemDrill = "Item.Drill";
+    public const string ItemDrillSchedule = "Item.DrillSchedule";
+    public const string PolicyDrillSchedule = "Policy.DrillSchedule";
     public const string ItemStopProtectionDelete = "Item.StopProtection.DeleteData";
     public const string ItemStopProtectionDeleteRequest = "Item.StopProtection.DeleteData.Request";
     public const string ItemResume = "Item.ResumeProtection";

@@ -28,6 +28,9 @@ public sealed record EstateSummary(
 
     /// <summary>The protected items whose recovery point is oldest against its target (those that need someone first).</summary>
     public IReadOnlyList<ItemRpoSummary> NeedsAttention { get; init; } = [];
+
+    /// <summary>RPO and RTO compliance per vault and per protected item, and what drills prove.</summary>
+    public ComplianceSummary Recoverability { get; init; } = new([], []);
 }
 
 /// <summary>A GRS vault and the state of its copy in the paired region.</summary>
@@ -52,7 +55,7 @@ public sealed record EstateTrends(
 
 public sealed class BackupCenterService(
     IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, RegionCatalog regions, ReplicationStatus replication,
-    ReportService reports, TimeProvider clock)
+    ReportService reports, ComplianceReport compliance, TimeProvider clock)
 {
     /// <summary>How many items the "needs attention" card lists.</summary>
     public const int AttentionLimit = 10;
@@ -88,6 +91,7 @@ public sealed class BackupCenterService(
             Storage = storage,
             NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
             ActiveAlerts = await Alerts.AlertQueries.CountActiveAsync(db, ct),
+            Recoverability = await compliance.SummarizeAsync(ct: ct),
         };
     }
 
@@ -138,15 +142,9 @@ public sealed class BackupCenterService(
         if (worst.Count == 0)
             return [];
         var ids = worst.Select(w => w.Id).ToList();
-        var windowStart = now - RpoCompliance.Window;
         var names = await db.BackupItems.AsNoTracking().Where(i => ids.Contains(i.Id))
             .Select(i => new { i.Id, i.Name, Vault = i.Vault!.Name }).ToDictionaryAsync(i => i.Id, ct);
-        // The window's points plus the newest one before it (the age clock at the window's start).
-        var points = (await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId) && p.CreatedAt >= windowStart)
-                .Select(p => new { p.ItemId, p.CreatedAt }).ToListAsync(ct))
-            .Concat(await db.RecoveryPoints.AsNoTracking().Where(p => ids.Contains(p.ItemId) && p.CreatedAt < windowStart)
-                .GroupBy(p => p.ItemId).Select(g => new { ItemId = g.Key, CreatedAt = g.Max(p => p.CreatedAt) }).ToListAsync(ct))
-            .ToLookup(p => p.ItemId, p => p.CreatedAt);
+        var points = await RpoCompliance.PointTimesAsync(db, ids, now, ct);
         return [.. worst.Where(w => names.ContainsKey(w.Id)).Select(w => new ItemRpoSummary(w.Id, names[w.Id].Name, names[w.Id].Vault, w.Health,
             w.LatestPointAt, now - (w.LatestPointAt ?? w.CreatedAt), w.RpoTarget!.Value,
             RpoCompliance.Over(points[w.Id], w.CreatedAt, w.RpoLimit!.Value, now)))];

@@ -11,6 +11,11 @@ public static class DrillsServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
         services.AddJobHandler<DrillJob>();
         services.AddScoped<DrillService>();
+        services.AddScoped<DrillEvidence>();
+        services.AddSingleton<DrillScheduler>();
+        services.AddSingleton<DrillRuns>();
+        services.AddTransient<DrillScheduleJob>();
+        services.AddHostedService<DrillScheduleReconciler>();
         return services;
     }
 }

@@ -34,6 +34,18 @@ public sealed class RecoveryDrill
     /// <summary>What was verified, or the cause of a failure, in words.</summary>
     public string Detail { get; set; } = "";
     public string RequestedBy { get; set; } = "";
+
+    /// <summary>What was restored, in words: "whole", "5 files", "1 GiB".</summary>
+    public string Sample { get; set; } = "whole";
+
+    /// <summary>Where a sampled drill stopped in the item's shuffled file order: the next drill goes on from here.</summary>
+    public string? SampleCursor { get; set; }
+
+    /// <summary>Who last set the drill schedule in force (the policy's or the item's), empty without one.</summary>
+    public string ConfiguredBy { get; set; } = "";
+
+    /// <summary>The RTO target in force when the drill ran, in seconds; null without one.</summary>
+    public double? RtoTargetSeconds { get; set; }
 }
 
 public enum DrillResult

@@ -47,6 +47,20 @@ public static class RpoCompliance
     public static readonly TimeSpan Window = TimeSpan.FromDays(30);
 
     /// <summary>
+    /// The recovery point times <see cref="Over"/> needs for each of <paramref name="itemIds"/>: the window's points plus
+    /// the newest one before it (the age clock at the window's start).
+    /// </summary>
+    public static async Task<ILookup<Guid, DateTime>> PointTimesAsync(PortalDbContext db, IReadOnlyCollection<Guid> itemIds, DateTime nowUtc, CancellationToken ct)
+    {
+        var windowStart = nowUtc - Window;
+        return (await db.RecoveryPoints.AsNoTracking().Where(p => itemIds.Contains(p.ItemId) && p.CreatedAt >= windowStart)
+                .Select(p => new { p.ItemId, p.CreatedAt }).ToListAsync(ct))
+            .Concat(await db.RecoveryPoints.AsNoTracking().Where(p => itemIds.Contains(p.ItemId) && p.CreatedAt < windowStart)
+                .GroupBy(p => p.ItemId).Select(g => new { ItemId = g.Key, CreatedAt = g.Max(p => p.CreatedAt) }).ToListAsync(ct))
+            .ToLookup(p => p.ItemId, p => p.CreatedAt);
+    }
+
+    /// <summary>
     /// The fraction (0..1) of [max(now - window, created), now] during which the newest recovery point was at most
     /// <paramref name="limit"/> old. <paramref name="pointTimes"/> are the item's recovery point times (any order; points
     /// before the window count as the starting point). Null when the window is empty (an item created just now).

@@ -7,14 +7,14 @@ namespace Portal.Features.Reports;
 /// <summary>CSV downloads of the reports: <c>/reports/{report}.csv?from=yyyy-MM-dd&amp;to=yyyy-MM-dd[&amp;vault=ID]</c>.</summary>
 public static class ReportExports
 {
-    public static readonly IReadOnlyList<string> Names = ["jobs", "transfer", "storage", "item-storage", "policies"];
+    public static readonly IReadOnlyList<string> Names = ["jobs", "transfer", "storage", "item-storage", "policies", "compliance"];
 
     public static string Href(string report, ReportRange range, Guid? vaultId) =>
         $"/reports/{report}.csv?from={range.From:yyyy-MM-dd}&to={range.To:yyyy-MM-dd}" + (vaultId is { } v ? $"&vault={v}" : "");
 
     public static IEndpointRouteBuilder MapPortalReports(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/reports/{report}.csv", async (string report, HttpContext http, ReportService reports) =>
+        endpoints.MapGet("/reports/{report}.csv", async (string report, HttpContext http, ReportService reports, ComplianceReport compliance) =>
         {
             ((IHostEnvironmentAuthenticationStateProvider)http.RequestServices.GetRequiredService<AuthenticationStateProvider>())
                 .SetAuthenticationState(Task.FromResult(new AuthenticationState(http.User)));
@@ -34,7 +34,7 @@ public static class ReportExports
             range = new ReportRange(from, to);
             try
             {
-                var csv = await WriteAsync(reports, report, range, vault, http.RequestAborted);
+                var csv = report == "compliance" ? await WriteComplianceAsync(compliance, vault, http.RequestAborted) : await WriteAsync(reports, report, range, vault, http.RequestAborted);
                 return Results.File(System.Text.Encoding.UTF8.GetBytes(csv), "text/csv; charset=utf-8", $"{report}-{from:yyyy-MM-dd}-to-{to:yyyy-MM-dd}.csv");
             }
             catch (PortalAccessDeniedException e)
@@ -68,6 +68,14 @@ public static class ReportExports
             ("protection_stopped", r => r.ProtectionStopped), ("soft_deleted", r => r.SoftDeleted), ("not_backed_up_yet", r => r.NotBackedUpYet)),
         _ => throw new ArgumentOutOfRangeException(nameof(report)),
     };
+
+    /// <summary>RPO and RTO compliance per protected item, now (the range does not apply).</summary>
+    public static async Task<string> WriteComplianceAsync(ComplianceReport compliance, Guid? vault, CancellationToken ct) =>
+        Csv.Write((await compliance.SummarizeAsync(vault, ct)).Items,
+            ("vault", r => r.Vault), ("item", r => r.Item), ("rpo_now_hours", r => r.RpoNow?.TotalHours), ("rpo_target_hours", r => r.RpoTarget?.TotalHours),
+            ("rpo_met", r => r.RpoMet), ("rpo_compliance_30_days", r => r.RpoCompliance30Days), ("drill_status", r => r.DrillStatus),
+            ("proven_point", r => r.ProvenSnapshotId?[..8]), ("proven_at", r => r.ProvenAt), ("full_restore_estimate_minutes", r => r.EstimatedFullRestore?.TotalMinutes),
+            ("rto_target_minutes", r => r.RtoTarget?.TotalMinutes), ("rto_met", r => r.RtoMet));
 
     private static bool TryDay(string? text, DateOnly fallback, out DateOnly day)
     {

@@ -6,6 +6,7 @@ public static class ReportsServiceCollectionExtensions
     public static IServiceCollection AddPortalReports(this IServiceCollection services)
     {
         services.AddScoped<ReportService>();
+        services.AddScoped<ComplianceReport>();
         return services;
     }
 }
