@@ -20,7 +20,8 @@ public sealed class Browser : IAsyncDisposable
 
     public IPage Page { get; }
 
-    public static async Task<Browser> StartAsync(string journey, bool ignoreHttpsErrors = false)
+    /// <param name="bypassCsp">Lets a test inject a script into the page (axe-core): the portal's Content Security Policy allows only its own.</param>
+    public static async Task<Browser> StartAsync(string journey, bool ignoreHttpsErrors = false, bool bypassCsp = false)
     {
         var executable = Environment.GetEnvironmentVariable("PORTAL_TEST_CHROMIUM") ?? "/usr/bin/chromium";
         if (!File.Exists(executable))
@@ -41,7 +42,7 @@ public sealed class Browser : IAsyncDisposable
                 "--disable-sync", "--no-first-run",
             ],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, IgnoreHTTPSErrors = ignoreHttpsErrors });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 800 }, IgnoreHTTPSErrors = ignoreHttpsErrors, BypassCSP = bypassCsp });
         page.SetDefaultTimeout(20_000);
         Assertions.SetDefaultExpectTimeout(15_000); // a loaded CI machine: assertions wait, they never sleep
         return new Browser(playwright, browser, page, screenshots);

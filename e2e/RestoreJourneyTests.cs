@@ -17,7 +17,7 @@ public sealed class RestoreJourneyTests
     private const string Passphrase = "correct horse battery staple";
 
     /// <summary>A vault with a protected share and one recovery point, made through the portal's own services.</summary>
-    private static async Task<string> ProtectedShareAsync(PortalApp app, StorageRedundancy redundancy = StorageRedundancy.LRS, Action<string>? moreFiles = null)
+    internal static async Task<string> ProtectedShareAsync(PortalApp app, StorageRedundancy redundancy = StorageRedundancy.LRS, Action<string>? moreFiles = null)
     {
         var source = Path.Combine(app.SourceRoot, "share");
         Directory.CreateDirectory(Path.Combine(source, "slides"));

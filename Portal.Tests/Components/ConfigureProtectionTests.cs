@@ -75,6 +75,32 @@ public sealed class ConfigureProtectionTests : ProtectionComponentTest
         Assert.Equal(0, await ItemRowsAsync());
     }
 
+    [Fact]
+    public async Task The_recovery_note_gives_the_vault_id_and_the_repository_of_each_replica_the_cli_reads()
+    {
+        var page = await OpenAsync();
+        var download = Context.JSInterop.SetupVoid("portal.downloadText", _ => true);
+        download.SetVoidResult();
+        page.Find("#item-passphrase").Input("Seven-Rivers-Run-North-2026");
+        page.Find("#item-confirm-passphrase").Input("Seven-Rivers-Run-North-2026");
+        page.WaitForAssertion(() => Assert.False(page.Find("[data-testid=download-recovery-note]").HasAttribute("disabled")));
+
+        page.Find("[data-testid=download-recovery-note]").Click();
+
+        page.WaitForAssertion(() => Assert.Single(download.Invocations));
+        var note = (string)Assert.Single(download.Invocations).Arguments[1]!;
+        await using var db = Database.Factory.CreateDbContext();
+        var vault = await db.Vaults.SingleAsync();
+        Assert.Contains($"Vault ID: {vault.Id}", note); // regression (issue 25): the note lacked what the CLI needs for disaster recovery
+        Assert.Contains("Region east (primary):", note);
+        var repository = Path.Combine(Root, "regions");
+        var paths = note.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith(repository, StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(paths);
+        Assert.All(paths, p => Assert.EndsWith($"vaults/{vault.Id:N}", p));
+        Assert.Contains($"--vault {vault.Id} --vault-region east", note);
+        Assert.Contains("Seven-Rivers-Run-North-2026", note);
+    }
+
     [Theory]
     [MemberData(nameof(Roles))]
     public async Task The_protect_button_is_on_the_vault_page_of_contributors_and_operators_only(string role)

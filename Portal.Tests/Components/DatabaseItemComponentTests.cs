@@ -26,7 +26,7 @@ public sealed class DatabaseItemComponentTests : ProtectionComponentTest
         page.Find("#item-name").Input("Shop");
         var server = new Npgsql.NpgsqlConnectionStringBuilder(Environment.GetEnvironmentVariable("PORTAL_TEST_PG"));
         page.Find("#db-host").Input(server.Host!);
-        page.Find("#db-port").Change(server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        page.Find("#db-port").Input(server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         page.Find("#db-name").Input("shop; drop");
         page.Find("#db-user").Input(server.Username!);
         page.Find("#item-passphrase").Input("Seven-Rivers-Run-North-2026");

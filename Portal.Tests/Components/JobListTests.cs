@@ -43,7 +43,7 @@ public sealed class JobListTests : PortalComponentTest
         var running = await jobs.StartAsync(JobKind.Backup, Guid.NewGuid(), "finance", Guid.NewGuid(), "Invoices", "Ann");
         SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
         var page = RenderPage<JobList>();
-        page.WaitForAssertion(() => Assert.Equal("InProgress", Cell(Row(page, "Invoices"), "job-row-status")));
+        page.WaitForAssertion(() => Assert.Equal("In progress", Cell(Row(page, "Invoices"), "job-row-status")));
         var loadsBefore = Volatile.Read(ref tableLoads);
 
         await jobs.StartAsync(JobKind.Backup, Guid.NewGuid(), "legal", Guid.NewGuid(), "Contracts", "Ben"); // belongs in the table
@@ -58,7 +58,7 @@ public sealed class JobListTests : PortalComponentTest
         Assert.Null(Row(page, "Contracts"));
 
         clock.Advance(TimeSpan.FromMilliseconds(100)); // a second after the last read
-        page.WaitForAssertion(() => Assert.Equal("InProgress", Cell(Row(page, "Contracts"), "job-row-status")));
+        page.WaitForAssertion(() => Assert.Equal("In progress", Cell(Row(page, "Contracts"), "job-row-status")));
         Assert.Equal(loadsBefore + 1, Volatile.Read(ref tableLoads));
         Assert.Equal("100% · Uploading · 2 MB/s", Cell(Row(page, "Invoices"), "job-row-progress"));
     }
@@ -70,7 +70,7 @@ public sealed class JobListTests : PortalComponentTest
         var running = await jobs.StartAsync(JobKind.Backup, Guid.NewGuid(), "finance", Guid.NewGuid(), "Invoices", "Ann");
         SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
         var page = RenderPage<JobList>();
-        page.WaitForAssertion(() => Assert.Equal("InProgress", Cell(Row(page, "Invoices"), "job-row-status")));
+        page.WaitForAssertion(() => Assert.Equal("In progress", Cell(Row(page, "Invoices"), "job-row-status")));
         var loadsBefore = Volatile.Read(ref tableLoads);
 
         await jobs.ReportAsync(running.Id, new JobProgressReport("Uploading", 40, 100, 4, 10));

@@ -174,11 +174,11 @@ public sealed class MachineComponentTests : PortalComponentTest
 
         await ClickAsync(page, "[data-testid=machine-upload-limits-edit]");
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#upload-limit-work")));
-        await dialogs.InvokeAsync(() => dialogs.Find("#upload-limit-work").Change("0"));
+        await dialogs.InvokeAsync(() => dialogs.Find("#upload-limit-work").Input("0"));
         await ClickAsync(dialogs, "[data-testid=upload-limits-save]");
         dialogs.WaitForAssertion(() => Assert.Contains("The upload limit during work hours must be a positive number of KiB/s", dialogs.Markup));
 
-        await dialogs.InvokeAsync(() => dialogs.Find("#upload-limit-work").Change("2048"));
+        await dialogs.InvokeAsync(() => dialogs.Find("#upload-limit-work").Input("2048"));
         await ClickAsync(dialogs, "[data-testid=upload-limits-save]");
 
         page.WaitForAssertion(() => Assert.Equal("Upload limit: 2048 KiB/s in work hours, none outside",

@@ -214,4 +214,46 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=restore-start]")));
         page.WaitForAssertion(() => Assert.Equal("[data-testid=restore-start]", Context.JSInterop.Invocations["portal.focusFirst"][^1].Arguments[1]));
     }
+
+    [Fact]
+    public async Task Restore_files_from_the_item_page_opens_the_wizard_at_that_items_points()
+    {
+        var item = await SeedPointAsync();
+        await SeedItemAsync(await CreateVaultAsync("hr"), "payroll", ProtectionState.Protected);
+        SignIn(TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator));
+        Context.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo($"restore?item={item.Id}");
+
+        var page = RenderPage<RestoreWizard>();
+
+        // Regression (issue 25): the link's item was ignored and the wizard started at "find the item".
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=restore-point]")));
+        page.Find("[data-testid=restore-point]").Click();
+        page.WaitForAssertion(() => Assert.Contains("contract.txt", string.Join(",", Shown(page))));
+        Assert.DoesNotContain("payroll", page.Markup); // the other item is not offered: this one is chosen
+    }
+
+    [Fact]
+    public async Task A_database_in_the_item_step_says_it_opens_its_own_restore_page_and_is_a_link_to_it()
+    {
+        var vault = await CreateVaultAsync("sales");
+        var item = await SeedItemAsync(vault, "Shop", ProtectionState.Protected);
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            var row = await db.BackupItems.SingleAsync(i => i.Id == item.Id);
+            (row.Kind, row.DatabaseHost, row.DatabasePort, row.DatabaseName, row.DatabaseUser) = (BackupItemKinds.PostgreSql, "db1", 5432, "shop", "backup");
+            await db.SaveChangesAsync();
+        }
+
+        SignIn(TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator));
+        var navigation = Context.Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>();
+        navigation.NavigateTo($"restore?item={item.Id}");
+        var page = RenderPage<RestoreWizard>();
+
+        // Opened for a database, the wizard stays and says where a database is restored (it jumped away unasked).
+        page.WaitForAssertion(() => Assert.Contains("Shop is a database: it is restored as a whole from its own page", page.Find("[data-testid=restore-error]").TextContent));
+        Assert.EndsWith($"restore?item={item.Id}", navigation.Uri);
+        var entry = page.Find("[data-testid=restore-item-database]");
+        Assert.Contains("opens Restore database", entry.TextContent);
+        Assert.EndsWith($"items/{item.Id}/restore-database", entry.QuerySelector("a")?.GetAttribute("href") ?? entry.GetAttribute("href"));
+    }
 }

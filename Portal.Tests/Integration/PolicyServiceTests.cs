@@ -108,6 +108,25 @@ public sealed class PolicyServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Preview_and_save_agree_on_approval_and_preview_refuses_what_save_refuses()
+    {
+        // Regression (issue 25): with no recovery point yet, Preview said nothing would be removed while Save asked for approval.
+        var policy = (await As(ann).Policies().GetAsync(vault.Id, "DefaultPolicy"))!;
+        var shorter = PolicyDefinition.Default with { Retention = new(DailyDays: 14) };
+        var longer = PolicyDefinition.Default with { Retention = new(DailyDays: 90) };
+
+        var previewShorter = await As(ann).Policies().PreviewAsync(policy.Id, shorter);
+        var previewLonger = await As(ann).Policies().PreviewAsync(policy.Id, longer);
+        var invalid = await Assert.ThrowsAsync<PortalValidationException>(() => As(ann).Policies().PreviewAsync(policy.Id, PolicyDefinition.Default with { Retention = new(DailyDays: 3) }));
+
+        Assert.Equal((0, true), (previewShorter.Removed, previewShorter.NeedsApproval));
+        Assert.False(previewLonger.NeedsApproval);
+        Assert.Contains("7 to 9,999 days", invalid.Errors["Daily"]);
+        Assert.True((await As(ann).Policies().UpdateAsync(policy.Id, policy.Version, shorter)).ApprovalRequested);
+        Assert.False((await As(ann).Policies().UpdateAsync(policy.Id, policy.Version, longer)).ApprovalRequested);
+    }
+
+    [Fact]
     public async Task Moving_the_monthly_day_counts_as_a_reduction_because_todays_monthly_points_would_go()
     {
         var monthly = PolicyDefinition.Default with { Retention = new(30, Monthly: new(12, new DaySelector(DayOfMonth: 1))) };

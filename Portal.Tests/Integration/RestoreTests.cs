@@ -128,7 +128,8 @@ public sealed class RestoreTests : ProtectionHostTest
             overwrite with { Conflict = RestoreConflictOption.CreateCopy }));
         await using var db = database.Factory.CreateDbContext();
         Assert.Equal(0, await db.Jobs.CountAsync(j => j.Kind == JobKind.Restore));
-        Assert.True(await db.AuditEntries.CountAsync(a => a.Action == AuditActions.RestoreStart && a.Outcome == AuditOutcome.Refused) >= 2);
+        // Helen's overwrite is a refused authorization (a security event); the folders outside the roots are bad input, shown at the field only.
+        Assert.Equal(1, await db.AuditEntries.CountAsync(a => a.Action == AuditActions.RestoreStart && a.Outcome == AuditOutcome.Refused));
     }
 
     [Fact]

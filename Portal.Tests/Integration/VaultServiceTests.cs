@@ -85,7 +85,8 @@ public sealed class VaultServiceTests : IAsyncLifetime
     [InlineData("-dash", "starts with a letter")]
     [InlineData("has space", "letters, digits and hyphens")]
     [InlineData("under_score", "letters, digits and hyphens")]
-    [InlineData("ünïcode", "starts with a letter")]
+    [InlineData("ünïcode", "only the letters A to Z (no accents or other alphabets), digits and hyphens: \"ü\" is not one of them")] // regression (issue 25): "été" was "not starting with a letter"
+    [InlineData("été", "\"é\" is not one of them")]
     [InlineData("a12345678901234567890123456789012345678901234567890", "2 to 50 characters")]
     public async Task Invalid_names_are_refused_with_the_rule_they_break(string name, string expected)
     {

@@ -6,7 +6,13 @@ internal static class PortalTheme
 {
     public static readonly MudTheme Theme = new()
     {
-        PaletteLight = new PaletteLight { Primary = "#0f6cbd", AppbarBackground = "#0f6cbd" },
+        // Status colours dark enough for text and for white text on them (WCAG AA, 4.5:1 on white: axe's color-contrast
+        // rule); MudBlazor's defaults (#00c853, #ff9800, #2196f3, #f44336) read poorly as text.
+        PaletteLight = new PaletteLight
+        {
+            Primary = "#0f6cbd", AppbarBackground = "#0f6cbd", Success = "#107c10", Warning = "#8a5300", Info = "#0063b1", Error = "#c50f1f",
+            TextDisabled = "rgba(0,0,0,0.6)",
+        },
         PaletteDark = new PaletteDark { Primary = "#479ef5" },
     };
 }

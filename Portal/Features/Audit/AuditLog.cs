@@ -44,6 +44,20 @@ public sealed class AuditLog(
     /// Runs <paramref name="operation"/> as the current user; when it is refused or fails, records that
     /// with the reason and rethrows. The operation appends its own success.
     /// </summary>
+    /// <remarks>
+    /// What is a security event, decided once here (issue 25: the log filled with "Refused" rows from form typos):
+    /// <list type="bullet">
+    /// <item>Bad input (<see cref="PortalValidationException"/>: a name, a number, a path a form refuses) is not recorded:
+    /// the user sees the message at the field, nothing changed, and nothing was attempted against anyone.</item>
+    /// <item>A refused authorization (<see cref="PortalAccessDeniedException"/>) is recorded: someone tried what their role
+    /// does not allow.</item>
+    /// <item>A refusal by a rule or the current state (<see cref="PortalConflictException"/>: an immutable vault, a second
+    /// approver who is the requester, a change made meanwhile) and an unknown id (<see cref="PortalNotFoundException"/>:
+    /// id swapping shows up here) are recorded.</item>
+    /// <item>A failure is recorded with its kind, and logged.</item>
+    /// </list>
+    /// Machines' registration refusals (bad or altered credentials) are recorded by <c>MachineRegistration</c> itself.
+    /// </remarks>
     public async Task<T> GuardAsync<T>(string action, string resource, Func<ClaimsPrincipal, Task<T>> operation)
     {
         var user = await currentUser.GetPrincipalAsync();
@@ -51,7 +65,11 @@ public sealed class AuditLog(
         {
             return await operation(user);
         }
-        catch (Exception e) when (e is PortalValidationException or PortalConflictException or PortalAccessDeniedException or PortalNotFoundException)
+        catch (PortalValidationException)
+        {
+            throw; // bad input: shown at its field, not a security event
+        }
+        catch (Exception e) when (e is PortalConflictException or PortalAccessDeniedException or PortalNotFoundException)
         {
             await RecordAsync(user, action, resource, AuditOutcome.Refused, e.Message);
             throw;

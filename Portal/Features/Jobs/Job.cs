@@ -1,3 +1,4 @@
+using Portal.Features.Common;
 namespace Portal.Features.Jobs;
 
 /// <summary>One run of an operation (backup, restore, retention, check, replication), as Azure Backup shows jobs.</summary>
@@ -129,12 +130,7 @@ public enum JobStatus
 public static class JobStatuses
 {
     /// <summary>The status as people read it ("In progress", not "InProgress").</summary>
-    public static string Words(this JobStatus status) => status switch
-    {
-        JobStatus.InProgress => "In progress",
-        JobStatus.CompletedWithWarnings => "Completed with warnings",
-        _ => status.ToString(),
-    };
+    public static string Words(this JobStatus status) => EnumWords.Split(status.ToString());
 
     public static bool IsFinished(this JobStatus status) =>
         status is JobStatus.Completed or JobStatus.CompletedWithWarnings or JobStatus.Failed or JobStatus.Cancelled;

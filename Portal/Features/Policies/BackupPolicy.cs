@@ -43,8 +43,11 @@ public sealed record PolicyDetails(Guid Id, Guid VaultId, string Name, PolicyDef
 /// <summary>The result of saving a policy: the policy, and whether a retention reduction waits for a second approver.</summary>
 public sealed record PolicyUpdateResult(PolicyDetails Policy, bool ApprovalRequested);
 
-/// <summary>What a policy change would do to existing recovery points, per protected item.</summary>
-public sealed record RetentionPreview(IReadOnlyList<ItemRetentionPreview> Items)
+/// <summary>
+/// What a policy change would do to existing recovery points, per protected item, and whether saving it waits for a
+/// second approver (<paramref name="NeedsApproval"/>: decided by the same rule as the save).
+/// </summary>
+public sealed record RetentionPreview(IReadOnlyList<ItemRetentionPreview> Items, bool NeedsApproval = false)
 {
     public int Removed => Items.Sum(i => i.Removed.Count);
 }

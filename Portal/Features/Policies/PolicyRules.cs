@@ -11,7 +11,9 @@ public static class PolicyRules
     public static Dictionary<string, string> Validate(string? name, PolicyDefinition definition, DateTimeOffset now)
     {
         var errors = new Dictionary<string, string>();
-        if (string.IsNullOrWhiteSpace(name) || name.Length > NameMaxLength || !char.IsAsciiLetter(name[0]) || name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_'))
+        if (name?.FirstOrDefault(c => !char.IsAscii(c)) is { } other && other != default)
+            errors["Name"] = $"A policy name uses only the letters A to Z (no accents or other alphabets), digits, hyphens and underscores: \"{other}\" is not one of them.";
+        else if (string.IsNullOrWhiteSpace(name) || name.Length > NameMaxLength || !char.IsAsciiLetter(name[0]) || name.Any(c => !char.IsAsciiLetterOrDigit(c) && c != '-' && c != '_'))
             errors["Name"] = $"A policy name has 1 to {NameMaxLength} letters, digits, hyphens and underscores, starting with a letter.";
 
         var (schedule, retention) = definition;

@@ -63,7 +63,7 @@ public sealed class PolicyService(
             var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == policy.VaultId, ct);
             var vaultName = vault.Name;
             var current = PolicyDefinition.FromJson(policy.Definition);
-            if (PolicyRules.ReducesRetention(current, definition, clock.GetUtcNow()))
+            if ((await EffectAsync(db, policy.Id, current, definition, ct)).NeedsApproval)
             {
                 if (vault.IsImmutable())
                     throw VaultImmutabilityRules.Refusal(vault, $"reducing the retention of policy {policy.Name}",
@@ -130,7 +130,17 @@ public sealed class PolicyService(
         await currentUser.RequireViewerAsync("preview backup policies");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var policy = await db.BackupPolicies.AsNoTracking().FirstOrDefaultAsync(p => p.Id == policyId, ct) ?? throw Gone();
-        var current = PolicyDefinition.FromJson(policy.Definition);
+        Validate(policy.Name, proposed); // a policy Save would refuse has no effect to preview
+        return await EffectAsync(db, policyId, PolicyDefinition.FromJson(policy.Definition), proposed, ct);
+    }
+
+    /// <summary>
+    /// The one rule for what changing <paramref name="current"/> to <paramref name="proposed"/> does, used by the preview and
+    /// by the save alike: the existing points of each item the next retention run would remove, and whether the change
+    /// needs a second approver (it removes an existing point, or shortens how long the policy keeps a point it makes).
+    /// </summary>
+    private async Task<RetentionPreview> EffectAsync(PortalDbContext db, Guid policyId, PolicyDefinition current, PolicyDefinition proposed, CancellationToken ct)
+    {
         var items = await policyItems.RecoveryPointsAsync(db, policyId, ct);
         var now = clock.GetUtcNow();
         PolicyRules.TryZone(current.Schedule.TimeZoneId, out var currentZone);
@@ -147,7 +157,8 @@ public sealed class PolicyService(
             result.Add(new ItemRetentionPreview(item.Item, after.Count(d => !d.Expired), removed));
         }
 
-        return new RetentionPreview(result);
+        var needsApproval = result.Any(i => i.Removed.Count > 0) || PolicyRules.ReducesRetention(current, proposed, now);
+        return new RetentionPreview(result, needsApproval);
     }
 
     internal static string Resource(string vault, string policy) => $"vault/{vault}/policy/{policy}";

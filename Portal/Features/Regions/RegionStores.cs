@@ -58,6 +58,17 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
 
     public static string VaultPrefix(Guid vaultId) => VaultLayout.Prefix(vaultId);
 
+    /// <summary>
+    /// Where a vault's repository lies in each replica of <paramref name="region"/>, as the CLI's <c>--repo</c> takes it
+    /// for a folder (or the container and prefix of an Azure replica); never a secret. Empty for an unknown region.
+    /// </summary>
+    public IReadOnlyList<string> RepositoryPaths(Guid vaultId, string region) =>
+        options.Value.Regions.FirstOrDefault(r => string.Equals(r.Name, region, StringComparison.OrdinalIgnoreCase)) is { } settings
+            ? [.. settings.Replicas.Select(replica => replica.Kind == ReplicaKinds.LocalDisk
+                ? Path.Combine(LocalPath(replica), VaultLayout.Prefix(vaultId))
+                : $"Azure Blob container {replica.Container}, under {VaultLayout.Prefix(vaultId)}/")]
+            : [];
+
     /// <summary>Creates the folders and containers of every replica; an unreachable one is logged, not fatal.</summary>
     public async Task PrepareAsync(CancellationToken ct)
     {

@@ -22,6 +22,8 @@ public static partial class VaultRules
             return "Enter a vault name.";
         if (name.Length is < NameMinLength or > NameMaxLength)
             return $"A vault name has {NameMinLength} to {NameMaxLength} characters; this one has {name.Length}.";
+        if (name.FirstOrDefault(c => !char.IsAscii(c)) is var other && other != default)
+            return $"A vault name uses only the letters A to Z (no accents or other alphabets), digits and hyphens: \"{other}\" is not one of them.";
         if (!char.IsAsciiLetter(name[0]))
             return "A vault name starts with a letter.";
         if (!NamePattern().IsMatch(name))

@@ -10,7 +10,7 @@ public static class WorkloadRules
         string.IsNullOrWhiteSpace(name) ? "Give the database's name."
         : name.Length > 63 ? "A PostgreSQL database name has at most 63 characters."
         : !(char.IsAsciiLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
-            ? $"\"{name}\" is not a database name the portal accepts: use letters, digits, _ and -, starting with a letter or _."
+            ? $"\"{name}\" is not a database name the portal accepts: use the letters A to Z (no accents or other alphabets), digits, _ and -, starting with a letter or _."
         : null;
 
     public static string? CheckUser(string? user) =>

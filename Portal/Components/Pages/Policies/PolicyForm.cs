@@ -13,26 +13,59 @@ public sealed class PolicyForm
     public string TimeZoneId { get; set; } = "UTC";
 
     public bool DailyOn { get; set; } = true;
-    public int DailyDays { get; set; } = 30;
+    public int? DailyDays { get; set; } = 30;
     public bool WeeklyOn { get; set; }
-    public int Weeks { get; set; } = 12;
+    public int? Weeks { get; set; } = 12;
     public HashSet<DayOfWeek> WeeklyDays { get; set; } = [DayOfWeek.Sunday];
     public bool MonthlyOn { get; set; }
-    public int Months { get; set; } = 12;
+    public int? Months { get; set; } = 12;
     public DayForm MonthlyDay { get; set; } = new();
     public bool YearlyOn { get; set; }
-    public int Years { get; set; } = 5;
+    public int? Years { get; set; } = 5;
     public HashSet<int> YearlyMonths { get; set; } = [1];
     public DayForm YearlyDay { get; set; } = new();
+
+    /// <summary>An emptied number field: outside every tier's range, so the rules refuse it with the range (never a silent default).</summary>
+    private const int Empty = 0;
+
+    /// <summary>
+    /// Switches between daily and weekly backups keeping a policy the rules accept: a weekly schedule needs weekly
+    /// retention (it is turned on, on the schedule's days) and monthly and yearly points on a weekday it backs up.
+    /// </summary>
+    public void SetFrequency(ScheduleFrequency frequency)
+    {
+        Frequency = frequency;
+        if (frequency == ScheduleFrequency.Weekly)
+            WeeklyOn = true;
+        else if (!DailyOn && !WeeklyOn && !MonthlyOn && !YearlyOn)
+            DailyOn = true;
+        FitToSchedule();
+    }
+
+    /// <summary>After the schedule's days changed: the tiers keep points of days the schedule backs up.</summary>
+    public void FitToSchedule()
+    {
+        if (Frequency != ScheduleFrequency.Weekly || Days.Count == 0)
+            return;
+        var first = Days.OrderBy(d => ((int)d + 6) % 7).First(); // Monday first, as the picker shows them
+        WeeklyDays.IntersectWith(Days);
+        if (WeeklyDays.Count == 0)
+            WeeklyDays.Add(first);
+        foreach (var day in new[] { MonthlyDay, YearlyDay })
+        {
+            if (!day.ByWeek || !Days.Contains(day.Weekday))
+                (day.ByWeek, day.Week, day.Weekday) = (true, day.ByWeek ? day.Week : 1, first);
+        }
+    }
 
     public PolicyDefinition ToDefinition() => new(
         new BackupSchedule(Frequency, Frequency == ScheduleFrequency.Weekly ? [.. Days.Order()] : [],
             [.. Times.Where(t => t is not null).Select(t => TimeOnly.FromTimeSpan(t!.Value))], TimeZoneId),
         new RetentionPolicy(
-            DailyOn && Frequency == ScheduleFrequency.Daily ? DailyDays : null,
-            WeeklyOn ? new WeeklyRetention(Weeks, [.. WeeklyDays.Order()]) : null,
-            MonthlyOn ? new MonthlyRetention(Months, MonthlyDay.ToSelector()) : null,
-            YearlyOn ? new YearlyRetention(Years, [.. YearlyMonths.Order()], YearlyDay.ToSelector()) : null));
+            DailyOn && Frequency == ScheduleFrequency.Daily ? DailyDays ?? Empty : null,
+            WeeklyOn ? new WeeklyRetention(Weeks ?? Empty, [.. WeeklyDays.Order()]) : null,
+            MonthlyOn ? new MonthlyRetention(Months ?? Empty, MonthlyDay.ToSelector()) : null,
+            YearlyOn ? new YearlyRetention(Years ?? Empty, [.. YearlyMonths.Order()], YearlyDay.ToSelector()) : null));
 
     public static PolicyForm From(string name, PolicyDefinition d)
     {

@@ -1,0 +1,115 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Playwright;
+using Portal.Data;
+using static Microsoft.Playwright.Assertions;
+
+namespace Portal.E2E;
+
+/// <summary>
+/// Issue 25's pass over the portal for people: an accessibility check (axe-core, injected into the page) on the main
+/// pages, the main pages at 390 px wide without horizontal scrolling (with screenshots), the restore wizard's stepper as
+/// one tab stop, and a dark theme that survives a full page load.
+/// </summary>
+public sealed class PortalPassTests
+{
+    private static readonly string AxeScript = Path.Combine(TestEnvironment.RepositoryRoot(), "e2e", "services", "node_modules", "axe-core", "axe.min.js");
+
+    /// <summary>The serious and critical axe violations of the page as it is now, one line each (rule, help, first elements).</summary>
+    private static async Task<IReadOnlyList<string>> AxeAsync(IPage page)
+    {
+        await page.AddScriptTagAsync(new PageAddScriptTagOptions { Path = AxeScript });
+        return await page.EvaluateAsync<string[]>("""
+            async () => {
+              const result = await axe.run(document, { resultTypes: ['violations'] });
+              return result.violations
+                .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                .map(v => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`);
+            }
+            """);
+    }
+
+    private static Task<bool> OverflowsAsync(IPage page) =>
+        page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+
+    [Fact]
+    public async Task The_main_pages_pass_axe_fit_390_px_and_keep_the_dark_theme_across_a_reload()
+    {
+        await using var app = new PortalApp();
+        await RestoreJourneyTests.ProtectedShareAsync(app);
+        Guid itemId;
+        using (var scope = app.Services.CreateScope())
+        {
+            await using var db = await scope.ServiceProvider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync();
+            itemId = (await db.BackupItems.SingleAsync()).Id;
+        }
+
+        await using var browser = await Browser.StartAsync("portal-pass", bypassCsp: true);
+        var page = browser.Page;
+        await browser.SignInLocallyAsync(app.BaseUrl, "Paula Pass", "/");
+        await browser.WaitInteractiveAsync();
+
+        string[] pages =
+        [
+            "/", "/vaults", "/vaults/finance", "/items", $"/items/{itemId}", "/restore", "/jobs", "/alerts", "/reports", "/approvals", "/audit",
+            "/machines", "/vaults/finance/policies/DefaultPolicy",
+        ];
+        var violations = new List<string>();
+        foreach (var path in pages)
+        {
+            await page.GotoAsync(app.BaseUrl + path);
+            await browser.WaitInteractiveAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            violations.AddRange((await AxeAsync(page)).Select(v => $"{path}: {v}"));
+        }
+
+        // 390 px: the pages a help-desk person and an operator use most, without horizontal scrolling.
+        await page.SetViewportSizeAsync(390, 844);
+        var overflowing = new List<string>();
+        foreach (var (path, name) in new[] { ($"/items/{itemId}", "item-390"), ("/vaults/finance", "vault-390"), ("/restore", "restore-item-390"), ("/jobs", "jobs-390") })
+        {
+            await page.GotoAsync(app.BaseUrl + path);
+            await browser.WaitInteractiveAsync();
+            await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+            await browser.ScreenshotAsync(name);
+            if (await OverflowsAsync(page))
+                overflowing.Add(path);
+        }
+
+        await page.GotoAsync(app.BaseUrl + "/restore");
+        await browser.WaitInteractiveAsync();
+        await page.Locator("[data-testid='restore-item'][data-name='share']").ClickAsync();
+        await page.GetByTestId("restore-point").First.ClickAsync();
+        await Expect(page.Locator("[data-testid='restore-entry'][data-path='notes.txt']")).ToBeVisibleAsync();
+        await browser.ScreenshotAsync("restore-files-390");
+        if (await OverflowsAsync(page))
+            overflowing.Add("/restore (files step)");
+        violations.AddRange((await AxeAsync(page)).Select(v => $"/restore (files step): {v}"));
+
+        // The stepper is one tab stop: only the active step's header is in the tab order.
+        var tabStops = await page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('[data-testid=restore-wizard] .mud-stepper-nav *')]
+              .filter(e => e.tabIndex >= 0 && !e.disabled && e.offsetParent !== null).map(e => e.textContent.trim())
+            """);
+        Assert.Single(tabStops);
+        Assert.Contains("Files", tabStops[0]);
+
+        Assert.True(violations.Count == 0, "axe found serious or critical violations:\n" + string.Join("\n", violations));
+        Assert.True(overflowing.Count == 0, "wider than 390 px: " + string.Join(", ", overflowing));
+
+        // Dark mode: chosen with the toggle, kept by a full page load.
+        await page.SetViewportSizeAsync(1280, 800);
+        await page.GotoAsync(app.BaseUrl + "/vaults");
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("theme-toggle")).ToHaveAttributeAsync("aria-pressed", "false");
+        await page.GetByTestId("theme-toggle").ClickAsync();
+        await Expect(page.GetByTestId("theme-toggle")).ToHaveAttributeAsync("aria-pressed", "true");
+        await page.ReloadAsync();
+        await Expect(page.GetByTestId("theme-toggle")).ToHaveAttributeAsync("aria-pressed", "true"); // already in the server's render
+        await browser.WaitInteractiveAsync();
+        await Expect(page.GetByTestId("theme-toggle")).ToHaveAttributeAsync("aria-pressed", "true");
+        var background = await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('.mud-layout') || document.body).backgroundColor");
+        Assert.NotEqual("rgb(255, 255, 255)", background);
+        await browser.ScreenshotAsync("dark-after-reload");
+    }
+}
