@@ -83,12 +83,12 @@ public sealed class VaultVerificationPanelTests : ProtectionComponentTest
 
         await ClickAsync(page, "[data-testid=vault-verification-edit]");
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#verification-period")));
-        page.Find("#verification-period").Change("400");
+        page.Find("#verification-period").Input("400");
         await ClickAsync(page, "[data-testid=vault-verification-save]");
         page.WaitForAssertion(() => Assert.Contains("Read every pack once in 1 to 365 days.", page.Find("[data-testid=vault-verification-form]").TextContent));
 
-        page.Find("#verification-period").Change("7");
-        page.Find("#verification-budget").Change("200");
+        page.Find("#verification-period").Input("7");
+        page.Find("#verification-budget").Input("200");
         await ClickAsync(page, "[data-testid=vault-verification-save]");
 
         page.WaitForAssertion(() => Assert.EndsWith("every pack is read once every 7 days, at most 200 GiB a night.", page.Find("[data-testid=vault-verification-schedule]").TextContent));
