@@ -222,4 +222,45 @@ public sealed class AttachVaultTests : IAsyncLifetime
         Assert.Equal(["Refused", "Refused", "Succeeded", "Refused"], // every attach is audited, refused ones too (a preview saves nothing and is not)
             (await db.AuditEntries.Where(a => a.Action == AuditActions.VaultAttach).OrderBy(a => a.Id).ToListAsync()).Select(a => a.Outcome.ToString()));
     }
+    public static TheoryData<string, bool> Roles()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (var role in PortalRoles.All)
+            data.Add(role, role == PortalRoles.Contributor);
+        return data;
+    }
+
+    /// <summary>The role matrix of the attach operation (called on the service, not through the page): Backup.Contributor only.</summary>
+    [Theory]
+    [MemberData(nameof(Roles))]
+    public async Task Only_a_backup_contributor_may_attach_a_vault(string role, bool allowed)
+    {
+        // A vault's repository in east that no catalog knows, with a point but no manifest (data from before manifests).
+        var id = Guid.NewGuid();
+        var source = Path.Combine(host.SourceRoot, "legacy");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "a.txt"), "a");
+        using (var engine = await Portal.Engine.BackupEngine.InitAsync(host.Services.GetRequiredService<RegionStores>().Vault(id, "east"), Passphrase,
+                   Engine.EngineTestKit.Options))
+            await engine.BackupAsync(new BackupRequest(source) { Tags = [$"item:{Guid.NewGuid():N}", "scheduled"] });
+        var caller = Attach(TestUsers.WithRoles("Caller", role));
+
+        if (allowed)
+        {
+            var attached = await caller.AttachAsync(new AttachVaultRequest("east", Passphrase));
+            Assert.Equal($"recovered-{id.ToString("N")[..8]}", attached.Name);
+            Assert.Equal(1, attached.RecoveryPoints);
+            Assert.Contains(attached.Notes, n => n.Contains("no vault manifest"));
+        }
+        else
+        {
+            var refusal = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachAsync(new AttachVaultRequest("east", Passphrase)));
+            Assert.Contains("role", refusal.Message);
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.PreviewAsync(new AttachVaultRequest("east", Passphrase)));
+        }
+
+        await using var db = first.Factory.CreateDbContext();
+        Assert.Equal(allowed ? 1 : 0, await db.Vaults.CountAsync());
+        Assert.Equal(allowed ? 1 : 0, await db.RecoveryPoints.CountAsync());
+    }
 }
