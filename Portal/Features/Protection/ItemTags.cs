@@ -10,7 +10,7 @@ namespace Portal.Features.Protection;
 /// </summary>
 public static class ItemTags
 {
-    public const string Item = "item:", Name = "name:", Kind = "kind:", Source = "source:", Machine = "machine:", Policy = "policy:",
+    public const string Item = "item:", Name = "name:", Kind = "kind:", Source = "source:", OnMachine = "machine:", Policy = "policy:",
         RetainUntil = "retain-until:", Consistency = "consistency:", OnDemand = "on-demand", Scheduled = "scheduled";
 
     /// <summary>The tags of a backup of <paramref name="item"/> (with its policy loaded, when it has one) by job <paramref name="jobId"/>.</summary>
@@ -22,7 +22,7 @@ public static class ItemTags
             Name + item.Name, Kind + item.Kind, Source + item.SourcePath,
         };
         if (item.MachineId is { } machine)
-            tags.Add($"{Machine}{machine:N}");
+            tags.Add($"{OnMachine}{machine:N}");
         if (item.Policy is { } policy)
             tags.Add(Policy + policy.Name);
         if (input.RetainUntil is { } until)
