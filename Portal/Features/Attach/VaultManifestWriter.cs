@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
 using Portal.Features.Machines.Access;
@@ -11,14 +8,12 @@ namespace Portal.Features.Attach;
 
 /// <summary>
 /// Writes each vault's manifest (<see cref="VaultManifestDocument"/>) into its own repository after a change and on every
-/// backup. Cheap when nothing changed: the document is built from the database and compared with the last one this
-/// instance wrote (or the one in storage) before anything is written. Best effort: a failure is a warning in the log.
+/// backup. Cheap when nothing changed: the document is built from the database and compared with the one in storage
+/// (a few small reads) before anything is written. Best effort: a failure is a warning in the log.
 /// </summary>
 public sealed class VaultManifestWriter(
     IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, EscrowKeys escrow, ILogger<VaultManifestWriter> logger) : IVaultManifest
 {
-    private readonly ConcurrentDictionary<Guid, string> written = new();
-
     public async Task RefreshAsync(Guid vaultId, CancellationToken ct = default)
     {
         try
@@ -40,13 +35,10 @@ public sealed class VaultManifestWriter(
         if (await BuildAsync(vaultId, ct) is not { } document)
             return false;
         var json = document.ToJson();
-        var hash = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(json)));
-        if (written.TryGetValue(vaultId, out var last) && last == hash)
-            return true;
+        // Compared with what storage holds, not with what this instance wrote last: another portal instance may have written since.
         using var engine = await keys.OpenAsync(vaultId, document.Vault.Name, document.Vault.Region, ct);
         if ((await engine.ReadVaultManifestAsync(ct))?.Document != json)
             await engine.WriteVaultManifestAsync(json, ct);
-        written[vaultId] = hash;
         return true;
     }
 
