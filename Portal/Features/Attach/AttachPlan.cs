@@ -62,6 +62,8 @@ internal sealed class AttachPlan
             CreatedAt = m?.CreatedAt ?? now, CreatedBy = m?.CreatedBy ?? "attached", UpdatedAt = now,
         };
         vault.NormalizedName = VaultRules.Normalize(vault.Name);
+        if (m is not null && !string.Equals(m.Region, region, StringComparison.OrdinalIgnoreCase))
+            notes.Add($"The vault was in region {m.Region}; attached from {region}, it lives in {region} from now on.");
         var plan = new AttachPlan { Vault = vault, Preview = null! };
 
         foreach (var p in document?.Policies ?? [])

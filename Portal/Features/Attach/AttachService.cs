@@ -45,7 +45,24 @@ public sealed class AttachService(
     {
         await currentUser.RequireAnyRoleAsync("attach vaults", PortalRoles.Contributor);
         using var found = await LocateAsync(request, ct);
-        return (await AttachPlan.ReadAsync(found.Engine, found.VaultId, found.Region, stores, escrow, clock, ct)).Preview;
+        return (await ReadAsync(found, ct)).Preview;
+    }
+
+    /// <summary>The plan, with GRS only where the region it is attached in has a pair.</summary>
+    private async Task<AttachPlan> ReadAsync(Found found, CancellationToken ct)
+    {
+        var plan = await AttachPlan.ReadAsync(found.Engine, found.VaultId, found.Region, stores, escrow, clock, ct);
+        if (plan.Vault.Redundancy == StorageRedundancy.GRS && regions.Find(found.Region)?.HasPair != true)
+        {
+            plan.Vault.Redundancy = StorageRedundancy.LRS;
+            plan.Preview = plan.Preview with
+            {
+                Redundancy = StorageRedundancy.LRS,
+                Notes = [.. plan.Preview.Notes, $"Region {found.Region} has no pair: the vault is attached with LRS."],
+            };
+        }
+
+        return plan;
     }
 
     /// <summary>Attaches the vault: everything <see cref="PreviewAsync"/> shows is saved in one transaction, then the vault's key is sealed here.</summary>
@@ -54,7 +71,7 @@ public sealed class AttachService(
         {
             Access.Require(user, "attach vaults", PortalRoles.Contributor);
             using var found = await LocateAsync(request, ct);
-            var plan = await AttachPlan.ReadAsync(found.Engine, found.VaultId, found.Region, stores, escrow, clock, ct);
+            var plan = await ReadAsync(found, ct);
             var preview = plan.Preview;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
