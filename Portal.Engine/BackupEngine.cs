@@ -215,6 +215,17 @@ public sealed class BackupEngine : IDisposable
     public Task<RepairSnapshotsResult> RepairSnapshotsAsync(bool readData = false, CancellationToken cancellationToken = default) =>
         new RepairSnapshotsOperation(_repo).RunAsync(readData, cancellationToken);
 
+    /// <summary>
+    /// Stores <paramref name="document"/> as the vault manifest (a small sealed <c>vault/</c> object) and removes older
+    /// ones: what the owner needs to rebuild its catalog from the repository alone. Never read by backup, check or prune.
+    /// </summary>
+    public Task<VaultManifest> WriteVaultManifestAsync(string document, CancellationToken cancellationToken = default) =>
+        new VaultManifestOperation(_repo).WriteAsync(document, cancellationToken);
+
+    /// <summary>The newest readable vault manifest, or null when the repository has none (written before manifests existed).</summary>
+    public Task<VaultManifest?> ReadVaultManifestAsync(CancellationToken cancellationToken = default) =>
+        new VaultManifestOperation(_repo).ReadAsync(cancellationToken);
+
     /// <summary>Replaces the key object this engine was opened with by one for <paramref name="newPassphrase"/>. Data is not touched.</summary>
     public async Task ChangePassphraseAsync(string newPassphrase, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

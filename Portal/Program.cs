@@ -9,6 +9,7 @@ using Portal.Features.Common;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
 using Portal.Features.Machines;
+using Portal.Features.Attach;
 using Portal.Features.Policies;
 using Portal.Features.Protection;
 using Portal.Features.Regions;
@@ -41,6 +42,7 @@ try
     builder.Services.AddPortalBackupCenter();
     builder.Services.AddPortalAlerts();
     builder.Services.AddPortalMachines();
+    builder.Services.AddPortalAttach();
     builder.Services.AddPortalUi();
 
     var app = builder.Build();

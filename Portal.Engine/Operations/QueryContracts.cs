@@ -57,3 +57,8 @@ public enum DiffKind
 /// <param name="Kind">Added, removed or modified.</param>
 /// <param name="Type">The item's kind (in the second snapshot when present there).</param>
 public sealed record DiffEntry(string Path, DiffKind Kind, EntryType Type);
+
+/// <summary>The newest vault manifest in a repository: the owner's document and when it was written.</summary>
+/// <param name="Document">What the owner wrote (the portal writes JSON).</param>
+/// <param name="Written">When it was written (the engine's clock).</param>
+public sealed record VaultManifest(string Document, DateTimeOffset Written);

@@ -18,6 +18,24 @@ public static class VaultLayout
     public static string MachinePrefix(Guid vaultId, Guid machineId) => $"{Prefix(vaultId)}/machines/{machineId:N}";
 
     /// <summary>
+    /// The ids of the vaults whose repository (its <c>config</c>) lies in <paramref name="regionStore"/>, sorted: what a
+    /// region holds when no catalog says so (attaching a vault after the catalog was lost). Lists the whole
+    /// <c>vaults/</c> prefix, so it is meant for that rare case.
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> FindVaultsAsync(IObjectStore regionStore, CancellationToken cancellationToken = default)
+    {
+        var ids = new SortedSet<Guid>();
+        await foreach (var info in regionStore.ListAsync("vaults/", cancellationToken).ConfigureAwait(false))
+        {
+            var parts = info.Name.Split('/');
+            if (parts.Length == 3 && parts[2] == "config" && Guid.TryParseExact(parts[1], "N", out var id))
+                ids.Add(id);
+        }
+
+        return [.. ids];
+    }
+
+    /// <summary>
     /// The vault's repository inside <paramref name="regionStore"/>; with <paramref name="throttle"/>, its uploads
     /// wait for that bucket's tokens (one bucket shared by the vaults it limits together).
     /// </summary>

@@ -138,5 +138,6 @@ internal sealed class LockFile
 [JsonSerializable(typeof(Snapshot))]
 [JsonSerializable(typeof(IndexFile))]
 [JsonSerializable(typeof(LockFile))]
+[JsonSerializable(typeof(Operations.VaultManifestObject))]
 [JsonSerializable(typeof(Crypto.KeyObject))]
 internal sealed partial class RepoJson : JsonSerializerContext;

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Portal.Features.Machines;
+using Portal.Features.Attach;
 using Portal.Features.Workloads;
 using Portal.Features.Alerts;
 using Portal.Features.Drills;
@@ -83,6 +84,7 @@ public sealed class ProtectionHost : IAsyncDisposable
         services.AddPortalVerification();
         services.AddPortalAlerts();
         services.AddPortalMachines();
+        services.AddPortalAttach();
         configure?.Invoke(services);
         var host = builder.Build();
         if (start)

@@ -68,6 +68,7 @@ public static class AuditActions
     public const string ItemUndelete = "Item.Undelete";
     public const string ItemPurge = "Item.Purge";
     public const string VaultUnlock = "Vault.Unlock";
+    public const string VaultAttach = "Vault.Attach";
     public const string VaultCheck = "Vault.Check";
     public const string VaultScrub = "Vault.Scrub";
     public const string VaultBreakLock = "Vault.BreakLock";

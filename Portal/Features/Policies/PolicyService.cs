@@ -16,7 +16,7 @@ namespace Portal.Features.Policies;
 /// </summary>
 public sealed class PolicyService(
     IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, ApprovalService approvals, IPolicyItems policyItems,
-    TimeProvider clock)
+    IEnumerable<IVaultManifest> manifests, TimeProvider clock)
 {
     public async Task<IReadOnlyList<PolicyDetails>> ListAsync(Guid vaultId, CancellationToken ct = default)
     {
@@ -47,6 +47,7 @@ public sealed class PolicyService(
             db.BackupPolicies.Add(policy);
             audit.Append(db, user, AuditActions.PolicyCreate, Resource(vault.Name, policy.Name), Describe(definition));
             await SaveNewAsync(db, policy.Name, ct);
+            await manifests.RefreshAsync(vaultId, ct);
             return Details(policy);
         });
 
@@ -79,6 +80,7 @@ public sealed class PolicyService(
             Apply(policy, definition, user.DisplayName());
             audit.Append(db, user, AuditActions.PolicyUpdate, Resource(vaultName, policy.Name), Describe(definition));
             await SaveChangedAsync(db, policy, ct);
+            await manifests.RefreshAsync(policy.VaultId, ct);
             return new PolicyUpdateResult(Details(policy), ApprovalRequested: false);
         });
 
@@ -94,6 +96,7 @@ public sealed class PolicyService(
             db.BackupPolicies.Remove(policy);
             audit.Append(db, user, AuditActions.PolicyDelete, Resource(vaultName, policy.Name));
             await SaveChangedAsync(db, policy, ct);
+            await manifests.RefreshAsync(policy.VaultId, ct);
         });
 
     internal static BackupPolicy NewPolicy(Guid vaultId, string name, PolicyDefinition definition, string author)

@@ -69,10 +69,17 @@ public static class BackupItemKinds
     public const string FilesAndFolders = "FilesAndFolders";
     public const string PostgreSql = "PostgreSql";
 
+    /// <summary>
+    /// Brought back from storage by attaching a vault, named only by its recovery points' tags (it was no longer in the vault
+    /// manifest, or the data predates it): its points list and restore as files; it is not protected.
+    /// </summary>
+    public const string Recovered = "Recovered";
+
     public static string Display(string kind) => kind switch
     {
         FilesAndFolders => "Files and folders",
         PostgreSql => "PostgreSQL database",
+        Recovered => "Recovered from storage",
         _ => kind,
     };
 }

@@ -48,7 +48,7 @@ public sealed class BackupJob(
         if (item is null)
             return JobOutcome.Failed("The backup item no longer exists.");
         var vault = item.Vault!;
-        var tags = new[] { $"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", JobTag(run.JobId) };
+        var tags = ItemTags.For(item, input, run.JobId, item.Kind == BackupItemKinds.PostgreSql ? RecoveryPointConsistency.ApplicationConsistent : null);
         var keepUntil = ImmutableRetention.KeepUntil(vault, item.Policy, input, clock.GetUtcNow());
         // A database's versions are checked before anything runs (not even the vault is opened).
         var database = item.Kind == BackupItemKinds.PostgreSql ? await databases.PrepareBackupAsync(item, run, ct) : null;
@@ -104,7 +104,10 @@ public sealed class BackupJob(
                     scriptWarnings.Add(pre.Describe() + " The backup went on: this recovery point is file-system consistent, not application-consistent.");
             }
 
-            var request = new BackupRequest(item.SourcePath) { Filter = PathFilter.Create(item.Include, item.Exclude), Tags = tags, KeepUntil = keepUntil };
+            var request = new BackupRequest(item.SourcePath)
+            {
+                Filter = PathFilter.Create(item.Include, item.Exclude), Tags = [.. tags, ItemTags.Consistency + consistency], KeepUntil = keepUntil,
+            };
             return (await engine.BackupAsync(request, run.Progress, ct), consistency);
         }
         finally

@@ -30,7 +30,7 @@ public sealed class MachineBackupJob(IDbContextFactory<PortalDbContext> dbFactor
         var item = await LoadAsync(input.ItemId, ct) ?? throw new ItemGoneException();
         return new MachineBackupInput(item.Id, item.Name, item.SourcePath, item.Include, item.Exclude, item.PreScript, item.PostScript,
             (int)scripts.TimeoutFor(item.ScriptTimeoutSeconds).TotalSeconds,
-            [$"item:{item.Id:N}", input.Type == RecoveryPointType.OnDemand ? "on-demand" : "scheduled", BackupJob.JobTag(lease.JobId)],
+            ItemTags.For(item, input, lease.JobId),
             ImmutableRetention.KeepUntil(item.Vault!, item.Policy, input, clock.GetUtcNow()));
     }
 

@@ -34,6 +34,7 @@ public sealed class ProtectionService(
     RegionCatalog regions,
     IDatabaseWorkload databases,
     IOptions<ProtectionOptions> options,
+    IEnumerable<IVaultManifest> manifests,
     TimeProvider clock)
 {
     private static readonly string[] Protectors = [PortalRoles.Contributor, PortalRoles.Operator];
@@ -140,6 +141,7 @@ public sealed class ProtectionService(
             }
 
             await scheduler.SyncItemAsync(item.Id, ct);
+            await manifests.RefreshAsync(item.VaultId, ct);
             return (await GetAsync(item.Id, ct))!;
         });
 
@@ -215,6 +217,7 @@ public sealed class ProtectionService(
             audit.Append(db, user, AuditActions.ItemUpdate, Resource(item.Vault!.Name, item.Name), string.Join("; ", changes));
             await SaveAsync(db, item, ct);
             await scheduler.SyncItemAsync(item.Id, ct);
+            await manifests.RefreshAsync(item.VaultId, ct);
             return (await GetAsync(item.Id, ct))!;
 
             static string Patterns(IReadOnlyList<string> patterns) => patterns.Count == 0 ? "none" : string.Join(", ", patterns);
@@ -354,6 +357,7 @@ public sealed class ProtectionService(
             await keys.UnlockAsync(vault, passphrase, user.DisplayName(), ct);
             audit.Append(db, user, AuditActions.VaultUnlock, VaultService.VaultResource(vault.Name), "key sealed on this portal host");
             await db.SaveChangesAsync(ct);
+            await manifests.RefreshAsync(vault.Id, ct);
         });
 
     /// <summary>Starts an integrity check of the vault's backup data (with <paramref name="readData"/>, every blob is read and verified).</summary>
@@ -391,6 +395,7 @@ public sealed class ProtectionService(
             audit.Append(db, user, AuditActions.ItemStopProtection, Resource(item.Vault!.Name, item.Name), "backup data kept");
             await SaveAsync(db, item, ct);
             await scheduler.SyncItemAsync(item.Id, ct);
+            await manifests.RefreshAsync(item.VaultId, ct);
         });
 
     /// <summary>
@@ -438,6 +443,7 @@ public sealed class ProtectionService(
             audit.Append(db, user, AuditActions.ItemResume, Resource(item.Vault!.Name, item.Name));
             await SaveAsync(db, item, ct);
             await scheduler.SyncItemAsync(item.Id, ct);
+            await manifests.RefreshAsync(item.VaultId, ct);
         });
 
     /// <summary>Brings soft-deleted backup data back (the item returns as "protection stopped", as in Azure).</summary>
@@ -454,6 +460,7 @@ public sealed class ProtectionService(
             item.SoftDeletedAt = null;
             audit.Append(db, user, AuditActions.ItemUndelete, Resource(item.Vault!.Name, item.Name));
             await SaveAsync(db, item, ct);
+            await manifests.RefreshAsync(item.VaultId, ct);
         });
 
     internal static DateTime? PurgeAfter(BackupItem item, Vaults.Vault vault) =>

@@ -10,7 +10,7 @@ namespace Portal.Features.Protection;
 /// Records what a backup made, wherever it ran (the portal or a machine): the recovery point row, the item's last backup
 /// and newest point, the job's log and its outcome in words.
 /// </summary>
-public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
+public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbFactory, IEnumerable<Vaults.IVaultManifest> manifests, TimeProvider clock)
 {
     /// <summary>
     /// What the backup made: the snapshot and its counts (files read and unchanged: null when the executor did not say);
@@ -41,6 +41,9 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
                 .SetProperty(i => i.LastBackupJobId, run.JobId).SetProperty(i => i.LatestRecoveryPointAt, now), CancellationToken.None);
             await db.SaveChangesAsync(CancellationToken.None);
         }
+
+        // Every backup checks the vault manifest too (cheap when nothing changed): a missed write after a change heals here.
+        await Vaults.VaultManifests.RefreshAsync(manifests, item.VaultId, CancellationToken.None);
 
         var summary = database is not null
             ? $"Recovery point {result.SnapshotId[..8]} (application-consistent): a {Format(result.Bytes)} dump of {database}; added {Format(result.BytesAdded)} to the vault."

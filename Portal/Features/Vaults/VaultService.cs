@@ -22,6 +22,7 @@ public sealed class VaultService(
     ApprovalService approvals,
     IVaultContents contents,
     IEnumerable<IVaultCreationObserver> creationObservers,
+    IEnumerable<IVaultManifest> manifests,
     TimeProvider clock)
 {
     public async Task<PagedResult<VaultSummary>> ListAsync(VaultQuery query, CancellationToken ct = default)
@@ -200,6 +201,7 @@ public sealed class VaultService(
             }
 
             await SaveOrReportConflictAsync(db, vault, ct);
+            await manifests.RefreshAsync(vault.Id, ct);
             return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null);
         });
 
@@ -308,6 +310,7 @@ public sealed class VaultService(
                 vault.UpdatedBy = user.DisplayName();
                 audit.Append(db, user, AuditActions.VaultSetImmutability, VaultResource(vault.Name), $"immutability {before} → {target}");
                 await SaveOrReportConflictAsync(db, vault, ct);
+                await manifests.RefreshAsync(vault.Id, ct);
             }
 
             return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null);

@@ -64,6 +64,12 @@ public sealed class EscrowKeys(IDbContextFactory<PortalDbContext> dbFactory, IDa
         }
     }
 
+    /// <summary>The row of an escrow key pair brought back from the vault manifest (attaching a vault), sealed with this host's key ring.</summary>
+    public VaultEscrowKey Restored(Guid vaultId, byte[] publicKey, byte[] privateKeyPkcs8, DateTime now) => new()
+    {
+        VaultId = vaultId, PublicKey = publicKey, SealedPrivateKey = protector.Protect(privateKeyPkcs8), CreatedAt = now,
+    };
+
     private async Task<VaultEscrowKey?> FindAsync(Guid vaultId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

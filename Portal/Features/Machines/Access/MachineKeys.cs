@@ -5,6 +5,7 @@ using Portal.Engine;
 using Portal.Engine.Agents;
 using Portal.Engine.Crypto;
 using Portal.Features.Regions;
+using Portal.Features.Vaults;
 
 namespace Portal.Features.Machines.Access;
 
@@ -17,7 +18,7 @@ public sealed class MachineKeyUnavailableException(string message) : Exception(m
 /// another machine of the vault for a restore job (a grant).
 /// </summary>
 public sealed class MachineKeys(
-    IDbContextFactory<PortalDbContext> dbFactory, EscrowKeys escrow, RegionStores stores, TimeProvider clock)
+    IDbContextFactory<PortalDbContext> dbFactory, EscrowKeys escrow, RegionStores stores, IEnumerable<IVaultManifest> manifests, TimeProvider clock)
 {
     private EngineOptions EngineOptions => new() { Time = clock };
 
@@ -82,6 +83,7 @@ public sealed class MachineKeys(
         row.RepositoryId = request.RepositoryId;
         row.EscrowedRepositoryKey = box;
         await db.SaveChangesAsync(ct);
+        await manifests.RefreshAsync(row.VaultId, ct); // the vault manifest carries the escrowed key: the machine's backups survive a lost catalog
         return $"vault {vaultName} / machine {machine.Name}";
     }
 
