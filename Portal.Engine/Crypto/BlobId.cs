@@ -5,7 +5,7 @@ namespace Portal.Engine.Crypto;
 
 /// <summary>A 256-bit identifier: a chunk's or tree's keyed hash, or an object's SHA-256 name.</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal readonly struct BlobId : IEquatable<BlobId>
+internal readonly struct BlobId : IEquatable<BlobId>, IComparable<BlobId>
 {
     public const int Size = 32;
     private readonly ulong _a, _b, _c, _d;
@@ -60,6 +60,13 @@ internal readonly struct BlobId : IEquatable<BlobId>
     }
 
     public string Short => ToHex()[..8];
+
+    /// <summary>The id's first eight bytes as a big-endian number: ids order by it first (the index buckets by it).</summary>
+    public ulong Prefix => _a;
+
+    /// <summary>Byte-wise (lexicographic) order of the 32 bytes.</summary>
+    public int CompareTo(BlobId other) =>
+        _a != other._a ? _a.CompareTo(other._a) : _b != other._b ? _b.CompareTo(other._b) : _c != other._c ? _c.CompareTo(other._c) : _d.CompareTo(other._d);
 
     public bool Equals(BlobId other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
     public override bool Equals(object? obj) => obj is BlobId o && Equals(o);

@@ -21,6 +21,26 @@ internal static unsafe partial class Native
     private static readonly bool LinuxX64 = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
     private static readonly bool LinuxArm64 = OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
 
+    [LibraryImport("libc", EntryPoint = "madvise")]
+    private static partial int Madvise(void* addr, nuint length, int advice);
+
+    /// <summary>
+    /// Asks Linux to back the whole 2 MiB pages inside <paramref name="memory"/> (pinned, not yet written) with huge
+    /// pages (MADV_HUGEPAGE; this kernel's transparent huge pages are "madvise"): a random lookup in an index of
+    /// hundreds of MiB then misses the TLB far less often. Only advice: ignored where it is not supported.
+    /// </summary>
+    public static void AdviseHugePages<T>(T[] memory) where T : unmanaged
+    {
+        if (!OperatingSystem.IsLinux() || Environment.GetEnvironmentVariable("PORTAL_NO_HUGEPAGES") == "1") return;
+        const long Huge = 2 * 1024 * 1024;
+        fixed (T* p = memory)
+        {
+            var start = ((long)p + Huge - 1) & ~(Huge - 1);
+            var end = ((long)p + (long)memory.Length * sizeof(T)) & ~(Huge - 1);
+            if (end > start) Madvise((void*)start, (nuint)(end - start), 14);
+        }
+    }
+
     [LibraryImport("libc", EntryPoint = "lstat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int LStat(string path, byte* buf);
 

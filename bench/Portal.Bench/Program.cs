@@ -5,6 +5,9 @@ switch (args)
     case ["index-probe", var dir]:
         await Portal.Bench.IndexProbe.RunAsync(dir, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE")!);
         return;
+    case ["index-scale", ..] when args.Length <= 3:
+        Portal.Bench.IndexScale.Run(args.Length > 1 ? int.Parse(args[1]) : 10_000_000, args.Length > 2 ? int.Parse(args[2]) : 5);
+        return;
     case ["order3", var dir]:
         Portal.Bench.ContextModelProbe.Run(dir);
         return;
