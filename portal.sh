@@ -144,7 +144,9 @@ cmd_test() {
   tmp=$(mktemp -d /tmp/portal-test.XXXXXX)
   chmod 755 "$tmp"
   pid_azurite=
+  test_pids=()
   cleanup() {
+    [ ${#test_pids[@]} -gt 0 ] && kill "${test_pids[@]}" 2>/dev/null
     [ -f "$tmp/pg/PG_VERSION" ] && stop_postgres "$tmp/pg"
     [ -n "$pid_azurite" ] && kill "$pid_azurite" 2>/dev/null && wait "$pid_azurite" 2>/dev/null
     rm -rf "$tmp"
@@ -154,7 +156,7 @@ cmd_test() {
 
   local pg_port az_port
   pg_port=$(free_port)
-  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200
+  start_postgres "$tmp/pg" "$pg_port" "$tmp/postgres.log" -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400
   az_port=$(free_port)
   "$repo/e2e/services/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$az_port" \
     --inMemoryPersistence --skipApiVersionCheck --disableTelemetry >"$tmp/azurite.log" 2>&1 &
@@ -169,12 +171,21 @@ cmd_test() {
   rm -rf "$PORTAL_TEST_OUTPUT"; mkdir -p "$PORTAL_TEST_OUTPUT"
 
   dotnet build Portal.sln -nologo -v q -clp:ErrorsOnly
-  local failed=0 project
+  # The two test projects run side by side (each alone leaves one of the two cores mostly idle); every output line
+  # says which project it comes from. PORTAL_TEST_SERIAL=1 runs them one after the other.
+  local failed=0 project name pid
+  test_pids=()
   for project in Portal.Tests/Portal.Tests.csproj e2e/Portal.E2E.csproj; do
+    name=$(basename "$project" .csproj)
     say "dotnet test $project"
     dotnet test "$project" --no-build -nologo \
-      --logger "trx;LogFilePrefix=$(basename "$project" .csproj)" --results-directory "$PORTAL_TEST_OUTPUT/trx" "$@" || failed=1
+      --logger "trx;LogFilePrefix=$name" --results-directory "$PORTAL_TEST_OUTPUT/trx" "$@" \
+      > >(sed -u "s/^/[$name] /") 2>&1 &
+    test_pids+=($!)
+    if [ "${PORTAL_TEST_SERIAL:-0}" = 1 ]; then wait "$!" || failed=1; test_pids=(); fi
   done
+  for pid in "${test_pids[@]}"; do wait "$pid" || failed=1; done
+  test_pids=()
   summarize "$PORTAL_TEST_OUTPUT/trx"
   [ "$failed" -eq 0 ] || { say "some tests failed: screenshots and logs under $PORTAL_TEST_OUTPUT"; return 1; }
 }
