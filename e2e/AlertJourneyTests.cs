@@ -23,10 +23,7 @@ public sealed class AlertJourneyTests
 
         await browser.SignInLocallyAsync(app.BaseUrl, "Carla Contributor", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "finance");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/finance");
+        await browser.CreateVaultAsync(app.BaseUrl, "finance");
         await page.GetByTestId("protect-folder").ClickAsync();
         await browser.WaitInteractiveAsync();
         await page.FillAsync("#item-name", "finance");

@@ -66,6 +66,16 @@ public sealed class Browser : IAsyncDisposable
         await Page.ClickAsync("#dev-signin-submit");
     }
 
+    /// <summary>Creates a vault from the Vaults page (open and interactive) and waits on the new vault's page.</summary>
+    public async Task CreateVaultAsync(string baseUrl, string name)
+    {
+        await Page.GetByTestId("create-vault").ClickAsync();
+        await Page.FillAsync("#vault-name", name);
+        await Page.GetByTestId("create-vault-submit").ClickAsync();
+        await Assertions.Expect(Page).ToHaveURLAsync($"{baseUrl}/vaults/{name}");
+        await WaitInteractiveAsync();
+    }
+
     /// <summary>Waits until the page's circuit is live, so clicks reach the server.</summary>
     public Task WaitInteractiveAsync() =>
         Page.Locator("#portal-root[data-interactive='true']").WaitForAsync();

@@ -42,10 +42,7 @@ public sealed class DatabaseJourneyTests
             // A vault, then "Protect a database" on its page.
             await browser.SignInLocallyAsync(app.BaseUrl, "Carla Contributor", "/vaults");
             await browser.WaitInteractiveAsync();
-            await page.GetByTestId("create-vault").ClickAsync();
-            await page.FillAsync("#vault-name", "sales");
-            await page.GetByTestId("create-vault-submit").ClickAsync();
-            await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/sales");
+            await browser.CreateVaultAsync(app.BaseUrl, "sales");
             await page.GetByTestId("protect-database").ClickAsync();
             await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/sales/protect?kind=database");
             await browser.WaitInteractiveAsync();

@@ -25,10 +25,7 @@ public sealed class DrillJourneyTests
         // A contributor protects a folder and backs it up once.
         await browser.SignInLocallyAsync(app.BaseUrl, "Carla Contributor", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "legal");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/legal");
+        await browser.CreateVaultAsync(app.BaseUrl, "legal");
         await page.GotoAsync(app.BaseUrl + "/vaults/legal/protect");
         await browser.WaitInteractiveAsync();
         await page.FillAsync("#item-name", "Contracts");

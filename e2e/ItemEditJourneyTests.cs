@@ -28,10 +28,7 @@ public sealed class ItemEditJourneyTests
         // A contributor protects two folders: "Docs" (data/docs) and "Share" (old).
         await browser.SignInLocallyAsync(app.BaseUrl, "Carla Contributor", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "legal");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/legal");
+        await browser.CreateVaultAsync(app.BaseUrl, "legal");
         foreach (var (name, folder) in new[] { ("Docs", docs), ("Share", old) })
         {
             await page.GotoAsync(app.BaseUrl + "/vaults/legal/protect");

@@ -28,11 +28,7 @@ public sealed class MachineJourneyTests(ITestOutputHelper output)
         var page = browser.Page;
         await browser.SignInLocallyAsync(app.BaseUrl, "Erin Operator", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "Estate");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/Estate");
-        await browser.WaitInteractiveAsync();
+        await browser.CreateVaultAsync(app.BaseUrl, "Estate");
 
         await page.GetByTestId("add-machine").ClickAsync();
         await Expect(page.GetByTestId("add-machine-dialog")).ToContainTextAsync("sudo portal-agent register --credentials FILE");
@@ -74,11 +70,7 @@ public sealed class MachineJourneyTests(ITestOutputHelper output)
             var page = browser.Page;
             await browser.SignInLocallyAsync(app.BaseUrl, "Erin Operator", "/vaults");
             await browser.WaitInteractiveAsync();
-            await page.GetByTestId("create-vault").ClickAsync();
-            await page.FillAsync("#vault-name", "Estate");
-            await page.GetByTestId("create-vault-submit").ClickAsync();
-            await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/Estate");
-            await browser.WaitInteractiveAsync();
+            await browser.CreateVaultAsync(app.BaseUrl, "Estate");
 
             // Two credentials files downloaded in the browser, one per machine; each agent registers with its own and connects.
             var webCredentials = await DownloadCredentialsAsync(browser, Path.Combine(disks, "web-01"));

@@ -13,10 +13,7 @@ public sealed class PolicyJourneyTests
         var page = browser.Page;
         await browser.SignInLocallyAsync(app.BaseUrl, "Paula Policy", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "records");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/records");
+        await browser.CreateVaultAsync(app.BaseUrl, "records");
         await Expect(page.GetByTestId("policy-link")).ToHaveTextAsync(["DefaultPolicy"]);
 
         await page.GetByTestId("policy-create").ClickAsync();

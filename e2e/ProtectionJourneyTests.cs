@@ -22,10 +22,7 @@ public sealed class ProtectionJourneyTests
         // A vault, then "Protect a folder" on its page.
         await browser.SignInLocallyAsync(app.BaseUrl, "Carla Contributor", "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "legal");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/legal");
+        await browser.CreateVaultAsync(app.BaseUrl, "legal");
         await page.GetByTestId("protect-folder").ClickAsync();
         await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/legal/protect");
         await browser.WaitInteractiveAsync();

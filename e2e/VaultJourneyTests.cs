@@ -104,10 +104,7 @@ public sealed class VaultJourneyTests
         await browser.WaitInteractiveAsync();
         await page.GotoAsync(app.BaseUrl + "/vaults");
         await browser.WaitInteractiveAsync();
-        await page.GetByTestId("create-vault").ClickAsync();
-        await page.FillAsync("#vault-name", "payroll");
-        await page.GetByTestId("create-vault-submit").ClickAsync();
-        await Expect(page).ToHaveURLAsync(app.BaseUrl + "/vaults/payroll");
+        await browser.CreateVaultAsync(app.BaseUrl, "payroll");
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
 
         await browser.SignInLocallyAsync(app.BaseUrl, "Helpdesk Hana", "/vaults/payroll", "#role-restore-operator");
