@@ -117,6 +117,14 @@ public sealed class BackupEngine : IDisposable
     public Task<RestoreResult> RestoreAsync(RestoreRequest request, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new RestoreOperation(_repo).RunAsync(request, progress ?? NoProgress.Instance, cancellationToken);
 
+    /// <summary>
+    /// What a whole restore of <paramref name="snapshot"/> would write and read from storage (reads and their stored
+    /// bytes, counted as <see cref="RestoreResult.StorageReads"/> counts them), from its folder listings and the index
+    /// alone, without reading file data: how a restore drill of a sample scales its time to the whole point.
+    /// </summary>
+    public Task<RestoreSize> MeasureRestoreAsync(string snapshot, IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        new RestoreSizeOperation(_repo).RunAsync(snapshot, progress ?? NoProgress.Instance, cancellationToken);
+
     /// <summary>Lists the snapshots (recovery points), oldest first.</summary>
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(IProgress<OperationProgress>? progress = null, CancellationToken cancellationToken = default) =>
         new ListSnapshotsOperation(_repo).RunAsync(progress ?? NoProgress.Instance, cancellationToken);

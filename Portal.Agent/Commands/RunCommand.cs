@@ -11,15 +11,19 @@ namespace Portal.Agent.Commands;
 internal static class RunCommand
 {
     public const string Help = """
-        portal-agent run [--state DIR]
-          Runs the agent: connects to the portal (and reconnects forever), runs the backups and restores the portal
-          sends this machine, one at a time. Logs go to standard output (the journal under systemd). Stop it with
+        portal-agent run [--state DIR] [--drill-root DIR]
+          Runs the agent: connects to the portal (and reconnects forever), runs the backups, restores and restore
+          drills the portal sends this machine, one at a time. Drills restore into a folder of their own under
+          --drill-root (else $Restore__DrillRoot, else a folder under the system's temporary folder) and delete it. Logs go to standard output (the journal under systemd). Stop it with
           SIGTERM or Ctrl+C: a running job stops, and the portal runs it again later, reusing what was uploaded.
         """;
 
     public static async Task<int> RunAsync(Args a, HttpClient http, CancellationToken ct)
     {
         var folder = StateStore.Resolve(a.Get("--state"));
+        var drillRoot = a.Get("--drill-root") ?? (Environment.GetEnvironmentVariable("Restore__DrillRoot") is { Length: > 0 } root ? root : null);
+        if (drillRoot is not null && !Path.IsPathFullyQualified(drillRoot))
+            throw new UsageException($"--drill-root (Restore:DrillRoot) must be an absolute folder, not '{drillRoot}'");
         a.EnsureAllUsed();
         var (store, state) = StateStore.OpenRegistered(folder);
         var key = store.LoadRepositoryKey();
@@ -28,7 +32,7 @@ internal static class RunCommand
                                      $"Run 'portal-agent register{RegisterCommand.StateOption(store.Folder)}' again to finish it.");
         var identity = new MachineIdentity(state.MachineId, store.LoadSigningKey(), store.LoadAgreementKey());
         var limit = new UploadLimit();
-        var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey),
+        var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey, drillRoot),
             new PortalRepositories(http, state.PortalUri, identity, limit, message => Console.Error.WriteLine($"note: the portal's store: {message}")), limit);
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings

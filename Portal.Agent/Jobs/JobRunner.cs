@@ -29,7 +29,8 @@ internal sealed record JobResult(string Status, string Message, string? Result)
 /// <param name="MachineName">Its name (the host stored in its snapshots).</param>
 /// <param name="RepositoryKey">Its repository's key.</param>
 /// <param name="AgreementKey">Its agreement private key: opens a restore's grant.</param>
-internal sealed record JobMachine(Guid MachineId, string MachineName, RepositoryKey RepositoryKey, ECDiffieHellman AgreementKey);
+/// <param name="DrillRoot">Where restore drills restore (<c>Restore:DrillRoot</c>); null: <see cref="MachineDrill.DefaultRoot"/>.</param>
+internal sealed record JobMachine(Guid MachineId, string MachineName, RepositoryKey RepositoryKey, ECDiffieHellman AgreementKey, string? DrillRoot = null);
 
 /// <summary>
 /// Runs one claimed job to its outcome, whatever its operation (<see cref="AgentOperations"/>): a first report (so the
@@ -61,6 +62,7 @@ internal sealed class JobRunner(JobMachine machine, IRepositoryOpener repositori
             {
                 AgentOperations.Backup => await MachineBackup.RunAsync(context, Input(job, WireJson.Default.MachineBackupInput), cancel.Token),
                 AgentOperations.Restore => await MachineRestore.RunAsync(context, Input(job, WireJson.Default.MachineRestoreInput), cancel.Token),
+                AgentOperations.Drill => await MachineDrill.RunAsync(context, Input(job, WireJson.Default.MachineDrillInput), cancel.Token),
                 _ => new JobResult(OutcomeStatus.Failed, $"This agent does not know the operation '{job.Operation}'. Update the agent on this machine.", null),
             };
         }
@@ -73,9 +75,12 @@ internal sealed class JobRunner(JobMachine machine, IRepositoryOpener repositori
         }
         catch (OperationCanceledException) when (control.Answer == AgentControl.Cancel)
         {
-            result = new JobResult(OutcomeStatus.Cancelled, job.Operation == AgentOperations.Restore
-                ? "Cancelled. The files restored before that stay where they were written; none is left half-written. Restore again with \"skip\" to finish the rest."
-                : "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made.", null);
+            result = new JobResult(OutcomeStatus.Cancelled, job.Operation switch
+            {
+                AgentOperations.Restore => "Cancelled. The files restored before that stay where they were written; none is left half-written. Restore again with \"skip\" to finish the rest.",
+                AgentOperations.Drill => "Cancelled. The drill's scratch copy was deleted; the item's data was not touched.",
+                _ => "Cancelled. What this backup uploaded stays in the vault and the next backup reuses it; no recovery point was made.",
+            }, null);
         }
         catch (Exception e) when (Explain(e, job) is { } words)
         {
@@ -123,7 +128,12 @@ internal sealed class JobRunner(JobMachine machine, IRepositoryOpener repositori
     /// <summary>What went wrong and what to do, for the failures a machine's job can meet; null for a bug.</summary>
     internal static string? Explain(Exception e, AgentJob job)
     {
-        var whatStays = job.Operation == AgentOperations.Restore ? "the files restored so far stay" : "the next backup reuses what was uploaded";
+        var whatStays = job.Operation switch
+        {
+            AgentOperations.Restore => "the files restored so far stay",
+            AgentOperations.Drill => "the drill's scratch copy was deleted",
+            _ => "the next backup reuses what was uploaded",
+        };
         return e switch
         {
             JobInputException => e.Message,

@@ -15,4 +15,6 @@ namespace Portal.Agent.State;
 [JsonSerializable(typeof(MachineBackupResult))]
 [JsonSerializable(typeof(MachineRestoreInput))]
 [JsonSerializable(typeof(MachineRestoreResult))]
+[JsonSerializable(typeof(MachineDrillInput))]
+[JsonSerializable(typeof(MachineDrillResult))]
 internal sealed partial class WireJson : JsonSerializerContext;

@@ -162,6 +162,9 @@ public static class AgentOperations
 
     /// <summary><see cref="MachineRestoreInput"/> → <see cref="MachineRestoreResult"/>.</summary>
     public const string Restore = "machine-restore";
+
+    /// <summary><see cref="MachineDrillInput"/> → <see cref="MachineDrillResult"/>.</summary>
+    public const string Drill = "machine-drill";
 }
 
 /// <summary>Back up a folder of the machine into its repository.</summary>
@@ -192,3 +195,21 @@ public sealed record MachineRestoreInput(
 /// <summary>What a machine restore wrote.</summary>
 public sealed record MachineRestoreResult(
     long Files, long Bytes, long Skipped, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings, IReadOnlyList<string> Copies, string Destination);
+
+/// <summary>
+/// A restore drill on the machine: a point of its own repository, whole or the given files, restored into the agent's
+/// drill folder (its <c>Restore:DrillRoot</c>), checked against the point's listing, and deleted again.
+/// </summary>
+/// <param name="Paths">The sample's files, as the portal chose them (empty: the whole point).</param>
+public sealed record MachineDrillInput(string SnapshotId, IReadOnlyList<string> Paths);
+
+/// <summary>What a machine's drill restored and verified; the portal judges it (no problems and a completed restore: passed).</summary>
+/// <param name="Files">Files restored with the listed size and modification time (the restore verified their content).</param>
+/// <param name="RestoreSeconds">The restore's own time (RTO measured).</param>
+/// <param name="StorageReads">The restore's reads from storage, and <paramref name="StorageBytesRead"/> their stored bytes.</param>
+/// <param name="Completed">The restore completed (no file failed).</param>
+/// <param name="Problems">Each file that did not restore intact, in words (capped; the job's log has them all).</param>
+/// <param name="Scratch">The folder it restored into (deleted again).</param>
+public sealed record MachineDrillResult(
+    string SnapshotId, long Files, long Bytes, double RestoreSeconds, long StorageReads, long StorageBytesRead, bool Completed,
+    IReadOnlyList<string> Problems, string Scratch);

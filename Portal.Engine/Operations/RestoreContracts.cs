@@ -83,6 +83,43 @@ public sealed record RestoreResult
     public IReadOnlyList<string> Copies { get; init; } = [];
     /// <summary>One line per item that could not be restored, naming its path and the reason.</summary>
     public required IReadOnlyList<string> Errors { get; init; }
+    /// <summary>
+    /// Reads from storage: one per folder listing (tree) and one per chunk of each file written (a chunk a file holds
+    /// twice is read twice; files kept by <see cref="RestoreRequest.Resume"/> and hard links read nothing). What a restore
+    /// costs depends on these more than on the files' bytes: a small file costs a read of its own.
+    /// </summary>
+    public long StorageReads { get; init; }
+    /// <summary>Bytes fetched from storage by <see cref="StorageReads"/>: the stored (compressed, encrypted) size of each blob read.</summary>
+    public long StorageBytesRead { get; init; }
     /// <summary>What the operator should know that is not an item's failure (the repository could not be locked).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+}
+
+/// <summary>What a whole restore of a snapshot would write and read from storage (see <see cref="BackupEngine.MeasureRestoreAsync"/>).</summary>
+/// <param name="SnapshotId">The snapshot measured (full id).</param>
+/// <param name="Files">Files a restore writes.</param>
+/// <param name="Bytes">Bytes of their content.</param>
+/// <param name="StorageReads">Reads from storage, counted as <see cref="RestoreResult.StorageReads"/> counts them.</param>
+/// <param name="StorageBytes">Bytes those reads fetch, as <see cref="RestoreResult.StorageBytesRead"/>.</param>
+public sealed record RestoreSize(string SnapshotId, long Files, long Bytes, long StorageReads, long StorageBytes)
+{
+    /// <summary>
+    /// What one read from storage costs besides its bytes, in bytes of the same time (default 64 KiB): a request, a
+    /// decryption, and for a small file its creation and metadata. Measured with bench/Portal.Bench drill-rto.
+    /// </summary>
+    public const long DefaultReadCost = 64 * 1024;
+
+    /// <summary>
+    /// The time a whole restore would take, extrapolated from a restore of part of the snapshot that took
+    /// <paramref name="measured"/> and read <paramref name="reads"/> blobs of <paramref name="storedBytes"/> from storage
+    /// (its <see cref="RestoreResult.StorageReads"/> and <see cref="RestoreResult.StorageBytesRead"/>): scaled by the
+    /// storage work (each read's bytes plus <paramref name="readCost"/>), not by the files' bytes, since a small file
+    /// costs a read of its own and compressed data reads less than it writes.
+    /// </summary>
+    public TimeSpan Extrapolate(TimeSpan measured, long reads, long storedBytes, long readCost = DefaultReadCost)
+    {
+        var part = (double)storedBytes + (double)reads * readCost;
+        var whole = (double)StorageBytes + (double)StorageReads * readCost;
+        return part <= 0 || part >= whole ? measured : measured * (whole / part);
+    }
 }

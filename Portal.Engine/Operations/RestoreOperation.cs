@@ -27,7 +27,9 @@ internal sealed class RestoreOperation(Repo repo)
     private readonly List<DirJob> _dirs = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
     private long _skipped, _restored, _alreadyComplete, _bytesAlreadyComplete;
+    private long _storageReads, _storageBytesRead; // what was fetched from storage (statistics only)
     private bool _resume;
+    private RestoreSelection _selection = new([]);
     private long? _resumeSinceNs;
     private string? _copyPrefix;
     private bool _sparse;
@@ -45,6 +47,7 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task<RestoreResult> RunLockedAsync(RestoreRequest request, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var includes = request.Include.Select(RestorePaths.SplitInclude).ToList();
+        _selection = new RestoreSelection(includes);
         _copyPrefix = request.CopyPrefix;
         _sparse = request.Sparse && Native.HasFileDescriptors;
         _resume = request.Resume;
@@ -101,6 +104,7 @@ internal sealed class RestoreOperation(Repo repo)
             BytesRestored = bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
             FilesAlreadyComplete = _alreadyComplete, BytesAlreadyComplete = _bytesAlreadyComplete,
             Warnings = _warnings, Copies = _copies,
+            StorageReads = Interlocked.Read(ref _storageReads), StorageBytesRead = Interlocked.Read(ref _storageBytesRead),
         };
     }
 
@@ -127,6 +131,14 @@ internal sealed class RestoreOperation(Repo repo)
         lock (_lock) _copies.Add(slash < 0 ? copyName : rel[..(slash + 1)] + copyName);
     }
 
+    /// <summary>Counts one read of a blob from storage and its stored (sealed) size, for <see cref="RestoreResult.StorageReads"/>.</summary>
+    private void Fetching(MasterIndex index, BlobId id)
+    {
+        if (!index.TryGet(id, out var location, out _)) return; // the read itself reports the missing blob
+        Interlocked.Increment(ref _storageReads);
+        Interlocked.Add(ref _storageBytesRead, location.Length);
+    }
+
     private void Error(string rel, string message)
     {
         lock (_lock) _errors.Add($"{rel}: {message}");
@@ -138,6 +150,7 @@ internal sealed class RestoreOperation(Repo repo)
         RemoveTemporaryFiles(dirPath, _resume);
         Tree tree;
         await gate.WaitAsync(ct).ConfigureAwait(false);
+        Fetching(index, treeId);
         try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
         catch (RepositoryException e)
         {
@@ -164,8 +177,8 @@ internal sealed class RestoreOperation(Repo repo)
                 continue;
             }
             string[] path = [.. here, node.Name];
-            var selected = includes.Count == 0 || includes.Any(inc => inc.Length <= path.Length && path.Take(inc.Length).SequenceEqual(inc));
-            var onTheWay = !selected && includes.Any(inc => inc.Length > path.Length && inc.Take(path.Length).SequenceEqual(path));
+            var selected = _selection.Selects(rel);
+            var onTheWay = !selected && _selection.Leads(rel);
             if (!selected && !onTheWay) continue;
             var dest = Path.Combine(dirPath, node.Name);
             switch (node.Type)
@@ -432,8 +445,11 @@ internal sealed class RestoreOperation(Repo repo)
         var verifyIds = fingerprint is null;
         var window = new Queue<Task<Compression.PooledBuffer>>();
         var next = 0;
-        Task<Compression.PooledBuffer> Start(BlobId id) =>
-            ids.Length == 1 ? index.ReadBlobPooledAsync(repo, id, ct, verifyIds) : Task.Run(() => index.ReadBlobPooledAsync(repo, id, ct, verifyIds), ct);
+        Task<Compression.PooledBuffer> Start(BlobId id)
+        {
+            Fetching(index, id);
+            return ids.Length == 1 ? index.ReadBlobPooledAsync(repo, id, ct, verifyIds) : Task.Run(() => index.ReadBlobPooledAsync(repo, id, ct, verifyIds), ct);
+        }
         long written = 0;
         long dataEnd = 0; // where the last written byte ends (sparse restores)
         try

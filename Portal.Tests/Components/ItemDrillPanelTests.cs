@@ -58,4 +58,28 @@ public sealed class ItemDrillPanelTests : ProtectionComponentTest
         panel.WaitForAssertion(() => Assert.Equal("Never proven recoverable: no drill of this item has passed yet.", panel.Find("[data-testid=item-proven]").TextContent.Trim()));
         Assert.Empty(panel.FindAll("[data-testid=item-drill-now]"));
     }
+
+    [Fact]
+    public async Task A_database_items_check_query_is_set_in_the_panel_and_a_second_statement_is_refused_in_words()
+    {
+        var item = await ItemWithDrillsAsync();
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            var row = await db.BackupItems.FindAsync(item.Id);
+            row!.Kind = BackupItemKinds.PostgreSql;
+            await db.SaveChangesAsync();
+        }
+        SignIn(TestUsers.WithRoles("Olga", PortalRoles.Operator));
+        var panel = RenderPage<ItemDrillPanel>(p => p.Add(c => c.ItemId, item.Id).Add(c => c.Drillable, true));
+        panel.WaitForAssertion(() => Assert.Contains("None: a drill restores the database and drops it again.", panel.Find("[data-testid=item-drill-check-query]").TextContent));
+
+        panel.Find("#item-drill-check-query-input").Input("select 1; drop table orders");
+        await ClickAsync(panel, "[data-testid=item-drill-check-query-save]");
+        panel.WaitForAssertion(() => Assert.Contains("The check query must be one statement", panel.Markup));
+
+        panel.Find("#item-drill-check-query-input").Input("select count(*) from orders");
+        await ClickAsync(panel, "[data-testid=item-drill-check-query-save]");
+        panel.WaitForAssertion(() => Assert.Contains("Each drill runs \"select count(*) from orders\" on the restored copy", panel.Find("[data-testid=item-drill-check-query]").TextContent));
+        Assert.DoesNotContain("The check query must be one statement", panel.Markup);
+    }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Drills;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
 using Portal.Features.Machines;
@@ -61,7 +62,8 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
         var web = await RegisterAsync(host, portal, vault.Id, "web-01");
         var db1 = await RegisterAsync(host, portal, vault.Id, "db-01");
-        StartAgent(web.State);
+        var drillRoot = Path.Combine(root, "web-01", "drills"); // the agent's own Restore:DrillRoot
+        StartAgent(web.State, new Dictionary<string, string> { ["Restore__DrillRoot"] = drillRoot });
         StartAgent(db1.State);
         await WaitOnlineAsync(host, web.Id, db1.Id);
 
@@ -84,6 +86,18 @@ public sealed class AgentJourneyTests : IAsyncLifetime
             Assert.Equal(2, point.Files);
             Assert.Equal(JobStatus.Completed, (await db.BackupItems.SingleAsync(i => i.Id == item.Item.Id)).LastBackupStatus);
         }
+
+        // A restore drill of the machine's item runs on the machine: the point restored into the agent's drill root,
+        // checked against the listing, deleted again, and the evidence recorded by the portal.
+        var drills = host.ActAs(ann).GetRequiredService<DrillService>();
+        var drill = await drills.RunNowAsync(item.Item.Id);
+        var drillDone = await host.WaitForJobAsync(drill.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+        Assert.True(drillDone.Status == JobStatus.Completed, $"{drillDone.Status}: {drillDone.Message}\n{portal.Output}");
+        Assert.Equal((JobKind.Drill, JobExecutors.Machine(web.Id)), (drillDone.Kind, drillDone.RunBy));
+        Assert.Contains($"whole on web-01 (in {Path.Combine(drillRoot, $"drill-{drill.Id:N}")}, deleted again): 2 file(s)", drillDone.Message);
+        var proven = Assert.Single(await drills.ListAsync(item.Item.Id));
+        Assert.Equal((DrillResult.Passed, 2L, 300_000L + "quarterly figures".Length), (proven.Result, proven.FilesVerified, proven.BytesVerified));
+        Assert.Empty(Directory.GetFileSystemEntries(drillRoot));
 
         // The machine's data is in its own repository in the vault, nothing in the vault's own.
         var repository = Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "machines", web.Id.ToString("N"));
@@ -233,10 +247,10 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         return new Registered(id, state);
     }
 
-    private Process StartAgent(string state)
+    private Process StartAgent(string state, IReadOnlyDictionary<string, string>? environment = null)
     {
         var log = new StringBuilder();
-        var process = AgentMachines.Start(state, log);
+        var process = AgentMachines.Start(state, log, environment);
         agents.Add(process);
         agentLogs[process] = log;
         return process;

@@ -18,6 +18,9 @@ switch (args)
         // PRIMARY_PORT may list three ports (one Azurite, that is one storage account, per replica): "10160,10162,10163".
         await Portal.Bench.RegionBench.RunAsync(source, [.. primaryPort.Split(',').Select(int.Parse)], int.Parse(secondaryPort));
         return;
+    case ["drill-rto", var repo, var scratch, ..] when args.Length <= 4:
+        await Portal.Bench.DrillRto.RunAsync(repo, scratch, args.Length > 3 ? int.Parse(args[3]) : 3, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
+        return;
     case ["stats", var repo]:
         await Portal.Bench.RepoStats.RunAsync(repo, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
         return;

@@ -17,6 +17,7 @@ internal sealed class BackupItemConfiguration : IEntityTypeConfiguration<BackupI
         builder.Property(i => i.CreatedBy).HasMaxLength(256);
         builder.Property(i => i.PreScript).HasMaxLength(4096);
         builder.Property(i => i.PostScript).HasMaxLength(4096);
+        builder.Property(i => i.DrillCheckQuery).HasMaxLength(2000);
         builder.Property(i => i.DatabaseHost).HasMaxLength(255);
         builder.Property(i => i.DatabaseName).HasMaxLength(63);
         builder.Property(i => i.DatabaseUser).HasMaxLength(63);

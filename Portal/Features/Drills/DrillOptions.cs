@@ -15,6 +15,9 @@ public sealed class DrillOptions
     public int DrillMaxAgeDays { get; set; } = 30;
 
     public TimeSpan DrillMaxAge => TimeSpan.FromDays(DrillMaxAgeDays);
+
+    /// <summary>How long a database item's check query may run on the restored copy (<c>Restore:CheckQueryTimeoutSeconds</c>, default 60).</summary>
+    public int CheckQueryTimeoutSeconds { get; set; } = 60;
 }
 
 internal sealed class DrillOptionsValidator : Microsoft.Extensions.Options.IValidateOptions<DrillOptions>
@@ -24,5 +27,7 @@ internal sealed class DrillOptionsValidator : Microsoft.Extensions.Options.IVali
             ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Restore:DrillRoot (\"{options.DrillRoot}\") must be an absolute folder such as /var/tmp/portal-drills.")
             : options.DrillMaxAgeDays is < 1 or > 3660
                 ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Restore:DrillMaxAgeDays ({options.DrillMaxAgeDays}) must be a number of days from 1 to 3660.")
-                : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
+                : options.CheckQueryTimeoutSeconds is < 1 or > 86400
+                    ? Microsoft.Extensions.Options.ValidateOptionsResult.Fail($"Restore:CheckQueryTimeoutSeconds ({options.CheckQueryTimeoutSeconds}) must be a number of seconds from 1 to 86400.")
+                    : Microsoft.Extensions.Options.ValidateOptionsResult.Success;
 }

@@ -19,9 +19,10 @@ public sealed class DrillScheduler(ISchedulerFactory schedulers, IDbContextFacto
 
     public static JobKey JobKeyOf(Guid itemId) => new(itemId.ToString("N"), Group);
 
-    /// <summary>Items a drill can restore today: protected files-and-folders items of the portal host.</summary>
+    /// <summary>Items a drill can restore: protected files-and-folders items (of the portal host or a machine) and PostgreSQL items.</summary>
     internal static IQueryable<BackupItem> Drillable(PortalDbContext db) =>
-        db.BackupItems.Where(i => i.State == ProtectionState.Protected && i.MachineId == null && i.Kind == BackupItemKinds.FilesAndFolders);
+        db.BackupItems.Where(i => i.State == ProtectionState.Protected
+                                  && (i.Kind == BackupItemKinds.FilesAndFolders || (i.Kind == BackupItemKinds.PostgreSql && i.MachineId == null)));
 
     /// <summary>Adds, changes or removes every item's drill trigger to match the schedules in force.</summary>
     public async Task SyncAllAsync(CancellationToken ct = default)
@@ -62,7 +63,7 @@ public sealed class DrillScheduler(ISchedulerFactory schedulers, IDbContextFacto
 }
 
 /// <summary>Scheduled drills: queued for any portal instance, never two of one item at a time.</summary>
-public sealed class DrillRuns(IDbContextFactory<PortalDbContext> dbFactory, JobPipeline pipeline, DrillJob drills)
+public sealed class DrillRuns(IDbContextFactory<PortalDbContext> dbFactory, JobPipeline pipeline, DrillJob drills, MachineDrillJob machineDrills)
 {
     /// <summary>
     /// Queues the scheduled drill of an item; nothing when its schedule is off (any more), when it is not drillable or
@@ -76,8 +77,10 @@ public sealed class DrillRuns(IDbContextFactory<PortalDbContext> dbFactory, JobP
             return null;
         if (!await db.RecoveryPoints.AnyAsync(p => p.ItemId == itemId, ct) || await DrillService.BusyAsync(db, itemId, ct))
             return null;
-        return await pipeline.EnqueueAsync(drills, new DrillInput(item.Id), new JobTarget(item.VaultId, item.Vault!.Name, item.Id, item.Name),
-            $"drill schedule ({settings.Source})", ct);
+        var target = new JobTarget(item.VaultId, item.Vault!.Name, item.Id, item.Name, item.MachineId);
+        return item.MachineId is null
+            ? await pipeline.EnqueueAsync(drills, new DrillInput(item.Id), target, $"drill schedule ({settings.Source})", ct)
+            : await pipeline.EnqueueAsync(machineDrills, new DrillInput(item.Id), target, $"drill schedule ({settings.Source})", ct);
     }
 }
 

@@ -6,6 +6,7 @@ using Portal.Features.Identity;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Protection;
+using Portal.Features.Workloads;
 
 namespace Portal.Features.Drills;
 
@@ -20,12 +21,20 @@ public sealed record DrillSummary(
 }
 
 /// <summary>An item's drill settings: its own, its policy's, the ones in force, and when the next drill starts.</summary>
-public sealed record ItemDrillSettings(DrillSettings? Own, DrillSettings? Policy, string? PolicyName, EffectiveDrillSettings? Effective, DateTime? NextRunAt);
+public sealed record ItemDrillSettings(DrillSettings? Own, DrillSettings? Policy, string? PolicyName, EffectiveDrillSettings? Effective, DateTime? NextRunAt)
+{
+    /// <summary>A PostgreSQL item: its drills restore into a throwaway database and may run <see cref="CheckQuery"/>.</summary>
+    public bool IsDatabase { get; init; }
+
+    /// <summary>The database item's check query, or null.</summary>
+    public string? CheckQuery { get; init; }
+}
 
 /// <summary>
 /// Restore drills: run one now, set the drill schedules of policies and items (Backup.Contributor, Backup.Operator;
-/// audited), and read an item's drills. Today a drill restores a files-and-folders item of the portal host; drills of a
-/// machine's items and of databases come next (issue 22).
+/// audited), set a database item's check query, and read an item's drills. A drill restores a files-and-folders item on
+/// the portal host (<see cref="DrillJob"/>) or on its machine (<see cref="MachineDrillJob"/>), or a PostgreSQL item into a
+/// throwaway database (<see cref="DatabaseDrill"/>).
 /// </summary>
 public sealed class DrillService(
     IDbContextFactory<PortalDbContext> dbFactory,
@@ -33,6 +42,7 @@ public sealed class DrillService(
     AuditLog audit,
     JobPipeline pipeline,
     DrillJob drills,
+    MachineDrillJob machineDrills,
     DrillScheduler scheduler,
     TimeProvider clock)
 {
@@ -47,13 +57,37 @@ public sealed class DrillService(
     {
         await currentUser.RequireViewerAsync("view restore drills");
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var item = await db.BackupItems.AsNoTracking().Where(i => i.Id == itemId).Select(i => new { i.PolicyId, PolicyName = i.Policy!.Name }).FirstOrDefaultAsync(ct)
+        var item = await db.BackupItems.AsNoTracking().Where(i => i.Id == itemId).Select(i => new { i.PolicyId, PolicyName = i.Policy!.Name, i.Kind, i.DrillCheckQuery }).FirstOrDefaultAsync(ct)
                    ?? throw new PortalNotFoundException("This backup item no longer exists.");
         var own = await db.DrillSchedules.AsNoTracking().FirstOrDefaultAsync(s => s.ItemId == itemId, ct);
         var policy = item.PolicyId is { } p ? await db.DrillSchedules.AsNoTracking().FirstOrDefaultAsync(s => s.PolicyId == p, ct) : null;
         return new ItemDrillSettings(own is null ? null : DrillSettings.From(own), policy is null ? null : DrillSettings.From(policy), item.PolicyName,
-            await EffectiveDrillSettings.ForItemAsync(db, itemId, ct), await scheduler.NextRunAsync(itemId, ct));
+            await EffectiveDrillSettings.ForItemAsync(db, itemId, ct), await scheduler.NextRunAsync(itemId, ct))
+        {
+            IsDatabase = item.Kind == BackupItemKinds.PostgreSql, CheckQuery = item.DrillCheckQuery,
+        };
     }
+
+    /// <summary>
+    /// Sets a PostgreSQL item's check query (one statement; null or blank: none), run by each drill on the restored copy in
+    /// a read-only transaction within <see cref="DrillOptions.CheckQueryTimeoutSeconds"/>. Backup.Contributor or Backup.Operator; audited.
+    /// </summary>
+    public Task SetCheckQueryAsync(Guid itemId, string? query, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemDrillSchedule, $"item/{itemId}", async user =>
+        {
+            Access.Require(user, "set drill check queries", Drillers);
+            if (DatabaseDrill.CheckQueryProblem(query) is { } problem)
+                throw new PortalValidationException("CheckQuery", problem);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var item = await db.BackupItems.Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct)
+                       ?? throw new PortalNotFoundException("This backup item no longer exists.");
+            if (item.Kind != BackupItemKinds.PostgreSql)
+                throw new PortalValidationException("CheckQuery", $"{item.Name} is not a database: a check query is for PostgreSQL items.");
+            item.DrillCheckQuery = string.IsNullOrWhiteSpace(query) ? null : query.Trim();
+            audit.Append(db, user, AuditActions.ItemDrillSchedule, ProtectionService.Resource(item.Vault!.Name, item.Name),
+                item.DrillCheckQuery is null ? "no drill check query" : $"drill check query: {item.DrillCheckQuery}");
+            await db.SaveChangesAsync(ct);
+        });
 
     /// <summary>A policy's drill settings; null when its items are not drilled (the default).</summary>
     public async Task<DrillSettings?> GetPolicySettingsAsync(Guid policyId, CancellationToken ct = default)
@@ -135,15 +169,17 @@ public sealed class DrillService(
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct)
                        ?? throw new PortalNotFoundException("This backup item no longer exists.");
-            if (item.MachineId is not null || item.Kind != BackupItemKinds.FilesAndFolders)
-                throw new PortalConflictException($"Drills of {(item.MachineId is not null ? "a machine's items" : "database items")} are not available yet: " +
-                                                  "today a drill restores a files-and-folders item of the portal host.");
+            if (item.Kind is not (BackupItemKinds.FilesAndFolders or BackupItemKinds.PostgreSql))
+                throw new PortalConflictException($"Drills of {BackupItemKinds.Display(item.Kind)} items are not available: a drill restores a files-and-folders or PostgreSQL item.");
             if (!await db.RecoveryPoints.AnyAsync(p => p.ItemId == itemId, ct))
                 throw new PortalConflictException($"{item.Name} has no recovery point to drill yet: back it up first.");
             if (await BusyAsync(db, itemId, ct))
                 throw new PortalConflictException($"A drill of {item.Name} is already queued or running.");
             audit.Append(db, user, AuditActions.ItemDrill, ProtectionService.Resource(item.Vault!.Name, item.Name), "restore drill of the latest recovery point");
-            var job = pipeline.Enqueue(db, drills, new DrillInput(item.Id), new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name), user.DisplayName());
+            var target = new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId);
+            var job = item.MachineId is null
+                ? pipeline.Enqueue(db, drills, new DrillInput(item.Id), target, user.DisplayName())
+                : pipeline.Enqueue(db, machineDrills, new DrillInput(item.Id), target, user.DisplayName()); // run by the machine's agent
             await db.SaveChangesAsync(ct);
             await pipeline.QueuedAsync(job, ct);
             return job;

@@ -10,6 +10,7 @@ public static class DrillsServiceCollectionExtensions
         services.AddOptions<DrillOptions>().BindConfiguration(DrillOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DrillOptions>, DrillOptionsValidator>();
         services.AddJobHandler<DrillJob>();
+        services.AddJobHandler<MachineDrillJob>();
         services.AddScoped<DrillService>();
         services.AddScoped<DrillEvidence>();
         services.AddSingleton<DrillScheduler>();

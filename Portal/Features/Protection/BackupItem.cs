@@ -48,6 +48,12 @@ public sealed class BackupItem
     /// <summary>The database password sealed with ASP.NET Core Data Protection (as vault keys are); never stored in plain text.</summary>
     public byte[]? SealedDatabasePassword { get; set; }
 
+    /// <summary>
+    /// For PostgreSQL databases: one statement a restore drill runs on the restored copy (read-only, within a timeout),
+    /// such as <c>select count(*) from orders</c>; its answer goes into the drill's evidence. Null: none.
+    /// </summary>
+    public string? DrillCheckQuery { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public string CreatedBy { get; set; } = "";
 

@@ -60,15 +60,38 @@ public sealed class DatabaseRestoreJob(
         string[] arguments = original
             ? ["--dbname", database, "--single-transaction", "--exit-on-error", "--clean", "--if-exists"]
             : ["--dbname", database, "--single-transaction", "--exit-on-error", "--no-owner"];
+        var (exitCode, messages) = await PgRestoreAsync(tools, engine, queued.SnapshotId, entry.Size, target, arguments, run, ct);
+        if (exitCode != 0)
+        {
+            var last = PostgreSqlTools.LastError(messages);
+            throw new PortalConflictException($"pg_restore failed with exit code {exitCode}{(last is null ? "" : $": {last}")}. " +
+                (original ? $"It ran in one transaction, so {database} is as it was before." : $"The new database {database} was dropped again.") +
+                " The job's log has pg_restore's messages.");
+        }
+
+        created.TryRemove(run.JobId, out _);
+        var done = $"Restored the recovery point of {item.Name} ({Format.Bytes(entry.Size)} dump) " +
+                   (original ? $"over the original database {database}" : $"to the new database {database}") + $" on {target.Host}:{target.Port}.";
+        await run.LogAsync(JobLogLevel.Info, done);
+        return JobOutcome.Completed(done);
+    }
+
+    /// <summary>
+    /// Streams the dump of <paramref name="snapshotId"/> from the vault into pg_restore's stdin (verified chunk by chunk,
+    /// with live progress), and logs pg_restore's messages. Returns its exit code and messages; a restore drill uses it too.
+    /// </summary>
+    internal static async Task<(int ExitCode, string Messages)> PgRestoreAsync(PostgreSqlTools tools, Portal.Engine.BackupEngine engine, string snapshotId, long size,
+        DatabaseTarget target, string[] arguments, JobRun run, CancellationToken ct)
+    {
         using var process = tools.Start("pg_restore", target, arguments, redirectInput: true);
         var errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
         var output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         await using var kill = ct.Register(() => DatabaseBackup.Kill(process));
-        var progress = new Progress(run, entry.Size);
+        var progress = new Progress(run, size);
         try
         {
             await using (var input = new CountingStream(process.StandardInput.BaseStream, progress))
-                await engine.WriteFileAsync(queued.SnapshotId, DatabaseBackup.DumpFileName, input, ct);
+                await engine.WriteFileAsync(snapshotId, DatabaseBackup.DumpFileName, input, ct);
         }
         catch (IOException) when (process.HasExited)
         {
@@ -81,19 +104,7 @@ public sealed class DatabaseRestoreJob(
         if (messages.Length > 0)
             await run.LogAsync(process.ExitCode == 0 ? JobLogLevel.Info : JobLogLevel.Error,
                 messages.Split('\n').Select(l => "pg_restore: " + l.TrimEnd()).TakeLast(200));
-        if (process.ExitCode != 0)
-        {
-            var last = PostgreSqlTools.LastError(messages);
-            throw new PortalConflictException($"pg_restore failed with exit code {process.ExitCode}{(last is null ? "" : $": {last}")}. " +
-                (original ? $"It ran in one transaction, so {database} is as it was before." : $"The new database {database} was dropped again.") +
-                " The job's log has pg_restore's messages.");
-        }
-
-        created.TryRemove(run.JobId, out _);
-        var done = $"Restored the recovery point of {item.Name} ({Format.Bytes(entry.Size)} dump) " +
-                   (original ? $"over the original database {database}" : $"to the new database {database}") + $" on {target.Host}:{target.Port}.";
-        await run.LogAsync(JobLogLevel.Info, done);
-        return JobOutcome.Completed(done);
+        return (process.ExitCode, messages);
     }
 
     /// <summary>The new databases this instance's running restores created: dropped again if the restore does not complete.</summary>
@@ -118,7 +129,7 @@ public sealed class DatabaseRestoreJob(
     protected override string? Explain(Exception e, QueuedDatabaseRestore input) =>
         VaultFailures.Explain(e, "the restore ran in one transaction, so nothing half-restored is visible");
 
-    private static async Task CreateDatabaseAsync(DatabaseTarget target, string database, CancellationToken ct)
+    internal static async Task CreateDatabaseAsync(DatabaseTarget target, string database, CancellationToken ct)
     {
         try
         {

@@ -14,6 +14,7 @@ public static class WorkloadsServiceCollectionExtensions
         services.AddSingleton<PostgreSqlTools>();
         services.AddSingleton<DatabaseSecrets>();
         services.AddSingleton<DatabaseBackup>();
+        services.AddSingleton<DatabaseDrill>();
         services.AddSingleton<IDatabaseWorkload, PostgreSqlWorkload>();
         services.AddOptions<ItemScriptOptions>().Configure<IOptions<WorkloadsOptions>>((scripts, workloads) =>
             scripts.DefaultTimeoutSeconds = workloads.Value.DefaultScriptTimeoutSeconds);
