@@ -101,4 +101,95 @@ public sealed class StoreEndpointTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Contains("larger than 128 MiB", (await response.Content.ReadFromJsonAsync<AgentProblem>())!.Error);
     }
+
+    [Fact]
+    public async Task A_pack_streamed_in_odd_pieces_without_a_length_is_stored_byte_for_byte()
+    {
+        var vault = await host.CreateVaultAsync("streamed");
+        var machine = await host.RegisterAsync(vault, "files-04");
+        var pack = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 12_345); // crosses the portal's 256 KiB slices unevenly
+        var hash = Convert.ToHexStringLower(SHA256.HashData(pack));
+        using var client = host.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(host.BaseAddress, $"{AgentRoutes.Store}/data/{hash[..2]}/{hash}"));
+        request.Headers.TryAddWithoutValidation("Authorization", machine.Authorization(host.Clock.GetUtcNow()));
+        request.Content = new PiecesContent(pack, 7_001, breakAfter: null);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(pack, await host.Store(machine).GetAsync($"data/{hash[..2]}/{hash}"));
+    }
+
+    [Fact]
+    public async Task An_upload_that_breaks_off_leaves_nothing_in_the_region()
+    {
+        var vault = await host.CreateVaultAsync("broken");
+        var machine = await host.RegisterAsync(vault, "files-05");
+        var pack = RandomNumberGenerator.GetBytes(2 * 1024 * 1024);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(pack));
+        var name = $"data/{hash[..2]}/{hash}";
+        using var client = host.Client();
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(host.BaseAddress, $"{AgentRoutes.Store}/{name}"));
+        request.Headers.TryAddWithoutValidation("Authorization", machine.Authorization(host.Clock.GetUtcNow()));
+        var released = new TaskCompletionSource();
+        request.Content = new PiecesContent(pack, 64 * 1024, breakAfter: 1024 * 1024, released.Task); // half the pack, then nothing
+
+        using var abandon = new CancellationTokenSource();
+        var sending = client.SendAsync(request, abandon.Token);
+        // Half the pack is on its way: the portal is writing it into a staged ('#tmp-') file, invisible to the store.
+        await Until(() => Staged().Length > 0, "the portal to stage the upload");
+        Assert.Null(await host.Store(machine).StatAsync(name));
+        await abandon.CancelAsync(); // the agent's connection breaks here
+
+        await Until(() => Staged().Length == 0, "the portal to discard the staged upload");
+        Assert.Null(await host.Store(machine).StatAsync(name));
+        Assert.DoesNotContain(host.RegionTree().Keys, k => k.Contains(hash, StringComparison.Ordinal));
+        released.SetResult(); // the client's side of the broken request ends too
+        try
+        {
+            using var response = await sending.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or TimeoutException)
+        {
+        }
+
+        string[] Staged() => Directory.Exists(host.Regions)
+            ? Directory.GetFiles(host.Regions, "#tmp-*", SearchOption.AllDirectories)
+            : [];
+    }
+
+    private static async Task Until(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting for {what}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>A body sent in pieces of a given size, without a length (chunked, as a streamed pack is); optionally broken off after some bytes once <c>breakWhen</c> completes.</summary>
+    private sealed class PiecesContent(byte[] bytes, int piece, int? breakAfter, Task? breakWhen = null) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            for (var sent = 0; sent < bytes.Length; sent += piece)
+            {
+                if (breakAfter is { } limit && sent >= limit)
+                {
+                    await stream.FlushAsync();
+                    await breakWhen!;
+                    throw new IOException("the agent's connection broke");
+                }
+
+                await stream.WriteAsync(bytes.AsMemory(sent, Math.Min(piece, bytes.Length - sent)));
+            }
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
 }

@@ -96,11 +96,18 @@ public sealed class JobService(
     {
         if (operations.Count == 0)
             return null;
+        var names = operations.ToArray();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
+        // Most polls find nothing (an idle agent asks every few seconds): a plain read first, without the transaction and
+        // the claims' lock (17 % of an idle portal's CPU at 500 agents). A job queued just after it is found by the next
+        // poll, as one queued just after the locked query would be.
+        var queued = db.Jobs.Where(j => j.Status == JobStatus.Queued && names.Contains(j.Operation!));
+        queued = machineId is { } machine ? queued.Where(j => j.MachineId == machine) : queued.Where(j => j.MachineId == null);
+        if (!await queued.AnyAsync(ct))
+            return null;
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Claims are few and quick: one at a time across every instance, so two instances never both see a key free.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ClaimLock})", ct);
-        var names = operations.ToArray();
         var id = await db.Database.SqlQuery<Guid>($"""
             SELECT j."Id" AS "Value" FROM jobs j
             WHERE j."Status" = 'Queued' AND j."Operation" = ANY({names})
