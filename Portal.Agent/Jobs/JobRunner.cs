@@ -52,7 +52,10 @@ internal sealed class JobRunner(JobMachine machine, IRepositoryOpener repositori
     {
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         JobResult result;
-        var control = new JobControl(channel, cancel, time);
+        // Heartbeats as often as the portal asks (its lease timeout is a few of them), within sane bounds: a hostile or
+        // broken value must neither flood the connection nor let the lease lapse.
+        var heartbeat = job.Heartbeat is { } asked ? TimeSpan.FromTicks(Math.Clamp(asked.Ticks, TimeSpan.FromMilliseconds(500).Ticks, TimeSpan.FromMinutes(5).Ticks)) : (TimeSpan?)null;
+        var control = new JobControl(channel, cancel, time, heartbeat: heartbeat);
         try
         {
             await control.SendNowAsync();

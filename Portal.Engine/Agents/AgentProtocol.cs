@@ -118,7 +118,11 @@ public sealed record AgentSettings(
 public sealed record AgentLease(Guid JobId, int Attempt);
 
 /// <summary>A job the agent claimed: its operation (<see cref="AgentOperations"/>) and typed input as JSON.</summary>
-public sealed record AgentJob(AgentLease Lease, string Operation, string Input);
+/// <param name="Heartbeat">
+/// How often the agent reports while nothing moves (the portal's <c>Jobs:HeartbeatInterval</c>): the portal fails a job
+/// silent for its lease timeout, at least three heartbeats. Null (an older portal): the agent's default.
+/// </param>
+public sealed record AgentJob(AgentLease Lease, string Operation, string Input, TimeSpan? Heartbeat = null);
 
 /// <summary>Progress of a running job.</summary>
 public sealed record AgentProgress(

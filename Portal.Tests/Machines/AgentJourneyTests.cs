@@ -72,7 +72,10 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(source, "report.txt"), "quarterly figures");
         File.WriteAllBytes(Path.Combine(source, "data.bin"), Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
         var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
-        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "web-01 share", source, MachineId: web.Id));
+        // Its pre-script is silent for longer than the 5-second lease: the agent heartbeats as often as the portal asks
+        // (1 second here), so the job lives through it (an agent keeping its own 15-second default failed it).
+        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "web-01 share", source,
+            Scripts: new ScriptSettings("sleep 7", null), MachineId: web.Id));
         Assert.Equal("web-01", item.Item.MachineName);
 
         var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));

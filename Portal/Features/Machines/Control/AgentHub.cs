@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Portal.Data;
 using Portal.Engine.Agents;
 using Portal.Features.Jobs;
@@ -21,6 +22,7 @@ public sealed class AgentHub(
     MachinePresence presence,
     JobService jobs,
     JobPipeline pipeline,
+    IOptions<JobsOptions> jobOptions,
     IDbContextFactory<PortalDbContext> dbFactory,
     ILogger<AgentHub> logger) : Hub
 {
@@ -80,7 +82,7 @@ public sealed class AgentHub(
             return null;
         }
 
-        return new AgentJob(new AgentLease(claimed.Lease.JobId, claimed.Lease.Attempt), claimed.Operation, input);
+        return new AgentJob(new AgentLease(claimed.Lease.JobId, claimed.Lease.Attempt), claimed.Operation, input, jobOptions.Value.HeartbeatInterval);
     }
 
     /// <summary>Progress and heartbeat of a job this machine runs.</summary>
