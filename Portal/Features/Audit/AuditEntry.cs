@@ -58,6 +58,7 @@ public static class AuditActions
     public const string ItemProtect = "Item.Protect";
     public const string ItemUpdate = "Item.Update";
     public const string ItemBackupNow = "Item.BackupNow";
+    public const string ItemBackupRetry = "Item.BackupRetry";
     public const string ItemStopProtection = "Item.StopProtection";
     public const string ItemDrill = "Item.Drill";
     public const string ItemDrillSchedule = "Item.DrillSchedule";
