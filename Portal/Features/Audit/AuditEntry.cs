@@ -55,6 +55,7 @@ public static class AuditActions
     public const string ApprovalCancel = "Approval.Cancel";
     public const string AuditExport = "Audit.Export";
     public const string JobCancel = "Job.Cancel";
+    public const string AlertRecipients = "Alerts.Recipients";
     public const string ItemProtect = "Item.Protect";
     public const string ItemUpdate = "Item.Update";
     public const string ItemBackupNow = "Item.BackupNow";
