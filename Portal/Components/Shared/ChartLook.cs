@@ -41,12 +41,12 @@ public static class ChartLook
     };
 
     /// <summary>
-    /// Day labels that stay readable on a narrow chart: every day when there are few, else every n-th (the others blank),
-    /// so at most about eight labels share the axis.
+    /// Day labels that stay readable on a phone-wide chart: every day when there are few, else every n-th (the others
+    /// blank), so at most five labels share the axis (seven overlapped at 390 px).
     /// </summary>
     public static string[] DayLabels(IReadOnlyList<DateOnly> days)
     {
-        var step = Math.Max(1, (int)Math.Ceiling(days.Count / 8.0));
+        var step = Math.Max(1, (int)Math.Ceiling(days.Count / 5.0));
         return [.. days.Select((d, i) => i % step == 0 ? d.ToString("MMM d", System.Globalization.CultureInfo.InvariantCulture) : "")];
     }
 }
