@@ -221,6 +221,14 @@ cmd_bench_lists() {
   dotnet run -c Release --project bench/Portal.Bench.Lists -nologo
 }
 
+# Issue 25's page timings: the same seeded database, the real portal process (Release), the main pages' server render time.
+cmd_bench_pages() {
+  bench_postgres
+  export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$bench_pg_port;Username=postgres;Database=postgres"
+  dotnet build -c Release Portal/Portal.csproj -nologo -v q -clp:ErrorsOnly
+  dotnet run -c Release --project bench/Portal.Bench.Lists -nologo -- pages
+}
+
 # Issue 21's figures with real processes (Release builds): an agent's backup through the portal against the CLI, and
 # fleets of agents on one portal instance. Arguments: see bench/Portal.Bench.Machines/Program.cs.
 cmd_bench_machines() {
@@ -234,6 +242,7 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   bench-lists) shift; cmd_bench_lists "$@" ;;
+  bench-pages) shift; cmd_bench_pages "$@" ;;
   bench-machines) shift; cmd_bench_machines "$@" ;;
-  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments] | ./portal.sh bench-lists | ./portal.sh bench-machines ..." >&2; exit 2 ;;
+  *) echo "usage: ./portal.sh run | ./portal.sh test [dotnet test arguments] | ./portal.sh bench-lists | ./portal.sh bench-pages | ./portal.sh bench-machines ..." >&2; exit 2 ;;
 esac

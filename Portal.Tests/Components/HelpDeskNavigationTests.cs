@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Portal.Components.Layout;
 using Portal.Components.Pages;
 using Portal.Components.Pages.Alerts;
+using Portal.Components.Shared;
 using Portal.Features.Alerts;
 using Portal.Features.Identity;
 using Portal.Tests.Infrastructure;
@@ -43,6 +44,19 @@ public sealed class HelpDeskNavigationTests : PortalComponentTest
         Assert.Contains("Approvals", Menu(menu));
         Assert.Contains("Restore files", Menu(menu));
         Assert.Equal(audit, Menu(menu).Contains("Audit log"));
+    }
+
+    [Theory]
+    [InlineData(PortalRoles.RestoreOperator, new[] { "Backup jobs", "Restore files" })]
+    [InlineData(PortalRoles.Reader, new[] { "Backup center", "Backup jobs", "Restore files" })]
+    public void Breadcrumbs_offer_only_pages_the_user_can_open(string role, string[] expected)
+    {
+        SignIn(TestUsers.WithRoles("Helen", role));
+
+        var header = RenderPage<PageHeader>(p => p.Add(h => h.Title, "Restore files")
+            .Add(h => h.Parents, [(Crumbs.BackupCenter, Crumbs.BackupCenterHref), (Crumbs.Jobs, Crumbs.JobsHref)]));
+
+        header.WaitForAssertion(() => Assert.Equal(expected, header.FindAll(".mud-breadcrumb-item").Select(c => c.TextContent.Trim())));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Data;
 using Portal.Features.Approvals;
+using Portal.Features.Audit;
 using Portal.Features.Common;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
@@ -236,6 +237,37 @@ public sealed class ProtectionTests : ProtectionHostTest
         var details = (await host.Protection(ann).GetAsync(item.Item.Id))!;
         Assert.Equal(ItemHealth.Failed, details.Item.Health);
         Assert.Empty(details.RecoveryPoints);
+    }
+
+    [Fact]
+    public async Task Retry_runs_a_failed_backup_again_for_the_same_item_checks_the_role_and_is_audited()
+    {
+        var item = await ProtectAsync();
+        var folder = Path.Combine(host.SourceRoot, "share");
+        Directory.Move(folder, folder + ".away");
+        var keepUntil = DateTime.UtcNow.Date.AddDays(40);
+        var failed = await host.WaitForJobAsync((await host.Protection(ann).BackUpNowAsync(item.Item.Id, keepUntil)).Id, j => j.Status.IsFinished());
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Directory.Move(folder + ".away", folder); // the operator fixes the cause, then retries
+
+        var reader = TestUsers.WithRoles("Rita", PortalRoles.Reader);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => host.Protection(reader).RetryAsync(failed.Id));
+
+        var retry = await host.Protection(ann).RetryAsync(failed.Id);
+        Assert.NotEqual(failed.Id, retry.Id);
+        Assert.Equal((JobKind.Backup, item.Item.Id), (retry.Kind, retry.ItemId));
+        var done = await host.WaitForJobAsync(retry.Id, j => j.Status.IsFinished());
+        Assert.Equal(JobStatus.Completed, done.Status);
+        var point = Assert.Single((await host.Protection(ann).GetAsync(item.Item.Id))!.RecoveryPoints);
+        Assert.Equal(RecoveryPointType.OnDemand, point.Type);
+        Assert.Equal(keepUntil, point.RetainUntil); // the same kind of point as the failed job was to make
+
+        var again = await Assert.ThrowsAsync<PortalConflictException>(() => host.Protection(ann).RetryAsync(retry.Id));
+        Assert.Equal("Only a failed backup can be retried: this one is completed.", again.Message);
+        await using var db = database.Factory.CreateDbContext();
+        var audited = await db.AuditEntries.Where(a => a.Action == AuditActions.ItemBackupRetry).OrderBy(a => a.Id).ToListAsync();
+        Assert.Equal([AuditOutcome.Refused, AuditOutcome.Succeeded, AuditOutcome.Refused], audited.Select(a => a.Outcome)); // the reader, the retry, the completed job
+        Assert.Contains($"retry of job {failed.Id}", audited[1].Detail);
     }
 
     [Fact]

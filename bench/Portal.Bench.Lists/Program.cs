@@ -19,6 +19,7 @@ using Portal.Features.Reports;
 // Seeds a fresh database with 20 vaults, 10,000 backup items and 100,000 jobs, then times the first page of the
 // items and jobs lists as the portal's services run them (server time: query + materialisation), and the time
 // from a job progress report to the page's notifier, in this instance and in another one (PostgreSQL NOTIFY).
+// With the argument "pages" (./portal.sh bench-pages) it times the main pages of the real portal process instead.
 var server = Environment.GetEnvironmentVariable("PORTAL_BENCH_PG")
              ?? throw new InvalidOperationException("PORTAL_BENCH_PG is not set: run ./portal.sh bench-lists.");
 var database = "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
@@ -56,6 +57,12 @@ try
     var seed = Stopwatch.StartNew();
     await SeedAsync(connectionString);
     Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+
+    if (args.Contains("pages"))
+    {
+        await PageTimings.RunAsync(connectionString); // issue 25: the main pages' server render time on this database
+        return;
+    }
 
     using var scope = provider.CreateScope();
     var protection = scope.ServiceProvider.GetRequiredService<ProtectionService>();

@@ -13,6 +13,12 @@ internal static class PortalTheme
             Primary = "#0f6cbd", AppbarBackground = "#0f6cbd", Success = "#107c10", Warning = "#8a5300", Info = "#0063b1", Error = "#c50f1f",
             TextDisabled = "rgba(0,0,0,0.6)",
         },
-        PaletteDark = new PaletteDark { Primary = "#479ef5" },
+        // Dark: links, labels, the current breadcrumb and text buttons at 4.5:1 or more on the dark surfaces (axe in dark
+        // mode); a filled button's label is dark on the light primary and error colours.
+        PaletteDark = new PaletteDark
+        {
+            Primary = "#6cb4ff", PrimaryContrastText = "#10243a", Error = "#ff7b8a", ErrorContrastText = "#3a0d14",
+            TextSecondary = "rgba(255,255,255,0.70)", TextDisabled = "rgba(255,255,255,0.60)",
+        },
     };
 }

@@ -129,7 +129,10 @@ public sealed class AlertService(
     private void Enqueue(PortalDbContext db, Alert alert, AlertEvent what, DateTime now)
     {
         var settings = options.CurrentValue;
-        var recipients = settings.Email.Recipients.For(alert.Severity);
+        // Recipients set in the portal win over configuration's (AlertSettingsService). A small read, and only when an
+        // alert is raised, escalated or resolved: this runs inside the caller's synchronous staging.
+        var stored = db.AlertRecipients.AsNoTracking().FirstOrDefault();
+        var recipients = (stored?.Targets ?? settings.Email.Recipients).For(alert.Severity);
         var urls = settings.Webhook.Urls.For(alert.Severity);
         if (recipients.Count == 0 && urls.Count == 0)
             return;

@@ -22,6 +22,7 @@ public static class AlertsServiceCollectionExtensions
         services.AddSingleton<IRegionScrubObserver, ScrubAlerts>();
         services.AddScoped<ICriticalOperationObserver, CriticalOperationAlerts>();
         services.AddScoped<AlertQueries>();
+        services.AddScoped<AlertSettingsService>();
         services.AddSingleton<AlertEmailSender>();
         services.AddHttpClient(AlertWebhookSender.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan); // the worker's own timeout applies
         services.AddSingleton<AlertWebhookSender>();

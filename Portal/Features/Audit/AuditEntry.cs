@@ -55,9 +55,11 @@ public static class AuditActions
     public const string ApprovalCancel = "Approval.Cancel";
     public const string AuditExport = "Audit.Export";
     public const string JobCancel = "Job.Cancel";
+    public const string AlertRecipients = "Alerts.Recipients";
     public const string ItemProtect = "Item.Protect";
     public const string ItemUpdate = "Item.Update";
     public const string ItemBackupNow = "Item.BackupNow";
+    public const string ItemBackupRetry = "Item.BackupRetry";
     public const string ItemStopProtection = "Item.StopProtection";
     public const string ItemDrill = "Item.Drill";
     public const string ItemDrillSchedule = "Item.DrillSchedule";

@@ -29,6 +29,9 @@ public sealed record EstateSummary(
     /// <summary>The protected items whose recovery point is oldest against its target (those that need someone first).</summary>
     public IReadOnlyList<ItemRpoSummary> NeedsAttention { get; init; } = [];
 
+    /// <summary>The jobs that failed in the last 24 hours, newest first (at most <see cref="BackupCenterService.FailedJobLimit"/>).</summary>
+    public IReadOnlyList<Job> FailedJobs { get; init; } = [];
+
     /// <summary>RPO and RTO compliance per vault and per protected item, and what drills prove.</summary>
     public ComplianceSummary Recoverability { get; init; } = new([], []);
 }
@@ -60,6 +63,9 @@ public sealed class BackupCenterService(
     /// <summary>How many items the "needs attention" card lists.</summary>
     public const int AttentionLimit = 10;
 
+    /// <summary>How many failed jobs the Backup center lists.</summary>
+    public const int FailedJobLimit = 5;
+
     public async Task<EstateSummary> SummarizeAsync(CancellationToken ct = default)
     {
         await currentUser.RequireViewerAsync("view the Backup center");
@@ -72,6 +78,8 @@ public sealed class BackupCenterService(
         var running = await db.Jobs.AsNoTracking()
             .Where(j => j.Status == JobStatus.InProgress || j.Status == JobStatus.Queued || j.Status == JobStatus.Cancelling)
             .OrderByDescending(j => j.QueuedAt).Take(10).ToListAsync(ct);
+        var failed = await db.Jobs.AsNoTracking().Where(j => j.Status == JobStatus.Failed && j.QueuedAt >= since)
+            .OrderByDescending(j => j.EndedAt ?? j.QueuedAt).Take(FailedJobLimit).ToListAsync(ct);
         var geo = vaults.Where(v => v.Redundancy == StorageRedundancy.GRS)
             .Select(v => new VaultReplicationSummary(v.Name, regions.Find(v.Region)?.PairedRegion ?? "?", replication.For(v.Id)))
             .OrderBy(v => v.Vault, StringComparer.OrdinalIgnoreCase)
@@ -89,6 +97,7 @@ public sealed class BackupCenterService(
         {
             ItemsByHealth = health.GroupBy(h => h.Health).ToDictionary(g => g.Key, g => g.Count()),
             Storage = storage,
+            FailedJobs = failed,
             NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
             ActiveAlerts = await Alerts.AlertQueries.CountActiveAsync(db, ct),
             Recoverability = await compliance.SummarizeAsync(ct: ct),

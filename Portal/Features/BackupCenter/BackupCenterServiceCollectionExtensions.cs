@@ -1,3 +1,4 @@
+using Portal.Features.Jobs;
 using Portal.Features.Reports;
 
 namespace Portal.Features.BackupCenter;
@@ -11,6 +12,10 @@ public static class BackupCenterServiceCollectionExtensions
         services.AddPortalReports(); // the center's trends are the reports' figures
         services.AddSingleton<StorageMeter>();
         services.AddHostedService(sp => sp.GetRequiredService<StorageMeter>());
+        services.AddSingleton<Vaults.IVaultStorageUsed, VaultStorageUsed>();
+        services.AddSingleton<StorageMeasurementRequests>();
+        services.AddSingleton<IJobOutcomeObserver>(sp => sp.GetRequiredService<StorageMeasurementRequests>());
+        services.AddHostedService<StorageAfterJobs>();
         return services;
     }
 }

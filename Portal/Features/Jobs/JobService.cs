@@ -493,6 +493,16 @@ public sealed class JobQueries(IDbContextFactory<PortalDbContext> dbFactory, ICu
         return await db.JobLog.AsNoTracking().Where(e => e.JobId == id).OrderBy(e => e.Id).Take(limit).ToListAsync(ct);
     }
 
+    /// <summary>The last <paramref name="lines"/> lines of the job's log, oldest first: the excerpt shown where a failed job is listed.</summary>
+    public async Task<IReadOnlyList<JobLogEntry>> LogTailAsync(Guid id, int lines = 3, CancellationToken ct = default)
+    {
+        await currentUser.RequireViewerAsync("view jobs");
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var tail = await db.JobLog.AsNoTracking().Where(e => e.JobId == id).OrderByDescending(e => e.Id).Take(Math.Clamp(lines, 1, 50)).ToListAsync(ct);
+        tail.Reverse();
+        return tail;
+    }
+
     /// <summary>Asks a running or queued job to stop (Backup.Contributor or Backup.Operator).</summary>
     public async Task<bool> CancelAsync(Guid id, CancellationToken ct = default)
     {

@@ -329,18 +329,65 @@ public sealed class ProtectionService(
                 throw new PortalValidationException("RetainUntil", "A recovery point can be kept at most 99 years.");
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var item = await LoadAsync(db, itemId, ct);
-            if (item.State != ProtectionState.Protected)
-                throw new PortalConflictException($"{item.Name} is not protected ({Describe(item.State)}). Resume protection to back it up.");
-            if (await db.Jobs.AnyAsync(j => j.ItemId == itemId && j.Kind == JobKind.Backup
-                                           && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
-                throw new PortalConflictException($"A backup of {item.Name} is already queued or running. Watch it on the Jobs page.");
-            audit.Append(db, user, AuditActions.ItemBackupNow, Resource(item.Vault!.Name, item.Name), $"retain until {retainUntilUtc:yyyy-MM-dd}");
-            var job = pipeline.Enqueue(db, item.MachineId is null ? backups : machineBackups, new BackupInput(item.Id, RecoveryPointType.OnDemand, retainUntilUtc),
-                new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId), user.DisplayName());
-            await db.SaveChangesAsync(ct); // the job and its audit row together: a queued job always runs
-            await pipeline.QueuedAsync(job, ct);
-            return job;
+            return await QueueBackupAsync(db, user, item, new BackupInput(item.Id, RecoveryPointType.OnDemand, retainUntilUtc),
+                AuditActions.ItemBackupNow, $"retain until {retainUntilUtc:yyyy-MM-dd}", ct);
         });
+
+    /// <summary>
+    /// Runs a failed backup again: the same item and the same kind of recovery point (on-demand with its retain-until
+    /// date, or scheduled), as a new job. Only failed backups of an item that is still protected are retried.
+    /// </summary>
+    public Task<Job> RetryAsync(Guid jobId, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemBackupRetry, $"job/{jobId}", async user =>
+        {
+            Access.Require(user, "retry backups", Protectors);
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
+            if (failed.Kind != JobKind.Backup || failed.ItemId is not { } itemId)
+                throw new PortalConflictException($"Only backups can be retried here; start a {failed.Kind.Words().ToLowerInvariant()} again from its page.");
+            if (failed.Status != JobStatus.Failed)
+                throw new PortalConflictException($"Only a failed backup can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
+            var item = await LoadAsync(db, itemId, ct);
+            var input = RetryInput(failed, item.Id);
+            if (input.RetainUntil is { } until && until.Date <= clock.GetUtcNow().UtcDateTime.Date)
+                throw new PortalConflictException(
+                    $"The failed backup was to be kept until {until:yyyy-MM-dd}, which has passed: use Back up now with a later date instead.");
+            return await QueueBackupAsync(db, user, item, input, AuditActions.ItemBackupRetry, $"retry of job {failed.Id}", ct);
+        });
+
+    /// <summary>What the failed backup was asked to make (a job whose stored input cannot be read is retried as on demand for 30 days).</summary>
+    private BackupInput RetryInput(Job failed, Guid itemId)
+    {
+        try
+        {
+            if (failed.Input is { } stored && JobHandler<BackupInput>.Deserialize(stored) is { } input && input.ItemId == itemId)
+                return input;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // an input written by an older portal: fall through to Azure's default for an on-demand backup
+        }
+
+        return new BackupInput(itemId, RecoveryPointType.OnDemand, clock.GetUtcNow().UtcDateTime.Date.AddDays(30));
+    }
+
+    /// <summary>Queues a backup of a protected item with its audit row, in one transaction (one backup of an item at a time).</summary>
+    private async Task<Job> QueueBackupAsync(PortalDbContext db, System.Security.Claims.ClaimsPrincipal user, BackupItem item, BackupInput input, string action, string auditDetails,
+        CancellationToken ct)
+    {
+        if (item.State != ProtectionState.Protected)
+            throw new PortalConflictException($"{item.Name} is not protected ({Describe(item.State)}). Resume protection to back it up.");
+        if (await db.Jobs.AnyAsync(j => j.ItemId == item.Id && j.Kind == JobKind.Backup
+                                       && (j.Status == JobStatus.Queued || j.Status == JobStatus.InProgress || j.Status == JobStatus.Cancelling), ct))
+            throw new PortalConflictException($"A backup of {item.Name} is already queued or running. Watch it on the Jobs page.");
+        audit.Append(db, user, action, Resource(item.Vault!.Name, item.Name), auditDetails);
+        var job = pipeline.Enqueue(db, item.MachineId is null ? backups : machineBackups, input,
+            new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId), user.DisplayName());
+        await db.SaveChangesAsync(ct); // the job and its audit row together: a queued job always runs
+        await pipeline.QueuedAsync(job, ct);
+        return job;
+    }
 
     /// <summary>
     /// Unlocks a vault on this portal with its passphrase: for a new portal host (another Data Protection key ring)

@@ -48,6 +48,7 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<RetentionRunner>();
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
+        services.AddScoped<SourceFolders>();
         services.AddSingleton<VaultRepositories>();
         services.AddScoped<VaultMaintenance>();
         services.AddSingleton<ItemsInVaultsAndPolicies>();

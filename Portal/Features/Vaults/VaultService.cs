@@ -23,7 +23,8 @@ public sealed class VaultService(
     IVaultContents contents,
     IEnumerable<IVaultCreationObserver> creationObservers,
     IEnumerable<IVaultManifest> manifests,
-    TimeProvider clock)
+    TimeProvider clock,
+    IEnumerable<IVaultStorageUsed>? storageUsed = null)
 {
     public async Task<PagedResult<VaultSummary>> ListAsync(VaultQuery query, CancellationToken ct = default)
     {
@@ -49,6 +50,11 @@ public sealed class VaultService(
             .Select(v => new VaultSummary(v.Id, v.Name, v.Region, v.Redundancy, itemVaults.Count(id => id == v.Id), null, v.CreatedAt))
             .Skip(Math.Max(0, query.PageIndex) * pageSize).Take(pageSize)
             .ToListAsync(ct);
+        if (storageUsed?.FirstOrDefault() is { } storage && page.Count > 0)
+        {
+            var used = await storage.LatestAsync(db, [.. page.Select(v => v.Id)], ct);
+            page = [.. page.Select(v => used.TryGetValue(v.Id, out var bytes) ? v with { StorageUsedBytes = bytes } : v)];
+        }
         return new PagedResult<VaultSummary>(page, total);
     }
 
