@@ -902,6 +902,10 @@ namespace Portal.Data.Migrations
                         .HasMaxLength(63)
                         .HasColumnType("character varying(63)");
 
+                    b.Property<string>("DrillCheckQuery")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)");
+
                     b.PrimitiveCollection<List<string>>("Exclude")
                         .IsRequired()
                         .HasColumnType("text[]");
