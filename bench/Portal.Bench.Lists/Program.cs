@@ -8,6 +8,7 @@ using Npgsql;
 using Portal.Data;
 using Portal.Features.Approvals;
 using Portal.Features.Audit;
+using Portal.Features.Workloads;
 using Portal.Features.Identity;
 using Portal.Features.Regions;
 using Portal.Features.Vaults;
@@ -45,6 +46,7 @@ services.AddPortalVaults();
 Portal.Features.Policies.PoliciesServiceCollectionExtensions.AddPortalPolicies(services);
 services.AddPortalJobs();
 services.AddPortalProtection();
+services.AddPortalWorkloads(); // ProtectionService needs the database workload
 services.AddSingleton<Portal.Features.Replication.ReplicationStatus>();
 services.AddPortalBackupCenter();
 await using var provider = services.BuildServiceProvider();
