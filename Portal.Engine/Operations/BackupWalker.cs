@@ -58,14 +58,14 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
             _cts = cts;
             var item = new ScanItem("", source, "", rootStat); // the root has no node of its own (no attributes stored)
-            root = (await WalkAsync(item, parentTree, isRoot: true).ConfigureAwait(false))!.Value.Id;
+            root = (await WalkAsync(item, parentTree, isRoot: true).ConfigureAwait(false))!.Value;
         }, ct).ConfigureAwait(false);
         lock (_warningsLock) warnings.Sort(StringComparer.Ordinal);
         return root;
     }
 
     /// <summary>Stores <paramref name="dir"/>'s tree (or keeps the parent's when every entry is the same); null when include patterns leave it empty.</summary>
-    private async Task<(BlobId Id, bool Same)?> WalkAsync(ScanItem dir, BlobId? parentTree, bool isRoot)
+    private async Task<BlobId?> WalkAsync(ScanItem dir, BlobId? parentTree, bool isRoot)
     {
         var ct = _cts.Token;
         ct.ThrowIfCancellationRequested();
@@ -82,21 +82,29 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         }
         names.Sort(StringComparer.Ordinal);
         TreeCursor? parent = null;
+        byte[]? parentJson = null;
         if (parentTree is { } parentId)
         {
-            try { parent = new TreeCursor(await index.ReadBlobAsync(repo, parentId, ct).ConfigureAwait(false)); }
-            catch (RepositoryException) { } // a damaged parent only costs re-reading
+            try { parent = new TreeCursor(parentJson = await index.ReadBlobAsync(repo, parentId, ct).ConfigureAwait(false)); }
+            catch (RepositoryException) { parentJson = null; } // a damaged parent only costs re-reading
         }
         var same = parent is not null;
         var skipped = 0;
         Node? Seek(string name)
         {
             if (parent is null) return null;
-            try { return parent.Seek(name, ref skipped); }
+            try
+            {
+                var node = parent.Seek(name, ref skipped);
+                if (skipped > 0) same = false; // a parent's entry is gone: the deferred entries are still its first nodes
+                return node;
+            }
             catch (RepositoryException) { parent = null; same = false; return null; }
         }
 
-        using var folder = new FolderTree(this);
+        // While every entry so far equals the parent's node at its place, nothing is serialized: a folder that stays the
+        // same keeps the parent's tree id, and one that differs first writes the parent's nodes up to there.
+        using var folder = new FolderTree(this) { Deferring = parent is not null };
         try
         {
             foreach (var name in names)
@@ -128,8 +136,8 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                             same = false;
                             continue;
                         }
-                        child.Subtree = sub.Value.Id;
-                        same = same && old is not null && oldSub == sub.Value.Id && child.SameAs(old, Node.Dir);
+                        child.Subtree = sub.Value;
+                        same = same && old is not null && oldSub == sub.Value && child.SameAs(old, Node.Dir);
                         break;
                     }
                     case StatInfo.Symlink:
@@ -177,10 +185,12 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                         Warn($"{rel}: skipped: not a regular file, folder or symlink.");
                         continue;
                 }
+                if (!same) folder.StopDeferring(parentJson);
                 await folder.AddAsync(child, read).ConfigureAwait(false);
             }
             try { same = same && skipped == 0 && parent is not null && !parent.HasMore; }
             catch (RepositoryException) { same = false; }
+            if (!same) folder.StopDeferring(parentJson);
             await folder.CompleteAsync().ConfigureAwait(false);
         }
         catch
@@ -190,12 +200,12 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         }
         if (!isRoot && filter.HasIncludes && folder.Entries == 0) return null; // only folders on the way to a kept entry
         Interlocked.Increment(ref _dirs);
-        if (same) return (parentTree!.Value, true); // not serialized and hashed again
+        if (same) return parentTree!.Value; // not serialized and hashed again
         var json = folder.Writer.Finish();
         var id = repo.Key.Id(json.Span);
         if (index.TryReserve(id))
             await packs.AddAsync(id, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json.Span, Repo.BlobAad(Repo.TreeBlob, id)), ct).ConfigureAwait(false);
-        return (id, false);
+        return id;
     }
 
     /// <summary>Reads one file (two at a time over the whole walk) and waits for its chunk ids; a read error leaves it out with a warning.</summary>
@@ -272,10 +282,28 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
     /// </summary>
     private sealed class FolderTree(BackupWalker walker) : IDisposable
     {
-        private readonly Queue<(ScanItem Item, Task? Read)> _queue = new();
+        private readonly Queue<Pending> _queue = new();
+
+        /// <summary>An entry waiting in the queue (a class: generic code over reference types is shared and precompiled).</summary>
+        private sealed record Pending(ScanItem Item, Task? Read);
         private readonly Lock _lock = new();
 
         public TreeWriter Writer { get; } = new();
+
+        /// <summary>Entries are counted, not written, while they equal the parent tree's first nodes (see <see cref="StopDeferring"/>).</summary>
+        public bool Deferring { get; set; }
+        private int _deferred;
+
+        /// <summary>Writes the parent tree's first nodes in place of the entries deferred so far (they were equal), and writes from now on.</summary>
+        public void StopDeferring(byte[]? parentJson)
+        {
+            if (!Deferring) return;
+            Deferring = false;
+            if (_deferred == 0) return;
+            var cursor = new TreeCursor(parentJson!);
+            lock (_lock)
+                for (var i = 0; i < _deferred; i++) Writer.Add(cursor.Next()!);
+        }
 
         /// <summary>Entries added (include patterns drop folders without any).</summary>
         public int Entries { get; private set; }
@@ -283,6 +311,12 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         public async Task AddAsync(ScanItem item, Task? read)
         {
             Entries++;
+            if (Deferring)
+            {
+                _deferred++;
+                Count(item);
+                return;
+            }
             lock (_lock)
             {
                 if (read is null && _queue.Count == 0)
@@ -292,7 +326,7 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                 }
             }
             await walker._window.WaitAsync(walker._cts.Token).ConfigureAwait(false);
-            lock (_lock) _queue.Enqueue((item, read));
+            lock (_lock) _queue.Enqueue(new Pending(item, read));
             if (read is not null)
                 _ = read.ContinueWith(static (_, state) => ((FolderTree)state!).Drain(), this, CancellationToken.None,
                     TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -357,9 +391,15 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                 var node = child.ToNode(Node.File);
                 node.Content = child.Content;
                 Writer.Add(node);
-                Interlocked.Increment(ref walker._files);
-                Interlocked.Add(ref walker._bytes, child.StoredSize);
+                Count(child);
             }
+        }
+
+        private void Count(ScanItem child)
+        {
+            if (!child.IsFile || child.Failed || child.Content is null) return;
+            Interlocked.Increment(ref walker._files);
+            Interlocked.Add(ref walker._bytes, child.StoredSize);
         }
 
         public void Dispose() => Writer.Dispose();
