@@ -138,7 +138,9 @@ internal sealed class ChunkList
 {
     private readonly Lock _lock = new();
     private BlobId[] _ids = new BlobId[4];
-    private int _count;
+    private int _count, _pending;
+    private bool _sealed;
+    private readonly TaskCompletionSource _complete = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Bytes posted so far.</summary>
     public long Size { get; private set; }
@@ -150,16 +152,36 @@ internal sealed class ChunkList
         {
             if (_count == _ids.Length) Array.Resize(ref _ids, _count * 2);
             Size += length;
+            _pending++;
             return _count++;
         }
     }
 
     public void Set(int seq, BlobId id)
     {
-        lock (_lock) _ids[seq] = id;
+        lock (_lock)
+        {
+            _ids[seq] = id;
+            if (--_pending == 0 && _sealed) _complete.TrySetResult();
+        }
     }
 
-    /// <summary>The ids as stored in a tree; call after <see cref="ChunkPipeline.RunAsync"/>.</summary>
+    /// <summary>
+    /// Called by the file's reader after its last chunk: the returned task completes once every posted chunk has its
+    /// id (a folder-by-folder backup writes the file's tree node then, without waiting for the whole pipeline). If
+    /// the pipeline fails it never completes: wait on it with the pipeline's token.
+    /// </summary>
+    public Task Seal()
+    {
+        lock (_lock)
+        {
+            _sealed = true;
+            if (_pending == 0) _complete.TrySetResult();
+        }
+        return _complete.Task;
+    }
+
+    /// <summary>The ids as stored in a tree; call after <see cref="ChunkPipeline.RunAsync"/> or once <see cref="Seal"/>'s task completed.</summary>
     public List<string> ToContent()
     {
         lock (_lock)

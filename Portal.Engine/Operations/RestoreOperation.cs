@@ -6,23 +6,32 @@ using Portal.Engine.Repository;
 namespace Portal.Engine.Operations;
 
 /// <summary>
-/// Restore: walk the snapshot's trees in parallel (checking every name), create folders, then write files
-/// <see cref="FileWorkers"/> at a time (a new file directly with O_EXCL, an existing one through a temporary
-/// file renamed into place only after every chunk was read and verified); then symlinks; then folder modes
-/// and times, deepest first. Creating thousands of small files is mostly waiting in the file system, so
-/// more files are in flight than there are cores.
+/// Restore: walk the snapshot's trees, <see cref="Walkers"/> folders at a time (checking every name, creating
+/// folders), and hand each file to <see cref="FileWorkers"/> writers through a queue of <see cref="Queued"/> files
+/// while the walk goes on (a new file directly with O_EXCL, an existing one through a temporary file renamed into
+/// place only after every chunk was read and verified); then the second names of hard links, symlinks, and folder
+/// modes and times, deepest first. Memory is bounded by the folders being walked (their trees) and the queue, not
+/// by the number of files: only folders, symlinks and hard-linked files are remembered until the end. Creating
+/// thousands of small files is mostly waiting in the file system, so more files are in flight than there are
+/// cores, and folders walked side by side put files of different folders in flight together.
 /// </summary>
 internal sealed class RestoreOperation(Repo repo)
 {
     private sealed record FileJob(Node Node, string Dir, string Rel);
     private sealed record DirJob(Node Node, string Path, int Depth);
     private const int FileWorkers = 4;
+    private const int Walkers = 4;
+    private const int Queued = 64;
 
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
     private readonly List<string> _copies = [];
     private readonly Lock _lock = new();
-    private readonly List<FileJob> _files = [];
+    private readonly System.Threading.Channels.Channel<FileJob> _queue =
+        System.Threading.Channels.Channel.CreateBounded<FileJob>(new System.Threading.Channels.BoundedChannelOptions(Queued) { SingleWriter = false });
+    private readonly HashSet<(ulong Dev, ulong Inode)> _firsts = [];
+    private readonly List<FileJob> _secondary = [];
+    private long _filesSeen, _bytesTotal, _filesDone, _bytesDone;
     private readonly List<(Node Node, string Dir, string Rel)> _links = [];
     private readonly List<DirJob> _dirs = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(ulong Dev, ulong Inode), string> _linkTargets = new();
@@ -57,36 +66,34 @@ internal sealed class RestoreOperation(Repo repo)
         var target = Path.GetFullPath(request.TargetPath);
         Directory.CreateDirectory(target);
 
-        using (var gate = new SemaphoreSlim(Environment.ProcessorCount))
-            await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, gate, ct).ConfigureAwait(false);
-        _files.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
-        _links.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
-
-        // Files stored with a link count above 1 that share device and inode: the first (in path order) is
-        // written, the others become hard links to it (or copies, when it could not be restored).
-        var firsts = new HashSet<(ulong, ulong)>();
-        var (primary, secondary) = (new List<FileJob>(), new List<FileJob>());
-        foreach (var f in _files)
-            (f.Node.Links <= 1 || firsts.Add((f.Node.Device, f.Node.Inode)) ? primary : secondary).Add(f);
-        primary = AcrossFolders(primary);
-
-        var totalBytes = primary.Sum(f => f.Node.Size);
-        long filesDone = 0, bytesDone = 0;
-        progress.Report(new OperationProgress(OperationPhase.Restore, 0, _files.Count, 0, totalBytes));
-        await Parallel.ForEachAsync(primary, new ParallelOptions { MaxDegreeOfParallelism = FileWorkers, CancellationToken = ct }, async (job, token) =>
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var workers = Enumerable.Range(0, FileWorkers).Select(_ => Task.Run(() => WriteFilesAsync(index, request.Conflict, repoLock, progress, cts), CancellationToken.None)).ToArray();
+        try
         {
-            var written = await RestoreFileAsync(index, job, request.Conflict, null, token).ConfigureAwait(false);
-            if (written >= 0) Interlocked.Add(ref bytesDone, written);
-            if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(token).ConfigureAwait(false) is { } refreshFailed)
-                lock (_lock) _warnings.Add(refreshFailed); // a long restore keeps its lock live, or says it could not
-            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
-        }).ConfigureAwait(false);
-        foreach (var job in secondary)
+            using var gate = new SemaphoreSlim(Walkers);
+            await WalkAsync(index, BlobId.Parse(snapshot.Snapshot.Tree), target, "", [], includes, request.Conflict, gate, cts.Token).ConfigureAwait(false);
+        }
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false);
+            _queue.Writer.TryComplete();
+            try { await Task.WhenAll(workers).ConfigureAwait(false); } catch (OperationCanceledException) { }
+            throw;
+        }
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(workers).ConfigureAwait(false);
+
+        // Files stored with a link count above 1 that share device and inode: the first the walk met was written, the
+        // others become hard links to it (or copies, when it could not be restored).
+        _secondary.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        _links.Sort((a, b) => string.CompareOrdinal(a.Rel, b.Rel));
+        var totalBytes = Interlocked.Read(ref _bytesTotal);
+        foreach (var job in _secondary)
         {
             _linkTargets.TryGetValue((job.Node.Device, job.Node.Inode), out var existing);
             var written = await RestoreFileAsync(index, job, request.Conflict, existing, ct).ConfigureAwait(false);
-            if (written >= 0) Interlocked.Add(ref bytesDone, written);
-            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref filesDone), _files.Count, Interlocked.Read(ref bytesDone), totalBytes, job.Rel));
+            if (written >= 0) Interlocked.Add(ref _bytesDone, written);
+            progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref _filesDone), _filesSeen, Interlocked.Read(ref _bytesDone), totalBytes, job.Rel));
         }
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
@@ -96,32 +103,57 @@ internal sealed class RestoreOperation(Repo repo)
         _copies.Sort(StringComparer.Ordinal);
         // The last word: every file was handled (restored, skipped or named in the errors), whatever the throttled
         // reports before it said.
-        progress.Report(OperationProgress.Final(OperationPhase.Restore, _files.Count, totalBytes));
+        progress.Report(OperationProgress.Final(OperationPhase.Restore, _filesSeen, totalBytes));
         return new RestoreResult
         {
             Status = _errors.Count > 0 ? OperationStatus.Failed : OperationStatus.Completed,
             FilesRestored = Interlocked.Read(ref _restored),
-            BytesRestored = bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
+            BytesRestored = _bytesDone - _bytesAlreadyComplete, Skipped = _skipped, Errors = _errors,
             FilesAlreadyComplete = _alreadyComplete, BytesAlreadyComplete = _bytesAlreadyComplete,
             Warnings = _warnings, Copies = _copies,
             StorageReads = Interlocked.Read(ref _storageReads), StorageBytesRead = Interlocked.Read(ref _storageBytesRead),
         };
     }
 
-    /// <summary>
-    /// Orders files so that the ones in flight together are in different folders: creating a file holds its folder's
-    /// lock in the kernel (and the inode allocation under it can be slow), so files of one folder create one at a time.
-    /// </summary>
-    private static List<FileJob> AcrossFolders(List<FileJob> files)
+    /// <summary>One of the <see cref="FileWorkers"/> writers: takes files from the queue until the walk has ended.</summary>
+    private async Task WriteFilesAsync(MasterIndex index, RestoreConflict conflict, RepoLock? repoLock, IProgress<OperationProgress> progress, CancellationTokenSource cts)
     {
-        var folders = files.GroupBy(f => f.Dir, StringComparer.Ordinal).Select(g => g.ToList()).ToList();
-        var result = new List<FileJob>(files.Count);
-        for (var round = 0; folders.Count > 0; round++)
+        try
         {
-            foreach (var folder in folders) result.Add(folder[round]);
-            folders.RemoveAll(f => f.Count == round + 1);
+            await foreach (var job in _queue.Reader.ReadAllAsync(cts.Token).ConfigureAwait(false))
+            {
+                var written = await RestoreFileAsync(index, job, conflict, null, cts.Token).ConfigureAwait(false);
+                if (written >= 0) Interlocked.Add(ref _bytesDone, written);
+                if (repoLock is not null && await repoLock.TryRefreshIfDueAsync(cts.Token).ConfigureAwait(false) is { } refreshFailed)
+                    lock (_lock) _warnings.Add(refreshFailed); // a long restore keeps its lock live, or says it could not
+                progress.Report(new OperationProgress(OperationPhase.Restore, Interlocked.Increment(ref _filesDone), Interlocked.Read(ref _filesSeen),
+                    Interlocked.Read(ref _bytesDone), Interlocked.Read(ref _bytesTotal), job.Rel));
+            }
         }
-        return result;
+        catch
+        {
+            await cts.CancelAsync().ConfigureAwait(false); // the walk stops instead of waiting for room in the queue
+            throw;
+        }
+    }
+
+    /// <summary>Queues a file for the writers, or keeps it for the end when it is a second name of a hard-linked file.</summary>
+    private async ValueTask QueueFileAsync(FileJob job, CancellationToken ct)
+    {
+        Interlocked.Increment(ref _filesSeen);
+        if (job.Node.Links > 1)
+        {
+            lock (_lock)
+            {
+                if (!_firsts.Add((job.Node.Device, job.Node.Inode)))
+                {
+                    _secondary.Add(job);
+                    return;
+                }
+            }
+        }
+        Interlocked.Add(ref _bytesTotal, job.Node.Size);
+        await _queue.Writer.WriteAsync(job, ct).ConfigureAwait(false);
     }
 
     /// <summary>Records that the item at <paramref name="rel"/> was restored under <paramref name="copyName"/> next to one already there.</summary>
@@ -147,76 +179,93 @@ internal sealed class RestoreOperation(Repo repo)
     private async Task WalkAsync(MasterIndex index, BlobId treeId, string dirPath, string dirRel, string[] here,
         List<string[]> includes, RestoreConflict conflict, SemaphoreSlim gate, CancellationToken ct)
     {
-        RemoveTemporaryFiles(dirPath, _resume);
-        Tree tree;
+        // The gate is held while this folder's tree is loaded and its entries handed out (the queue may make it wait),
+        // and released before its subfolders are walked: at most Walkers trees are in memory at once.
+        var subfolders = new List<(BlobId Id, string Path, string Rel, string[] Here)>();
         await gate.WaitAsync(ct).ConfigureAwait(false);
-        Fetching(index, treeId);
-        try { tree = await Task.Run(() => index.LoadTreeAsync(repo, treeId, ct), ct).ConfigureAwait(false); }
+        try
+        {
+            RemoveTemporaryFiles(dirPath, _resume);
+            // The tree's bytes are read node by node (TreeCursor): a folder of 100,000 files is not 100,000 objects at once.
+            TreeCursor tree;
+            Fetching(index, treeId);
+            try { tree = new TreeCursor(await Task.Run(() => index.ReadBlobAsync(repo, treeId, ct), ct).ConfigureAwait(false)); }
+            catch (RepositoryException e)
+            {
+                Error(dirRel.Length == 0 ? "." : dirRel, $"cannot read folder listing: {e.Message}");
+                return;
+            }
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            while (NextNode(tree, dirRel) is { } node)
+            {
+                ct.ThrowIfCancellationRequested();
+                var rel = dirRel.Length == 0 ? node.Name : dirRel + "/" + node.Name;
+                if (RestorePaths.Unsafe(node.Name) is { } why)
+                {
+                    // Named by the entry itself (its name made printable), not by its folder.
+                    var shown = node.Name.Length == 0 ? "(an empty name)" : string.Concat(node.Name.Select(c => char.IsControl(c) ? '?' : c));
+                    Error(dirRel.Length == 0 ? shown : dirRel + "/" + shown, $"refused an entry with {why} (a restore never writes outside its target).");
+                    continue;
+                }
+                if (!seen.Add(node.Name))
+                {
+                    Error(rel, "refused: the name appears twice in its folder.");
+                    continue;
+                }
+                string[] path = [.. here, node.Name];
+                var selected = _selection.Selects(rel);
+                var onTheWay = !selected && _selection.Leads(rel);
+                if (!selected && !onTheWay) continue;
+                var dest = Path.Combine(dirPath, node.Name);
+                switch (node.Type)
+                {
+                    case Node.Dir when node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub):
+                        var destDir = dest;
+                        if (conflict == RestoreConflict.Skip && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
+                        {
+                            Interlocked.Increment(ref _skipped);
+                            continue;
+                        }
+                        if (conflict == RestoreConflict.CreateCopy && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
+                        {
+                            destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name, _copyPrefix));
+                            Copied(rel, Path.GetFileName(destDir));
+                        }
+                        if (!RestorePaths.EnsureDirectory(destDir, conflict == RestoreConflict.Overwrite, out var error))
+                        {
+                            Error(rel, error!);
+                            continue;
+                        }
+                        if (selected) lock (_lock) _dirs.Add(new DirJob(node, destDir, path.Length));
+                        subfolders.Add((sub, destDir, rel, path));
+                        break;
+                    case Node.File when selected:
+                        await QueueFileAsync(new FileJob(node, dirPath, rel), ct).ConfigureAwait(false);
+                        break;
+                    case Node.Symlink when selected:
+                        lock (_lock) _links.Add((node, dirPath, rel));
+                        break;
+                    case Node.Dir or Node.File or Node.Symlink:
+                        break;
+                    default:
+                        Error(rel, $"unknown entry type '{node.Type}'.");
+                        break;
+                }
+            }
+        }
+        finally { gate.Release(); }
+        await Task.WhenAll(subfolders.Select(f => WalkAsync(index, f.Id, f.Path, f.Rel, f.Here, includes, conflict, gate, ct))).ConfigureAwait(false);
+    }
+
+    /// <summary>The folder's next entry; a tree that stops parsing part-way is an error for the folder, and its rest is not restored.</summary>
+    private Node? NextNode(TreeCursor tree, string dirRel)
+    {
+        try { return tree.Next(); }
         catch (RepositoryException e)
         {
             Error(dirRel.Length == 0 ? "." : dirRel, $"cannot read folder listing: {e.Message}");
-            return;
+            return null;
         }
-        finally { gate.Release(); }
-        var subfolders = new List<Task>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var node in tree.Nodes)
-        {
-            ct.ThrowIfCancellationRequested();
-            var rel = dirRel.Length == 0 ? node.Name : dirRel + "/" + node.Name;
-            if (RestorePaths.Unsafe(node.Name) is { } why)
-            {
-                // Named by the entry itself (its name made printable), not by its folder.
-                var shown = node.Name.Length == 0 ? "(an empty name)" : string.Concat(node.Name.Select(c => char.IsControl(c) ? '?' : c));
-                Error(dirRel.Length == 0 ? shown : dirRel + "/" + shown, $"refused an entry with {why} (a restore never writes outside its target).");
-                continue;
-            }
-            if (!seen.Add(node.Name))
-            {
-                Error(rel, "refused: the name appears twice in its folder.");
-                continue;
-            }
-            string[] path = [.. here, node.Name];
-            var selected = _selection.Selects(rel);
-            var onTheWay = !selected && _selection.Leads(rel);
-            if (!selected && !onTheWay) continue;
-            var dest = Path.Combine(dirPath, node.Name);
-            switch (node.Type)
-            {
-                case Node.Dir when node.Subtree is not null && BlobId.TryParse(node.Subtree, out var sub):
-                    var destDir = dest;
-                    if (conflict == RestoreConflict.Skip && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
-                    {
-                        Interlocked.Increment(ref _skipped);
-                        continue;
-                    }
-                    if (conflict == RestoreConflict.CreateCopy && Native.TryLStat(dest) is { FileType: not StatInfo.Directory })
-                    {
-                        destDir = Path.Combine(dirPath, RestorePaths.CopyName(dirPath, node.Name, _copyPrefix));
-                        Copied(rel, Path.GetFileName(destDir));
-                    }
-                    if (!RestorePaths.EnsureDirectory(destDir, conflict == RestoreConflict.Overwrite, out var error))
-                    {
-                        Error(rel, error!);
-                        continue;
-                    }
-                    if (selected) lock (_lock) _dirs.Add(new DirJob(node, destDir, path.Length));
-                    subfolders.Add(WalkAsync(index, sub, destDir, rel, path, includes, conflict, gate, ct));
-                    break;
-                case Node.File when selected:
-                    lock (_lock) _files.Add(new FileJob(node, dirPath, rel));
-                    break;
-                case Node.Symlink when selected:
-                    lock (_lock) _links.Add((node, dirPath, rel));
-                    break;
-                case Node.Dir or Node.File or Node.Symlink:
-                    break;
-                default:
-                    Error(rel, $"unknown entry type '{node.Type}'.");
-                    break;
-            }
-        }
-        await Task.WhenAll(subfolders).ConfigureAwait(false);
     }
 
     /// <summary>

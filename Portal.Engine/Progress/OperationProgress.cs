@@ -7,7 +7,10 @@ public enum OperationPhase
     Key,
     /// <summary>Backup: walking the source folder and comparing it with the parent snapshot. Totals are unknown.</summary>
     Scan,
-    /// <summary>Backup: reading, chunking and storing changed files (a stream backup: reading the stream).</summary>
+    /// <summary>
+    /// Backup: reading, chunking and storing changed files (a stream backup: reading the stream). The walk goes on
+    /// meanwhile, folder by folder, so the totals grow as it finds more files to read; the final report has the real ones.
+    /// </summary>
     Read,
     /// <summary>Backup: writing folder listings, the index and the snapshot.</summary>
     Finish,

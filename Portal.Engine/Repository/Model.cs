@@ -135,6 +135,7 @@ internal sealed class LockFile
 [JsonSourceGenerationOptions(WriteIndented = false)]
 [JsonSerializable(typeof(RepoConfig))]
 [JsonSerializable(typeof(Tree))]
+[JsonSerializable(typeof(Node))]
 [JsonSerializable(typeof(Snapshot))]
 [JsonSerializable(typeof(IndexFile))]
 [JsonSerializable(typeof(LockFile))]

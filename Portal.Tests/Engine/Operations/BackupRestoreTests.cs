@@ -189,8 +189,9 @@ public sealed class BackupRestoreTests : IDisposable
         _kit.Write("ok.txt", "fine");
         var doomed = _kit.Write("vanishing.txt", "gone before it is read");
         using var engine = await _kit.InitAsync();
-        // The scan has seen the file; it disappears before the read (as a file locked or removed by another program).
-        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.FilesDone == 0) File.Delete(doomed); });
+        // The walk has seen the file (it counts as the second file to read); it disappears before the read (as a file
+        // locked or removed by another program).
+        var progress = new SyncProgress<OperationProgress>(p => { if (p.Phase == OperationPhase.Read && p.FilesTotal == 2 && File.Exists(doomed)) File.Delete(doomed); });
         var r = await engine.BackupAsync(new BackupRequest(_kit.Source), progress);
         Assert.Equal(OperationStatus.CompletedWithWarnings, r.Status);
         var warning = Assert.Single(r.Warnings);
