@@ -252,8 +252,12 @@ public sealed class RestoreWizardTests : ProtectionComponentTest
         // Opened for a database, the wizard stays and says where a database is restored (it jumped away unasked).
         page.WaitForAssertion(() => Assert.Contains("Shop is a database: it is restored as a whole from its own page", page.Find("[data-testid=restore-error]").TextContent));
         Assert.EndsWith($"restore?item={item.Id}", navigation.Uri);
-        var entry = page.Find("[data-testid=restore-item-database]");
-        Assert.Contains("opens Restore database", entry.TextContent);
-        Assert.EndsWith($"items/{item.Id}/restore-database", entry.QuerySelector("a")?.GetAttribute("href") ?? entry.GetAttribute("href"));
+        // The item step loads its list by itself, after or before the wizard's message: wait for the entry too.
+        page.WaitForAssertion(() =>
+        {
+            var entry = page.Find("[data-testid=restore-item-database]");
+            Assert.Contains("opens Restore database", entry.TextContent);
+            Assert.EndsWith($"items/{item.Id}/restore-database", entry.QuerySelector("a")?.GetAttribute("href") ?? entry.GetAttribute("href"));
+        });
     }
 }
