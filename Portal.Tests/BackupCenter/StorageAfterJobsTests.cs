@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Portal.Features.BackupCenter;
 using Portal.Features.Jobs;
 using Portal.Features.Protection;
@@ -18,7 +19,14 @@ public sealed class StorageAfterJobsTests : ProtectionHostTest
     public override async Task InitializeAsync()
     {
         await database.InitializeAsync();
-        host = await ProtectionHost.StartAsync(database, root, configure: services => services.AddPortalBackupCenter());
+        host = await ProtectionHost.StartAsync(database, root, configure: services =>
+        {
+            var before = services.Count;
+            services.AddPortalBackupCenter();
+            // Without the hourly pass: it runs once at start, at a moment the test does not control, and could measure the
+            // new vault before or after its backup. Only the measurement after a job is left to show the figure.
+            services.Remove(services.Skip(before).Single(d => d.ServiceType == typeof(IHostedService) && d.ImplementationFactory is not null));
+        });
     }
 
     [Fact]
@@ -35,7 +43,7 @@ public sealed class StorageAfterJobsTests : ProtectionHostTest
         var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
         Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
 
-        // The measurement runs beside the job's outcome: wait for its row (the hourly pass ran at start, before the vault had data).
+        // The measurement runs beside the job's outcome: wait for its row.
         var folder = Path.Combine(root, "regions", "east", "1", RegionStores.VaultPrefix(vault.Id));
         var measured = await WaitForAsync(async () =>
         {
