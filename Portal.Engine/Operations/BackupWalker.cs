@@ -65,7 +65,7 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
     }
 
     /// <summary>Stores <paramref name="dir"/>'s tree (or keeps the parent's when every entry is the same); null when include patterns leave it empty.</summary>
-    private async Task<BlobId?> WalkAsync(ScanItem dir, BlobId? parentTree, bool isRoot)
+    private async Task<BlobId?> WalkAsync(ScanItem dir, BlobId? parentTree, bool isRoot, Task<byte[]?>? prefetched = null)
     {
         var ct = _cts.Token;
         ct.ThrowIfCancellationRequested();
@@ -85,9 +85,15 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         byte[]? parentJson = null;
         if (parentTree is { } parentId)
         {
-            try { parent = new TreeCursor(parentJson = await index.ReadBlobAsync(repo, parentId, ct).ConfigureAwait(false)); }
+            try
+            {
+                parentJson = await (prefetched ?? Task.FromResult<byte[]?>(null)).ConfigureAwait(false)
+                    ?? await index.ReadBlobAsync(repo, parentId, ct).ConfigureAwait(false);
+                parent = new TreeCursor(parentJson);
+            }
             catch (RepositoryException) { parentJson = null; } // a damaged parent only costs re-reading
         }
+        var subtrees = parentJson is null ? null : new SubtreePrefetch(this, parentJson);
         var same = parent is not null;
         var skipped = 0;
         Node? Seek(string name)
@@ -130,7 +136,7 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                         ReadXattrs(child);
                         var old = Seek(name);
                         BlobId? oldSub = old is { Type: Node.Dir, Subtree: { } s } && BlobId.TryParse(s, out var sid) ? sid : null;
-                        var sub = await WalkAsync(child, oldSub, isRoot: false).ConfigureAwait(false);
+                        var sub = await WalkAsync(child, oldSub, isRoot: false, oldSub is { } o ? subtrees?.Take(o) : null).ConfigureAwait(false);
                         if (sub is null)
                         {
                             same = false;
@@ -251,6 +257,8 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         }
     }
 
+    private Task<byte[]> ReadTreeAsync(BlobId id) => index.ReadBlobAsync(repo, id, _cts.Token);
+
     private bool AllIndexed(List<string> content)
     {
         foreach (var c in content)
@@ -274,6 +282,75 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
     }
 
     private static string Display(ScanItem item) => item.RelativePath.Length == 0 ? "." : item.RelativePath;
+
+    /// <summary>
+    /// Reads a folder's subfolders' parent trees ahead of the walk: the next <see cref="Ahead"/> subtree ids of the
+    /// parent tree, in name order (the order the walk enters them), are read on the thread pool while the walk lists
+    /// and lstats. Ids are found by scanning the parent tree's bytes for the subtree property (no node is parsed, no
+    /// list is kept), so memory stays <see cref="Ahead"/> trees per level of the walk's path. A read that fails
+    /// yields null: the walk reads that tree itself and meets the error there.
+    /// </summary>
+    private sealed class SubtreePrefetch(BackupWalker walker, byte[] parentJson)
+    {
+        internal const int Ahead = 4;
+        private static ReadOnlySpan<byte> Property => "\"subtree\":\""u8;
+        private readonly Queue<Read> _ahead = new();
+
+        /// <summary>A read in flight (a class: generic code over reference types is shared and precompiled).</summary>
+        private sealed record Read(BlobId Id, Task<byte[]?> Task);
+        private int _offset;
+
+        /// <summary>
+        /// The read of subtree <paramref name="id"/> if it was started, or null. The walk asks in the parent tree's
+        /// order, so reads before it are dropped (those folders are gone) and, when it is further on, the scan skips
+        /// to it.
+        /// </summary>
+        public Task<byte[]?>? Take(BlobId id)
+        {
+            Fill();
+            Task<byte[]?>? found = null;
+            if (_ahead.Any(a => a.Id == id))
+                while (found is null && _ahead.TryDequeue(out var next))
+                    if (next.Id == id) found = next.Task;
+            if (found is null)
+            {
+                _ahead.Clear();
+                while (NextId() is { } skipped && skipped != id) { }
+            }
+            Fill();
+            return found;
+        }
+
+        private void Fill()
+        {
+            while (_ahead.Count < Ahead && NextId() is { } id) _ahead.Enqueue(new Read(id, Task.Run(() => ReadAsync(id))));
+        }
+
+        /// <summary>The next subtree id in the parent tree's bytes, or null after the last.</summary>
+        private BlobId? NextId()
+        {
+            const int hexLength = BlobId.Size * 2;
+            while (_offset >= 0)
+            {
+                var at = parentJson.AsSpan(_offset).IndexOf(Property);
+                if (at < 0 || _offset + at + Property.Length + hexLength > parentJson.Length)
+                {
+                    _offset = -1;
+                    break;
+                }
+                var start = _offset + at + Property.Length;
+                _offset = start + hexLength;
+                if (BlobId.TryParse(System.Text.Encoding.ASCII.GetString(parentJson, start, hexLength), out var id)) return id;
+            }
+            return null;
+        }
+
+        private async Task<byte[]?> ReadAsync(BlobId id)
+        {
+            try { return await walker.ReadTreeAsync(id).ConfigureAwait(false); }
+            catch (Exception e) when (e is RepositoryException or IOException or OperationCanceledException) { return null; }
+        }
+    }
 
     /// <summary>
     /// One folder's tree as it is written: entries in name order, each written as soon as it and every entry before it

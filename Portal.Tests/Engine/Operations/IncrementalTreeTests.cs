@@ -52,4 +52,28 @@ public sealed class IncrementalTreeTests : IDisposable
         EngineTestKit.AssertSameTree(_kit.Source, target);
         Assert.Equal(File.GetUnixFileMode(Path.Combine(_kit.Source, "deep/a/b")), File.GetUnixFileMode(Path.Combine(target, "deep/a/b")));
     }
+    [Fact]
+    public async Task Folders_removed_added_and_alike_among_many_siblings_keep_every_unchanged_file_unread()
+    {
+        // More sibling folders than the walk reads ahead, runs of removed ones longer than that, empty folders that
+        // share one tree, and new folders in between: every unchanged file still finds its parent node.
+        for (var i = 0; i < 30; i++)
+        {
+            _kit.Write($"s/d{i:D2}/f.txt", $"file {i}");
+            Directory.CreateDirectory(Path.Combine(_kit.Source, $"s/d{i:D2}/empty"));
+        }
+        using var engine = await _kit.InitAsync();
+        var first = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal(30, first.FilesRead);
+
+        for (var i = 3; i < 12; i++) Directory.Delete(Path.Combine(_kit.Source, $"s/d{i:D2}"), recursive: true);
+        _kit.Write("s/d12a/new.txt", "new");
+        _kit.Write("s/d20/f.txt", "changed, and longer");
+        var second = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        Assert.Equal((2, 20), (second.FilesRead, second.FilesUnchanged));
+
+        var target = _kit.NewTarget();
+        await engine.RestoreAsync(new RestoreRequest(second.SnapshotId, target));
+        EngineTestKit.AssertSameTree(_kit.Source, target);
+    }
 }
