@@ -183,7 +183,7 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
                             // The totals grow as the walk finds files to read (reported before the read starts).
                             progress.Report(new OperationProgress(OperationPhase.Read, Interlocked.Read(ref _readDone), Interlocked.Increment(ref _toRead),
                                 Interlocked.Read(ref _readBytes), Interlocked.Add(ref _toReadBytes, child.Stat.Size)));
-                            read = ReadFileAsync(child);
+                            read = Task.Run(() => ReadFileAsync(child)); // on the pool: the walk never reads a file itself
                         }
                         break;
                     }
