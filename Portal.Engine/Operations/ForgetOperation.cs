@@ -13,18 +13,20 @@ internal sealed class ForgetOperation(Repo repo)
     public async Task<IReadOnlyList<string>> RunAsync(IEnumerable<string> references, IProgress<OperationProgress> progress, CancellationToken ct)
     {
         var all = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
-        var doomed = references.Select(r => SnapshotCatalog.Resolve(all, r)).DistinctBy(s => s.Id).ToList(); // all resolve before any delete
+        var doomed = SnapshotCatalog.ResolveAll(all, references).DistinctBy(s => s.Id).ToList(); // all resolve before any delete
         var now = repo.Time.GetUtcNow();
         var kept = doomed.Where(s => s.Snapshot.KeepUntil > now).ToList();
         if (kept.Count > 0)
             throw new SnapshotRetainedException(
                 $"Nothing was removed: {string.Join("; ", kept.Select(s => $"snapshot {s.Id[..8]} must be kept until {s.Snapshot.KeepUntil!.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC"))} " +
                 "(it was written to an immutable vault with that retention). Forget only snapshots whose retention has ended.");
-        for (var i = 0; i < doomed.Count; i++)
+        var done = 0;
+        await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (s, token) =>
         {
-            await repo.Store.DeleteAsync(doomed[i].ObjectName, ct).ConfigureAwait(false);
-            if (i + 1 < doomed.Count) progress.Report(new OperationProgress(OperationPhase.Forget, i + 1, doomed.Count, 0, 0, doomed[i].Id));
-        }
+            await repo.Store.DeleteAsync(s.ObjectName, token).ConfigureAwait(false);
+            var n = Interlocked.Increment(ref done);
+            if (n < doomed.Count) progress.Report(new OperationProgress(OperationPhase.Forget, n, doomed.Count, 0, 0, s.Id));
+        }).ConfigureAwait(false);
         progress.Report(OperationProgress.Final(OperationPhase.Forget, doomed.Count, 0) with { CurrentPath = doomed.Count > 0 ? doomed[^1].Id : null });
         return doomed.Select(s => s.Id).ToList();
     }

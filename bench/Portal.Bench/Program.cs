@@ -21,6 +21,12 @@ switch (args)
     case ["drill-rto", var repo, var scratch, ..] when args.Length <= 4:
         await Portal.Bench.DrillRto.RunAsync(repo, scratch, args.Length > 3 ? int.Parse(args[3]) : 3, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
         return;
+    case ["points-make", var repo, var source, var n]:
+        await Portal.Bench.PointsScale.MakeAsync(repo, source, int.Parse(n), Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
+        return;
+    case ["points-forget", var repo]:
+        await Portal.Bench.PointsScale.ForgetAsync(repo, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
+        return;
     case ["stats", var repo]:
         await Portal.Bench.RepoStats.RunAsync(repo, Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
         return;
