@@ -257,12 +257,16 @@ public sealed class AttachVaultTests : IAsyncLifetime
             Assert.Equal($"recovered-{id.ToString("N")[..8]}", attached.Name);
             Assert.Equal(1, attached.RecoveryPoints);
             Assert.Contains(attached.Notes, n => n.Contains("no vault manifest"));
+            // Attach another machine: this vault has none in its storage.
+            var none = await Assert.ThrowsAsync<PortalValidationException>(() => caller.AttachMachineAsync(id, Passphrase));
+            Assert.Contains("holds no machine repository", none.Errors["Passphrase"]);
         }
         else
         {
             var refusal = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachAsync(new AttachVaultRequest("east", Passphrase)));
             Assert.Contains("role", refusal.Message);
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.PreviewAsync(new AttachVaultRequest("east", Passphrase)));
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachMachineAsync(id, Passphrase));
         }
 
         await using var db = first.Factory.CreateDbContext();

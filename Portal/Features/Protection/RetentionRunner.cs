@@ -76,9 +76,9 @@ public sealed class RetentionRunner(
     /// (the engine's forget then refuses them, as it refuses new points), and then their rows get that floor. A repository
     /// that cannot be opened now is tried again at the next run.
     /// </summary>
-    private async Task HoldAsync(Vault vault, List<(RecoveryPoint Point, Guid? Machine, DateTime Until)> points, CancellationToken ct)
+    private async Task HoldAsync(Vault vault, List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)> points, CancellationToken ct)
     {
-        foreach (var group in points.GroupBy(p => p.Machine))
+        foreach (var group in points.GroupBy(p => p.MachineId))
         {
             try
             {
@@ -108,7 +108,7 @@ public sealed class RetentionRunner(
 
         var expired = new List<RecoveryPoint>();
         var purged = new List<BackupItem>();
-        var toHold = new List<(RecoveryPoint Point, Guid? Machine, DateTime Until)>();
+        var toHold = new List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)>();
         foreach (var item in items)
         {
             var own = points.Where(p => p.ItemId == item.Id).ToList();
