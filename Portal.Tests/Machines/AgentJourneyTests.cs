@@ -317,11 +317,13 @@ public sealed class AgentJourneyTests : IAsyncLifetime
             Assert.Contains(preview.Notes, n => n.Contains("Machine web-01 comes back registered") && n.Contains("systemctl restart portal-agent"));
             Assert.Contains(preview.Notes, n => n.Contains("1 other machine repository of this vault") && n.Contains("Attach another machine"));
             await attach.AttachAsync(new AttachVaultRequest("east", webPassphrase));
+            StartAgent(webState); // restarted as the note says; it connects with the keys it registered with
             var twice = await Assert.ThrowsAsync<Portal.Features.Common.PortalConflictException>(() => attach.AttachAsync(new AttachVaultRequest("east", dbPassphrase)));
             Assert.Contains("Attach another machine", twice.Message);
             var wrong = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() => attach.AttachMachineAsync(vault.Id, "not a passphrase of these machines"));
             Assert.Contains("opens none of the 1 machine repository of vault estate", wrong.Errors["Passphrase"]);
             var other = await attach.AttachMachineAsync(vault.Id, dbPassphrase);
+            StartAgent(dbState);
             Assert.Equal([("db-01 dumps", "db-01", 1)], other.Items.Select(i => (i.Name, i.Machine, i.RecoveryPoints)));
             var none = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() => attach.AttachMachineAsync(vault.Id, dbPassphrase));
             Assert.Contains("already in the catalog", none.Errors["Passphrase"]);
@@ -341,17 +343,22 @@ public sealed class AgentJourneyTests : IAsyncLifetime
                 Assert.Equal([webId], share.Machines.Select(m => m.Id));
             }
 
-            // The agents restart and connect with the keys they registered with; every point restores byte for byte on its machine.
-            StartAgent(webState);
-            StartAgent(dbState);
+            // The agents are back without registering again; every point restores byte for byte on its machine.
             await WaitOnlineAsync(host, webId, dbId);
             var restores = host.ActAs(ann).GetRequiredService<RestoreService>();
+            var started = new List<(Guid Job, string Target, Dictionary<string, byte[]> Files)>();
             foreach (var (snapshot, (itemId, files)) in expected)
             {
                 var point = (await restores.ListPointsAsync(itemId)).Single(p => p.SnapshotId == snapshot);
                 var target = Path.Combine(root, itemId == webItem.Id ? "web-01" : "db-01", "restored", snapshot[..8]);
                 var job = await restores.StartAsync(new FileRestoreRequest(itemId, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Overwrite));
-                var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(60));
+                started.Add((job.Id, target, files));
+            }
+
+            Assert.Equal(3, started.Count);
+            foreach (var (jobId, target, files) in started)
+            {
+                var done = await host.WaitForJobAsync(jobId, j => j.Status.IsFinished(), TimeSpan.FromSeconds(90));
                 Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}\n{portal.Output}");
                 Assert.Equal(files.Keys.Order(), Directory.EnumerateFiles(target).Select(Path.GetFileName).Order());
                 Assert.All(files, f => Assert.Equal(f.Value, File.ReadAllBytes(Path.Combine(target, f.Key))));
