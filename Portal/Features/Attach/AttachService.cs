@@ -71,6 +71,12 @@ public sealed class AttachService(
         }
         else
             plan = await AttachPlan.ReadAsync(found.Engine, found.VaultId, found.Region, stores, escrow, clock, ct);
+        if (found.MachineId is not null && found.VaultRepository)
+            plan.Preview = plan.Preview with
+            {
+                Notes = [.. plan.Preview.Notes, "This vault also has a repository of its own (items on the portal host), which a machine's passphrase does not open: " +
+                    "attaching with the vault's passphrase instead brings back every item and machine at once."],
+            };
         if (plan.Vault.Redundancy == StorageRedundancy.GRS && regions.Find(found.Region)?.HasPair != true)
         {
             plan.Vault.Redundancy = StorageRedundancy.LRS;
@@ -125,7 +131,8 @@ public sealed class AttachService(
         });
 
     /// <summary>The repository the passphrase opened: the vault's own, or (with <paramref name="MachineId"/>) one machine's.</summary>
-    private sealed record Found(BackupEngine Engine, Guid VaultId, string Region, Guid? MachineId = null, IReadOnlyList<Guid>? Others = null) : IDisposable
+    private sealed record Found(BackupEngine Engine, Guid VaultId, string Region, Guid? MachineId = null, IReadOnlyList<Guid>? Others = null,
+        bool VaultRepository = false) : IDisposable
     {
         public IReadOnlyList<Guid> OtherMachines => Others ?? [];
 
@@ -196,7 +203,8 @@ public sealed class AttachService(
                             "to bring this machine back, open the vault and use Machines, Attach another machine.");
                     }
 
-                    return new Found(engine, vaultId, region.Name, machineId, [.. machines.Where(m => m.Vault == vaultId && m.Machine != machineId).Select(m => m.Machine)]);
+                    return new Found(engine, vaultId, region.Name, machineId, [.. machines.Where(m => m.Vault == vaultId && m.Machine != machineId).Select(m => m.Machine)],
+                        candidates.Contains(vaultId));
                 }
 
                 throw new PortalValidationException(nameof(request.Passphrase), candidates.Count == 1 && machines.Count == 0
