@@ -230,6 +230,14 @@ public sealed class BackupEngine : IDisposable
     public Task<VaultManifest> WriteVaultManifestAsync(string document, CancellationToken cancellationToken = default) =>
         new VaultManifestOperation(_repo).WriteAsync(document, cancellationToken);
 
+    /// <summary>
+    /// Holds existing snapshots (id or unique prefix → time): forget refuses each until then, as a snapshot written with
+    /// <see cref="BackupRequest.KeepUntil"/>. For points taken before their vault became immutable. Holds only grow.
+    /// Returns how many snapshots are held.
+    /// </summary>
+    public Task<int> HoldAsync(IReadOnlyDictionary<string, DateTimeOffset> holds, CancellationToken cancellationToken = default) =>
+        new HoldOperation(_repo).AddAsync(holds, cancellationToken);
+
     /// <summary>The newest readable vault manifest, or null when the repository has none (written before manifests existed).</summary>
     public Task<VaultManifest?> ReadVaultManifestAsync(CancellationToken cancellationToken = default) =>
         new VaultManifestOperation(_repo).ReadAsync(cancellationToken);

@@ -6,7 +6,7 @@ namespace Portal.Engine.Operations;
 /// <summary>
 /// Removes snapshot manifests by id or prefix. Their data stays until a prune, which keeps whatever a remaining snapshot
 /// needs. A snapshot kept until a later time (<see cref="Snapshot.KeepUntil"/>: an immutable vault's recovery point) is
-/// refused whatever the caller says, and then nothing is removed.
+/// refused whatever the caller says, and then nothing is removed; so is one held (<see cref="HoldOperation"/>).
 /// </summary>
 internal sealed class ForgetOperation(Repo repo)
 {
@@ -15,10 +15,11 @@ internal sealed class ForgetOperation(Repo repo)
         var all = await SnapshotCatalog.LoadAllAsync(repo, ct).ConfigureAwait(false);
         var doomed = SnapshotCatalog.ResolveAll(all, references).DistinctBy(s => s.Id).ToList(); // all resolve before any delete
         var now = repo.Time.GetUtcNow();
-        var kept = doomed.Where(s => s.Snapshot.KeepUntil > now).ToList();
+        var (holds, _) = await new HoldOperation(repo).LoadAsync(ct).ConfigureAwait(false); // snapshots written before the vault was immutable
+        var kept = doomed.Select(s => (s.Id, Until: HoldOperation.Later(s.Snapshot.KeepUntil, holds, s.Id))).Where(s => s.Until > now).ToList();
         if (kept.Count > 0)
             throw new SnapshotRetainedException(
-                $"Nothing was removed: {string.Join("; ", kept.Select(s => $"snapshot {s.Id[..8]} must be kept until {s.Snapshot.KeepUntil!.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC"))} " +
+                $"Nothing was removed: {string.Join("; ", kept.Select(s => $"snapshot {s.Id[..8]} must be kept until {s.Until!.Value.UtcDateTime:yyyy-MM-dd HH:mm} UTC"))} " +
                 "(it was written to an immutable vault with that retention). Forget only snapshots whose retention has ended.");
         var done = 0;
         await Parallel.ForEachAsync(doomed, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (s, token) =>

@@ -36,6 +36,27 @@ public static class VaultLayout
     }
 
     /// <summary>
+    /// The machine repositories (each one's <c>config</c> under <c>vaults/{vault:N}/machines/{machine:N}</c>) in
+    /// <paramref name="regionStore"/>, sorted; with <paramref name="vaultId"/>, only that vault's. What a region holds when
+    /// no catalog says so: a vault whose items are all on machines has no repository of its own, only these.
+    /// </summary>
+    public static async Task<IReadOnlyList<(Guid Vault, Guid Machine)>> FindMachineRepositoriesAsync(IObjectStore regionStore, Guid? vaultId = null,
+        CancellationToken cancellationToken = default)
+    {
+        var found = new SortedSet<(Guid, Guid)>();
+        var prefix = vaultId is { } v ? $"{Prefix(v)}/machines/" : "vaults/";
+        await foreach (var info in regionStore.ListAsync(prefix, cancellationToken).ConfigureAwait(false))
+        {
+            var parts = info.Name.Split('/');
+            if (parts.Length == 5 && parts[2] == "machines" && parts[4] == "config"
+                && Guid.TryParseExact(parts[1], "N", out var vault) && Guid.TryParseExact(parts[3], "N", out var machine))
+                found.Add((vault, machine));
+        }
+
+        return [.. found];
+    }
+
+    /// <summary>
     /// The vault's repository inside <paramref name="regionStore"/>; with <paramref name="throttle"/>, its uploads
     /// wait for that bucket's tokens (one bucket shared by the vaults it limits together).
     /// </summary>

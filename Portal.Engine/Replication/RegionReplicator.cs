@@ -18,7 +18,7 @@ namespace Portal.Engine.Replication;
 /// </remarks>
 public sealed class RegionReplicator(IObjectStore primary, IObjectStore secondary, TimeProvider? time = null)
 {
-    private static readonly string[] Order = ["keys/", "config", "data/", "index/", "vault/"];
+    private static readonly string[] Order = ["keys/", "config", "data/", "index/", "vault/", "holds/"];
     private readonly TimeProvider clock = time ?? TimeProvider.System;
 
     /// <summary>What the secondary lacks now (objects, bytes, and the oldest recovery point not there yet).</summary>

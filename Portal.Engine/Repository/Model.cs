@@ -140,5 +140,6 @@ internal sealed class LockFile
 [JsonSerializable(typeof(IndexFile))]
 [JsonSerializable(typeof(LockFile))]
 [JsonSerializable(typeof(Operations.VaultManifestObject))]
+[JsonSerializable(typeof(Operations.HoldObject))]
 [JsonSerializable(typeof(Crypto.KeyObject))]
 internal sealed partial class RepoJson : JsonSerializerContext;

@@ -16,7 +16,7 @@ namespace Portal.Engine.Repository;
 internal sealed class Repo : IDisposable
 {
     public const string ConfigName = "config", KeysPrefix = "keys/", SnapshotsPrefix = "snapshots/",
-        IndexPrefix = "index/", DataPrefix = "data/", LocksPrefix = "locks/", VaultManifestPrefix = "vault/";
+        IndexPrefix = "index/", DataPrefix = "data/", LocksPrefix = "locks/", VaultManifestPrefix = "vault/", HoldsPrefix = "holds/";
     public const byte DataBlob = 0, TreeBlob = 1;
     public const int DefaultPackTarget = 16 * 1024 * 1024;
 

@@ -51,6 +51,28 @@ public sealed class AttachVaultDialogTests : ProtectionComponentTest
         return provider;
     }
 
+    /// <summary>The vault page's "Attach another machine": asks for a machine's passphrase and says in words why nothing came back.</summary>
+    [Fact]
+    public async Task Attach_another_machine_asks_for_a_machines_passphrase_and_says_why_nothing_was_attached()
+    {
+        var vaultId = await VaultInStorageAsync();
+        SignIn(TestUsers.WithRoles("Ann", PortalRoles.Contributor));
+        await Context.Services.GetRequiredService<AttachService>().AttachAsync(new AttachVaultRequest("east", Passphrase));
+        RenderProviders();
+        var provider = Context.Render<MudDialogProvider>();
+        var dialogs = Context.Services.GetRequiredService<IDialogService>();
+        await provider.InvokeAsync(() => dialogs.ShowAsync<Portal.Components.Pages.Machines.AttachMachineDialog>("Attach another machine",
+            new DialogParameters<Portal.Components.Pages.Machines.AttachMachineDialog> { { d => d.VaultId, vaultId }, { d => d.VaultName, "payroll" } }));
+        provider.WaitForAssertion(() => Assert.NotEmpty(provider.FindAll("[data-testid=attach-machine-confirm]")));
+        Assert.Contains("Other machines need their own", provider.Find("[data-testid=attach-machine-dialog]").TextContent);
+
+        provider.Find("#attach-machine-passphrase").Change("a machine passphrase");
+        await ClickAsync(provider, "[data-testid=attach-machine-confirm]");
+
+        provider.WaitForAssertion(() => Assert.Contains("storage holds no machine repository: there is no machine to attach.", provider.Markup));
+        Assert.Empty(provider.FindAll("[data-testid=attach-machine-done]"));
+    }
+
     [Fact]
     public async Task A_contributor_finds_the_vault_sees_its_items_and_points_and_attaches_it()
     {

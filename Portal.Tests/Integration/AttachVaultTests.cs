@@ -107,6 +107,7 @@ public sealed class AttachVaultTests : IAsyncLifetime
         File.WriteAllText(Path.Combine(share, "slides", "q4.pptx"), "quarter four");
         await BackUpAndRememberAsync(shareItem.Id, share);
         await BackUpAndRememberAsync(photosItem.Id, photos);
+        await host.ActAs(ann).GetRequiredService<Portal.Features.Drills.DrillService>().SetCheckQueryAsync(shopItem.Id, "select count(*) from orders");
         await BackUpAsync(shopItem.Id);
         var shopFingerprint = await shop.FingerprintAsync();
         // A point of an item that is no longer in the manifest: only its snapshot's tags say what it was.
@@ -146,6 +147,9 @@ public sealed class AttachVaultTests : IAsyncLifetime
         var shareBack = (await host.Protection(ann).GetAsync(shareItem.Id))!;
         Assert.Equal(["*.tmp"], shareBack.Exclude);
         Assert.Equal(ProtectionState.Protected, shareBack.Item.State);
+        // The database item's drill check query is in the manifest too.
+        Assert.Equal("select count(*) from orders",
+            (await host.ActAs(ann).GetRequiredService<Portal.Features.Drills.DrillService>().GetItemSettingsAsync(shopItem.Id)).CheckQuery);
 
         // Every point lists and restores byte for byte.
         var restores = host.ActAs(ann).GetRequiredService<RestoreService>();
@@ -253,12 +257,16 @@ public sealed class AttachVaultTests : IAsyncLifetime
             Assert.Equal($"recovered-{id.ToString("N")[..8]}", attached.Name);
             Assert.Equal(1, attached.RecoveryPoints);
             Assert.Contains(attached.Notes, n => n.Contains("no vault manifest"));
+            // Attach another machine: this vault has none in its storage.
+            var none = await Assert.ThrowsAsync<PortalValidationException>(() => caller.AttachMachineAsync(id, Passphrase));
+            Assert.Contains("holds no machine repository", none.Errors["Passphrase"]);
         }
         else
         {
             var refusal = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachAsync(new AttachVaultRequest("east", Passphrase)));
             Assert.Contains("role", refusal.Message);
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.PreviewAsync(new AttachVaultRequest("east", Passphrase)));
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachMachineAsync(id, Passphrase));
         }
 
         await using var db = first.Factory.CreateDbContext();

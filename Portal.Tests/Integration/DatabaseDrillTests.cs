@@ -91,6 +91,40 @@ public sealed class DatabaseDrillTests : ProtectionHostTest
         Assert.Equal([DrillResult.Failed, DrillResult.Failed, DrillResult.Passed], (await Drills(ann).ListAsync(itemId)).Select(d => d.Result));
     }
 
+    /// <summary>
+    /// A portal instance that dies mid-drill leaves its throwaway database behind: the next drill on that server drops those
+    /// of ended drill jobs and names them in its log, and leaves alone one of a job this catalog does not know (another portal's).
+    /// </summary>
+    [Fact]
+    public async Task The_next_drill_drops_throwaway_databases_left_by_ended_drills_and_names_them_in_its_log()
+    {
+        var itemId = await BackedUpDatabaseAsync();
+        var first = await DrillAsync(itemId);
+        Assert.True(first.Status == JobStatus.Completed, first.Message);
+        // As if the first drill's instance had died before dropping its copy; and a drill database of another portal on the same server.
+        var left = DatabaseDrill.NamePrefix + first.Id.ToString("N");
+        var foreign = DatabaseDrill.NamePrefix + Guid.NewGuid().ToString("N");
+        await shop.ExecuteAsync($"CREATE DATABASE {left}", "postgres");
+        await shop.ExecuteAsync($"CREATE DATABASE {foreign}", "postgres");
+        try
+        {
+            var second = await DrillAsync(itemId);
+
+            Assert.True(second.Status == JobStatus.Completed, second.Message);
+            var log = string.Join("\n", (await host.ActAs(ann).GetRequiredService<JobQueries>().LogAsync(second.Id)).Select(l => l.Text));
+            Assert.Contains($"Dropped the throwaway database {left} left by drill job {first.Id:N}, which ended without dropping it.", log);
+            Assert.Contains($"The throwaway database {foreign}", log);
+            Assert.Contains("which this portal does not know", log);
+            Assert.Equal(0L, await shop.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname = '{left}'", "postgres"));
+            Assert.Equal(1L, await shop.ScalarAsync<long>($"SELECT count(*) FROM pg_database WHERE datname = '{foreign}'", "postgres"));
+        }
+        finally
+        {
+            await shop.ExecuteAsync($"DROP DATABASE IF EXISTS {foreign}", "postgres");
+            await shop.ExecuteAsync($"DROP DATABASE IF EXISTS {left}", "postgres");
+        }
+    }
+
     [Fact]
     public async Task A_check_query_is_one_statement_set_by_those_who_protect_on_database_items_only()
     {

@@ -97,6 +97,39 @@ public sealed class ImmutableVaultTests : ProtectionHostTest
         Assert.Equal(2, (await Approvals(bob).ListAsync()).Count(r => r.Status == ApprovalStatus.Pending)); // still waiting: Bob can reject them
     }
 
+    /// <summary>
+    /// A point taken before the vault became immutable has no keep-until in its snapshot: the next retention run holds its
+    /// snapshot in the repository until its retention ends and gives its row that floor, so the engine's forget refuses it
+    /// whoever asks, as for points taken since.
+    /// </summary>
+    [Fact]
+    public async Task Points_taken_before_the_vault_became_immutable_are_held_until_their_retention_ends_and_the_engine_refuses_to_forget_them()
+    {
+        var (item, _) = await ProtectedItemWithAPointAsync();
+        var point = Assert.Single(item.RecoveryPoints);
+        var vault = (await Vaults(ann).SetImmutabilityAsync((await VaultAsync()).Id, (await VaultAsync()).Version, VaultImmutability.Enabled)).Vault;
+        RecoveryPoint row;
+        await using (var db = database.Factory.CreateDbContext())
+            row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+        Assert.Null(row.ImmutableUntil);
+        var keys = host.Services.GetRequiredService<VaultKeys>();
+        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
+            Assert.Null((await engine.ListSnapshotsAsync()).Single().KeepUntil);
+
+        await host.Services.GetRequiredService<RetentionRunner>().RunVaultAsync(vault.Id, CancellationToken.None);
+
+        await using (var db = database.Factory.CreateDbContext())
+            row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+        Assert.Equal(row.RetainUntil, row.ImmutableUntil); // its on-demand retention, as it was when the vault became immutable
+        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
+        {
+            Assert.Equal(row.RetainUntil, (await engine.ListSnapshotsAsync()).Single().KeepUntil?.UtcDateTime);
+            var refused = await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([point.SnapshotId]));
+            Assert.Contains($"snapshot {point.SnapshotId[..8]} must be kept until", refused.Message);
+            Assert.Single(await engine.ListSnapshotsAsync());
+        }
+    }
+
     [Fact]
     public async Task Unlocked_immutability_turns_off_again_and_locking_is_approved_by_a_second_contributor_and_irreversible()
     {

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Portal.Features.Attach;
 using Portal.Features.Drills;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
@@ -26,6 +27,7 @@ public sealed class AgentJourneyTests : IAsyncLifetime
 {
     private const string Passphrase = "machine passphrase of web-01";
     private readonly TestDatabase database = new();
+    private readonly TestDatabase after = new(); // the empty database of a portal that lost its catalog
     private readonly string root = Directory.CreateTempSubdirectory("portal-agents-").FullName;
     private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
     private readonly List<Process> agents = [];
@@ -51,6 +53,7 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         }
 
         await database.DisposeAsync();
+        await after.DisposeAsync();
         Directory.Delete(root, recursive: true);
     }
 
@@ -238,6 +241,134 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         await WaitUntilAsync(() => LogOf(agent).Contains("The portal changed the settings: upload limit 2048 KiB/s in work hours (08:00-18:00), 8192 KiB/s outside them."),
             "the agent applies the new limits without reconnecting");
         Assert.Single(Regex.Matches(LogOf(agent), "Connected to the portal at"));
+    }
+
+    /// <summary>
+    /// A vault whose items are all on machines has no repository of its own (issue 22): each machine's repository holds its
+    /// share of the vault manifest. After the database (and key ring) is lost, the vault is attached with one machine's
+    /// passphrase, the other machine with its own, the agents reconnect without registering again, and every point lists
+    /// and restores byte for byte on its machine.
+    /// </summary>
+    [Fact]
+    public async Task A_vault_whose_items_are_all_on_machines_is_attached_with_each_machines_passphrase_after_the_database_is_lost()
+    {
+        const string webPassphrase = "machine passphrase of web-01", dbPassphrase = "another passphrase, of db-01";
+        var host = await ProtectionHost.StartAsync(database, root, settings: Quick);
+        var portal = await PortalProcess.StartAsync(database, root, Settings(Quick));
+        try
+        {
+            var vault = await host.ActAs(ann).GetRequiredService<VaultService>().CreateAsync(new CreateVaultRequest("estate", "east", StorageRedundancy.LRS));
+            var (webId, webState) = await AgentMachines.RegisterAsync(host, ann, database, portal, vault.Id, root, "web-01", webPassphrase);
+            var (dbId, dbState) = await AgentMachines.RegisterAsync(host, ann, database, portal, vault.Id, root, "db-01", dbPassphrase);
+            var web = StartAgent(webState);
+            var dbAgent = StartAgent(dbState);
+            await WaitOnlineAsync(host, webId, dbId);
+
+            var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
+            var webSource = Directory.CreateDirectory(Path.Combine(root, "web-01", "srv", "site")).FullName;
+            var dbSource = Directory.CreateDirectory(Path.Combine(root, "db-01", "srv", "dumps")).FullName;
+            File.WriteAllText(Path.Combine(webSource, "index.html"), "version 1");
+            File.WriteAllText(Path.Combine(webSource, "skip.tmp"), "not backed up");
+            File.WriteAllBytes(Path.Combine(dbSource, "dump.bin"), Enumerable.Range(0, 200_000).Select(i => (byte)(i * 13)).ToArray());
+            var webItem = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "web-01 site", webSource,
+                Exclude: ["*.tmp"], Scripts: new ScriptSettings("true", null), MachineId: webId))).Item;
+            var dbItem = (await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, "db-01 dumps", dbSource, MachineId: dbId))).Item;
+
+            var expected = new Dictionary<string, (Guid Item, Dictionary<string, byte[]> Files)>();
+            async Task BackUpAsync(Guid itemId, string folder)
+            {
+                var job = await host.Protection(ann).BackUpNowAsync(itemId, DateTime.UtcNow.AddDays(30));
+                var done = await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished(), TimeSpan.FromSeconds(120));
+                Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}\n{portal.Output}");
+                await using var db = database.Factory.CreateDbContext();
+                var newest = await db.RecoveryPoints.Where(p => p.ItemId == itemId).OrderByDescending(p => p.CreatedAt).FirstAsync();
+                expected[newest.SnapshotId] = (itemId, Directory.EnumerateFiles(folder).Where(f => !f.EndsWith(".tmp"))
+                    .ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes));
+            }
+
+            await BackUpAsync(webItem.Id, webSource);
+            File.WriteAllText(Path.Combine(webSource, "index.html"), "version 2");
+            File.WriteAllText(Path.Combine(webSource, "about.html"), "about us");
+            await BackUpAsync(webItem.Id, webSource);
+            await BackUpAsync(dbItem.Id, dbSource);
+            Assert.False(File.Exists(Path.Combine(root, "regions", "east", "1", "vaults", vault.Id.ToString("N"), "config"))); // no vault repository
+
+            // The database and the key ring are lost; the agents go down with the portal (a machine's agent restarts with it).
+            foreach (var agent in new[] { web, dbAgent })
+            {
+                agent.Kill(entireProcessTree: true);
+                await agent.WaitForExitAsync();
+            }
+
+            var port = portal.Url.Port;
+            await portal.DisposeAsync();
+            await host.DisposeAsync();
+            await database.DisposeAsync();
+            await after.InitializeAsync();
+            var fresh = new Dictionary<string, string?>(Quick) { ["Protection:KeyRingPath"] = Path.Combine(root, "keys-after") };
+            host = await ProtectionHost.StartAsync(after, root, settings: fresh);
+            portal = await PortalProcess.StartAsync(after, root, Settings(fresh), port);
+            var attach = host.ActAs(ann).GetRequiredService<AttachService>();
+
+            // web-01's passphrase brings back the vault, web-01 and its item with both points; db-01 waits for its own passphrase.
+            var preview = await attach.PreviewAsync(new AttachVaultRequest("east", webPassphrase));
+            Assert.Equal(("estate", vault.Id, 1, 2), (preview.Name, preview.VaultId, preview.Machines, preview.RecoveryPoints));
+            Assert.Equal([("web-01 site", "web-01", false)], preview.Items.Select(i => (i.Name, i.Machine, i.Recovered)));
+            Assert.Contains(preview.Notes, n => n.Contains("Machine web-01 comes back registered") && n.Contains("systemctl restart portal-agent"));
+            Assert.Contains(preview.Notes, n => n.Contains("1 other machine repository of this vault") && n.Contains("Attach another machine"));
+            await attach.AttachAsync(new AttachVaultRequest("east", webPassphrase));
+            StartAgent(webState); // restarted as the note says; it connects with the keys it registered with
+            var twice = await Assert.ThrowsAsync<Portal.Features.Common.PortalConflictException>(() => attach.AttachAsync(new AttachVaultRequest("east", dbPassphrase)));
+            Assert.Contains("Attach another machine", twice.Message);
+            var wrong = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() => attach.AttachMachineAsync(vault.Id, "not a passphrase of these machines"));
+            Assert.Contains("opens none of the 1 machine repository of vault estate", wrong.Errors["Passphrase"]);
+            var other = await attach.AttachMachineAsync(vault.Id, dbPassphrase);
+            StartAgent(dbState);
+            Assert.Equal([("db-01 dumps", "db-01", 1)], other.Items.Select(i => (i.Name, i.Machine, i.RecoveryPoints)));
+            var none = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() => attach.AttachMachineAsync(vault.Id, dbPassphrase));
+            Assert.Contains("already in the catalog", none.Errors["Passphrase"]);
+            await Assert.ThrowsAsync<Portal.Features.Common.PortalAccessDeniedException>(() =>
+                host.ActAs(TestUsers.WithRoles("Olga", PortalRoles.Operator)).GetRequiredService<AttachService>().AttachMachineAsync(vault.Id, dbPassphrase));
+
+            // The item comes back as it was defined; the portal opens each machine's repository with the key sealed again to the vault's new escrow key.
+            var webBack = (await host.Protection(ann).GetAsync(webItem.Id))!;
+            Assert.Equal(["*.tmp"], webBack.Exclude);
+            Assert.Equal(("true", ProtectionState.Protected), (webBack.Workload?.PreScript, webBack.Item.State));
+            using (var opened = await host.Services.GetRequiredService<IMachines>().OpenRepositoryAsync(webId, CancellationToken.None))
+            {
+                Assert.Equal(2, (await opened.ListSnapshotsAsync()).Count);
+                // web-01's repository holds its share of the manifest only: no escrow key, no other machine.
+                var share = VaultManifestDocument.TryParse((await opened.ReadVaultManifestAsync())!.Document)!;
+                Assert.Null(share.Escrow);
+                Assert.Equal([webId], share.Machines.Select(m => m.Id));
+            }
+
+            // The agents are back without registering again; every point restores byte for byte on its machine.
+            await WaitOnlineAsync(host, webId, dbId);
+            var restores = host.ActAs(ann).GetRequiredService<RestoreService>();
+            var started = new List<(Guid Job, string Target, Dictionary<string, byte[]> Files)>();
+            foreach (var (snapshot, (itemId, files)) in expected)
+            {
+                var point = (await restores.ListPointsAsync(itemId)).Single(p => p.SnapshotId == snapshot);
+                var target = Path.Combine(root, itemId == webItem.Id ? "web-01" : "db-01", "restored", snapshot[..8]);
+                var job = await restores.StartAsync(new FileRestoreRequest(itemId, point.Id, [], RestoreDestination.AlternateLocation, target, RestoreConflictOption.Overwrite));
+                started.Add((job.Id, target, files));
+            }
+
+            Assert.Equal(3, started.Count);
+            foreach (var (jobId, target, files) in started)
+            {
+                var done = await host.WaitForJobAsync(jobId, j => j.Status.IsFinished(), TimeSpan.FromSeconds(90));
+                Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}\n{portal.Output}");
+                Assert.Equal(files.Keys.Order(), Directory.EnumerateFiles(target).Select(Path.GetFileName).Order());
+                Assert.All(files, f => Assert.Equal(f.Value, File.ReadAllBytes(Path.Combine(target, f.Key))));
+            }
+        }
+        finally
+        {
+            await portal.DisposeAsync();
+            await host.DisposeAsync();
+        }
     }
 
     private sealed record Registered(Guid Id, string State);

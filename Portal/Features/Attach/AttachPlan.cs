@@ -5,6 +5,7 @@ using Portal.Engine;
 using Portal.Engine.Agents;
 using Portal.Engine.Crypto;
 using Portal.Engine.Operations;
+using Portal.Features.Common;
 using Portal.Features.Machines;
 using Portal.Features.Machines.Access;
 using Portal.Features.Policies;
@@ -22,6 +23,9 @@ namespace Portal.Features.Attach;
 internal sealed class AttachPlan
 {
     public required Vault Vault { get; init; }
+
+    /// <summary>False when the plan adds a machine to a vault already in the catalog (the vault row stays as it is).</summary>
+    public bool NewVault { get; init; } = true;
     public List<BackupPolicy> Policies { get; } = [];
     public List<BackupItem> Items { get; } = [];
     public List<RecoveryPoint> Points { get; } = [];
@@ -31,7 +35,8 @@ internal sealed class AttachPlan
 
     public void Add(PortalDbContext db)
     {
-        db.Vaults.Add(Vault);
+        if (NewVault)
+            db.Vaults.Add(Vault);
         db.BackupPolicies.AddRange(Policies);
         db.Machines.AddRange(Machines);
         if (Escrow is not null)
@@ -53,42 +58,13 @@ internal sealed class AttachPlan
         else if (stored is null)
             notes.Add("This vault has no vault manifest (its data predates it): its points come back as recovered items, and the vault takes default settings.");
 
-        var m = document?.Vault;
-        var vault = new Vault
-        {
-            Id = vaultId, Name = m?.Name ?? $"recovered-{vaultId.ToString("N")[..8]}", Region = region,
-            Redundancy = m?.Redundancy ?? StorageRedundancy.LRS, SoftDeleteEnabled = m?.SoftDeleteEnabled ?? true,
-            SoftDeleteRetentionDays = m?.SoftDeleteRetentionDays ?? VaultRules.DefaultSoftDeleteDays, Immutability = m?.Immutability ?? VaultImmutability.Disabled,
-            CreatedAt = m?.CreatedAt ?? now, CreatedBy = m?.CreatedBy ?? "attached", UpdatedAt = now,
-        };
-        vault.NormalizedName = VaultRules.Normalize(vault.Name);
-        if (m is not null && !string.Equals(m.Region, region, StringComparison.OrdinalIgnoreCase))
-            notes.Add($"The vault was in region {m.Region}; attached from {region}, it lives in {region} from now on.");
+        var vault = VaultFrom(document?.Vault, vaultId, region, now, notes);
         var plan = new AttachPlan { Vault = vault, Preview = null! };
-
         foreach (var p in document?.Policies ?? [])
-            plan.Policies.Add(new BackupPolicy
-            {
-                Id = p.Id, VaultId = vaultId, Name = p.Name, NormalizedName = p.Name.ToUpperInvariant(), Definition = p.Definition,
-                CreatedAt = p.CreatedAt, CreatedBy = p.CreatedBy, UpdatedAt = now, UpdatedBy = "attached",
-            });
+            plan.Policies.Add(Policy(p, vaultId, now));
         var policyIds = plan.Policies.Select(p => p.Id).ToHashSet();
         foreach (var i in document?.Items ?? [])
-        {
-            var item = new BackupItem
-            {
-                Id = i.Id, VaultId = vaultId, Name = i.Name, Kind = i.Kind, State = i.State,
-                PolicyId = i.PolicyId is { } pid && policyIds.Contains(pid) ? pid : null, MachineId = i.MachineId, SourcePath = i.SourcePath,
-                Include = [.. i.Include], Exclude = [.. i.Exclude], PreScript = i.PreScript, PostScript = i.PostScript, ScriptTimeoutSeconds = i.ScriptTimeoutSeconds,
-                DatabaseHost = i.DatabaseHost, DatabasePort = i.DatabasePort, DatabaseName = i.DatabaseName, DatabaseUser = i.DatabaseUser,
-                CreatedAt = i.CreatedAt, CreatedBy = i.CreatedBy, ProtectionStoppedAt = i.ProtectionStoppedAt, SoftDeletedAt = i.SoftDeletedAt,
-            };
-            if (item.State == ProtectionState.Protected && item.PolicyId is null)
-                (item.State, item.ProtectionStoppedAt) = (ProtectionState.ProtectionStopped, now); // a protected item needs its policy
-            if (i.HadDatabasePassword)
-                notes.Add($"Item {i.Name}: its database password is not kept in the vault's storage; type it again in the item's Database settings before its next backup.");
-            plan.Items.Add(item);
-        }
+            plan.Items.Add(Item(i, vaultId, policyIds, now, notes));
 
         // Machines: their records come back with their public keys (their agents connect again); their points need the escrowed key.
         ECDiffieHellman? escrowPrivate = null;
@@ -104,13 +80,7 @@ internal sealed class AttachPlan
         {
             foreach (var mm in document?.Machines ?? [])
             {
-                plan.Machines.Add(new Machine
-                {
-                    Id = mm.Id, VaultId = vaultId, Name = mm.Name, NormalizedName = mm.Name.ToUpperInvariant(), OperatingSystem = mm.OperatingSystem,
-                    AgentVersion = mm.AgentVersion, SigningKey = mm.SigningKey, AgreementKey = mm.AgreementKey, RepositoryId = mm.RepositoryId,
-                    EscrowedRepositoryKey = mm.EscrowedRepositoryKey, CredentialId = mm.CredentialId, RegisteredBy = mm.RegisteredBy,
-                    RegisteredAt = mm.RegisteredAt, RevokedAt = mm.RevokedAt, RevokedBy = mm.RevokedBy,
-                });
+                plan.Machines.Add(MachineFrom(mm, vaultId));
                 if (await OpenMachineAsync(mm, escrowPrivate, vaultId, region, stores, clock, ct) is var (machineEngine, problem) && machineEngine is not null)
                     repositories.Add(($"machine {mm.Name}'s repository", mm.Id, machineEngine, true));
                 else if (problem is not null)
@@ -120,20 +90,7 @@ internal sealed class AttachPlan
             var byId = plan.Items.ToDictionary(i => i.Id);
             var recovered = new Dictionary<Guid, BackupItem>();
             foreach (var (_, machine, repository, _) in repositories)
-            {
-                foreach (var s in await repository.ListSnapshotsAsync(cancellationToken: ct))
-                {
-                    var itemId = ItemTags.ItemId(s.Tags);
-                    if (itemId is not { } id || !byId.TryGetValue(id, out var item))
-                    {
-                        id = itemId ?? Guid.CreateVersion7();
-                        if (!recovered.TryGetValue(id, out item))
-                            recovered[id] = item = Recovered(id, s, machine, vaultId, now);
-                    }
-
-                    plan.Points.Add(Point(item, s));
-                }
-            }
+                await plan.AddPointsAsync(repository, machine, byId, recovered, vaultId, now, ct);
 
             foreach (var item in recovered.Values)
             {
@@ -158,20 +115,154 @@ internal sealed class AttachPlan
                 r.Engine.Dispose();
         }
 
-        foreach (var item in plan.Items)
+        plan.Finish(stored?.Written, unavailable, notes, plan.Policies);
+        return plan;
+    }
+
+    private static BackupItem Item(ManifestItem i, Guid vaultId, IReadOnlySet<Guid> policyIds, DateTime now, List<string> notes)
+    {
+        var item = new BackupItem
         {
-            var newest = plan.Points.Where(p => p.ItemId == item.Id).Select(p => (DateTime?)p.CreatedAt).Max();
+            Id = i.Id, VaultId = vaultId, Name = i.Name, Kind = i.Kind, State = i.State,
+            PolicyId = i.PolicyId is { } pid && policyIds.Contains(pid) ? pid : null, MachineId = i.MachineId, SourcePath = i.SourcePath,
+            Include = [.. i.Include], Exclude = [.. i.Exclude], PreScript = i.PreScript, PostScript = i.PostScript, ScriptTimeoutSeconds = i.ScriptTimeoutSeconds,
+            DatabaseHost = i.DatabaseHost, DatabasePort = i.DatabasePort, DatabaseName = i.DatabaseName, DatabaseUser = i.DatabaseUser,
+            DrillCheckQuery = i.DrillCheckQuery,
+            CreatedAt = i.CreatedAt, CreatedBy = i.CreatedBy, ProtectionStoppedAt = i.ProtectionStoppedAt, SoftDeletedAt = i.SoftDeletedAt,
+        };
+        if (item.State == ProtectionState.Protected && item.PolicyId is null)
+            (item.State, item.ProtectionStoppedAt) = (ProtectionState.ProtectionStopped, now); // a protected item needs its policy
+        if (i.HadDatabasePassword)
+            notes.Add($"Item {i.Name}: its database password is not kept in the vault's storage; type it again in the item's Database settings before its next backup.");
+        return item;
+    }
+
+    private static Vault VaultFrom(ManifestVault? m, Guid vaultId, string region, DateTime now, List<string> notes)
+    {
+        var vault = new Vault
+        {
+            Id = vaultId, Name = m?.Name ?? $"recovered-{vaultId.ToString("N")[..8]}", Region = region,
+            Redundancy = m?.Redundancy ?? StorageRedundancy.LRS, SoftDeleteEnabled = m?.SoftDeleteEnabled ?? true,
+            SoftDeleteRetentionDays = m?.SoftDeleteRetentionDays ?? VaultRules.DefaultSoftDeleteDays, Immutability = m?.Immutability ?? VaultImmutability.Disabled,
+            CreatedAt = m?.CreatedAt ?? now, CreatedBy = m?.CreatedBy ?? "attached", UpdatedAt = now,
+        };
+        vault.NormalizedName = VaultRules.Normalize(vault.Name);
+        if (m is not null && !string.Equals(m.Region, region, StringComparison.OrdinalIgnoreCase))
+            notes.Add($"The vault was in region {m.Region}; attached from {region}, it lives in {region} from now on.");
+        return vault;
+    }
+
+    private static BackupPolicy Policy(ManifestPolicy p, Guid vaultId, DateTime now) => new()
+    {
+        Id = p.Id, VaultId = vaultId, Name = p.Name, NormalizedName = p.Name.ToUpperInvariant(), Definition = p.Definition,
+        CreatedAt = p.CreatedAt, CreatedBy = p.CreatedBy, UpdatedAt = now, UpdatedBy = "attached",
+    };
+
+    private static Machine MachineFrom(ManifestMachine mm, Guid vaultId) => new()
+    {
+        Id = mm.Id, VaultId = vaultId, Name = mm.Name, NormalizedName = mm.Name.ToUpperInvariant(), OperatingSystem = mm.OperatingSystem,
+        AgentVersion = mm.AgentVersion, SigningKey = mm.SigningKey, AgreementKey = mm.AgreementKey, RepositoryId = mm.RepositoryId,
+        EscrowedRepositoryKey = mm.EscrowedRepositoryKey, CredentialId = mm.CredentialId, RegisteredBy = mm.RegisteredBy,
+        RegisteredAt = mm.RegisteredAt, RevokedAt = mm.RevokedAt, RevokedBy = mm.RevokedBy,
+    };
+
+    /// <summary>Every snapshot of <paramref name="repository"/> as a point of its item (one of <paramref name="byId"/>, or a recovered item added to the plan).</summary>
+    private async Task AddPointsAsync(BackupEngine repository, Guid? machine, Dictionary<Guid, BackupItem> byId, Dictionary<Guid, BackupItem> recovered,
+        Guid vaultId, DateTime now, CancellationToken ct)
+    {
+        foreach (var s in await repository.ListSnapshotsAsync(cancellationToken: ct))
+        {
+            var itemId = ItemTags.ItemId(s.Tags);
+            if (itemId is not { } id || !byId.TryGetValue(id, out var item))
+            {
+                id = itemId ?? Guid.CreateVersion7();
+                if (!recovered.TryGetValue(id, out item))
+                    recovered[id] = item = Recovered(id, s, machine, vaultId, now);
+            }
+
+            Points.Add(Point(item, s));
+        }
+    }
+
+    private void Finish(DateTimeOffset? manifestWritten, IReadOnlyList<string> unavailable, IReadOnlyList<string> notes, IEnumerable<BackupPolicy> allPolicies)
+    {
+        foreach (var item in Items)
+        {
+            var newest = Points.Where(p => p.ItemId == item.Id).Select(p => (DateTime?)p.CreatedAt).Max();
             (item.LatestRecoveryPointAt, item.LastBackupAt) = (newest, newest);
         }
 
-        var policyNames = plan.Policies.ToDictionary(p => p.Id, p => p.Name);
-        var machineNames = plan.Machines.ToDictionary(x => x.Id, x => x.Name);
-        plan.Preview = new AttachPreview(vaultId, vault.Name, region, vault.Redundancy, stored?.Written, plan.Policies.Count,
-            [.. plan.Items.OrderBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Select(i => new AttachItemPreview(i.Name, BackupItemKinds.Display(i.Kind), i.SourcePath,
+        var policyNames = allPolicies.ToDictionary(p => p.Id, p => p.Name);
+        var machineNames = Machines.ToDictionary(x => x.Id, x => x.Name);
+        Preview = new AttachPreview(Vault.Id, Vault.Name, Vault.Region, Vault.Redundancy, manifestWritten, Policies.Count,
+            [.. Items.OrderBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Select(i => new AttachItemPreview(i.Name, BackupItemKinds.Display(i.Kind), i.SourcePath,
                 i.MachineId is { } mid ? machineNames.GetValueOrDefault(mid, mid.ToString("N")[..8]) : null,
                 i.PolicyId is { } pid ? policyNames.GetValueOrDefault(pid) : null,
-                plan.Points.Count(p => p.ItemId == i.Id), i.Kind == BackupItemKinds.Recovered))],
-            plan.Machines.Count, unavailable, notes);
+                Points.Count(p => p.ItemId == i.Id), i.Kind == BackupItemKinds.Recovered))],
+            Machines.Count, unavailable, notes);
+    }
+
+    /// <summary>
+    /// The catalog rows one machine's repository brings back, opened with that machine's passphrase (<paramref name="engine"/>):
+    /// the machine's share of the vault manifest (the vault, its policies, the machine and its items) and the machine's points.
+    /// With <paramref name="existing"/> (attaching another machine of a vault already in the catalog) the vault and the policies
+    /// already there are kept. The machine's repository key is sealed again to the vault's escrow key (<paramref name="escrowPublicKey"/>,
+    /// or a new pair when <paramref name="newEscrow"/> is given), so the portal runs retention, browsing and restores at once.
+    /// </summary>
+    /// <exception cref="PortalValidationException">The repository holds no manifest naming this machine (data from before machine manifests).</exception>
+    public static async Task<AttachPlan> ReadMachineAsync(BackupEngine engine, Guid vaultId, Guid machineId, string region, Vault? existing,
+        IReadOnlyCollection<BackupPolicy> existingPolicies, byte[] escrowPublicKey, VaultEscrowKey? newEscrow, IReadOnlyList<Guid> otherMachines,
+        TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var stored = await engine.ReadVaultManifestAsync(ct);
+        var document = stored is null ? null : VaultManifestDocument.TryParse(stored.Document);
+        if (document?.Machines.FirstOrDefault(m => m.Id == machineId) is not { } manifestMachine)
+            throw new PortalValidationException("Passphrase", stored is not null && document is null
+                ? $"The passphrase opens machine repository machines/{machineId:N}, but its vault manifest was written by a newer portal or is damaged. Nothing was attached."
+                : $"The passphrase opens machine repository machines/{machineId:N}, but it holds no vault manifest naming the machine (its data predates them). " +
+                  "Nothing was attached; its backups can still be restored with portal-cli and this passphrase.");
+        if (engine.RepositoryId != manifestMachine.RepositoryId && manifestMachine.RepositoryId is not null)
+            throw new PortalValidationException("Passphrase",
+                $"Machine repository machines/{machineId:N} is repository {engine.RepositoryId}, not {manifestMachine.RepositoryId} as its manifest says. Nothing was attached.");
+
+        var unavailable = new List<string>();
+        var notes = new List<string>();
+        var vault = existing ?? VaultFrom(document.Vault, vaultId, region, now, notes);
+        var plan = new AttachPlan { Vault = vault, NewVault = existing is null, Preview = null!, Escrow = newEscrow };
+        var known = existingPolicies.Select(p => p.Id).ToHashSet();
+        foreach (var p in document.Policies.Where(p => !known.Contains(p.Id)))
+            plan.Policies.Add(Policy(p, vaultId, now));
+        var policyIds = known.Concat(plan.Policies.Select(p => p.Id)).ToHashSet();
+        foreach (var i in document.Items.Where(i => i.MachineId == machineId))
+            plan.Items.Add(Item(i, vaultId, policyIds, now, notes));
+
+        var machine = MachineFrom(manifestMachine, vaultId);
+        var key = engine.ExportKey().ToBytes();
+        try
+        {
+            (machine.RepositoryId, machine.EscrowedRepositoryKey) = (engine.RepositoryId, SealedBox.Seal(escrowPublicKey, key, AgentContexts.RepositoryKey(machineId)));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+
+        plan.Machines.Add(machine);
+        if (machine.RevokedAt is null)
+            notes.Add($"Machine {machine.Name} comes back registered, with its keys: its agent needs no new credentials. It reconnects by itself within about a minute " +
+                      "(it keeps trying), or at once when its agent is restarted (systemctl restart portal-agent). If this portal is now reached at another address " +
+                      "than the one the agent registered with, register the machine again with a new credentials file.");
+        if (otherMachines.Count > 0)
+            notes.Add($"{otherMachines.Count} other machine repositor{(otherMachines.Count == 1 ? "y" : "ies")} of this vault stay in storage until attached, each with its own " +
+                      "machine's passphrase: on the vault's page, Machines, Attach another machine.");
+
+        var byId = plan.Items.ToDictionary(i => i.Id);
+        var recovered = new Dictionary<Guid, BackupItem>();
+        await plan.AddPointsAsync(engine, machineId, byId, recovered, vaultId, now, ct);
+        foreach (var item in recovered.Values)
+            plan.Items.Add(item);
+        plan.Finish(stored?.Written, unavailable, notes, existingPolicies.Concat(plan.Policies));
         return plan;
     }
 

@@ -55,12 +55,12 @@ public sealed record ManifestItem(
     Guid Id, string Name, string Kind, ProtectionState State, Guid? PolicyId, Guid? MachineId, string SourcePath,
     IReadOnlyList<string> Include, IReadOnlyList<string> Exclude, string? PreScript, string? PostScript, int? ScriptTimeoutSeconds,
     string? DatabaseHost, int? DatabasePort, string? DatabaseName, string? DatabaseUser, bool HadDatabasePassword,
-    DateTime CreatedAt, string CreatedBy, DateTime? ProtectionStoppedAt, DateTime? SoftDeletedAt)
+    DateTime CreatedAt, string CreatedBy, DateTime? ProtectionStoppedAt, DateTime? SoftDeletedAt, string? DrillCheckQuery = null)
 {
     public static ManifestItem From(BackupItem i) =>
         new(i.Id, i.Name, i.Kind, i.State, i.PolicyId, i.MachineId, i.SourcePath, i.Include, i.Exclude, i.PreScript, i.PostScript, i.ScriptTimeoutSeconds,
             i.DatabaseHost, i.DatabasePort, i.DatabaseName, i.DatabaseUser, i.SealedDatabasePassword is not null,
-            i.CreatedAt, i.CreatedBy, i.ProtectionStoppedAt, i.SoftDeletedAt);
+            i.CreatedAt, i.CreatedBy, i.ProtectionStoppedAt, i.SoftDeletedAt, i.DrillCheckQuery);
 }
 
 /// <summary>A registered machine: who it is (public keys, so its agent can connect again) and its escrowed repository key.</summary>

@@ -1,18 +1,29 @@
+using System.Security.Cryptography;
 using Microsoft.EntityFrameworkCore;
 using Portal.Data;
+using Portal.Engine;
+using Portal.Engine.Agents;
+using Portal.Engine.Crypto;
+using Portal.Features.Machines;
 using Portal.Features.Machines.Access;
 using Portal.Features.Protection;
+using Portal.Features.Regions;
 using Portal.Features.Vaults;
 
 namespace Portal.Features.Attach;
 
 /// <summary>
 /// Writes each vault's manifest (<see cref="VaultManifestDocument"/>) into its own repository after a change and on every
-/// backup. Cheap when nothing changed: the document is built from the database and compared with the one in storage
-/// (a few small reads) before anything is written. Best effort: a failure is a warning in the log.
+/// backup, and a machine's share of it into each machine's repository (opened with the key the machine escrowed): the
+/// vault's settings and policies, that machine and its items, but never the escrow private key nor another machine's
+/// record, so one machine's passphrase opens that machine's data and nothing else. A vault whose items are all on
+/// machines has no repository of its own; these copies are what lets it be attached after the catalog is lost.
+/// Cheap when nothing changed: the document is built from the database and compared with the one in storage (a few small
+/// reads) before anything is written. Best effort: a failure is a warning in the log.
 /// </summary>
 public sealed class VaultManifestWriter(
-    IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, EscrowKeys escrow, ILogger<VaultManifestWriter> logger) : IVaultManifest
+    IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, EscrowKeys escrow, RegionStores stores, TimeProvider clock,
+    ILogger<VaultManifestWriter> logger) : IVaultManifest
 {
     public async Task RefreshAsync(Guid vaultId, CancellationToken ct = default)
     {
@@ -27,20 +38,85 @@ public sealed class VaultManifestWriter(
         }
     }
 
-    /// <summary>Builds the manifest and writes it when it differs from the one in storage; returns false when the vault has no repository yet.</summary>
+    /// <summary>
+    /// Builds the manifest and writes it where it differs from the one in storage: the vault's repository (when the vault
+    /// has one) and each machine's. Returns false when nothing could hold it (no vault repository and no machine key).
+    /// </summary>
     internal async Task<bool> WriteAsync(Guid vaultId, CancellationToken ct)
     {
-        if (!await keys.HasKeyAsync(vaultId, ct))
-            return false; // no passphrase given yet: the vault has no repository of its own to hold a manifest
         if (await BuildAsync(vaultId, ct) is not { } document)
             return false;
-        var json = document.ToJson();
-        // Compared with what storage holds, not with what this instance wrote last: another portal instance may have written since.
-        using var engine = await keys.OpenAsync(vaultId, document.Vault.Name, document.Vault.Region, ct);
-        if ((await engine.ReadVaultManifestAsync(ct))?.Document != json)
-            await engine.WriteVaultManifestAsync(json, ct);
-        return true;
+        var written = false;
+        if (await keys.HasKeyAsync(vaultId, ct)) // else no passphrase given yet: the vault has no repository of its own
+        {
+            var json = document.ToJson();
+            // Compared with what storage holds, not with what this instance wrote last: another portal instance may have written since.
+            using var engine = await keys.OpenAsync(vaultId, document.Vault.Name, document.Vault.Region, ct);
+            if ((await engine.ReadVaultManifestAsync(ct))?.Document != json)
+                await engine.WriteVaultManifestAsync(json, ct);
+            written = true;
+        }
+
+        return await WriteMachinesAsync(document, ct) | written;
     }
+
+    /// <summary>Each machine's share of the manifest (<see cref="ForMachine"/>) into its own repository, through its escrowed key.</summary>
+    private async Task<bool> WriteMachinesAsync(VaultManifestDocument document, CancellationToken ct)
+    {
+        var machines = document.Machines.Where(m => m.RevokedAt is null && m.EscrowedRepositoryKey is not null && m.RepositoryId is not null).ToList();
+        if (machines.Count == 0)
+            return false;
+        using var escrowKey = await escrow.PrivateKeyAsync(document.Vault.Id, ct);
+        if (escrowKey is null)
+            return false;
+        var written = false;
+        foreach (var machine in machines)
+        {
+            try
+            {
+                var key = SealedBox.Open(escrowKey, machine.EscrowedRepositoryKey, AgentContexts.RepositoryKey(machine.Id));
+                BackupEngine engine;
+                try
+                {
+                    engine = await BackupEngine.OpenWithKeyAsync(stores.Machine(document.Vault.Id, document.Vault.Region, machine.Id, document.Vault.Name),
+                        new RepositoryKey(key), new EngineOptions { Time = clock }, cancellationToken: ct);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(key);
+                }
+
+                using (engine)
+                {
+                    if (engine.RepositoryId != machine.RepositoryId)
+                        continue;
+                    var json = ForMachine(document, machine.Id).ToJson();
+                    if ((await engine.ReadVaultManifestAsync(ct))?.Document != json)
+                        await engine.WriteVaultManifestAsync(json, ct);
+                    written = true;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                logger.LogWarning("The manifest of vault {VaultId} could not be written to machine {Machine}'s repository ({Reason}); the next change or backup writes it again.",
+                    document.Vault.Id, machine.Name, e.Message);
+            }
+        }
+
+        return written;
+    }
+
+    /// <summary>
+    /// What a machine's repository holds of the vault manifest: the vault and its policies, the machine (without its
+    /// escrowed key, which only the vault's escrow key opens) and the machine's own items. No escrow key, no other machine.
+    /// </summary>
+    internal static VaultManifestDocument ForMachine(VaultManifestDocument document, Guid machineId) =>
+        document with
+        {
+            Items = [.. document.Items.Where(i => i.MachineId == machineId)],
+            Machines = [.. document.Machines.Where(m => m.Id == machineId).Select(m => m with { EscrowedRepositoryKey = null })],
+            Escrow = null,
+        };
 
     internal async Task<VaultManifestDocument?> BuildAsync(Guid vaultId, CancellationToken ct)
     {

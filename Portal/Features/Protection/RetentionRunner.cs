@@ -5,6 +5,7 @@ using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Policies;
+using Portal.Features.Vaults;
 using Quartz;
 using Portal.Data;
 
@@ -22,6 +23,7 @@ public sealed class RetentionRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
     JobPipeline pipeline,
     RetentionJob retention,
+    ItemRepositories repositories,
     TimeProvider clock,
     ILogger<RetentionRunner> logger)
 {
@@ -69,6 +71,31 @@ public sealed class RetentionRunner(
         }
     }
 
+    /// <summary>
+    /// Points taken before their vault became immutable: each repository holds their snapshots until their retention's end
+    /// (the engine's forget then refuses them, as it refuses new points), and then their rows get that floor. A repository
+    /// that cannot be opened now is tried again at the next run.
+    /// </summary>
+    private async Task HoldAsync(Vault vault, List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)> points, CancellationToken ct)
+    {
+        foreach (var group in points.GroupBy(p => p.MachineId))
+        {
+            try
+            {
+                using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
+                await engine.HoldAsync(group.ToDictionary(p => p.Point.SnapshotId, p => new DateTimeOffset(p.Until, TimeSpan.Zero)), ct);
+                foreach (var (point, _, until) in group)
+                    point.ImmutableUntil = until;
+                logger.LogInformation("Vault {Vault} is immutable: {Count} recovery point(s) taken before are now held until their retention ends", vault.Name, group.Count());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogWarning("Vault {Vault} is immutable, but {Count} recovery point(s) taken before could not be held in their repository yet ({Reason}); the next retention run tries again",
+                    vault.Name, group.Count(), e.Message);
+            }
+        }
+    }
+
     private const int LockNamespace = 0x52455445; // "RETE"
 
     private static DateTime? Later(DateTime? policy, DateTime? immutable) => policy is null ? null : immutable > policy ? immutable : policy;
@@ -81,6 +108,7 @@ public sealed class RetentionRunner(
 
         var expired = new List<RecoveryPoint>();
         var purged = new List<BackupItem>();
+        var toHold = new List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)>();
         foreach (var item in items)
         {
             var own = points.Where(p => p.ItemId == item.Id).ToList();
@@ -108,6 +136,9 @@ public sealed class RetentionRunner(
             {
                 var point = own.First(p => p.SnapshotId == decision.Point.Id);
                 var keepLatest = item.State == ProtectionState.ProtectionStopped && point == latest;
+                // A point taken before the vault became immutable carries no floor of its own: it gets its retention's end as it is now.
+                if (vault.IsImmutable() && point.ImmutableUntil is null && !decision.Expired && !keepLatest && decision.KeepUntil > now)
+                    toHold.Add((point, item.MachineId, decision.KeepUntil.Value.UtcDateTime));
                 var immutable = point.ImmutableUntil > now.UtcDateTime; // taken in an immutable vault: kept at least that long, whatever changed since
                 if (decision.Expired && !keepLatest && !immutable)
                     expired.Add(point);
@@ -116,6 +147,7 @@ public sealed class RetentionRunner(
             }
         }
 
+        await HoldAsync(vault, toHold, ct);
         await db.SaveChangesAsync(ct); // the new expiry dates
         if (expired.Count == 0)
             return 0;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Portal.Data;
 using Portal.Engine;
 using Portal.Features.Common;
 using Portal.Features.Jobs;
@@ -21,8 +23,12 @@ public sealed record DatabaseDrillResult(string Database, long DumpBytes, TimeSp
 /// on the item's own server (as a restore to a new database does: the item's user needs CREATEDB), runs the item's
 /// check query if one is set (one statement, in a read-only transaction, within <c>statement_timeout</c>) and records
 /// its answer, then drops the database: always, also when the restore or the query failed or the drill was cancelled.
+/// A portal instance that dies mid-drill cannot drop it: before creating its own, each drill drops the throwaway databases
+/// on that server left by drill jobs of this catalog that have ended, and by an earlier attempt of its own job (taken over),
+/// naming each in the job's log. A <c>portal_drill_*</c> database of a job this catalog does not know (another portal's, or
+/// from before the catalog was lost) is left alone and named.
 /// </summary>
-public sealed class DatabaseDrill(PostgreSqlTools tools, DatabaseBackup databases)
+public sealed class DatabaseDrill(PostgreSqlTools tools, DatabaseBackup databases, IDbContextFactory<PortalDbContext> dbFactory)
 {
     /// <summary>Throwaway databases are named with this prefix and the drill job's id.</summary>
     public const string NamePrefix = "portal_drill_";
@@ -38,6 +44,7 @@ public sealed class DatabaseDrill(PostgreSqlTools tools, DatabaseBackup database
         var entry = (await engine.ListDirectoryAsync(snapshotId, null, ct)).FirstOrDefault(e => e.Path == DatabaseBackup.DumpFileName)
                     ?? throw new PortalConflictException("This recovery point holds no database dump.");
 
+        await SweepAsync(server, run, ct);
         await DatabaseRestoreJob.CreateDatabaseAsync(server, name, ct);
         await run.LogAsync(JobLogLevel.Info, $"Created the throwaway database {name} on {server.Host}:{server.Port}.");
         string? answer = null;
@@ -72,6 +79,57 @@ public sealed class DatabaseDrill(PostgreSqlTools tools, DatabaseBackup database
         }
 
         return new DatabaseDrillResult(name, entry.Size, restoreTime, answer);
+    }
+
+    /// <summary>
+    /// Drops the <c>portal_drill_*</c> databases on <paramref name="server"/> whose drill job has ended (or is this job: an
+    /// earlier attempt of it, taken over), and names those of jobs this catalog does not know. Best effort: a database that
+    /// cannot be dropped or listed is a warning, not a failed drill.
+    /// </summary>
+    private async Task SweepAsync(DatabaseTarget server, JobRun run, CancellationToken ct)
+    {
+        var found = new List<(string Name, Guid Job)>();
+        try
+        {
+            await using var connection = await WorkloadRules.OpenMaintenanceAsync(server, ct);
+            await using var command = new NpgsqlCommand("SELECT datname FROM pg_database WHERE starts_with(datname, @prefix) ORDER BY datname", connection);
+            command.Parameters.AddWithValue("prefix", NamePrefix);
+            await using var reader = await command.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var name = reader.GetString(0);
+                if (Guid.TryParseExact(name[NamePrefix.Length..], "N", out var job))
+                    found.Add((name, job));
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException or PortalException)
+        {
+            await run.LogAsync(JobLogLevel.Warning, $"Could not look for throwaway databases left by earlier drills on {server.Host}:{server.Port}: {(e is PostgresException p ? p.MessageText + "." : e.Message)}");
+            return;
+        }
+
+        if (found.Count == 0)
+            return;
+        var ids = found.Select(f => f.Job).ToList();
+        Dictionary<Guid, JobStatus> jobs;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            jobs = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id)).ToDictionaryAsync(j => j.Id, j => j.Status, ct);
+        foreach (var (name, job) in found)
+        {
+            if (job != run.JobId && !jobs.ContainsKey(job))
+            {
+                await run.LogAsync(JobLogLevel.Warning,
+                    $"The throwaway database {name} on {server.Host}:{server.Port} belongs to drill job {job:N}, which this portal does not know (another portal's, or one from before its catalog was lost): left alone. Drop it by hand if no portal is drilling it.");
+                continue;
+            }
+
+            if (job != run.JobId && !jobs[job].IsFinished())
+                continue; // a drill still running (on another instance): it drops its own
+            var problem = await DropAsync(server, name);
+            await run.LogAsync(problem is null ? JobLogLevel.Info : JobLogLevel.Warning, problem is null
+                ? $"Dropped the throwaway database {name} left by {(job == run.JobId ? "an earlier attempt of this drill" : $"drill job {job:N}")}, which ended without dropping it."
+                : $"The throwaway database {name} left by drill job {job:N} could not be dropped: {problem} Drop it by hand.");
+        }
     }
 
     /// <summary>Null when <paramref name="query"/> can be a check query, else why not (one statement: no ";" but a last one).</summary>
