@@ -28,6 +28,47 @@ internal static class BlobCodec
     }
 
     /// <summary>
+    /// Compresses and seals bytes given in pieces (a large tree, <see cref="SegmentedBuffer"/>) into an exact-size
+    /// array without ever holding them in one piece: each piece becomes one zstd frame, and the frames follow each
+    /// other in the body (zstd decompresses concatenated frames as one: readers need nothing new). When that does not
+    /// shrink them, they are stored uncompressed.
+    /// </summary>
+    public static byte[] Encode(MasterKey key, IReadOnlyList<ReadOnlyMemory<byte>> parts, ReadOnlySpan<byte> aad)
+    {
+        if (parts.Count == 1) return Encode(key, parts[0].Span, aad);
+        long plainLength = 0;
+        foreach (var p in parts) plainLength += p.Length;
+        if (plainLength > int.MaxValue - Sealer.Overhead - 5) throw new InvalidDataException($"A blob of {plainLength} bytes is too large to store.");
+        var frames = new List<byte[]>(parts.Count);
+        long compressed = 0;
+        foreach (var part in parts)
+        {
+            using var frame = PooledBuffer.Rent(ZstdContext.CompressBound(part.Length));
+            var n = ZstdContext.Compress(part.Span, frame.Array.AsSpan(0, frame.Length), Level);
+            frames.Add(frame.Array.AsSpan(0, n).ToArray());
+            compressed += n;
+        }
+        var zstd = compressed + 5 < plainLength + 1;
+        var bodyLength = (int)(zstd ? compressed + 5 : plainLength + 1);
+        var sealedBytes = new byte[bodyLength + Sealer.Overhead];
+        var body = sealedBytes.AsSpan(Sealer.HeaderSize, bodyLength);
+        body[0] = zstd ? Zstd : None;
+        var at = 1;
+        if (zstd)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(body[1..], (int)plainLength);
+            at = 5;
+        }
+        foreach (var piece in zstd ? frames.Select(f => (ReadOnlyMemory<byte>)f) : parts)
+        {
+            piece.Span.CopyTo(body[at..]);
+            at += piece.Length;
+        }
+        Sealer.SealInPlace(key, sealedBytes, bodyLength, aad);
+        return sealedBytes;
+    }
+
+    /// <summary>
     /// Compresses (when worth it) and seals into a rented buffer: the body is compressed (or copied) straight to its
     /// place in the sealed layout and encrypted in place, so one buffer serves both.
     /// </summary>

@@ -51,7 +51,18 @@ internal sealed class MasterKey : IDisposable
         return ComputeId(plaintext);
     }
 
-    /// <summary>HMAC-SHA256 of <paramref name="plaintext"/> with the id key (<see cref="Id"/> without its cache).</summary>
+    /// <summary>The id of the bytes of <paramref name="parts"/> in order (a large tree written in segments).</summary>
+    public BlobId Id(IReadOnlyList<ReadOnlyMemory<byte>> parts)
+    {
+        if (parts.Count == 1) return Id(parts[0].Span);
+        var hmac = _hmac.Value!;
+        foreach (var part in parts) hmac.AppendData(part.Span);
+        Span<byte> mac = stackalloc byte[32];
+        hmac.GetHashAndReset(mac);
+        return new BlobId(mac);
+    }
+
+    /// <summary>HMAC-SHA256 of <paramref name="plaintext"/> with the id key (<see cref="Id(ReadOnlySpan{byte})"/> without its cache).</summary>
     internal BlobId ComputeId(ReadOnlySpan<byte> plaintext)
     {
         // One keyed HMAC per thread, reset after each use: no key setup per chunk.

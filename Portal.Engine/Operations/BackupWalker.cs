@@ -207,10 +207,10 @@ internal sealed class BackupWalker(Repo repo, MasterIndex index, PackWriter pack
         if (!isRoot && filter.HasIncludes && folder.Entries == 0) return null; // only folders on the way to a kept entry
         Interlocked.Increment(ref _dirs);
         if (same) return parentTree!.Value; // not serialized and hashed again
-        var json = folder.Writer.Finish();
-        var id = repo.Key.Id(json.Span);
+        var json = folder.Writer.Finish().Segments;
+        var id = repo.Key.Id(json);
         if (index.TryReserve(id))
-            await packs.AddAsync(id, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json.Span, Repo.BlobAad(Repo.TreeBlob, id)), ct).ConfigureAwait(false);
+            await packs.AddAsync(id, Repo.TreeBlob, BlobCodec.Encode(repo.Key, json, Repo.BlobAad(Repo.TreeBlob, id)), ct).ConfigureAwait(false);
         return id;
     }
 

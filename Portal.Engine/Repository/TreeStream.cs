@@ -10,7 +10,7 @@ namespace Portal.Engine.Repository;
 /// </summary>
 internal sealed class TreeWriter : IDisposable
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Compression.SegmentedBuffer _buffer = new();
     private readonly Utf8JsonWriter _json;
 
     public TreeWriter()
@@ -30,13 +30,13 @@ internal sealed class TreeWriter : IDisposable
         Count++;
     }
 
-    /// <summary>Ends the tree and returns its JSON (valid until this writer is disposed).</summary>
-    public ReadOnlyMemory<byte> Finish()
+    /// <summary>Ends the tree and returns its JSON, in segments when it is large (see <see cref="Compression.SegmentedBuffer"/>).</summary>
+    public Compression.SegmentedBuffer Finish()
     {
         _json.WriteEndArray();
         _json.WriteEndObject();
         _json.Flush();
-        return _buffer.WrittenMemory;
+        return _buffer;
     }
 
     public void Dispose() => _json.Dispose();

@@ -34,6 +34,28 @@ public sealed class TreeStreamTests
     }
 
     [Fact]
+    public void A_large_tree_is_written_in_pieces_and_stored_and_read_back_as_the_same_bytes_with_the_same_id()
+    {
+        // A folder of 20,000 entries: about 5 MB of JSON, more than one segment, never held in one piece to be stored.
+        var tree = new Tree { Nodes = [.. Enumerable.Range(0, 20_000).Select(i => new Node { Name = $"message-{i:D6}.eml", Size = i, Content = [new string((char)('a' + i % 6), 64)], Fingerprint = new string('c', 32) })] };
+        using var writer = new TreeWriter();
+        foreach (var node in tree.Nodes) writer.Add(node);
+        var written = writer.Finish();
+        var segments = written.Segments;
+        var whole = JsonSerializer.SerializeToUtf8Bytes(tree, RepoJson.Default.Tree);
+        Assert.True(segments.Count > 1, $"{whole.Length} bytes in {segments.Count} segment");
+        Assert.Equal(whole, written.ToArray());
+
+        var key = Portal.Engine.Crypto.MasterKey.CreateRandom();
+        var id = key.Id(segments);
+        Assert.Equal(key.Id(whole), id);
+        var aad = Repo.BlobAad(Repo.TreeBlob, id);
+        var sealedBytes = Portal.Engine.Compression.BlobCodec.Encode(key, segments, aad);
+        Assert.True(sealedBytes.Length < whole.Length / 2, $"{sealedBytes.Length} bytes stored for {whole.Length}");
+        Assert.Equal(whole, Portal.Engine.Compression.BlobCodec.Decode(key, sealedBytes, aad));
+    }
+
+    [Fact]
     public void A_cursor_reads_every_node_in_order_and_seeks_by_name_counting_the_ones_passed_over()
     {
         var json = JsonSerializer.SerializeToUtf8Bytes(Sample(), RepoJson.Default.Tree);
