@@ -88,6 +88,17 @@ public sealed class RetryingStore : IStagedPutStore, IStreamPutStore
     public bool CanStage => inner is IStagedPutStore { CanStage: true };
 
     /// <inheritdoc />
+    public bool CanStageNamed => inner is IStagedPutStore { CanStageNamed: true };
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStageNamed: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStageNamed first).");
+        return pipeline.ExecuteAsync(async ct => await staged.BeginNamedPutAsync(name, ct).ConfigureAwait(false), cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc />
     public bool CanPutStream => inner is IStreamPutStore { CanPutStream: true };
 
     /// <summary>Puts from a source opened again for each attempt: a transient failure sends the whole object again.</summary>

@@ -43,6 +43,17 @@ public sealed class ThrottledStore(IObjectStore inner, TokenBucket bucket) : ISt
     public bool CanStage => inner is IStagedPutStore { CanStage: true };
 
     /// <inheritdoc />
+    public bool CanStageNamed => inner is IStagedPutStore { CanStageNamed: true };
+
+    /// <inheritdoc />
+    public async Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStageNamed: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStageNamed first).");
+        return new ThrottledObject(await staged.BeginNamedPutAsync(name, cancellationToken).ConfigureAwait(false), bucket);
+    }
+
+    /// <inheritdoc />
     public bool CanPutStream => inner is IStreamPutStore { CanPutStream: true };
 
     /// <summary>Puts from a stream read at the bucket's pace, slice by slice (each attempt takes its bytes again: they go out again).</summary>
