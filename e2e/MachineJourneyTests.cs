@@ -129,7 +129,16 @@ public sealed class MachineJourneyTests(ITestOutputHelper output)
             await Expect(page.GetByTestId("item-machine")).ToContainTextAsync("web-01");
             await Expect(page.GetByText("Folder on web-01")).ToBeVisibleAsync();
             await page.FillAsync("#item-name", "Web share");
-            await page.FillAsync("#item-source", share);
+            // The folder is chosen in the picker: web-01's agent lists its folders over its connection (issue 21).
+            await page.FillAsync("#item-source", Path.GetDirectoryName(share)!);
+            await page.GetByTestId("folder-picker-open").ClickAsync();
+            await Expect(page.GetByTestId("folder-picker-path")).ToHaveTextAsync(Path.GetDirectoryName(share)!);
+            await Expect(page.GetByTestId("folder-picker-entry")).ToHaveTextAsync(["share"]);
+            await page.GetByTestId("folder-picker-entry").ClickAsync();
+            await Expect(page.GetByTestId("folder-picker-entry")).ToHaveTextAsync(["docs", "images"]);
+            await browser.ScreenshotAsync("folder-picker-on-web-01");
+            await page.GetByTestId("folder-picker-choose").ClickAsync();
+            await Expect(page.Locator("#item-source")).ToHaveValueAsync(share);
             await Expect(page.Locator("#item-passphrase")).ToHaveCountAsync(0);
             await browser.ScreenshotAsync("protect-a-folder-of-web-01");
             await page.GetByTestId("protect-submit").ClickAsync();

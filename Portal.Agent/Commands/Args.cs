@@ -40,6 +40,13 @@ internal sealed class Args
         return options.TryGetValue(name, out var l) ? l[^1] : null;
     }
 
+    /// <summary>Every value of a repeatable option, in order (none: empty).</summary>
+    public IReadOnlyList<string> GetAll(string name)
+    {
+        used.Add(name);
+        return options.TryGetValue(name, out var l) ? l : [];
+    }
+
     /// <summary>Whether a flag is given.</summary>
     public bool Flag(string name) => Get(name) is not null;
 

@@ -2,8 +2,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Portal.Agent.Connection;
+using Portal.Agent.Folders;
 using Portal.Agent.Jobs;
 using Portal.Agent.State;
+using Portal.Engine.Storage;
 
 namespace Portal.Agent.Commands;
 
@@ -11,11 +13,13 @@ namespace Portal.Agent.Commands;
 internal static class RunCommand
 {
     public const string Help = """
-        portal-agent run [--state DIR] [--drill-root DIR]
+        portal-agent run [--state DIR] [--drill-root DIR] [--source-root DIR ...]
           Runs the agent: connects to the portal (and reconnects forever), runs the backups, restores and restore
           drills the portal sends this machine, one at a time. Drills restore into a folder of their own under
           --drill-root (else $Restore__DrillRoot, else a folder under the system's temporary folder) and delete it. Logs go to standard output (the journal under systemd). Stop it with
           SIGTERM or Ctrl+C: a running job stops, and the portal runs it again later, reusing what was uploaded.
+          --source-root DIR (repeatable; else $PORTAL_AGENT_SOURCE_ROOTS, colon-separated) limits what the portal may back
+          up and browse on this machine to those folders; without it, any folder.
         """;
 
     public static async Task<int> RunAsync(Args a, HttpClient http, CancellationToken ct)
@@ -24,6 +28,19 @@ internal static class RunCommand
         var drillRoot = a.Get("--drill-root") ?? (Environment.GetEnvironmentVariable("Restore__DrillRoot") is { Length: > 0 } root ? root : null);
         if (drillRoot is not null && !Path.IsPathFullyQualified(drillRoot))
             throw new UsageException($"--drill-root (Restore:DrillRoot) must be an absolute folder, not '{drillRoot}'");
+        var given = a.GetAll("--source-root");
+        if (given.Count == 0 && Environment.GetEnvironmentVariable(SourceRoots.Variable) is { Length: > 0 } variable)
+            given = variable.Split(':', StringSplitOptions.RemoveEmptyEntries);
+        SourceRoots roots;
+        try
+        {
+            roots = new SourceRoots(given);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"--source-root ({SourceRoots.Variable}): {e.Message}");
+        }
+
         a.EnsureAllUsed();
         var (store, state) = StateStore.OpenRegistered(folder);
         var key = store.LoadRepositoryKey();
@@ -32,8 +49,13 @@ internal static class RunCommand
                                      $"Run 'portal-agent register{RegisterCommand.StateOption(store.Folder)}' again to finish it.");
         var identity = new MachineIdentity(state.MachineId, store.LoadSigningKey(), store.LoadAgreementKey());
         var limit = new UploadLimit();
-        var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey, drillRoot),
-            new PortalRepositories(http, state.PortalUri, identity, limit, message => Console.Error.WriteLine($"note: the portal's store: {message}")), limit);
+        // Packs are built into files here and uploaded from them (owner-only, as the state folder); a killed agent's are removed now.
+        var spool = Path.Combine(store.Folder, "uploads");
+        if (SpoolingStore.Clean(spool) is > 0 and var left)
+            Console.Error.WriteLine($"note: removed {left} unfinished upload(s) a stopped agent left in {spool}");
+        var session = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, key, identity.AgreementKey, drillRoot, roots),
+            new PortalRepositories(http, state.PortalUri, identity, limit, message => Console.Error.WriteLine($"note: the portal's store: {message}"), spool), limit,
+            new FolderLister(roots));
 
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {

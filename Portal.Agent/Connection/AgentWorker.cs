@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Portal.Agent.Folders;
 using Portal.Agent.Jobs;
 using Portal.Agent.State;
 using Portal.Engine.Agents;
@@ -12,7 +13,7 @@ using Portal.Engine.Agents;
 namespace Portal.Agent.Connection;
 
 /// <summary>What <c>run</c> works with: the registration, the machine's identity, its repositories and its upload limits.</summary>
-internal sealed record AgentSession(AgentState State, MachineIdentity Identity, JobMachine Machine, PortalRepositories Repositories, UploadLimit Limit);
+internal sealed record AgentSession(AgentState State, MachineIdentity Identity, JobMachine Machine, PortalRepositories Repositories, UploadLimit Limit, FolderLister Folders);
 
 /// <summary>
 /// The agent's service: one connection to the portal's hub, kept forever (reconnects with <see cref="Backoff"/>, also
@@ -38,6 +39,8 @@ internal sealed class AgentWorker(AgentSession session, ILogger<AgentWorker> log
         connection = hub;
         hub.On(AgentClientMethods.Wake, Wake);
         hub.On<AgentSettings>(AgentClientMethods.Settings, settings => Apply(settings, "The portal changed the settings"));
+        // The folder picker on this machine: listed off the connection's thread, bounded in count and time.
+        hub.On<FolderListRequest, FolderListResponse>(AgentClientMethods.ListFolders, request => Task.Run(() => session.Folders.List(request), stoppingToken));
         hub.Reconnecting += e =>
         {
             logger.LogWarning("The connection to the portal was lost ({Reason}); reconnecting.", Reason(e));

@@ -9,15 +9,22 @@ namespace Portal.Agent.Connection;
 /// per request): its own, with uploads paced by <see cref="UploadLimit"/>, or another machine's, read-only under a grant.
 /// Every call retries transient failures for up to about three minutes (<see cref="Retry"/>): a portal instance that
 /// restarts, or a load balancer that moves the machine to another instance, pauses a backup instead of failing it.
+/// With a <paramref name="spool"/> folder, each pack a backup builds is written to a temporary file there as it is built
+/// (<see cref="SpoolingStore"/>), not held in memory, and uploaded from it; a transient failure sends the file again.
 /// </summary>
-internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIdentity identity, UploadLimit limit, Action<string>? onRetry = null)
+internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIdentity identity, UploadLimit limit, Action<string>? onRetry = null,
+    string? spool = null)
     : IRepositoryOpener
 {
     /// <summary>12 retries, from 0.5 s doubling to 20 s between them.</summary>
     public static readonly RetryPolicy Retry = new(MaxRetries: 12, BaseDelay: TimeSpan.FromMilliseconds(500), MaxDelay: TimeSpan.FromSeconds(20));
 
     /// <summary>The machine's own repository as a store (uploads paced).</summary>
-    public IObjectStore Own() => new ThrottledStore(Retrying(new HttpObjectStore(http, portal, identity.Authorization)), limit.Bucket);
+    public IObjectStore Own()
+    {
+        var store = new ThrottledStore(Retrying(new HttpObjectStore(http, portal, identity.Authorization)), limit.Bucket);
+        return spool is null ? store : new SpoolingStore(store, spool);
+    }
 
     private RetryingStore Retrying(IObjectStore store) => new(store, Retry, onRetry);
 

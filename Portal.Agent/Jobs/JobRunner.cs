@@ -30,7 +30,9 @@ internal sealed record JobResult(string Status, string Message, string? Result)
 /// <param name="RepositoryKey">Its repository's key.</param>
 /// <param name="AgreementKey">Its agreement private key: opens a restore's grant.</param>
 /// <param name="DrillRoot">Where restore drills restore (<c>Restore:DrillRoot</c>); null: <see cref="MachineDrill.DefaultRoot"/>.</param>
-internal sealed record JobMachine(Guid MachineId, string MachineName, RepositoryKey RepositoryKey, ECDiffieHellman AgreementKey, string? DrillRoot = null);
+/// <param name="SourceRoots">What the portal may back up here (<c>run --source-root</c>); null: anything.</param>
+internal sealed record JobMachine(Guid MachineId, string MachineName, RepositoryKey RepositoryKey, ECDiffieHellman AgreementKey, string? DrillRoot = null,
+    Folders.SourceRoots? SourceRoots = null);
 
 /// <summary>
 /// Runs one claimed job to its outcome, whatever its operation (<see cref="AgentOperations"/>): a first report (so the

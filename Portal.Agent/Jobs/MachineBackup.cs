@@ -49,6 +49,8 @@ internal static class MachineBackup
                 Serialize(reused));
         }
 
+        if (context.Machine.SourceRoots is { Restricted: true } roots && roots.Check(source, out _) is { } outside)
+            return Failed($"{outside} The agent's --source-root options say what may be backed up on this machine: choose a folder inside them, or widen them.");
         if (!Directory.Exists(source))
             return Failed($"The folder {source} does not exist on this machine. Restore it or change the item's folder in the portal, then back up again.");
 

@@ -98,7 +98,30 @@ public static class AgentClientMethods
 
     /// <summary><c>Settings(AgentSettings)</c>: settings changed (upload limits).</summary>
     public const string Settings = "Settings";
+
+    /// <summary>
+    /// <c>ListFolders(FolderListRequest)</c> → <see cref="FolderListResponse"/> (a SignalR client result): the folders one level
+    /// below a path of the machine, for the folder picker of its items. The agent bounds the count and the time, refuses
+    /// paths outside its source roots (when it has them) and never offers a symbolic link that leads out of them.
+    /// </summary>
+    public const string ListFolders = "ListFolders";
 }
+
+/// <summary>The portal asks a machine for the folders one level below <paramref name="Path"/>.</summary>
+/// <param name="Path">An absolute folder of the machine; null for the machine's source roots (the top of its picker).</param>
+/// <param name="MaxFolders">The most folders to name (the rest are counted in <see cref="FolderListResponse.More"/>).</param>
+public sealed record FolderListRequest(string? Path, int MaxFolders);
+
+/// <summary>
+/// A machine's answer to <see cref="FolderListRequest"/>. The portal treats every field as hostile: it checks that the path
+/// is the one asked for, that each name is one plain folder name and that the counts are in bounds.
+/// </summary>
+/// <param name="Path">The folder listed, normalised (null for the roots).</param>
+/// <param name="Parent">The folder one level up, null at a source root (up shows the roots).</param>
+/// <param name="Folders">For a path: the subfolders' names (not paths), in order. For the roots: their absolute paths.</param>
+/// <param name="More">How many subfolders were left out past the count (or the time) bound.</param>
+/// <param name="Error">Why the machine cannot list the path, in words to show as they are (then the rest is empty).</param>
+public sealed record FolderListResponse(string? Path, string? Parent, IReadOnlyList<string> Folders, int More, string? Error = null);
 
 /// <summary>What the agent says of itself after connecting.</summary>
 public sealed record AgentHello(string MachineName, string OperatingSystem, string AgentVersion, IReadOnlyList<Guid> RunningJobs);

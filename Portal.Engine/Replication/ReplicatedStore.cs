@@ -86,17 +86,30 @@ public sealed class ReplicatedStore : IStagedPutStore
     public bool CanStage => replicas.All(r => r is IStagedPutStore { CanStage: true });
 
     /// <inheritdoc />
-    public async Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
+    public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default) =>
+        CanStage
+            ? BeginOnEveryReplicaAsync(prefix, (replica, ct) => replica.BeginPutAsync(prefix, ct), cancellationToken)
+            : throw new NotSupportedException("A replica of this region cannot stage objects (check CanStage first).");
+
+    /// <inheritdoc />
+    public bool CanStageNamed => replicas.All(r => r is IStagedPutStore { CanStageNamed: true });
+
+    /// <summary>Stages <paramref name="name"/> on every replica, each as it can (Azure Blob: blocks of the named blob; a local disk: a temporary file).</summary>
+    public Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default) =>
+        CanStageNamed
+            ? BeginOnEveryReplicaAsync(name, (replica, ct) => replica.BeginNamedPutAsync(name, ct), cancellationToken)
+            : throw new NotSupportedException("A replica of this region cannot stage objects (check CanStageNamed first).");
+
+    private async Task<IStagedObject> BeginOnEveryReplicaAsync(string prefix, Func<IStagedPutStore, CancellationToken, Task<IStagedObject>> begin,
+        CancellationToken cancellationToken)
     {
-        if (!CanStage)
-            throw new NotSupportedException("A replica of this region cannot stage objects (check CanStage first).");
         var staged = new IStagedObject?[replicas.Count];
         var failed = new StoreException?[replicas.Count];
         for (var i = 0; i < replicas.Count; i++)
         {
             try
             {
-                staged[i] = await ((IStagedPutStore)replicas[i]).BeginPutAsync(prefix, cancellationToken).ConfigureAwait(false);
+                staged[i] = await begin((IStagedPutStore)replicas[i], cancellationToken).ConfigureAwait(false);
             }
             catch (StoreException e)
             {

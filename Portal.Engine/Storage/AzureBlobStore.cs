@@ -1,9 +1,12 @@
 using System.Net;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using Azure;
 using Azure.Core;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace Portal.Engine.Storage;
 
@@ -16,9 +19,16 @@ namespace Portal.Engine.Storage;
 /// block list commits, so a reader never sees part of one. A put that finds the blob already there compares
 /// the content. Transient failures (timeouts, throttling, 5xx, network) are <see cref="StoreException"/>s with
 /// <see cref="StoreException.IsTransient"/> set; retrying them is a decorator's job.
+/// An object whose name is known before its bytes (<see cref="IStagedPutStore.BeginNamedPutAsync"/>, the portal's store
+/// endpoint) is staged as it arrives: a block of <see cref="BlockSize"/> at a time (Put Block), committed with
+/// <c>If-None-Match: *</c> (Put Block List), so the writer holds one block, not the object. Staging without the name is not
+/// possible (blocks belong to their blob): <see cref="IStagedPutStore.CanStage"/> is false.
 /// </remarks>
-public sealed class AzureBlobStore : IObjectStore
+public sealed class AzureBlobStore : IStagedPutStore
 {
+    /// <summary>The size of one staged block (the last may be shorter).</summary>
+    public const int BlockSize = 4 * 1024 * 1024;
+
     private readonly BlobContainerClient container;
 
     /// <summary>A store on <paramref name="container"/>; the container must exist (see <see cref="CreateContainerIfMissingAsync"/>).</summary>
@@ -171,6 +181,113 @@ public sealed class AzureBlobStore : IObjectStore
     {
         ObjectName.Validate(name);
         return Call(name, () => container.GetBlobClient(name).DeleteIfExistsAsync(cancellationToken: cancellationToken));
+    }
+
+    /// <summary>False: a block belongs to its blob, so staging needs the name first (<see cref="BeginNamedPutAsync"/>).</summary>
+    public bool CanStage => false;
+
+    /// <inheritdoc />
+    public bool CanStageNamed => true;
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("Azure Blob stages blocks of a named blob: use BeginNamedPutAsync (check CanStage first).");
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ObjectName.Validate(name);
+        return Task.FromResult<IStagedObject>(new StagedBlob(this, name, container.GetBlockBlobClient(name)));
+    }
+
+    /// <summary>
+    /// A blob being staged: bytes gather in one pooled block, each full block is put (uncommitted, invisible), and the
+    /// commit puts the block list with <c>If-None-Match: *</c>. When the blob exists already (another attempt committed it
+    /// first, which also drops this attempt's blocks), its bytes are hashed and compared with these: the same is fine,
+    /// others are <see cref="ObjectExistsException"/>. Abandoned blocks are dropped by Azure after a week.
+    /// </summary>
+    private sealed class StagedBlob(AzureBlobStore store, string name, BlockBlobClient blob) : IStagedObject
+    {
+        private readonly string attempt = Guid.NewGuid().ToString("N");
+        private readonly List<string> blocks = [];
+        private readonly IncrementalHash sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private byte[]? buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(BlockSize);
+        private int filled;
+
+        public async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        {
+            sha.AppendData(data.Span);
+            while (!data.IsEmpty)
+            {
+                var take = Math.Min(data.Length, BlockSize - filled);
+                data.Span[..take].CopyTo(buffer.AsSpan(filled));
+                filled += take;
+                data = data[take..];
+                if (filled == BlockSize)
+                    await PutBlockAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        private async Task PutBlockAsync(CancellationToken cancellationToken)
+        {
+            // Block ids of one blob must all have the same length: this attempt's id and a 6-digit index.
+            var id = Convert.ToBase64String(Encoding.ASCII.GetBytes($"{attempt}-{blocks.Count:D6}"));
+            try
+            {
+                using var block = new MemoryStream(buffer!, 0, filled, writable: false);
+                await blob.StageBlockAsync(id, block, cancellationToken: cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (store.Translate(e, name) is { } error)
+            {
+                throw error;
+            }
+
+            blocks.Add(id);
+            filled = 0;
+        }
+
+        public async Task CommitAsync(string committed, CancellationToken cancellationToken = default)
+        {
+            if (!string.Equals(committed, name, StringComparison.Ordinal))
+                throw new InvalidObjectNameException(committed);
+            if (filled > 0)
+                await PutBlockAsync(cancellationToken).ConfigureAwait(false);
+            var hash = sha.GetHashAndReset();
+            try
+            {
+                await blob.CommitBlockListAsync(blocks,
+                    new CommitBlockListOptions { Conditions = new BlobRequestConditions { IfNoneMatch = ETag.All } }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.BadRequest)
+            {
+                // Exists already (or another attempt's commit dropped these blocks: InvalidBlockList): the same bytes are fine.
+                byte[] existing;
+                try
+                {
+                    existing = await store.GetAsync(name, cancellationToken).ConfigureAwait(false);
+                }
+                catch (ObjectNotFoundException)
+                {
+                    throw store.Translate(e, name) ?? throw new StoreException($"Azure Blob Storage refused '{name}'.", false, e);
+                }
+
+                if (!SHA256.HashData(existing).AsSpan().SequenceEqual(hash))
+                    throw new ObjectExistsException(name);
+            }
+            catch (Exception e) when (store.Translate(e, name) is { } error)
+            {
+                throw error;
+            }
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            sha.Dispose();
+            if (buffer is { } rented)
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+            buffer = null;
+            return ValueTask.CompletedTask;
+        }
     }
 
     private static BlobClientOptions ClientOptions() => new()

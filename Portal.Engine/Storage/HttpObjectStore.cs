@@ -17,9 +17,33 @@ namespace Portal.Engine.Storage;
 /// <param name="portal">The portal's address.</param>
 /// <param name="authorize">Returns the <c>Authorization</c> header value for the next request (<c>Machine TOKEN</c>).</param>
 /// <param name="sourceMachine">Read another machine's repository under a restore job's grant (read-only).</param>
-public sealed class HttpObjectStore(HttpClient http, Uri portal, Func<string> authorize, Guid? sourceMachine = null) : IObjectStore
+public sealed class HttpObjectStore(HttpClient http, Uri portal, Func<string> authorize, Guid? sourceMachine = null) : IStreamPutStore
 {
     private readonly Uri root = new(portal, AgentRoutes.Store + "/");
+
+    /// <summary>Puts the object streamed from <paramref name="open"/> (a pack spooled to a file): the body is never held in memory.</summary>
+    public async Task PutStreamAsync(string name, Func<Stream> open, long length, CancellationToken cancellationToken = default)
+    {
+        ObjectName.Validate(name);
+        using var request = Request(HttpMethod.Put, name);
+        Stream body;
+        try
+        {
+            body = open();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"The upload of '{name}' cannot read its temporary file ({e.Message}).", isTransient: false, e);
+        }
+
+        request.Content = new StreamContent(body, 256 * 1024);
+        request.Content.Headers.ContentLength = length;
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await SendAsync(request, name, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.Conflict)
+            throw new ObjectExistsException(name);
+        await EnsureAsync(response, name, cancellationToken).ConfigureAwait(false);
+    }
 
     /// <inheritdoc />
     public async Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)

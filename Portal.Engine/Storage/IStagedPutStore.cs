@@ -16,6 +16,23 @@ public interface IStagedPutStore : IObjectStore
 
     /// <summary>Starts an object that will be committed under a name starting with <paramref name="prefix"/> (e.g. "data/").</summary>
     Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Whether <see cref="BeginNamedPutAsync"/> works: as <see cref="CanStage"/> by default; a store that can stage only
+    /// against the final name (Azure Blob's blocks) answers true here and false there. Decorators answer for the store they wrap.
+    /// </summary>
+    bool CanStageNamed => CanStage;
+
+    /// <summary>
+    /// Starts an object whose name is known before its bytes (the portal's store endpoint: a content-addressed name is in
+    /// the request), to be committed under exactly <paramref name="name"/>. A store that must stage against the final name
+    /// (Azure Blob: Put Block, then Put Block List) needs it; the default stages under the name's folder with <see cref="BeginPutAsync"/>.
+    /// </summary>
+    Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        ObjectName.Validate(name);
+        return BeginPutAsync(name[..(name.LastIndexOf('/') + 1)], cancellationToken);
+    }
 }
 
 /// <summary>An object being written. Invisible until <see cref="CommitAsync"/>; disposing without committing discards it.</summary>

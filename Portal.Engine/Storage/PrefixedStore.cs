@@ -57,6 +57,17 @@ public sealed class PrefixedStore : IStagedPutStore
         return new PrefixedObject(this, await staged.BeginPutAsync(prefix + stagePrefix, cancellationToken).ConfigureAwait(false));
     }
 
+    /// <inheritdoc />
+    public bool CanStageNamed => inner is IStagedPutStore { CanStageNamed: true };
+
+    /// <inheritdoc />
+    public async Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStageNamed: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStageNamed first).");
+        return new PrefixedObject(this, await staged.BeginNamedPutAsync(Full(name), cancellationToken).ConfigureAwait(false));
+    }
+
     private sealed class PrefixedObject(PrefixedStore store, IStagedObject inner) : IStagedObject
     {
         public ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => inner.WriteAsync(data, cancellationToken);

@@ -20,8 +20,9 @@ public sealed record RetryPolicy(int MaxRetries = 5, TimeSpan? BaseDelay = null,
 /// Staged puts (<see cref="IStagedPutStore"/>) are forwarded when the inner store can stage: starting one is
 /// retried, but the streamed writes and the commit are not (a stream cannot be replayed), so a transient failure
 /// there fails that object's upload; the backup then fails and the next one reuses every pack already stored.
+/// Puts from a source that opens again (<see cref="IStreamPutStore"/>, a spooled pack) are retried whole.
 /// </summary>
-public sealed class RetryingStore : IStagedPutStore
+public sealed class RetryingStore : IStagedPutStore, IStreamPutStore
 {
     private readonly IObjectStore inner;
     private readonly ResiliencePipeline pipeline;
@@ -85,6 +86,28 @@ public sealed class RetryingStore : IStagedPutStore
 
     /// <inheritdoc />
     public bool CanStage => inner is IStagedPutStore { CanStage: true };
+
+    /// <inheritdoc />
+    public bool CanStageNamed => inner is IStagedPutStore { CanStageNamed: true };
+
+    /// <inheritdoc />
+    public Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStageNamed: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStageNamed first).");
+        return pipeline.ExecuteAsync(async ct => await staged.BeginNamedPutAsync(name, ct).ConfigureAwait(false), cancellationToken).AsTask();
+    }
+
+    /// <inheritdoc />
+    public bool CanPutStream => inner is IStreamPutStore { CanPutStream: true };
+
+    /// <summary>Puts from a source opened again for each attempt: a transient failure sends the whole object again.</summary>
+    public Task PutStreamAsync(string name, Func<Stream> open, long length, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStreamPutStore { CanPutStream: true } streams)
+            throw new NotSupportedException("The wrapped store cannot put from a stream (check CanPutStream first).");
+        return pipeline.ExecuteAsync(async ct => await streams.PutStreamAsync(name, open, length, ct).ConfigureAwait(false), cancellationToken).AsTask();
+    }
 
     /// <inheritdoc />
     public Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)

@@ -8,7 +8,7 @@ namespace Portal.Engine.Storage;
 /// bucket between stores to share one limit (a region's vaults). Staged puts are forwarded when the inner store can
 /// stage, with their writes paced in slices of at most 256 KiB so a large pack does not go out as one burst.
 /// </summary>
-public sealed class ThrottledStore(IObjectStore inner, TokenBucket bucket) : IStagedPutStore
+public sealed class ThrottledStore(IObjectStore inner, TokenBucket bucket) : IStagedPutStore, IStreamPutStore
 {
     internal const int Slice = 256 * 1024;
 
@@ -43,6 +43,28 @@ public sealed class ThrottledStore(IObjectStore inner, TokenBucket bucket) : ISt
     public bool CanStage => inner is IStagedPutStore { CanStage: true };
 
     /// <inheritdoc />
+    public bool CanStageNamed => inner is IStagedPutStore { CanStageNamed: true };
+
+    /// <inheritdoc />
+    public async Task<IStagedObject> BeginNamedPutAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStagedPutStore { CanStageNamed: true } staged)
+            throw new NotSupportedException("The wrapped store cannot stage objects (check CanStageNamed first).");
+        return new ThrottledObject(await staged.BeginNamedPutAsync(name, cancellationToken).ConfigureAwait(false), bucket);
+    }
+
+    /// <inheritdoc />
+    public bool CanPutStream => inner is IStreamPutStore { CanPutStream: true };
+
+    /// <summary>Puts from a stream read at the bucket's pace, slice by slice (each attempt takes its bytes again: they go out again).</summary>
+    public Task PutStreamAsync(string name, Func<Stream> open, long length, CancellationToken cancellationToken = default)
+    {
+        if (inner is not IStreamPutStore { CanPutStream: true } streams)
+            throw new NotSupportedException("The wrapped store cannot put from a stream (check CanPutStream first).");
+        return streams.PutStreamAsync(name, () => new PacedStream(open(), bucket), length, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async Task<IStagedObject> BeginPutAsync(string prefix, CancellationToken cancellationToken = default)
     {
         if (inner is not IStagedPutStore { CanStage: true } staged)
@@ -52,6 +74,44 @@ public sealed class ThrottledStore(IObjectStore inner, TokenBucket bucket) : ISt
 
     /// <inheritdoc />
     public override string ToString() => inner.ToString() ?? nameof(ThrottledStore);
+
+    /// <summary>A read-only stream whose reads take their bytes from the bucket first (at most <see cref="Slice"/> a read).</summary>
+    private sealed class PacedStream(Stream inner, TokenBucket bucket) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var slice = buffer[..Math.Min(Slice, buffer.Length)];
+            var read = await inner.ReadAsync(slice, cancellationToken).ConfigureAwait(false);
+            if (read > 0)
+                await bucket.TakeAsync(read, cancellationToken).ConfigureAwait(false);
+            return read;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+                inner.Dispose();
+            base.Dispose(disposing);
+        }
+
+        public override ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 
     private sealed class ThrottledObject(IStagedObject inner, TokenBucket bucket) : IStagedObject
     {

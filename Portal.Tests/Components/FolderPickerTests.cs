@@ -1,16 +1,20 @@
 using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Portal.Components.Pages.Items;
 using Portal.Features.Common;
 using Portal.Features.Identity;
 using Portal.Features.Protection;
 using Portal.Tests.Infrastructure;
+using Portal.Tests.Machines;
 
 namespace Portal.Tests.Components;
 
 /// <summary>
 /// Issue 25: a folder picker for an item's source folder on the portal host, browsing only the allowed roots
-/// (Protection:SourceRoots), in the protect dialog (and the edit dialog, which uses the same picker).
+/// (Protection:SourceRoots), in the protect dialog (and the edit dialog, which uses the same picker). Issue 21: the same
+/// picker on a machine (its agent lists the folders: see AgentJourneyTests and the e2e machine journey); offline, it says so.
 /// </summary>
 public sealed class FolderPickerTests : ProtectionComponentTest
 {
@@ -34,6 +38,22 @@ public sealed class FolderPickerTests : ProtectionComponentTest
 
         page.WaitForAssertion(() => Assert.Equal(Path.Combine(SourceRoot, "contracts"), page.Find("#item-source").GetAttribute("value")));
         Assert.Empty(page.FindAll("[data-testid=folder-picker]"));
+    }
+
+    [Fact]
+    public async Task On_an_offline_machine_the_picker_says_so_and_the_folder_is_typed()
+    {
+        var vault = await CreateVaultAsync("estate");
+        var machine = await Database.AddMachineAsync(vault.Id, "web-01", DateTime.UtcNow.AddDays(-1)); // registered, never connected
+        SignIn(TestUsers.WithRoles("Olga", PortalRoles.Operator));
+        var navigation = Context.Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo(navigation.GetUriWithQueryParameter("machine", machine.Id.ToString()));
+        var page = RenderPage<ConfigureProtection>(p => p.Add(c => c.Vault, "estate"));
+
+        page.WaitForAssertion(() => Assert.Equal("web-01 is offline: its folders cannot be browsed. Type the folder's path.",
+            page.Find("[data-testid=folder-picker-offline]").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=folder-picker-open]"));
+        Assert.Contains("Folder on web-01", page.Markup); // the path is typed there
     }
 
     [Fact]

@@ -28,7 +28,8 @@ namespace Portal.Tests.Machines;
 /// local-folder regions under a temporary folder, and a fake clock. <c>/test/sign-in?name=N</c> issues the portal's own
 /// sign-in cookie for a Backup.Contributor (as the development sign-in does), so tests can act as a signed-in user.
 /// </summary>
-public sealed class AccessHost : IAsyncLifetime
+/// <param name="overrides">Settings over the defaults (an Azure replica in a region, for instance).</param>
+public sealed class AccessHost(IReadOnlyDictionary<string, string>? overrides = null) : IAsyncLifetime
 {
     public const string Passphrase = "correct horse battery staple";
     public static readonly EngineOptions EngineOptions = new() { Kdf = new KdfParameters(MemoryKiB: 1024, Iterations: 1, Parallelism: 1) };
@@ -71,6 +72,8 @@ public sealed class AccessHost : IAsyncLifetime
         for (var r = 0; r < regions.Length; r++)
             for (var i = 0; i < 3; i++)
                 settings[$"Storage:Regions:{r}:Replicas:{i}:Path"] = $"{regions[r]}/{i + 1}";
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string>())
+            settings[key] = value;
         factory = new WebApplicationFactory<Program>().WithWebHostBuilder(builder =>
         {
             builder.UseEnvironment("Development");
@@ -103,13 +106,13 @@ public sealed class AccessHost : IAsyncLifetime
     /// <summary>A client that neither follows redirects nor keeps cookies.</summary>
     public HttpClient Client() => factory!.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = false });
 
-    /// <summary>A vault in region east.</summary>
-    public async Task<Vault> CreateVaultAsync(string name)
+    /// <summary>A vault in region <paramref name="region"/> (east).</summary>
+    public async Task<Vault> CreateVaultAsync(string name, string region = "east")
     {
         var now = Clock.GetUtcNow().UtcDateTime;
         var vault = new Vault
         {
-            Id = Guid.NewGuid(), Name = name, NormalizedName = name.ToUpperInvariant(), Region = "east", CreatedAt = now, CreatedBy = "Ann", UpdatedAt = now,
+            Id = Guid.NewGuid(), Name = name, NormalizedName = name.ToUpperInvariant(), Region = region, CreatedAt = now, CreatedBy = "Ann", UpdatedAt = now,
             UpdatedBy = "Ann",
         };
         await using var db = await Db.CreateDbContextAsync();

@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Attach;
+using Portal.Features.Common;
 using Portal.Features.Drills;
 using Portal.Features.Identity;
 using Portal.Features.Jobs;
@@ -30,6 +31,7 @@ public sealed class AgentJourneyTests : IAsyncLifetime
     private readonly TestDatabase after = new(); // the empty database of a portal that lost its catalog
     private readonly string root = Directory.CreateTempSubdirectory("portal-agents-").FullName;
     private readonly System.Security.Claims.ClaimsPrincipal ann = TestUsers.WithRoles("Ann", PortalRoles.Contributor);
+    private readonly System.Security.Claims.ClaimsPrincipal olga = TestUsers.WithRoles("Olga", PortalRoles.Operator);
     private readonly List<Process> agents = [];
     private readonly Dictionary<Process, StringBuilder> agentLogs = [];
 
@@ -66,7 +68,9 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         var web = await RegisterAsync(host, portal, vault.Id, "web-01");
         var db1 = await RegisterAsync(host, portal, vault.Id, "db-01");
         var drillRoot = Path.Combine(root, "web-01", "drills"); // the agent's own Restore:DrillRoot
-        StartAgent(web.State, new Dictionary<string, string> { ["Restore__DrillRoot"] = drillRoot });
+        // web-01's agent lets the portal back up and browse its /srv only (--source-root, here by its environment variable).
+        var srv = Directory.CreateDirectory(Path.Combine(root, "web-01", "srv")).FullName;
+        var webAgent = StartAgent(web.State, new Dictionary<string, string> { ["Restore__DrillRoot"] = drillRoot, ["PORTAL_AGENT_SOURCE_ROOTS"] = srv });
         StartAgent(db1.State);
         await WaitOnlineAsync(host, web.Id, db1.Id);
 
@@ -74,6 +78,7 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         var source = Directory.CreateDirectory(Path.Combine(root, "web-01", "srv", "share")).FullName;
         File.WriteAllText(Path.Combine(source, "report.txt"), "quarterly figures");
         File.WriteAllBytes(Path.Combine(source, "data.bin"), Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray());
+        await TheFolderPickerBrowsesTheMachineAsync(host, web.Id, srv, source);
         var policy = (await host.ActAs(ann).GetRequiredService<PolicyService>().ListAsync(vault.Id)).Single();
         // Its pre-script is silent for longer than the 5-second lease: the agent heartbeats as often as the portal asks
         // (1 second here), so the job lives through it (an agent keeping its own 15-second default failed it).
@@ -136,6 +141,48 @@ public sealed class AgentJourneyTests : IAsyncLifetime
         var cli = await RunCliAsync("restore", "--repo", repository, "--snapshot", "latest", "--target", recovered);
         Assert.True(cli.Code == 0, cli.Err);
         Assert.Equal("quarterly figures", File.ReadAllText(Path.Combine(recovered, "report.txt")));
+
+        // web-01 goes off: its folder picker says so (the path can still be typed).
+        webAgent.Kill(entireProcessTree: true);
+        await webAgent.WaitForExitAsync();
+        var directory = host.Services.GetRequiredService<IMachines>();
+        await WaitUntilAsync(async () => await directory.FindAsync(web.Id, CancellationToken.None) is { Online: false }, "web-01 is offline");
+        var offline = await Assert.ThrowsAsync<PortalValidationException>(() => host.ActAs(olga).GetRequiredService<SourceFolders>().ListAsync(srv, web.Id));
+        Assert.Matches("^web-01 is offline since .+ UTC: its folders cannot be listed. Type the folder's path.$", offline.Errors["SourcePath"]);
+    }
+
+    /// <summary>
+    /// Issue 21, the folder picker on a machine: the portal asks web-01's agent for one level of folders over its
+    /// connection. The asking instance (this host) does not hold the connection (the portal process does): question and
+    /// answer go between the instances through PostgreSQL. The agent lists inside its source root only and never offers
+    /// a link out of it.
+    /// </summary>
+    private async Task TheFolderPickerBrowsesTheMachineAsync(ProtectionHost host, Guid machine, string srv, string share)
+    {
+        Directory.CreateDirectory(Path.Combine(share, "docs"));
+        var secret = Directory.CreateDirectory(Path.Combine(root, "web-01", "etc-secret")).FullName;
+        Directory.CreateSymbolicLink(Path.Combine(srv, "escape"), secret);
+        Directory.CreateSymbolicLink(Path.Combine(srv, "current"), share);
+        var folders = host.ActAs(olga).GetRequiredService<SourceFolders>();
+
+        var top = await folders.ListAsync(null, machine);                         // the top: the agent's source roots
+        Assert.Null(top.Path);
+        Assert.Equal([srv], top.Folders);
+        var atRoot = await folders.ListAsync(srv, machine);                       // the link out is not offered; the one inside is
+        Assert.Equal([Path.Combine(srv, "current"), share], atRoot.Folders);
+        Assert.Null(atRoot.Parent);                                                 // up from a root shows the roots
+        var below = await folders.ListAsync(share + "/", machine);                 // normalised; files are not listed
+        Assert.Equal(share, below.Path);
+        Assert.Equal(srv, below.Parent);
+        Assert.Equal([Path.Combine(share, "docs")], below.Folders);
+        Directory.Delete(Path.Combine(share, "docs"));
+
+        var outside = await Assert.ThrowsAsync<PortalValidationException>(() => folders.ListAsync(secret, machine));
+        Assert.Contains("outside the folders this machine may back up", outside.Message);
+        await Assert.ThrowsAsync<PortalValidationException>(() => folders.ListAsync(Path.Combine(srv, "escape"), machine));
+        Assert.Contains("not an absolute path", (await Assert.ThrowsAsync<PortalValidationException>(() => folders.ListAsync("srv/share", machine))).Message);
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() =>
+            host.ActAs(TestUsers.WithRoles("Rita", PortalRoles.Reader)).GetRequiredService<SourceFolders>().ListAsync(srv, machine));
     }
 
     [Fact]

@@ -74,7 +74,7 @@ internal static class FleetBench
             var limit = new UploadLimit();
             // No job ever reaches these agents (nothing is protected on them): a random repository key stands in.
             sessions[i] = new AgentSession(state, identity, new JobMachine(state.MachineId, state.MachineName, new RepositoryKey(RandomNumberGenerator.GetBytes(32)), agreement),
-                new PortalRepositories(http, portal, identity, limit), limit);
+                new PortalRepositories(http, portal, identity, limit), limit, new Portal.Agent.Folders.FolderLister(new Portal.Agent.Folders.SourceRoots([])));
         });
         Console.WriteLine($"registered {count} machines in {clock.Elapsed.TotalSeconds:F1} s ({credentialsSeconds:F1} s of it making credentials files through the operator host)");
 

@@ -25,6 +25,9 @@ public static class MachinesServiceCollectionExtensions
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<MachinePresence>();
         services.AddSingleton<AgentControlService>();
+        services.AddClusterChannel(MachineFolders.Channel);
+        services.AddSingleton<MachineFolders>();
+        services.AddHostedService(sp => sp.GetRequiredService<MachineFolders>());
         services.AddHostedService(sp => sp.GetRequiredService<AgentControlService>());
         return services;
     }

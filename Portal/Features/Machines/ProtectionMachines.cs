@@ -6,8 +6,20 @@ using Portal.Features.Protection;
 namespace Portal.Features.Machines;
 
 /// <summary>The registered machines as protection sees them (<see cref="IMachines"/>).</summary>
-internal sealed class ProtectionMachines(IDbContextFactory<PortalDbContext> dbFactory, Access.MachineKeys keys, TimeProvider clock) : IMachines
+internal sealed class ProtectionMachines(IDbContextFactory<PortalDbContext> dbFactory, Access.MachineKeys keys, MachineFolders folders, TimeProvider clock) : IMachines
 {
+    public async Task<FolderListing> ListFoldersAsync(Guid machineId, string? path, int max, CancellationToken ct)
+    {
+        try
+        {
+            return await folders.ListAsync(machineId, path, max, ct);
+        }
+        catch (MachineFolderException e)
+        {
+            throw new Common.PortalValidationException("SourcePath", e.Message);
+        }
+    }
+
     public async Task<IReadOnlyList<MachineInfo>> ListAsync(Guid vaultId, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);

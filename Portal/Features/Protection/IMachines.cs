@@ -1,4 +1,5 @@
 using Portal.Engine;
+using Portal.Features.Common;
 
 namespace Portal.Features.Protection;
 
@@ -28,6 +29,13 @@ public interface IMachines
     /// job (base64; never stored): the target reads the source's backups only while that job runs.
     /// </summary>
     Task<string> GrantAsync(Guid sourceMachineId, Guid targetMachineId, Guid jobId, CancellationToken ct);
+
+    /// <summary>
+    /// The folders one level below <paramref name="path"/> on the machine (null: the folders its agent lets the portal back
+    /// up), at most <paramref name="max"/> named, as its agent lists them. Throws <see cref="PortalValidationException"/>
+    /// (field SourcePath) with words when it cannot: the machine is offline or silent, or its answer was not valid.
+    /// </summary>
+    Task<FolderListing> ListFoldersAsync(Guid machineId, string? path, int max, CancellationToken ct);
 }
 
 /// <summary>A registered machine as protection sees it.</summary>

@@ -14,16 +14,24 @@ public sealed record FolderListing(string? Path, string? Parent, IReadOnlyList<s
 /// <summary>
 /// The folder picker of "Files and folders" items on the portal host: browses only below <c>Protection:SourceRoots</c>
 /// (a symbolic link that leads out is not offered, and a path that resolves outside is refused), for those who may
-/// protect items. Machines' folders are typed: the agent has no listing message.
+/// protect items. On a registered machine (<paramref name="machines"/>), its agent lists its own folders the same way
+/// (inside its <c>--source-root</c> folders, links out not offered): one picker, two sources.
 /// </summary>
-public sealed class SourceFolders(ICurrentUser currentUser, IOptions<ProtectionOptions> options)
+public sealed class SourceFolders(ICurrentUser currentUser, IOptions<ProtectionOptions> options, IMachines? machines = null)
 {
     /// <summary>The most subfolders one level lists (the rest are counted, and the path can still be typed).</summary>
     public const int Limit = 500;
 
-    public async Task<FolderListing> ListAsync(string? path, CancellationToken ct = default)
+    public async Task<FolderListing> ListAsync(string? path, CancellationToken ct = default) => await ListAsync(path, null, ct);
+
+    /// <summary>One level of folders on the portal host (<paramref name="machineId"/> null) or on a registered machine.</summary>
+    public async Task<FolderListing> ListAsync(string? path, Guid? machineId, CancellationToken ct = default)
     {
         await currentUser.RequireAnyRoleAsync("browse the folders to protect", PortalRoles.Contributor, PortalRoles.Operator);
+        if (machineId is { } machine)
+            return machines is null
+                ? throw new PortalValidationException("SourcePath", "This portal cannot list a machine's folders: type the folder's path.")
+                : await machines.ListFoldersAsync(machine, string.IsNullOrWhiteSpace(path) ? null : path, Limit, ct);
         var roots = options.Value.SourceRoots.Select(r => Path.TrimEndingDirectorySeparator(Path.GetFullPath(r))).Distinct().ToList();
         if (string.IsNullOrWhiteSpace(path))
             return new FolderListing(null, null, [.. roots.Where(Directory.Exists).Order(StringComparer.Ordinal)], 0);

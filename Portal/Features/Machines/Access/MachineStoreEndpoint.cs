@@ -204,7 +204,7 @@ public static class MachineStoreEndpoint
         var length = http.Request.ContentLength;
         if (length > MaxObjectBytes)
             throw TooLarge(name);
-        if (expectedHash is not null && store is IStagedPutStore { CanStage: true } staged)
+        if (expectedHash is not null && store is IStagedPutStore { CanStageNamed: true } staged)
             await PutStagedAsync(http.Request, staged, name, expectedHash, ct);
         else
             await PutBufferedAsync(http.Request.Body, store, name, length, expectedHash, ct);
@@ -212,7 +212,8 @@ public static class MachineStoreEndpoint
     }
 
     /// <summary>
-    /// Streams the body into a staged object of the store (on local replicas, a temporary file each), hashing as it
+    /// Streams the body into a staged object of the store (on local replicas, a temporary file each; on Azure Blob
+    /// replicas, 4 MiB blocks of the named blob), hashing as it
     /// goes: the portal holds one slice of the object, not the object, and the object appears only when its bytes match
     /// its name. The body is read from Kestrel's pipe (<see cref="HttpRequest.BodyReader"/>): each received segment is
     /// copied once, into the slice that is hashed and written when full (a local disk takes 256 KiB writes cheaply,
@@ -220,7 +221,7 @@ public static class MachineStoreEndpoint
     /// </summary>
     private static async Task PutStagedAsync(HttpRequest request, IStagedPutStore store, string name, string expectedHash, CancellationToken ct)
     {
-        await using var staging = await store.BeginPutAsync(name[..(name.LastIndexOf('/') + 1)], ct);
+        await using var staging = await store.BeginNamedPutAsync(name, ct);
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var reader = request.BodyReader;
         var slice = ArrayPool<byte>.Shared.Rent(WriteSlice);
