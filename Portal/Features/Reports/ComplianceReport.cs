@@ -33,8 +33,9 @@ public sealed class ComplianceReport(IDbContextFactory<PortalDbContext> dbFactor
         var query = db.BackupItems.AsNoTracking().Where(i => i.State == ProtectionState.Protected);
         if (vaultId is { } v) query = query.Where(i => i.VaultId == v);
         var names = await query.Select(i => new { i.Id, i.Name, i.VaultId, Vault = i.Vault!.Name }).ToDictionaryAsync(i => i.Id, ct);
-        var health = await ItemHealthIndex.LoadAsync(db, query, now, ct);
-        var points = await RpoCompliance.PointTimesAsync(db, names.Keys, now, ct);
+        var limits = await ItemHealthIndex.RpoLimitsAsync(db, ct);
+        var health = await ItemHealthIndex.LoadAsync(db, query, limits, now, ct);
+        var rpo = await RpoCompliance.OverManyAsync(db, names.Keys, limits, now, ct); // in PostgreSQL: one row per item
         var drills = await DrillCompliance.LoadAsync(db, ct);
 
         var items = health.Where(h => names.ContainsKey(h.Id)).Select(h =>
@@ -43,7 +44,7 @@ public sealed class ComplianceReport(IDbContextFactory<PortalDbContext> dbFactor
             var drill = drills.GetValueOrDefault(h.Id);
             TimeSpan? age = h.LatestPointAt is { } at ? now - at : null;
             return new ItemComplianceRow(h.Id, name.Name, name.VaultId, name.Vault, age, h.RpoTarget,
-                h.RpoLimit is { } limit ? RpoCompliance.Over(points[h.Id], h.CreatedAt, limit, now) : null,
+                h.RpoLimit is not null ? rpo.GetValueOrDefault(h.Id) : null,
                 h.RpoLimit is { } l ? age <= l : null,
                 drill?.Describe(now, maxAge) ?? "Never drilled", drill?.ProvenRecoverable(now, maxAge) == true, drill?.ProvenSnapshotId, drill?.ProvenAt,
                 drill?.EstimatedFullRestore, drill?.RtoTarget, drill?.RtoMet);
