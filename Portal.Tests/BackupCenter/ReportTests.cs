@@ -157,7 +157,7 @@ public sealed class ReportTests : IAsyncLifetime
         foreach (var (name, (created, points)) in cases)
             await ItemAsync(name, created, points.Length == 0 ? null : JobStatus.Completed, points);
 
-        var summary = await services.GetRequiredService<ComplianceReport>().SummarizeAsync();
+        var summary = await services.GetRequiredService<ComplianceReport>().SummarizeAsync(rpoHistory: true);
 
         var byName = summary.Items.ToDictionary(i => i.Item);
         foreach (var (name, (created, points)) in cases)

@@ -23,12 +23,20 @@ using Portal.Features.Reports;
 // With the argument "pages" (./portal.sh bench-pages) it times the main pages of the real portal process instead.
 var server = Environment.GetEnvironmentVariable("PORTAL_BENCH_PG")
              ?? throw new InvalidOperationException("PORTAL_BENCH_PG is not set: run ./portal.sh bench-lists.");
-var database = "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
+var keep = false; // "seed" or PORTAL_BENCH_DB: leave the database for EXPLAIN ANALYZE
+// PORTAL_BENCH_DB: an already seeded database (from the "seed" argument) instead of a fresh one.
+var reuse = Environment.GetEnvironmentVariable("PORTAL_BENCH_DB");
+var database = reuse ?? "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
 var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
 const int Vaults = 20, Items = 10_000, Jobs = 100_000, PointsPerItem = 30;
 
 var services = new ServiceCollection();
-services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+services.AddLogging(l =>
+{
+    l.SetMinimumLevel(LogLevel.Warning);
+    if (args.Contains("sql")) // every SQL command with its duration (EF Core's command log)
+        l.AddSimpleConsole(o => o.SingleLine = true).AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Information);
+});
 services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
 {
     ["ConnectionStrings:Portal"] = connectionString,
@@ -56,9 +64,35 @@ await using (var db = await factory.CreateDbContextAsync())
     await db.Database.MigrateAsync();
 try
 {
-    var seed = Stopwatch.StartNew();
-    await SeedAsync(connectionString);
-    Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+    if (reuse is null)
+    {
+        var seed = Stopwatch.StartNew();
+        await SeedAsync(connectionString);
+        Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+    }
+    else
+    {
+        keep = true;
+    }
+
+    if (args.Contains("sql"))
+    {
+        using var sqlScope = provider.CreateScope();
+        var home = sqlScope.ServiceProvider.GetRequiredService<BackupCenterService>();
+        await home.SummarizeAsync();
+        Console.WriteLine("---- Backup center summary, warm:");
+        await home.SummarizeAsync();
+        Console.WriteLine("---- Backup center charts, warm:");
+        await home.TrendsAsync();
+        return;
+    }
+
+    if (args.Contains("seed"))
+    {
+        Console.WriteLine($"kept database {database} for experiments (drop it yourself)");
+        keep = true;
+        return;
+    }
 
     if (args.Contains("pages"))
     {
@@ -109,9 +143,12 @@ try
 finally
 {
     NpgsqlConnection.ClearAllPools();
-    await using var connection = new NpgsqlConnection(server);
-    await connection.OpenAsync();
-    await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    if (!keep)
+    {
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    }
 }
 
 // What the Backup center and /reports spend their server time on, call by call (10 runs after 2 warm-ups).

@@ -71,6 +71,7 @@ public sealed class BackupCenterService(
         await currentUser.RequireViewerAsync("view the Backup center");
         var now = clock.GetUtcNow().UtcDateTime;
         var since = now.AddHours(-24);
+        var recoverability = compliance.SummarizeAsync(ct: ct); // its own connection: runs beside the queries below
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var vaults = await db.Vaults.AsNoTracking().Select(v => new { v.Id, v.Name, v.Region, v.Redundancy }).ToListAsync(ct);
         var jobCounts = await db.Jobs.AsNoTracking().Where(j => j.QueuedAt >= since)
@@ -101,7 +102,7 @@ public sealed class BackupCenterService(
             FailedJobs = failed,
             NeedsAttention = await NeedsAttentionAsync(db, health, limits, now, ct),
             ActiveAlerts = await Alerts.AlertQueries.CountActiveAsync(db, ct),
-            Recoverability = await compliance.SummarizeAsync(ct: ct),
+            Recoverability = await recoverability,
         };
     }
 
