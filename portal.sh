@@ -218,7 +218,7 @@ bench_postgres() {
 cmd_bench_lists() {
   bench_postgres
   export PORTAL_BENCH_PG="Host=127.0.0.1;Port=$bench_pg_port;Username=postgres;Database=postgres"
-  dotnet run -c Release --project bench/Portal.Bench.Lists -nologo
+  dotnet run -c Release --project bench/Portal.Bench.Lists -nologo -- "$@"
 }
 
 # Issue 25's page timings: the same seeded database, the real portal process (Release), the main pages' server render time.

@@ -30,6 +30,16 @@ public sealed class PortalPassTests
             """);
     }
 
+    /// <summary>Cells of folded tables (MudTable; a MudSimpleTable scrolls instead) that would show a value without its name on a phone: the first few per page.</summary>
+    private static Task<string[]> UnlabelledCellsAsync(IPage page) =>
+        page.EvaluateAsync<string[]>("""
+            () => [...document.querySelectorAll('.mud-table:not(.mud-simple-table) tbody tr')]
+              .filter(tr => !tr.querySelector('td[colspan]'))
+              .flatMap(tr => [...tr.querySelectorAll('td')])
+              .filter(td => !td.getAttribute('data-label'))
+              .slice(0, 3).map(td => `"${td.textContent.trim().slice(0, 40)}"`)
+            """);
+
     private static Task<bool> OverflowsAsync(IPage page) =>
         page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
 
@@ -81,6 +91,7 @@ public sealed class PortalPassTests
         // 390 px, in the dark theme: every page of the menu without horizontal scrolling, and axe again (dark colours).
         await page.SetViewportSizeAsync(390, 844);
         var overflowing = new List<string>();
+        var unlabelled = new List<string>();
         foreach (var path in pages)
         {
             await page.GotoAsync(app.BaseUrl + path);
@@ -89,8 +100,20 @@ public sealed class PortalPassTests
             await browser.ScreenshotAsync("390-dark" + (path == "/" ? "-backup-center" : path.Replace('/', '-').Replace(itemId.ToString(), "item")));
             if (await OverflowsAsync(page))
                 overflowing.Add(path);
+            unlabelled.AddRange((await UnlabelledCellsAsync(page)).Select(c => $"{path}: {c}"));
             violations.AddRange((await AxeAsync(page)).Select(v => $"{path} (dark, 390 px): {v}"));
         }
+
+        // A folded table on /reports: each card names its values ("Day", "Kind" …), shown before the value on a phone.
+        await page.GotoAsync(app.BaseUrl + "/reports");
+        await browser.WaitInteractiveAsync();
+        var card = page.Locator("[data-testid=report-jobs] tbody tr").First;
+        await Expect(card).ToBeVisibleAsync();
+        var labels = await card.Locator("td").EvaluateAllAsync<string[]>("tds => tds.map(td => td.getAttribute('data-label'))");
+        Assert.Equal(["Day", "Kind", "Total", "Completed", "With warnings", "Failed", "Cancelled", "Success rate"], labels);
+        var before = await card.Locator("td").First.EvaluateAsync<string>("td => getComputedStyle(td, '::before').content");
+        Assert.DoesNotContain(before, new[] { "none", "normal", "", "\"\"" });
+        await browser.ScreenshotAsync("390-reports-folded-card");
 
         // On a phone the page actions sit behind one "Page actions" button.
         await page.GotoAsync(app.BaseUrl + $"/items/{itemId}");
@@ -120,5 +143,6 @@ public sealed class PortalPassTests
 
         Assert.True(violations.Count == 0, "axe found serious or critical violations:\n" + string.Join("\n", violations));
         Assert.True(overflowing.Count == 0, "wider than 390 px: " + string.Join(", ", overflowing));
+        Assert.True(unlabelled.Count == 0, "cells of folded tables without a label (DataLabel): " + string.Join(", ", unlabelled));
     }
 }

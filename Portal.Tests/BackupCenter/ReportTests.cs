@@ -139,6 +139,40 @@ public sealed class ReportTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Rpo_compliance_computed_in_postgresql_agrees_with_the_point_by_point_arithmetic()
+    {
+        // Issue 25: the compliance of every item is now one SQL query (not every point time loaded); it must say what
+        // RpoCompliance.Over says, point by point, for each shape of history.
+        var limit = TimeSpan.FromHours(30); // DefaultPolicy: daily, 24 h target plus 6 h grace
+        var daily = Enumerable.Range(0, 40).Select(d => Now.AddDays(-d).AddHours(-1)).ToArray();
+        var cases = new Dictionary<string, (DateTime Created, DateTime[] Points)>
+        {
+            ["steady"] = (Now.AddDays(-60), daily),
+            ["gap"] = (Now.AddDays(-60), [.. daily.Where((_, d) => d is < 10 or > 12)]),
+            ["stale"] = (Now.AddDays(-90), [Now.AddDays(-31)]),
+            ["never"] = (Now.AddDays(-3), []),
+            ["young"] = (Now.AddDays(-5), [Now.AddDays(-4), Now.AddDays(-1).AddHours(-7)]),
+            ["just-created"] = (Now, []),
+        };
+        foreach (var (name, (created, points)) in cases)
+            await ItemAsync(name, created, points.Length == 0 ? null : JobStatus.Completed, points);
+
+        var summary = await services.GetRequiredService<ComplianceReport>().SummarizeAsync(rpoHistory: true);
+
+        var byName = summary.Items.ToDictionary(i => i.Item);
+        foreach (var (name, (created, points)) in cases)
+        {
+            var expected = RpoCompliance.Over(points, created, limit, Now);
+            var actual = byName[name].RpoCompliance30Days;
+            Assert.True(expected is null ? actual is null : actual is { } a && Math.Abs(a - expected.Value) < 1e-6, $"{name}: expected {expected}, got {actual}");
+        }
+
+        Assert.Equal(1.0, byName["steady"].RpoCompliance30Days);
+        Assert.InRange(byName["gap"].RpoCompliance30Days!.Value, 0.9, 0.95);
+        Assert.Null(byName["just-created"].RpoCompliance30Days);
+    }
+
+    [Fact]
     public async Task An_item_without_a_recovery_point_is_not_backed_up_yet_everywhere_and_a_warning_once_its_first_backup_time_passed()
     {
         // DefaultPolicy backs up daily at 22:30 UTC; it is 12:00.

@@ -76,4 +76,67 @@ public sealed class FailedJobTests : ProtectionComponentTest
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=job-retry]")));
         Assert.Contains("Backup · legal · contracts", page.Find("h1").TextContent);
     }
+
+    [Fact]
+    public async Task The_job_page_of_a_failed_restore_offers_retry_to_a_restore_operator_but_not_to_a_reader_and_a_download_has_none()
+    {
+        var vault = await CreateVaultAsync("legal");
+        var item = await SeedItemAsync(vault, "contracts", ProtectionState.Protected);
+        Guid restore;
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            var request = new Portal.Features.Restore.FileRestoreRequest(item.Id, Guid.NewGuid(), ["a.txt"], Portal.Features.Restore.RestoreDestination.OriginalLocation,
+                null, Portal.Features.Restore.RestoreConflictOption.CreateCopy);
+            var failed = new Job
+            {
+                Id = Guid.CreateVersion7(), Kind = JobKind.Restore, Status = JobStatus.Failed, VaultId = vault.Id, VaultName = "legal", ItemId = item.Id,
+                Subject = "contracts → /srv/contracts", StartedBy = "Helen", QueuedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow, Operation = "restore-files",
+                Input = Portal.Features.Jobs.Pipeline.JobHandler<Portal.Features.Restore.FileRestoreInput>.Serialize(new(request, "/srv/contracts", 10)),
+            };
+            db.Jobs.Add(failed);
+            await db.SaveChangesAsync();
+            restore = failed.Id;
+        }
+
+        SignIn(TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator));
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, restore));
+        page.WaitForAssertion(() => Assert.Equal("Retry this restore", page.Find("[data-testid=job-retry]").TextContent.Trim()));
+    }
+
+    [Fact]
+    public async Task A_failed_download_has_no_retry_it_is_started_again_from_restore_files()
+    {
+        var vault = await CreateVaultAsync("legal");
+        var item = await SeedItemAsync(vault, "contracts", ProtectionState.Protected);
+        var jobs = Context.Services.GetRequiredService<JobService>();
+        var zip = await jobs.StartAsync(JobKind.Restore, vault.Id, "legal", item.Id, "contracts: download docs", "Helen");
+        await jobs.FinishAsync(zip.Id, JobStatus.Failed, "The download was interrupted.");
+
+        SignIn(TestUsers.WithRoles("Helen", PortalRoles.RestoreOperator));
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, zip.Id));
+        page.WaitForAssertion(() => Assert.Contains("Restore", page.Find("h1").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=job-retry]"));
+    }
+
+    [Fact]
+    public async Task A_reader_is_not_offered_retry_of_a_failed_restore()
+    {
+        var vault = await CreateVaultAsync("legal");
+        var item = await SeedItemAsync(vault, "contracts", ProtectionState.Protected);
+        var failed = new Job
+        {
+            Id = Guid.CreateVersion7(), Kind = JobKind.Restore, Status = JobStatus.Failed, VaultId = vault.Id, VaultName = "legal", ItemId = item.Id,
+            Subject = "contracts → /srv/contracts", StartedBy = "Helen", QueuedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow, Operation = "restore-files", Input = "{}",
+        };
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            db.Jobs.Add(failed);
+            await db.SaveChangesAsync();
+        }
+
+        SignIn(TestUsers.WithRoles("Rita", PortalRoles.Reader));
+        var page = RenderPage<JobDetail>(p => p.Add(c => c.Id, failed.Id));
+        page.WaitForAssertion(() => Assert.Contains("Restore", page.Find("h1").TextContent));
+        Assert.Empty(page.FindAll("[data-testid=job-retry]"));
+    }
 }

@@ -61,6 +61,7 @@ public static class ProtectionTestServices
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton<RegionStores>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
+        Portal.Features.Replication.ReplicationServiceCollectionExtensions.AddPortalReplicationLimits(services); // the vault page's replication panel
         return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills().AddPortalVerification();
     }
 }

@@ -109,6 +109,53 @@ public sealed class RestoreTests : ProtectionHostTest
         Assert.Contains(source, entry.Detail);
     }
 
+    /// <summary>A restore that failed, as the pipeline records it (its input kept for a retry).</summary>
+    private async Task<Job> FailedRestoreAsync(FileRestoreRequest request, string target)
+    {
+        await using var db = database.Factory.CreateDbContext();
+        var job = new Job
+        {
+            Id = Guid.CreateVersion7(), Kind = JobKind.Restore, Status = JobStatus.Failed, VaultId = vaultId, VaultName = "finance", ItemId = itemId,
+            Subject = $"share → {target}", StartedBy = "Helen", QueuedAt = DateTime.UtcNow, HeartbeatAt = DateTime.UtcNow, EndedAt = DateTime.UtcNow,
+            Message = "The restore failed: the target's disk was full.", Operation = "restore-files",
+            Input = Portal.Features.Jobs.Pipeline.JobHandler<FileRestoreInput>.Serialize(new FileRestoreInput(request, target, 24)),
+        };
+        db.Jobs.Add(job);
+        await db.SaveChangesAsync();
+        return job;
+    }
+
+    [Fact]
+    public async Task Retry_runs_a_failed_restore_again_as_it_was_asked_by_someone_allowed_to_restore_it_that_way_and_is_audited()
+    {
+        var point = await ProtectAndBackUpAsync();
+        var asCopy = new FileRestoreRequest(itemId, point.Id, ["slides/q3.pptx"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
+        var failed = await FailedRestoreAsync(asCopy, source);
+
+        await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(TestUsers.WithRoles("Rita", PortalRoles.Reader)).RetryAsync(failed.Id));
+        var retry = await Restores(helen).RetryAsync(failed.Id);
+
+        Assert.NotEqual(failed.Id, retry.Id);
+        Assert.Equal((JobKind.Restore, itemId, $"share → {source}", "Helen"), (retry.Kind, retry.ItemId, retry.Subject, retry.StartedBy));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(retry.Id, j => j.Status.IsFinished())).Status);
+        var slides = Directory.GetFiles(Path.Combine(source, "slides")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(3, slides.Count); // q3.pptx kept, its copy next to it, q4.pptx
+        Assert.Contains(slides, f => f != "q3.pptx" && f!.Contains("q3") && File.ReadAllText(Path.Combine(source, "slides", f)) == "quarter three, version 2");
+
+        // Someone's failed overwrite of the original files: a Restore.Operator may not repeat it, a Backup.Operator may.
+        var overwrite = await FailedRestoreAsync(asCopy with { Conflict = RestoreConflictOption.Overwrite }, source);
+        var refused = await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(helen).RetryAsync(overwrite.Id));
+        Assert.StartsWith("You can't overwrite files at the original location", refused.Message);
+        var again = await Assert.ThrowsAsync<PortalConflictException>(() => Restores(helen).RetryAsync(retry.Id));
+        Assert.Equal("Only a failed restore can be retried: this one is completed.", again.Message);
+
+        await using var db = database.Factory.CreateDbContext();
+        var audited = await db.AuditEntries.Where(a => a.Action == AuditActions.RestoreRetry).OrderBy(a => a.Id).ToListAsync();
+        Assert.Equal([AuditOutcome.Refused, AuditOutcome.Succeeded, AuditOutcome.Refused, AuditOutcome.Refused], audited.Select(a => a.Outcome));
+        Assert.StartsWith($"retry of job {failed.Id}: point ", audited[1].Detail);
+        Assert.Equal("Helen", audited[1].ActorName);
+    }
+
     [Fact]
     public async Task Destination_rules_hold_for_every_role()
     {

@@ -36,6 +36,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Verification.VaultVerification> VaultVerifications => Set<Features.Verification.VaultVerification>();
     public DbSet<Features.Verification.RepositoryVerification> RepositoryVerifications => Set<Features.Verification.RepositoryVerification>();
     public DbSet<Features.Drills.DrillSchedule> DrillSchedules => Set<Features.Drills.DrillSchedule>();
+    public DbSet<Features.Replication.VaultReplicationLimits> VaultReplicationLimits => Set<Features.Replication.VaultReplicationLimits>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

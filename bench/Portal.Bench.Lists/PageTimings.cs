@@ -12,7 +12,8 @@ internal static partial class PageTimings
     public static async Task RunAsync(string connectionString)
     {
         var repo = RepositoryRoot();
-        var dll = Path.Combine(repo, "Portal", "bin", "Release", "net10.0", "Portal.dll");
+        // PORTAL_BENCH_DLL: another build of the portal (an earlier commit, for an A/B on the same database and minutes).
+        var dll = Environment.GetEnvironmentVariable("PORTAL_BENCH_DLL") ?? Path.Combine(repo, "Portal", "bin", "Release", "net10.0", "Portal.dll");
         if (!File.Exists(dll))
             throw new InvalidOperationException($"{dll} is missing: ./portal.sh bench-pages builds it first.");
         var root = Directory.CreateTempSubdirectory("portal-bench-pages-").FullName;
@@ -28,8 +29,13 @@ internal static partial class PageTimings
         start.Environment["Jobs__MaxConcurrentJobs"] = "0";                  // serve pages only: the seeded jobs are history
         start.Environment["BackupCenter__StorageInterval"] = "1.00:00:00";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>())
+            if (key is string name && name.StartsWith("Logging__", StringComparison.Ordinal) && name != "Logging__LogLevel__Default")
+                start.Environment[name] = value as string; // e.g. Logging__LogLevel__Microsoft.EntityFrameworkCore.Database.Command=Information
         using var portal = Process.Start(start)!;
-        portal.OutputDataReceived += (_, _) => { };
+        // PORTAL_BENCH_PORTAL_LOG=1: the portal's own log on this console (with Logging__LogLevel__… set for what to see).
+        var showLog = Environment.GetEnvironmentVariable("PORTAL_BENCH_PORTAL_LOG") == "1";
+        portal.OutputDataReceived += (_, e) => { if (showLog && e.Data is { } line) Console.WriteLine("portal: " + line); };
         portal.ErrorDataReceived += (_, e) => { if (e.Data is { } line) Console.Error.WriteLine("portal: " + line); };
         portal.BeginOutputReadLine();
         portal.BeginErrorReadLine();
@@ -43,11 +49,12 @@ internal static partial class PageTimings
             await WaitHealthyAsync(http);
             await SignInAsync(http);
             Console.WriteLine("server render time of the main pages (full prerendered HTML over HTTP, 20 runs after 3 warm-ups):   median    p95");
+            var only = Environment.GetEnvironmentVariable("PORTAL_BENCH_PAGE"); // one page only, e.g. "/"
             foreach (var (name, path) in new[]
                      {
                          ("Backup center", "/"), ("vault page", "/vaults/vault-00"), ("items list", "/items"), ("jobs list", "/jobs"),
                          ("restore wizard (first step)", "/restore"), ("reports", "/reports"),
-                     })
+                     }.Where(p => only is null || only.Split(',').Contains(p.Item2)))
                 await TimeAsync(http, name, path);
         }
         finally

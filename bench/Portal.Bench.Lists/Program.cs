@@ -23,12 +23,20 @@ using Portal.Features.Reports;
 // With the argument "pages" (./portal.sh bench-pages) it times the main pages of the real portal process instead.
 var server = Environment.GetEnvironmentVariable("PORTAL_BENCH_PG")
              ?? throw new InvalidOperationException("PORTAL_BENCH_PG is not set: run ./portal.sh bench-lists.");
-var database = "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
+var keep = false; // "seed" or PORTAL_BENCH_DB: leave the database for EXPLAIN ANALYZE
+// PORTAL_BENCH_DB: an already seeded database (from the "seed" argument) instead of a fresh one.
+var reuse = Environment.GetEnvironmentVariable("PORTAL_BENCH_DB");
+var database = reuse ?? "portal_bench_" + Guid.NewGuid().ToString("N")[..8];
 var connectionString = new NpgsqlConnectionStringBuilder(server) { Database = database }.ConnectionString;
 const int Vaults = 20, Items = 10_000, Jobs = 100_000, PointsPerItem = 30;
 
 var services = new ServiceCollection();
-services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+services.AddLogging(l =>
+{
+    l.SetMinimumLevel(LogLevel.Warning);
+    if (args.Contains("sql")) // every SQL command with its duration (EF Core's command log)
+        l.AddSimpleConsole(o => o.SingleLine = true).AddFilter("Microsoft.EntityFrameworkCore.Database.Command", LogLevel.Information);
+});
 services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
 {
     ["ConnectionStrings:Portal"] = connectionString,
@@ -56,13 +64,45 @@ await using (var db = await factory.CreateDbContextAsync())
     await db.Database.MigrateAsync();
 try
 {
-    var seed = Stopwatch.StartNew();
-    await SeedAsync(connectionString);
-    Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+    if (reuse is null)
+    {
+        var seed = Stopwatch.StartNew();
+        await SeedAsync(connectionString);
+        Console.WriteLine($"seeded {Vaults} vaults, {Items:N0} items, {Items * PointsPerItem:N0} recovery points, {Jobs:N0} jobs in {seed.Elapsed.TotalSeconds:F1} s");
+    }
+    else
+    {
+        keep = true;
+    }
+
+    if (args.Contains("sql"))
+    {
+        using var sqlScope = provider.CreateScope();
+        var home = sqlScope.ServiceProvider.GetRequiredService<BackupCenterService>();
+        await home.SummarizeAsync();
+        Console.WriteLine("---- Backup center summary, warm:");
+        await home.SummarizeAsync();
+        Console.WriteLine("---- Backup center charts, warm:");
+        await home.TrendsAsync();
+        return;
+    }
+
+    if (args.Contains("seed"))
+    {
+        Console.WriteLine($"kept database {database} for experiments (drop it yourself)");
+        keep = true;
+        return;
+    }
 
     if (args.Contains("pages"))
     {
         await PageTimings.RunAsync(connectionString); // issue 25: the main pages' server render time on this database
+        return;
+    }
+
+    if (args.Contains("profile"))
+    {
+        await ProfileAsync(provider); // the Backup center's and the reports' service calls, one by one
         return;
     }
 
@@ -103,16 +143,47 @@ try
 finally
 {
     NpgsqlConnection.ClearAllPools();
-    await using var connection = new NpgsqlConnection(server);
-    await connection.OpenAsync();
-    await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    if (!keep)
+    {
+        await using var connection = new NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", connection).ExecuteNonQueryAsync();
+    }
 }
 
-static async Task TimeAsync(string name, Func<Task> run)
+// What the Backup center and /reports spend their server time on, call by call (10 runs after 2 warm-ups).
+static async Task ProfileAsync(IServiceProvider provider)
 {
-    for (var i = 0; i < 5; i++) await run();
+    using var scope = provider.CreateScope();
+    var sp = scope.ServiceProvider;
+    var factory = sp.GetRequiredService<IDbContextFactory<PortalDbContext>>();
+    var center = sp.GetRequiredService<BackupCenterService>();
+    var reports = sp.GetRequiredService<ReportService>();
+    var compliance = sp.GetRequiredService<ComplianceReport>();
+    var now = DateTime.UtcNow;
+    List<Guid> ids;
+    await using (var db = await factory.CreateDbContextAsync())
+        ids = await db.BackupItems.Where(i => i.State == ProtectionState.Protected).Select(i => i.Id).ToListAsync();
+    Console.WriteLine("profile, server time over 10 runs after 2 warm-ups:   median    p95");
+    await TimeAsync("Backup center: summary", () => center.SummarizeAsync(), 2, 10);
+    await TimeAsync("Backup center: 14-day charts", () => center.TrendsAsync(), 2, 10);
+    await TimeAsync("compliance summary (every protected item)", () => compliance.SummarizeAsync(), 2, 10);
+    await TimeAsync("  item health index (every item)", async () => { await using var db = await factory.CreateDbContextAsync(); await ItemHealthIndex.LoadAsync(db, db.BackupItems.AsNoTracking(), now, default); }, 2, 10);
+    await TimeAsync("  RPO compliance, 30 days (every protected item)", async () => { await using var db = await factory.CreateDbContextAsync(); await RpoCompliance.OverManyAsync(db, ids, await ItemHealthIndex.RpoLimitsAsync(db, default), now, default); }, 2, 10);
+    await TimeAsync("  drill compliance", async () => { await using var db = await factory.CreateDbContextAsync(); await Portal.Features.Drills.DrillCompliance.LoadAsync(db, default); }, 2, 10);
+    var range = reports.DefaultRange();
+    await TimeAsync("reports: jobs per day", () => reports.JobsPerDayAsync(range), 2, 10);
+    await TimeAsync("reports: transfer per day", () => reports.TransferPerDayAsync(range), 2, 10);
+    await TimeAsync("reports: storage per day", () => reports.StoragePerDayAsync(range), 2, 10);
+    await TimeAsync("reports: item storage", () => reports.ItemStorageAsync(range), 2, 10);
+    await TimeAsync("reports: items by policy", () => reports.ItemsByPolicyAsync(), 2, 10);
+}
+
+static async Task TimeAsync(string name, Func<Task> run, int warmUps = 5, int runs = 30)
+{
+    for (var i = 0; i < warmUps; i++) await run();
     var samples = new List<double>();
-    for (var i = 0; i < 30; i++)
+    for (var i = 0; i < runs; i++)
     {
         var watch = Stopwatch.StartNew();
         await run();
@@ -120,7 +191,7 @@ static async Task TimeAsync(string name, Func<Task> run)
     }
 
     samples.Sort();
-    Console.WriteLine($"  {name,-60} {samples[15],6:F1} ms {samples[28],6:F1} ms");
+    Console.WriteLine($"  {name,-60} {samples[runs / 2],6:F1} ms {samples[(int)Math.Ceiling(runs * 0.95) - 1],6:F1} ms");
 }
 
 // The engine's report reaches the job row and the page's notifier (this instance) and the NOTIFY that other

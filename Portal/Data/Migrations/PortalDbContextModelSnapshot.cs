@@ -1158,6 +1158,45 @@ namespace Portal.Data.Migrations
                     b.ToTable("region_scrubs", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Replication.VaultReplicationLimits", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<double?>("OtherHoursMbps")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.PrimitiveCollection<int[]>("WorkDays")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
+                    b.Property<TimeOnly>("WorkEnd")
+                        .HasColumnType("time without time zone");
+
+                    b.Property<double?>("WorkHoursMbps")
+                        .HasColumnType("double precision");
+
+                    b.Property<TimeOnly>("WorkStart")
+                        .HasColumnType("time without time zone");
+
+                    b.HasKey("VaultId");
+
+                    b.ToTable("vault_replication_limits", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Reports.StorageUsage", b =>
                 {
                     b.Property<Guid>("VaultId")
@@ -1425,6 +1464,15 @@ namespace Portal.Data.Migrations
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithOne()
                         .HasForeignKey("Portal.Features.Protection.VaultKey", "VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Replication.VaultReplicationLimits", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -77,6 +77,10 @@ public static class AuditActions
     public const string VaultRepairIndex = "Vault.RepairIndex";
     public const string VaultVerify = "Vault.Verify";
     public const string VaultVerificationSettings = "Vault.VerificationSettings";
+    public const string VaultReplicationThrottling = "Vault.ReplicationLimits";
     public const string RestoreStart = "Restore.Start";
+    public const string RestoreRetry = "Restore.Retry";
+    public const string ItemDrillRetry = "Item.DrillRetry";
+    public const string VaultVerifyRetry = "Vault.VerifyRetry";
     public const string RestoreDownload = "Restore.Download";
 }

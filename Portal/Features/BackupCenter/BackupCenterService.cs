@@ -71,6 +71,7 @@ public sealed class BackupCenterService(
         await currentUser.RequireViewerAsync("view the Backup center");
         var now = clock.GetUtcNow().UtcDateTime;
         var since = now.AddHours(-24);
+        var recoverability = compliance.SummarizeAsync(ct: ct); // its own connection: runs beside the queries below
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var vaults = await db.Vaults.AsNoTracking().Select(v => new { v.Id, v.Name, v.Region, v.Redundancy }).ToListAsync(ct);
         var jobCounts = await db.Jobs.AsNoTracking().Where(j => j.QueuedAt >= since)
@@ -85,7 +86,8 @@ public sealed class BackupCenterService(
             .OrderBy(v => v.Vault, StringComparer.OrdinalIgnoreCase)
             .ToList();
 
-        var health = await ItemHealthIndex.LoadAsync(db, db.BackupItems.AsNoTracking(), now, ct);
+        var limits = await ItemHealthIndex.RpoLimitsAsync(db, ct);
+        var health = await ItemHealthIndex.LoadAsync(db, db.BackupItems.AsNoTracking(), limits, now, ct);
         var names = vaults.ToDictionary(v => v.Id, v => v);
         var latest = await db.StorageUsage.AsNoTracking().GroupBy(s => new { s.VaultId, s.Region })
             .Select(g => g.OrderByDescending(s => s.Day).First()).ToListAsync(ct);
@@ -98,9 +100,9 @@ public sealed class BackupCenterService(
             ItemsByHealth = health.GroupBy(h => h.Health).ToDictionary(g => g.Key, g => g.Count()),
             Storage = storage,
             FailedJobs = failed,
-            NeedsAttention = await NeedsAttentionAsync(db, health, now, ct),
+            NeedsAttention = await NeedsAttentionAsync(db, health, limits, now, ct),
             ActiveAlerts = await Alerts.AlertQueries.CountActiveAsync(db, ct),
-            Recoverability = await compliance.SummarizeAsync(ct: ct),
+            Recoverability = await recoverability,
         };
     }
 
@@ -140,7 +142,8 @@ public sealed class BackupCenterService(
             [.. transfer.Select(t => (double)t.AddedToVaultBytes)], [.. transfer.Select(t => (double)t.RestoredBytes)], storage);
     }
 
-    private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(PortalDbContext db, List<ItemHealthRow> health, DateTime now, CancellationToken ct)
+    private static async Task<IReadOnlyList<ItemRpoSummary>> NeedsAttentionAsync(
+        PortalDbContext db, List<ItemHealthRow> health, IReadOnlyDictionary<Guid, ItemHealthIndex.PolicyRpo> limits, DateTime now, CancellationToken ct)
     {
         // The items furthest past their RPO target, then failed ones: the ones to look at first.
         // An item still waiting for its first scheduled backup needs no one yet; one whose first backup is overdue does.
@@ -153,9 +156,9 @@ public sealed class BackupCenterService(
         var ids = worst.Select(w => w.Id).ToList();
         var names = await db.BackupItems.AsNoTracking().Where(i => ids.Contains(i.Id))
             .Select(i => new { i.Id, i.Name, Vault = i.Vault!.Name }).ToDictionaryAsync(i => i.Id, ct);
-        var points = await RpoCompliance.PointTimesAsync(db, ids, now, ct);
+        var compliance = await RpoCompliance.OverManyAsync(db, ids, limits, now, ct);
         return [.. worst.Where(w => names.ContainsKey(w.Id)).Select(w => new ItemRpoSummary(w.Id, names[w.Id].Name, names[w.Id].Vault, w.Health,
             w.LatestPointAt, now - (w.LatestPointAt ?? w.CreatedAt), w.RpoTarget!.Value,
-            RpoCompliance.Over(points[w.Id], w.CreatedAt, w.RpoLimit!.Value, now)))];
+            compliance.GetValueOrDefault(w.Id)))];
     }
 }

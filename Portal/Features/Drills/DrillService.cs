@@ -163,27 +163,48 @@ public sealed class DrillService(
     }
 
     public Task<Job> RunNowAsync(Guid itemId, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.ItemDrill, $"item/{itemId}", async user =>
+        audit.GuardAsync(AuditActions.ItemDrill, $"item/{itemId}", user =>
         {
             Access.Require(user, "run restore drills", Drillers);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct)
-                       ?? throw new PortalNotFoundException("This backup item no longer exists.");
-            if (item.Kind is not (BackupItemKinds.FilesAndFolders or BackupItemKinds.PostgreSql))
-                throw new PortalConflictException($"Drills of {BackupItemKinds.Display(item.Kind)} items are not available: a drill restores a files-and-folders or PostgreSQL item.");
-            if (!await db.RecoveryPoints.AnyAsync(p => p.ItemId == itemId, ct))
-                throw new PortalConflictException($"{item.Name} has no recovery point to drill yet: back it up first.");
-            if (await BusyAsync(db, itemId, ct))
-                throw new PortalConflictException($"A drill of {item.Name} is already queued or running.");
-            audit.Append(db, user, AuditActions.ItemDrill, ProtectionService.Resource(item.Vault!.Name, item.Name), "restore drill of the latest recovery point");
-            var target = new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId);
-            var job = item.MachineId is null
-                ? pipeline.Enqueue(db, drills, new DrillInput(item.Id), target, user.DisplayName())
-                : pipeline.Enqueue(db, machineDrills, new DrillInput(item.Id), target, user.DisplayName()); // run by the machine's agent
-            await db.SaveChangesAsync(ct);
-            await pipeline.QueuedAsync(job, ct);
-            return job;
+            return QueueDrillAsync(user, itemId, AuditActions.ItemDrill, "restore drill of the latest recovery point", ct);
         });
+
+    /// <summary>Runs a failed drill's item's drill again (of its latest recovery point, as every drill); audited as Item.DrillRetry.</summary>
+    public Task<Job> RetryAsync(Guid jobId, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.ItemDrillRetry, $"job/{jobId}", async user =>
+        {
+            Access.Require(user, "run restore drills", Drillers);
+            Job failed;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
+            if (failed.Kind != JobKind.Drill || failed.ItemId is not { } itemId)
+                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a restore drill.");
+            if (failed.Status != JobStatus.Failed)
+                throw new PortalConflictException($"Only a failed drill can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
+            return await QueueDrillAsync(user, itemId, AuditActions.ItemDrillRetry, $"retry of job {failed.Id}: restore drill of the latest recovery point", ct);
+        });
+
+    private async Task<Job> QueueDrillAsync(System.Security.Claims.ClaimsPrincipal user, Guid itemId, string action, string detail, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var item = await db.BackupItems.AsNoTracking().Include(i => i.Vault).FirstOrDefaultAsync(i => i.Id == itemId, ct)
+                   ?? throw new PortalNotFoundException("This backup item no longer exists.");
+        if (item.Kind is not (BackupItemKinds.FilesAndFolders or BackupItemKinds.PostgreSql))
+            throw new PortalConflictException($"Drills of {BackupItemKinds.Display(item.Kind)} items are not available: a drill restores a files-and-folders or PostgreSQL item.");
+        if (!await db.RecoveryPoints.AnyAsync(p => p.ItemId == itemId, ct))
+            throw new PortalConflictException($"{item.Name} has no recovery point to drill yet: back it up first.");
+        if (await BusyAsync(db, itemId, ct))
+            throw new PortalConflictException($"A drill of {item.Name} is already queued or running.");
+        audit.Append(db, user, action, ProtectionService.Resource(item.Vault!.Name, item.Name), detail);
+        var target = new JobTarget(item.VaultId, item.Vault.Name, item.Id, item.Name, item.MachineId);
+        var job = item.MachineId is null
+            ? pipeline.Enqueue(db, drills, new DrillInput(item.Id), target, user.DisplayName())
+            : pipeline.Enqueue(db, machineDrills, new DrillInput(item.Id), target, user.DisplayName()); // run by the machine's agent
+        await db.SaveChangesAsync(ct);
+        await pipeline.QueuedAsync(job, ct);
+        return job;
+    }
 
     /// <summary>The item's drills, newest first.</summary>
     public async Task<IReadOnlyList<DrillSummary>> ListAsync(Guid itemId, int take = 20, CancellationToken ct = default)

@@ -13,9 +13,12 @@ public sealed record ItemHealthRow(Guid Id, ItemHealth Health, DateTime? LatestP
 /// </summary>
 public static class ItemHealthIndex
 {
-    public static async Task<List<ItemHealthRow>> LoadAsync(PortalDbContext db, IQueryable<BackupItem> items, DateTime nowUtc, CancellationToken ct)
+    public static async Task<List<ItemHealthRow>> LoadAsync(PortalDbContext db, IQueryable<BackupItem> items, DateTime nowUtc, CancellationToken ct) =>
+        await LoadAsync(db, items, await RpoLimitsAsync(db, ct), nowUtc, ct);
+
+    /// <summary>The same, with the policies' limits already loaded (<see cref="RpoLimitsAsync"/>).</summary>
+    public static async Task<List<ItemHealthRow>> LoadAsync(PortalDbContext db, IQueryable<BackupItem> items, IReadOnlyDictionary<Guid, PolicyRpo> limits, DateTime nowUtc, CancellationToken ct)
     {
-        var limits = await RpoLimitsAsync(db, ct);
         var rows = await items.Select(i => new { i.Id, i.State, i.LastBackupStatus, i.LatestRecoveryPointAt, i.CreatedAt, i.PolicyId }).ToListAsync(ct);
         return rows.ConvertAll(i =>
         {
@@ -47,18 +50,50 @@ public static class RpoCompliance
     public static readonly TimeSpan Window = TimeSpan.FromDays(30);
 
     /// <summary>
-    /// The recovery point times <see cref="Over"/> needs for each of <paramref name="itemIds"/>: the window's points plus
-    /// the newest one before it (the age clock at the window's start).
+    /// <see cref="Over"/> for many items at once, computed in PostgreSQL (issue 25: loading every point time of 10,000
+    /// items took most of the Backup center's 3 s): each item's limit is its policy's (<paramref name="limits"/>), and only
+    /// one row per item comes back. Items without a policy in <paramref name="limits"/> are left out; an item whose window
+    /// is empty maps to null.
     /// </summary>
-    public static async Task<ILookup<Guid, DateTime>> PointTimesAsync(PortalDbContext db, IReadOnlyCollection<Guid> itemIds, DateTime nowUtc, CancellationToken ct)
+    public static async Task<Dictionary<Guid, double?>> OverManyAsync(
+        PortalDbContext db, IReadOnlyCollection<Guid> itemIds, IReadOnlyDictionary<Guid, ItemHealthIndex.PolicyRpo> limits, DateTime nowUtc, CancellationToken ct)
     {
+        if (itemIds.Count == 0 || limits.Count == 0)
+            return [];
+        var ids = itemIds.ToArray();
+        var policyIds = limits.Keys.ToArray();
+        var limitSeconds = policyIds.Select(p => limits[p].Limit.TotalSeconds).ToArray();
         var windowStart = nowUtc - Window;
-        return (await db.RecoveryPoints.AsNoTracking().Where(p => itemIds.Contains(p.ItemId) && p.CreatedAt >= windowStart)
-                .Select(p => new { p.ItemId, p.CreatedAt }).ToListAsync(ct))
-            .Concat(await db.RecoveryPoints.AsNoTracking().Where(p => itemIds.Contains(p.ItemId) && p.CreatedAt < windowStart)
-                .GroupBy(p => p.ItemId).Select(g => new { ItemId = g.Key, CreatedAt = g.Max(p => p.CreatedAt) }).ToListAsync(ct))
-            .ToLookup(p => p.ItemId, p => p.CreatedAt);
+        // Per item: the window starts at max(now - 30 days, created); the age clock starts at the newest point at or
+        // before that, else at the creation; each later point (and now) ends a stretch whose part past anchor + limit
+        // is breached. The same arithmetic as Over, point by point, in one pass over the (ItemId, CreatedAt) index.
+        var rows = await db.Database.SqlQuery<ItemRpoCompliance>($"""
+            WITH lim AS (SELECT * FROM unnest({policyIds}::uuid[], {limitSeconds}::double precision[]) AS l(policy_id, seconds)),
+            it AS (
+                SELECT i."Id" AS id, i."CreatedAt" AS created, greatest(i."CreatedAt", {windowStart}::timestamptz) AS start,
+                       make_interval(secs => l.seconds) AS lim
+                FROM backup_items i JOIN lim l ON l.policy_id = i."PolicyId"
+                WHERE i."Id" = ANY({ids}))
+            SELECT it.id AS "ItemId",
+                   CASE WHEN {nowUtc}::timestamptz <= it.start THEN NULL
+                        ELSE greatest(0, least(1, 1 - extract(epoch FROM b.breached)::double precision
+                                                    / extract(epoch FROM ({nowUtc}::timestamptz - it.start))::double precision)) END AS "Compliance"
+            FROM it CROSS JOIN LATERAL (
+                SELECT coalesce(sum(greatest(interval '0', s.next - greatest(s.anchor + it.lim, it.start))), interval '0') AS breached
+                FROM (
+                    SELECT x.t AS next,
+                           coalesce(lag(x.t) OVER (ORDER BY x.t),
+                                    (SELECT max(p."CreatedAt") FROM recovery_points p WHERE p."ItemId" = it.id AND p."CreatedAt" <= it.start),
+                                    it.created) AS anchor
+                    FROM (SELECT p."CreatedAt" AS t FROM recovery_points p
+                          WHERE p."ItemId" = it.id AND p."CreatedAt" > it.start AND p."CreatedAt" <= {nowUtc}::timestamptz
+                          UNION ALL SELECT {nowUtc}::timestamptz) x) s) b
+            """).ToListAsync(ct);
+        return rows.ToDictionary(r => r.ItemId, r => r.Compliance);
     }
+
+    /// <summary>One row of <see cref="OverManyAsync"/>.</summary>
+    public sealed record ItemRpoCompliance(Guid ItemId, double? Compliance);
 
     /// <summary>
     /// The fraction (0..1) of [max(now - window, created), now] during which the newest recovery point was at most

@@ -31,6 +31,13 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
         VaultLayout.Open(Region(region), vaultId, Throttle(region, vaultName));
 
     /// <summary>
+    /// A vault's repository in <paramref name="region"/> paced by <paramref name="limits"/> alone (a bucket of its own; null:
+    /// no limit): GRS replication under the vault's replication limits.
+    /// </summary>
+    public IObjectStore VaultPaced(Guid vaultId, string region, BandwidthSchedule? limits) =>
+        VaultLayout.Open(Region(region), vaultId, limits is null ? null : new TokenBucket(limits.LimitAt, time ?? TimeProvider.System));
+
+    /// <summary>
     /// A registered machine's own repository in its vault (<see cref="VaultLayout.MachinePrefix"/>) in <paramref name="region"/>,
     /// under the same upload throttle as the vault's own repository.
     /// </summary>

@@ -15,7 +15,7 @@ public sealed record ReplicationInput(Guid VaultId, string Region, string Pair, 
 /// pair's copy), with objects and bytes as progress, and the vault's replication state is recorded either way. A pass
 /// diffs the two listings, so a taken-over one simply goes on where the last copy stopped.
 /// </summary>
-public sealed class ReplicationJob(RegionStores stores, ReplicationStatus status, IOptions<ReplicationOptions> options, TimeProvider clock)
+public sealed class ReplicationJob(RegionStores stores, ReplicationThrottle throttle, ReplicationStatus status, IOptions<ReplicationOptions> options, TimeProvider clock)
     : JobHandler<ReplicationInput>
 {
     public override string Name => "replication";
@@ -28,7 +28,10 @@ public sealed class ReplicationJob(RegionStores stores, ReplicationStatus status
 
     public override async Task<JobOutcome> RunAsync(ReplicationInput input, JobRun run, CancellationToken ct)
     {
-        var replicator = new RegionReplicator(stores.Vault(input.VaultId, input.Region), stores.Vault(input.VaultId, input.Pair), clock);
+        // Copies are paced by the vault's replication limits as they are now (set on the vault page, else appsettings').
+        var (secondary, limits) = input.RemoveCopy ? (stores.Vault(input.VaultId, input.Pair), ReplicationLimits.None)
+            : await throttle.SecondaryAsync(input.VaultId, input.Pair, ct);
+        var replicator = new RegionReplicator(stores.Vault(input.VaultId, input.Region), secondary, clock);
         var progress = new Progress(run.ProgressAs(input.RemoveCopy ? "Removing" : "Copying"), input.RemoveCopy);
         if (input.RemoveCopy)
         {
@@ -43,7 +46,8 @@ public sealed class ReplicationJob(RegionStores stores, ReplicationStatus status
             await replicator.ReplicateAsync(progress, ct);
             var lag = await replicator.MeasureLagAsync(ct);
             status.Set(input.VaultId, new VaultReplicationState(now, lag, null, now, before.Bytes));
-            return JobOutcome.Completed($"Copied {before.Objects:N0} object(s) ({Common.Format.Bytes(before.Bytes)}) to {input.Pair}.");
+            return JobOutcome.Completed($"Copied {before.Objects:N0} object(s) ({Common.Format.Bytes(before.Bytes)}) to {input.Pair}." +
+                                        (limits.Limited ? $" Limits: {limits.Describe()}" : ""));
         }
         catch (StoreException e)
         {

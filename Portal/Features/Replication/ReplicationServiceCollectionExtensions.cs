@@ -12,10 +12,19 @@ public static class ReplicationServiceCollectionExtensions
         services.AddOptions<ReplicationOptions>().BindConfiguration(ReplicationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<RegionStores>();
         services.AddSingleton<ReplicationStatus>();
+        services.AddPortalReplicationLimits();
         services.AddJobHandler<ReplicationJob>();
         services.AddSingleton<ReplicationService>();
         services.AddHostedService(sp => sp.GetRequiredService<ReplicationService>());
         services.AddPortalReplicaRepair();
+        return services;
+    }
+
+    /// <summary>Each vault's replication limits set in the portal, and the pacing of replication by them.</summary>
+    public static IServiceCollection AddPortalReplicationLimits(this IServiceCollection services)
+    {
+        services.AddScoped<ReplicationLimitsService>();
+        services.AddSingleton<ReplicationThrottle>();
         return services;
     }
 

@@ -71,7 +71,7 @@ public static class ReportExports
 
     /// <summary>RPO and RTO compliance per protected item, now (the range does not apply).</summary>
     public static async Task<string> WriteComplianceAsync(ComplianceReport compliance, Guid? vault, CancellationToken ct) =>
-        Csv.Write((await compliance.SummarizeAsync(vault, ct)).Items,
+        Csv.Write((await compliance.SummarizeAsync(vault, rpoHistory: true, ct)).Items,
             ("vault", r => r.Vault), ("item", r => r.Item), ("rpo_now_hours", r => r.RpoNow?.TotalHours), ("rpo_target_hours", r => r.RpoTarget?.TotalHours),
             ("rpo_met", r => r.RpoMet), ("rpo_compliance_30_days", r => r.RpoCompliance30Days), ("drill_status", r => r.DrillStatus),
             ("proven_point", r => r.ProvenSnapshotId?[..8]), ("proven_at", r => r.ProvenAt), ("full_restore_estimate_minutes", r => r.EstimatedFullRestore?.TotalMinutes),

@@ -215,25 +215,62 @@ public sealed class RestoreService(
 
     /// <summary>Starts the restore as a job (after <see cref="PlanAsync"/>'s checks) and audits it.</summary>
     public Task<Job> StartAsync(FileRestoreRequest request, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.RestoreStart, $"item/{request.ItemId}", async user =>
+        audit.GuardAsync(AuditActions.RestoreStart, $"item/{request.ItemId}", user => QueueAsync(user, request, AuditActions.RestoreStart, "", ct));
+
+    /// <summary>
+    /// Starts a failed restore again as it was asked: the same recovery point, selection, target, machine and conflict
+    /// option. The person retrying must be allowed to restore that item that way now (<see cref="PlanAsync"/> checks every
+    /// rule again: a Restore.Operator cannot retry someone's overwrite at the original location). Audited as Restore.Retry.
+    /// </summary>
+    public Task<Job> RetryAsync(Guid jobId, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.RestoreRetry, $"job/{jobId}", async user =>
         {
-            var plan = await PlanAsync(request, ct);
-            var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            audit.Append(db, user, AuditActions.RestoreStart, ProtectionService.Resource(vault.Name, item.Name),
-                $"point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
-                $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath}" +
-                $"{(plan.TargetMachine is { } m ? $" on machine {m.Name}" : "")} ({request.Conflict})");
-            var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes, item.MachineId);
-            var onto = plan.TargetMachine is { } machine ? $" on {machine.Name}" : "";
-            var target = new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}{onto}", plan.TargetMachine?.Id);
-            var job = plan.TargetMachine is null
-                ? pipeline.Enqueue(db, restores, input, target, user.DisplayName())
-                : pipeline.Enqueue(db, machineRestores, input, target, user.DisplayName());
-            await db.SaveChangesAsync(ct); // the job and its audit row together
-            await pipeline.QueuedAsync(job, ct);
-            return job;
+            Access.Require(user, "retry restores", Restorers);
+            Job failed;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
+            if (failed.Kind != JobKind.Restore)
+                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a restore.");
+            if (failed.Status != JobStatus.Failed)
+                throw new PortalConflictException($"Only a failed restore can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
+            if (StoredRequest(failed) is not { } request || request.ItemId != failed.ItemId)
+                throw new PortalConflictException("This restore cannot be repeated as it was (a download, or a restore started by an older portal): start it again from Restore files.");
+            return await QueueAsync(user, request, AuditActions.RestoreRetry, $"retry of job {failed.Id}: ", ct);
         });
+
+    private static FileRestoreRequest? StoredRequest(Job failed)
+    {
+        try
+        {
+            return failed.Input is { } stored ? JobHandler<FileRestoreInput>.Deserialize(stored)?.Request : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null; // an input written by an older portal
+        }
+    }
+
+    /// <summary>Plans <paramref name="request"/> (every rule), then queues it with its audit row in one transaction.</summary>
+    private async Task<Job> QueueAsync(System.Security.Claims.ClaimsPrincipal user, FileRestoreRequest request, string action, string auditPrefix, CancellationToken ct)
+    {
+        var plan = await PlanAsync(request, ct);
+        var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        audit.Append(db, user, action, ProtectionService.Resource(vault.Name, item.Name),
+            $"{auditPrefix}point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
+            $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath}" +
+            $"{(plan.TargetMachine is { } m ? $" on machine {m.Name}" : "")} ({request.Conflict})");
+        var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes, item.MachineId);
+        var onto = plan.TargetMachine is { } machine ? $" on {machine.Name}" : "";
+        var target = new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}{onto}", plan.TargetMachine?.Id);
+        var job = plan.TargetMachine is null
+            ? pipeline.Enqueue(db, restores, input, target, user.DisplayName())
+            : pipeline.Enqueue(db, machineRestores, input, target, user.DisplayName());
+        await db.SaveChangesAsync(ct); // the job and its audit row together
+        await pipeline.QueuedAsync(job, ct);
+        return job;
+    }
 
     private async Task<double> MeasuredRateAsync(CancellationToken ct)
     {

@@ -76,21 +76,42 @@ public sealed class VerificationService(
 
     /// <summary>Queues the vault's next verification now: the structure, and the next window of its packs.</summary>
     public Task<Job> RunNowAsync(Guid vaultId, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.VaultVerify, $"vault/{vaultId}", async user =>
+        audit.GuardAsync(AuditActions.VaultVerify, $"vault/{vaultId}", user =>
         {
             Access.Require(user, "verify vaults", Verifiers);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
-            if ((await repositories.TargetsAsync(vaultId, ct)).Targets.Count == 0)
-                throw new PortalConflictException($"Vault {vault.Name} holds no backup data yet: protect an item in it first.");
-            if (await CheckPendingAsync(db, vaultId, ct))
-                throw new PortalConflictException($"A check or verification of vault {vault.Name} is already queued or running.");
-            audit.Append(db, user, AuditActions.VaultVerify, VaultService.VaultResource(vault.Name), "structure and the next share of the data");
-            var job = pipeline.Enqueue(db, verifications, new VerificationInput(vault.Id), Target(vault), user.DisplayName());
-            await db.SaveChangesAsync(ct);
-            await pipeline.QueuedAsync(job, ct);
-            return job;
+            return QueueAsync(user, vaultId, AuditActions.VaultVerify, "structure and the next share of the data", ct);
         });
+
+    /// <summary>Runs a failed verification of a vault again (the vault's next share of packs, as every verification); audited as Vault.VerifyRetry.</summary>
+    public Task<Job> RetryAsync(Guid jobId, CancellationToken ct = default) =>
+        audit.GuardAsync(AuditActions.VaultVerifyRetry, $"job/{jobId}", async user =>
+        {
+            Access.Require(user, "verify vaults", Verifiers);
+            Job failed;
+            await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
+                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
+            if (failed.Operation != verifications.Name || failed.VaultId is not { } vaultId)
+                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a verification.");
+            if (failed.Status != JobStatus.Failed)
+                throw new PortalConflictException($"Only a failed verification can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
+            return await QueueAsync(user, vaultId, AuditActions.VaultVerifyRetry, $"retry of job {failed.Id}: structure and the next share of the data", ct);
+        });
+
+    private async Task<Job> QueueAsync(System.Security.Claims.ClaimsPrincipal user, Guid vaultId, string action, string detail, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
+        if ((await repositories.TargetsAsync(vaultId, ct)).Targets.Count == 0)
+            throw new PortalConflictException($"Vault {vault.Name} holds no backup data yet: protect an item in it first.");
+        if (await CheckPendingAsync(db, vaultId, ct))
+            throw new PortalConflictException($"A check or verification of vault {vault.Name} is already queued or running.");
+        audit.Append(db, user, action, VaultService.VaultResource(vault.Name), detail);
+        var job = pipeline.Enqueue(db, verifications, new VerificationInput(vault.Id), Target(vault), user.DisplayName());
+        await db.SaveChangesAsync(ct);
+        await pipeline.QueuedAsync(job, ct);
+        return job;
+    }
 
     /// <summary>The nightly run: one verification per vault with its schedule on and backup data, unless one is already waiting.</summary>
     internal async Task RunScheduledAsync(CancellationToken ct)
