@@ -90,6 +90,11 @@ public sealed class AlertJourneyTests
         await browser.ScreenshotAsync("backup-center-green");
         var csv = await page.APIRequest.GetAsync(app.BaseUrl + "/reports/jobs.csv");
         Assert.Equal(200, csv.Status);
-        Assert.Contains($"{DateTime.UtcNow:yyyy-MM-dd},Backup,2,1,0,1,0,0,0.5", await csv.TextAsync());
+        // The vault's DefaultPolicy backs up daily at 22:30 UTC: a run of this test across that time sees that backup too.
+        var row = (await csv.TextAsync()).Split('\n').Single(l => l.StartsWith($"{DateTime.UtcNow:yyyy-MM-dd},Backup,")).Trim().Split(',');
+        var (total, completed, failed) = (int.Parse(row[2]), int.Parse(row[3]), int.Parse(row[5]));
+        Assert.True(failed >= 1 && completed >= 1, string.Join(',', row));
+        Assert.Equal(total, row[3..8].Sum(int.Parse));
+        if (total == 2) Assert.Equal("2,1,0,1,0,0,0.5", string.Join(',', row[2..]));
     }
 }

@@ -174,15 +174,8 @@ public sealed class DrillService(
         audit.GuardAsync(AuditActions.ItemDrillRetry, $"job/{jobId}", async user =>
         {
             Access.Require(user, "run restore drills", Drillers);
-            Job failed;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
-                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
-            if (failed.Kind != JobKind.Drill || failed.ItemId is not { } itemId)
-                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a restore drill.");
-            if (failed.Status != JobStatus.Failed)
-                throw new PortalConflictException($"Only a failed drill can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
-            return await QueueDrillAsync(user, itemId, AuditActions.ItemDrillRetry, $"retry of job {failed.Id}: restore drill of the latest recovery point", ct);
+            var failed = await JobRetry.FailedAsync(dbFactory, jobId, j => j is { Kind: JobKind.Drill, ItemId: not null }, "restore drill", ct);
+            return await QueueDrillAsync(user, failed.ItemId!.Value, AuditActions.ItemDrillRetry, $"retry of job {failed.Id}: restore drill of the latest recovery point", ct);
         });
 
     private async Task<Job> QueueDrillAsync(System.Security.Claims.ClaimsPrincipal user, Guid itemId, string action, string detail, CancellationToken ct)

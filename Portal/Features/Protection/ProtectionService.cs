@@ -342,13 +342,8 @@ public sealed class ProtectionService(
         {
             Access.Require(user, "retry backups", Protectors);
             await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
-                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
-            if (failed.Kind != JobKind.Backup || failed.ItemId is not { } itemId)
-                throw new PortalConflictException($"Only backups can be retried here; start a {failed.Kind.Words().ToLowerInvariant()} again from its page.");
-            if (failed.Status != JobStatus.Failed)
-                throw new PortalConflictException($"Only a failed backup can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
-            var item = await LoadAsync(db, itemId, ct);
+            var failed = await JobRetry.FailedAsync(db, jobId, j => j is { Kind: JobKind.Backup, ItemId: not null }, "backup", ct);
+            var item = await LoadAsync(db, failed.ItemId!.Value, ct);
             var input = RetryInput(failed, item.Id);
             if (input.RetainUntil is { } until && until.Date <= clock.GetUtcNow().UtcDateTime.Date)
                 throw new PortalConflictException(

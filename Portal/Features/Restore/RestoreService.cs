@@ -226,14 +226,7 @@ public sealed class RestoreService(
         audit.GuardAsync(AuditActions.RestoreRetry, $"job/{jobId}", async user =>
         {
             Access.Require(user, "retry restores", Restorers);
-            Job failed;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
-                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
-            if (failed.Kind != JobKind.Restore)
-                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a restore.");
-            if (failed.Status != JobStatus.Failed)
-                throw new PortalConflictException($"Only a failed restore can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
+            var failed = await JobRetry.FailedAsync(dbFactory, jobId, j => j.Kind == JobKind.Restore, "restore", ct);
             if (StoredRequest(failed) is not { } request || request.ItemId != failed.ItemId)
                 throw new PortalConflictException("This restore cannot be repeated as it was (a download, or a restore started by an older portal): start it again from Restore files.");
             return await QueueAsync(user, request, AuditActions.RestoreRetry, $"retry of job {failed.Id}: ", ct);

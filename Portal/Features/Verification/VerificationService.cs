@@ -87,15 +87,8 @@ public sealed class VerificationService(
         audit.GuardAsync(AuditActions.VaultVerifyRetry, $"job/{jobId}", async user =>
         {
             Access.Require(user, "verify vaults", Verifiers);
-            Job failed;
-            await using (var db = await dbFactory.CreateDbContextAsync(ct))
-                failed = await db.Jobs.AsNoTracking().FirstOrDefaultAsync(j => j.Id == jobId, ct)
-                         ?? throw new PortalNotFoundException("There is no such job: it may have been removed with its vault.");
-            if (failed.Operation != verifications.Name || failed.VaultId is not { } vaultId)
-                throw new PortalConflictException($"This is a {failed.Kind.Words().ToLowerInvariant()} job, not a verification.");
-            if (failed.Status != JobStatus.Failed)
-                throw new PortalConflictException($"Only a failed verification can be retried: this one is {failed.Status.Words().ToLowerInvariant()}.");
-            return await QueueAsync(user, vaultId, AuditActions.VaultVerifyRetry, $"retry of job {failed.Id}: structure and the next share of the data", ct);
+            var failed = await JobRetry.FailedAsync(dbFactory, jobId, j => j.Operation == verifications.Name && j.VaultId is not null, "verification", ct);
+            return await QueueAsync(user, failed.VaultId!.Value, AuditActions.VaultVerifyRetry, $"retry of job {failed.Id}: structure and the next share of the data", ct);
         });
 
     private async Task<Job> QueueAsync(System.Security.Claims.ClaimsPrincipal user, Guid vaultId, string action, string detail, CancellationToken ct)
