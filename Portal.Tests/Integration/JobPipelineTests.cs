@@ -137,7 +137,10 @@ public sealed class JobPipelineTests : IAsyncLifetime
     public async Task A_backup_whose_portal_process_is_killed_is_finished_by_another_process_with_exactly_one_recovery_point()
     {
         // The test's own host queues and watches; only the two portal processes run jobs.
-        await using var host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?>(QuickTakeover) { ["Jobs:MaxConcurrentJobs"] = "0" });
+        // A lease of 8 s, not 3: with the whole suite on two cores, a live process's heartbeat was once late by more than 3 s
+        // and its attempt was taken over too (attempt 3). Only the killed process may lose its job here.
+        var takeover = new Dictionary<string, string?>(QuickTakeover) { ["Jobs:LeaseTimeout"] = "00:00:08" };
+        await using var host = await ProtectionHost.StartAsync(database, root, settings: new Dictionary<string, string?>(takeover) { ["Jobs:MaxConcurrentJobs"] = "0" });
         const int Files = 3, FileBytes = 16 * 1024 * 1024;
         var (vault, item, _) = await ProtectAsync(host, s =>
         {
@@ -145,7 +148,7 @@ public sealed class JobPipelineTests : IAsyncLifetime
                 File.WriteAllBytes(Path.Combine(s, $"disk-{i}.img"), RandomNumberGenerator.GetBytes(FileBytes)); // incompressible: each file about one pack
         });
         // Uploads to east at 4 MB/s: the backup takes long enough to be killed in the middle, after its first pack is stored.
-        var settings = QuickTakeover.ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!);
+        var settings = takeover.ToDictionary(s => s.Key.Replace(":", "__"), s => s.Value!);
         settings["Storage__Regions__0__Throttling__WorkHoursMbps"] = "32";
         settings["Storage__Regions__0__Throttling__NonWorkHoursMbps"] = "32";
         await using var a = await PortalProcess.StartAsync(database, root, settings);

@@ -53,6 +53,27 @@ public sealed class ZstdContextTests
     }
 
     [Fact]
+    public void Concatenated_frames_are_read_as_one_by_both_implementations()
+    {
+        // A large tree is stored as one frame per segment, one after another (BlobCodec.Encode of segments).
+        var first = Input("text");
+        var second = Input("random");
+        var native = ZstdContext.CreateNative()!;
+        var body = new List<byte>();
+        foreach (var part in new[] { first, second })
+        {
+            var frame = new byte[ZstdContext.CompressBound(part.Length)];
+            body.AddRange(frame.AsSpan(0, native.CompressFrame(part, frame, 1)).ToArray());
+        }
+        foreach (var reader in new[] { native, ZstdContext.CreateManaged() })
+        {
+            var output = new byte[first.Length + second.Length];
+            Assert.Equal(output.Length, reader.DecompressFrame(body.ToArray(), output));
+            Assert.Equal([.. first, .. second], output);
+        }
+    }
+
+    [Fact]
     public void Corrupt_input_is_refused_by_the_system_library_never_returned_as_good_data()
     {
         var input = Input("text");
