@@ -88,7 +88,7 @@ internal static class IndexScale
     }
 
     /// <summary>A uniform 256-bit id for chunk <paramref name="i"/> (splitmix64 of i and the salt).</summary>
-    private static BlobId Id(long i, long salt = 0)
+    internal static BlobId Id(long i, long salt = 0)
     {
         Span<byte> b = stackalloc byte[32];
         var x = (ulong)i * 4 + (ulong)salt * 0x1000_0000_0000;

@@ -8,6 +8,9 @@ switch (args)
     case ["index-scale", ..] when args.Length <= 3:
         Portal.Bench.IndexScale.Run(args.Length > 1 ? int.Parse(args[1]) : 10_000_000, args.Length > 2 ? int.Parse(args[2]) : 5);
         return;
+    case ["open-scale", var repo, var chunks]:
+        await Portal.Bench.OpenScale.RunAsync(repo, int.Parse(chunks), Environment.GetEnvironmentVariable("PORTAL_PASSPHRASE") ?? "");
+        return;
     case ["order3", var dir]:
         Portal.Bench.ContextModelProbe.Run(dir);
         return;
