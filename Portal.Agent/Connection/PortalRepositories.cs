@@ -9,12 +9,12 @@ namespace Portal.Agent.Connection;
 /// per request): its own, with uploads paced by <see cref="UploadLimit"/>, or another machine's, read-only under a grant.
 /// Every call retries transient failures for up to about three minutes (<see cref="Retry"/>): a portal instance that
 /// restarts, or a load balancer that moves the machine to another instance, pauses a backup instead of failing it.
-/// With a <paramref name="spool"/> folder, the packs a backup builds are held in memory up to <see cref="SpoolMemory"/>
-/// (three 16 MiB packs: the one being filled and two uploading) and any beyond it written to a temporary file there
+/// With a <paramref name="spool"/> folder, the packs a backup builds are held in memory up to <paramref name="spoolMemory"/>
+/// (by default <see cref="SpoolMemory"/>, three 16 MiB packs: the one being filled and two uploading) and any beyond it written to a temporary file there
 /// (<see cref="SpoolingStore"/>); each is uploaded from where it is, and a transient failure sends it again.
 /// </summary>
 internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIdentity identity, UploadLimit limit, Action<string>? onRetry = null,
-    string? spool = null)
+    string? spool = null, long spoolMemory = PortalRepositories.SpoolMemory)
     : IRepositoryOpener
 {
     /// <summary>12 retries, from 0.5 s doubling to 20 s between them.</summary>
@@ -27,7 +27,7 @@ internal sealed class PortalRepositories(HttpClient http, Uri portal, MachineIde
     public IObjectStore Own()
     {
         var store = new ThrottledStore(Retrying(new HttpObjectStore(http, portal, identity.Authorization)), limit.Bucket);
-        return spool is null ? store : new SpoolingStore(store, spool, SpoolMemory);
+        return spool is null ? store : new SpoolingStore(store, spool, spoolMemory);
     }
 
     private RetryingStore Retrying(IObjectStore store) => new(store, Retry, onRetry);

@@ -117,6 +117,9 @@ public sealed class AgentCommandTests : IDisposable
         var notRegistered = await AgentProcess.RunAsync("status", "--state", State);
         Assert.Equal(1, notRegistered.Code);
         Assert.Contains("This machine is not registered", notRegistered.Err);
+        var memory = await AgentProcess.RunAsync("run", "--state", State, "--upload-memory", "2GB");
+        Assert.Equal(2, memory.Code);
+        Assert.Contains("--upload-memory (PORTAL_AGENT_UPLOAD_MEMORY_MB) must be a whole number of megabytes from 0 to 1024, not '2GB'", memory.Err);
     }
 
     [Fact]
