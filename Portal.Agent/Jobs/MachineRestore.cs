@@ -15,7 +15,7 @@ namespace Portal.Agent.Jobs;
 /// folder, or the point's original folder, with the conflict option (copies named "yyyy-MM-dd HH-mm Copy of NAME", as
 /// the portal names them). A point of another machine of the vault is read under the job's grant: that machine's
 /// repository key, sealed by the portal to this machine's agreement key for this job alone. A later attempt of the same
-/// job keeps what an earlier one restored and verified (<see cref="RestoreRequest.Resume"/>).
+/// job, and the retry of a failed restore, keep what an earlier one restored and verified (<see cref="RestoreRequest.Resume"/>).
 /// </summary>
 internal static class MachineRestore
 {
@@ -62,7 +62,8 @@ internal static class MachineRestore
             Include = [.. input.Paths.Where(p => !string.IsNullOrWhiteSpace(p))],
             Conflict = conflict,
             CopyPrefix = $"{point.Time.UtcDateTime:yyyy-MM-dd HH-mm} Copy of ",
-            Resume = context.Attempt > 1, // an earlier attempt stopped: keep what it restored and verified
+            // An earlier attempt stopped, or this retries a failed restore: keep what it restored and verified (no second copies).
+            Resume = context.Attempt > 1 || input.Resume,
         }, context.Control, ct);
 
         var counts = $"Restored {result.FilesRestored:N0} file(s) ({Bytes.Format(result.BytesRestored)}) to {destination}; " +

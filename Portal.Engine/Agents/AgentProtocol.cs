@@ -216,8 +216,10 @@ public sealed record MachineBackupResult(
 /// <param name="Target">The folder to restore into (absolute), or null for the original location.</param>
 /// <param name="Conflict">Overwrite, Skip or CreateCopy.</param>
 /// <param name="GrantedKey">For another machine's repository: its key sealed to this machine's agreement key (context <see cref="AgentContexts.Grant"/>). Never stored with the job.</param>
+/// <param name="Resume">The retry of a failed restore: files already at the target with the point's size and content (and the
+/// copies the failed one made) are kept, not restored a second time, as a later attempt of one job keeps them.</param>
 public sealed record MachineRestoreInput(
-    Guid SourceMachineId, string SnapshotId, IReadOnlyList<string> Paths, string? Target, string Conflict, string? GrantedKey = null);
+    Guid SourceMachineId, string SnapshotId, IReadOnlyList<string> Paths, string? Target, string Conflict, string? GrantedKey = null, bool Resume = false);
 
 /// <summary>What a machine restore wrote.</summary>
 public sealed record MachineRestoreResult(

@@ -187,6 +187,27 @@ public sealed class AgentJobTests : IDisposable
     }
 
     [Fact]
+    public async Task A_retried_restore_with_create_copy_keeps_the_copy_the_first_made_and_makes_no_second()
+    {
+        await InitAsync();
+        var point = await BackedUpAsync();
+        var target = kit.NewTarget();
+        Directory.CreateDirectory(Path.Combine(target, "docs"));
+        File.WriteAllText(Path.Combine(target, "docs", "report.txt"), "edited since");
+        var input = new MachineRestoreInput(machineId, point.Id, ["docs"], target, "CreateCopy");
+        Assert.Equal("Completed", (await Runner().RunAsync(RestoreJob(Guid.NewGuid(), input), new RecordingChannel(), CancellationToken.None))!.Status);
+        var first = Assert.Single(Directory.GetFiles(Path.Combine(target, "docs"), "* Copy of report.txt"));
+
+        // The portal's Retry of that restore (as if it had failed part way): a new job, marked as a retry.
+        var retried = await Runner().RunAsync(RestoreJob(Guid.NewGuid(), input with { Resume = true }), new RecordingChannel(), CancellationToken.None);
+
+        Assert.Equal("Completed", retried!.Status);
+        Assert.Equal(first, Assert.Single(Directory.GetFiles(Path.Combine(target, "docs"), "*Copy of*")));
+        Assert.Equal("edited since", File.ReadAllText(Path.Combine(target, "docs", "report.txt")));
+        Assert.Equal("the report", File.ReadAllText(first));
+    }
+
+    [Fact]
     public async Task A_restore_with_skip_leaves_existing_files_and_counts_them()
     {
         await InitAsync();
