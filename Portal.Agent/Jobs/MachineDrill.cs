@@ -44,7 +44,7 @@ internal static class MachineDrill
             if (problems.Count > 0)
                 await context.LogAsync(AgentLogLevel.Error, problems.Take(200).ToList());
             var result = new MachineDrillResult(input.SnapshotId, check.Files, check.Bytes, watch.Elapsed.TotalSeconds, restore.StorageReads, restore.StorageBytesRead,
-                restore.Status == EngineStatus.Completed, Cap(problems), scratch);
+                restore.Status == EngineStatus.Completed, Cap(problems), scratch, restore.Setup.TotalSeconds);
             return new JobResult(OutcomeStatus.Completed, words, JsonSerializer.Serialize(result, WireJson.Default.MachineDrillResult));
         }
         finally

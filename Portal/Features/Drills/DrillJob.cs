@@ -54,7 +54,7 @@ public sealed class DrillJob(IDbContextFactory<PortalDbContext> dbFactory, Vault
             var restore = await engine.RestoreAsync(request, run.Progress, ct);
             watch.Stop();
             return await record.ConcludeAsync(dbFactory, clock, RestoredFilesCheck.Compare(scratch, sample.Files), restore.Errors,
-                restore.Status == EngineStatus.Completed, watch.Elapsed, restore.StorageReads, restore.StorageBytesRead);
+                restore.Status == EngineStatus.Completed, watch.Elapsed, restore.StorageReads, restore.StorageBytesRead, setup: restore.Setup);
         }
         catch (Exception e) when (e is not OperationCanceledException && VaultFailures.Explain(e, "nothing was changed") is { } why)
         {
