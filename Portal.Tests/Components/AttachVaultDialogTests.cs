@@ -89,13 +89,17 @@ public sealed class AttachVaultDialogTests : ProtectionComponentTest
         SignIn(TestUsers.WithRoles("Ann", PortalRoles.Contributor));
         await Context.Services.GetRequiredService<AttachService>().AttachAsync(new AttachVaultRequest("east", Passphrase));
 
-        var page = RenderPage<VaultDetail>(p => p.Add(c => c.Name, "payroll"));
+        RenderProviders();
         var dialogs = Context.Render<MudDialogProvider>();
+        IRenderedComponent<VaultDetail> Page() =>
+            Context.Render<Microsoft.AspNetCore.Components.Authorization.CascadingAuthenticationState>(p => p.AddChildContent<VaultDetail>(c => c.Add(x => x.Name, "payroll")))
+                .FindComponent<VaultDetail>();
+        var page = Page();
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=add-machine]")));
         Assert.Empty(page.FindAll("[data-testid=attach-machine]")); // no machine repository in its storage: nothing to attach
 
         var newest = await MachineInStorageAsync(vaultId, machinePassphrase);
-        page = RenderPage<VaultDetail>(p => p.Add(c => c.Name, "payroll"));
+        page = Page();
         page.WaitForAssertion(() => Assert.Equal("Attach another machine (1)", page.Find("[data-testid=attach-machine]").TextContent.Trim()));
         await ClickAsync(page, "[data-testid=attach-machine]");
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("[data-testid=attach-machine-find]")));
