@@ -59,6 +59,13 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     /// existing file follows <see cref="Conflict"/>.
     /// </summary>
     public DateTimeOffset? ResumeSince { get; init; }
+
+    /// <summary>
+    /// Before returning, write what was restored to disk (Linux: syncfs of the target's file system; elsewhere nothing),
+    /// inside the restore's time: a restore drill's time then includes the disk's write rate, which a whole restore too
+    /// large for the page cache pays, instead of the speed of memory. Off by default.
+    /// </summary>
+    public bool Flush { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>

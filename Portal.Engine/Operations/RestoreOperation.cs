@@ -103,6 +103,8 @@ internal sealed class RestoreOperation(Repo repo)
 
         foreach (var (node, dir, rel) in _links) RestoreSymlink(node, dir, rel, request.Conflict);
         foreach (var d in _dirs.OrderByDescending(d => d.Depth)) ApplyMetadata(d.Path, d.Node, d.Path);
+        if (request.Flush && !Native.SyncFileSystem(target))
+            _warnings.Add($"What was restored could not be written to disk before the end (syncfs of {target} failed); it is written as the system flushes.");
 
         _errors.Sort(StringComparer.Ordinal);
         _copies.Sort(StringComparer.Ordinal);

@@ -389,12 +389,13 @@ public sealed class AgentJourneyTests : IAsyncLifetime
             Assert.Contains("opens none of the 1 machine repository of vault estate", wrong.Errors["Passphrase"]);
             Assert.Equal(1, await attach.MachinesWaitingAsync(vault.Id)); // the vault page offers "Attach another machine"
             var dbPreview = await attach.PreviewMachineAsync(vault.Id, dbPassphrase);
-            Assert.Equal((["db-01"], 1), (dbPreview.MachineNames, dbPreview.RecoveryPoints));
+            Assert.Equal(["db-01"], dbPreview.MachineNames);
+            Assert.Equal([("db-01 dumps", "db-01", 1)], dbPreview.Items.Select(i => (i.Name, i.Machine, i.RecoveryPoints)));
             Assert.Equal(0, await host.ActAs(TestUsers.WithRoles("Olga", PortalRoles.Operator)).GetRequiredService<AttachService>().MachinesWaitingAsync(vault.Id));
             var other = await attach.AttachMachineAsync(vault.Id, dbPassphrase);
             Assert.Equal(0, await attach.MachinesWaitingAsync(vault.Id));
             await using (var db = after.Factory.CreateDbContext())
-                Assert.Equal(dbPreview.NewestPoint, await db.RecoveryPoints.Where(p => p.ItemId == dbItem.Id).MaxAsync(p => (DateTime?)p.CreatedAt));
+                Assert.Equal(dbPreview.NewestPoint!.Value, await db.RecoveryPoints.Where(p => p.ItemId == dbItem.Id).MaxAsync(p => p.CreatedAt), TimeSpan.FromMilliseconds(1)); // PostgreSQL keeps microseconds
             StartAgent(dbState);
             Assert.Equal([("db-01 dumps", "db-01", 1)], other.Items.Select(i => (i.Name, i.Machine, i.RecoveryPoints)));
             var none = await Assert.ThrowsAsync<Portal.Features.Common.PortalValidationException>(() => attach.AttachMachineAsync(vault.Id, dbPassphrase));

@@ -22,7 +22,7 @@ internal static class DrillRto
     {
         using var engine = await BackupEngine.OpenAsync(new LocalDirectoryStore(repoDir), passphrase);
         var size = await engine.MeasureRestoreAsync("latest");
-        Console.WriteLine($"restore time includes: {(SyncMode == "none" ? "the restore only (its writes may still be in the page cache)" : SyncMode == "fs" ? "syncfs of the target's file system" : "an fsync of every restored file")}");
+        Console.WriteLine(Flush ? "restore times include writing the data to disk (syncfs: RestoreRequest.Flush)" : "restore times end with the restore (its writes may still be in the page cache)");
         Console.WriteLine($"point: {size.Files:N0} files, {size.Bytes / 1e6:N1} MB; a whole restore reads {size.StorageReads:N0} blobs, {size.StorageBytes / 1e6:N1} MB stored");
         var files = (await engine.ListTreeAsync("latest")).Where(e => e.Type == EntryType.File).ToList();
 
@@ -30,8 +30,7 @@ internal static class DrillRto
         {
             if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
             var watch = Stopwatch.StartNew();
-            var r = await engine.RestoreAsync(new RestoreRequest("latest", scratch) { Include = include });
-            Flush(scratch);
+            var r = await engine.RestoreAsync(new RestoreRequest("latest", scratch) { Include = include, Flush = Flush });
             watch.Stop();
             if (r.Status != Portal.Engine.Progress.OperationStatus.Completed) throw new InvalidOperationException(string.Join("; ", r.Errors.Take(3)));
             Directory.Delete(scratch, true);
@@ -107,37 +106,8 @@ internal static class DrillRto
         _ => size.Extrapolate(TimeSpan.FromSeconds(s.Seconds), s.Reads, s.Stored, TimeSpan.FromSeconds(s.Setup)).TotalSeconds,
     };
 
-    /// <summary>DRILL_SYNC=fs: the restore's time includes syncfs of its file system (its data on disk); files: an fsync per file; else none.</summary>
-    private static readonly string SyncMode = Environment.GetEnvironmentVariable("DRILL_SYNC") ?? "none";
-
-    private static void Flush(string folder)
-    {
-        switch (SyncMode)
-        {
-            case "fs":
-                var fd = Open(folder, 0x10000); // O_RDONLY | O_DIRECTORY
-                if (fd < 0) throw new IOException($"open {folder}: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}");
-                try { if (SyncFs(fd) != 0) throw new IOException($"syncfs: errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}"); }
-                finally { Close(fd); }
-                break;
-            case "files":
-                foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
-                {
-                    using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-                    stream.Flush(flushToDisk: true);
-                }
-                break;
-        }
-    }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "open", SetLastError = true)]
-    private static extern int Open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "syncfs", SetLastError = true)]
-    private static extern int SyncFs(int fd);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "close")]
-    private static extern int Close(int fd);
+    /// <summary>DRILL_FLUSH=1: every restore (whole and sample) is timed until its data is on disk (<see cref="RestoreRequest.Flush"/>, as drills do).</summary>
+    private static readonly bool Flush = Environment.GetEnvironmentVariable("DRILL_FLUSH") == "1";
 
     private static double Error(double estimate, double reference) => (estimate - reference) / reference * 100;
 
