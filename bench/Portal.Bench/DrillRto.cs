@@ -85,7 +85,7 @@ internal static class DrillRto
             foreach (var g in samples.GroupBy(l => l.Kind))
             {
                 var errors = g.Select(l => Error(Model(size, l, model), (wholes[l.Round - 1] + wholes[l.Round]) / 2)).ToList();
-                Console.WriteLine($"  {g.Key,-13}: {string.Join(" ", errors.Select(e => $"{e:+0;-0} %"))}; within ±20 %: {errors.Count(e => Math.Abs(e) <= 20)} of {errors.Count}");
+                Console.WriteLine($"  {g.Key,-13}: {string.Join(" ", errors.Select(e => $"{e:+0;-0;0} %"))}; within ±20 %: {errors.Count(e => Math.Abs(e) <= 20)} of {errors.Count}");
             }
         }
     }
