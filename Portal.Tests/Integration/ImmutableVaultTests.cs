@@ -183,6 +183,46 @@ public sealed class ImmutableVaultTests : ProtectionHostTest
             Assert.False(await db.RecoveryPoints.AnyAsync(p => p.HeldWhileImmutable));
     }
 
+    /// <summary>
+    /// A repository that cannot be opened when immutability is turned on (its storage unreachable): the request says so
+    /// (the services refuse early removals meanwhile), and the next retention run holds its points.
+    /// </summary>
+    [Fact]
+    public async Task Points_of_a_repository_out_of_reach_when_immutability_is_turned_on_are_held_by_the_next_retention_run()
+    {
+        var (item, _) = await ProtectedItemWithAPointAsync();
+        var point = Assert.Single(item.RecoveryPoints);
+        var vault = await VaultAsync();
+        var regions = Path.Combine(root, "regions");
+        Directory.Move(regions, regions + "-unreachable");
+        VaultUpdateResult turnedOn;
+        try
+        {
+            turnedOn = await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled);
+        }
+        finally
+        {
+            Directory.Move(regions + "-unreachable", regions);
+        }
+
+        Assert.Equal(VaultImmutability.Enabled, turnedOn.Vault.Immutability);
+        Assert.True(turnedOn.Incomplete);
+        Assert.Contains("1 in the portal host's repository could not be held yet", turnedOn.Note);
+        Assert.Contains("the next retention run tries again", turnedOn.Note);
+        RecoveryPoint row;
+        await using (var db = database.Factory.CreateDbContext())
+            row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+        Assert.Null(row.ImmutableUntil);
+
+        await host.Services.GetRequiredService<RetentionRunner>().RunVaultAsync(vault.Id, CancellationToken.None);
+
+        await using (var db = database.Factory.CreateDbContext())
+            row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
+        Assert.Equal(row.RetainUntil, row.ImmutableUntil);
+        using var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vault.Id, vault.Name, vault.Region);
+        await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([point.SnapshotId]));
+    }
+
     [Fact]
     public async Task Unlocked_immutability_turns_off_again_and_locking_is_approved_by_a_second_contributor_and_irreversible()
     {

@@ -18,11 +18,11 @@ public sealed class ImmutabilityHolds(
 {
     private const int LockNamespace = 0x484F4C44; // "HOLD"
 
-    public Task<string?> HoldAsync(Guid vaultId, CancellationToken ct = default) => LockedAsync(vaultId, HoldLockedAsync, ct);
+    public Task<HoldReport?> HoldAsync(Guid vaultId, CancellationToken ct = default) => LockedAsync(vaultId, HoldLockedAsync, ct);
 
-    public Task<string?> ReleaseAsync(Guid vaultId, CancellationToken ct = default) => LockedAsync(vaultId, ReleaseLockedAsync, ct);
+    public Task<HoldReport?> ReleaseAsync(Guid vaultId, CancellationToken ct = default) => LockedAsync(vaultId, ReleaseLockedAsync, ct);
 
-    private async Task<string?> LockedAsync(Guid vaultId, Func<PortalDbContext, Vault, CancellationToken, Task<string?>> work, CancellationToken ct)
+    private async Task<HoldReport?> LockedAsync(Guid vaultId, Func<PortalDbContext, Vault, CancellationToken, Task<HoldReport?>> work, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Database.OpenConnectionAsync(ct); // the advisory lock belongs to this connection until it closes
@@ -39,7 +39,7 @@ public sealed class ImmutabilityHolds(
         }
     }
 
-    private async Task<string?> HoldLockedAsync(PortalDbContext db, Vault vault, CancellationToken ct)
+    private async Task<HoldReport?> HoldLockedAsync(PortalDbContext db, Vault vault, CancellationToken ct)
     {
         if (!vault.IsImmutable())
             return null;
@@ -89,10 +89,10 @@ public sealed class ImmutabilityHolds(
             logger.LogWarning("Vault {Vault} is immutable: {Words}", vault.Name, words.Trim());
         else
             logger.LogInformation("Vault {Vault} is immutable: {Words}", vault.Name, words.Trim());
-        return words.Trim();
+        return new HoldReport(words.Trim(), later.Count == 0);
     }
 
-    private async Task<string?> ReleaseLockedAsync(PortalDbContext db, Vault vault, CancellationToken ct)
+    private async Task<HoldReport?> ReleaseLockedAsync(PortalDbContext db, Vault vault, CancellationToken ct)
     {
         if (vault.IsImmutable())
             return null;
@@ -123,7 +123,7 @@ public sealed class ImmutabilityHolds(
         var words = (done.Count > 0 ? $"Recovery points kept until deleted are no longer held in vault {vault.Name}'s storage: {string.Join("; ", done)}." : "")
                     + (later.Count > 0 ? $" {string.Join("; ", later)}." : "");
         logger.LogInformation("Vault {Vault} is no longer immutable: {Words}", vault.Name, words.Trim());
-        return words.Trim();
+        return new HoldReport(words.Trim(), later.Count == 0);
     }
 
     private async Task<string> RepositoryNameAsync(Guid? machineId, CancellationToken ct) =>

@@ -13,8 +13,11 @@ public interface IVaultHolds
     /// deleted). Returns what it did in words, or null when nothing needed holding. A repository that cannot be opened now
     /// is said in the words and tried again at the next retention run; other failures propagate.
     /// </summary>
-    Task<string?> HoldAsync(Guid vaultId, CancellationToken ct = default);
+    Task<HoldReport?> HoldAsync(Guid vaultId, CancellationToken ct = default);
 
     /// <summary>Releases the holds with no end (the vault is no longer immutable); dated holds stay until their time. Returns what it did in words, or null.</summary>
-    Task<string?> ReleaseAsync(Guid vaultId, CancellationToken ct = default);
+    Task<HoldReport?> ReleaseAsync(Guid vaultId, CancellationToken ct = default);
 }
+
+/// <summary>What holding (or releasing) did, in words; <paramref name="Complete"/> false when a repository is left for the next retention run.</summary>
+public sealed record HoldReport(string Words, bool Complete);

@@ -297,7 +297,7 @@ public sealed class VaultService(
                 throw new PortalConflictException($"Vault {vault.Name} is already {(target == VaultImmutability.Disabled ? "not immutable" : "immutable")}.");
 
             ApprovalRequest? approval = null;
-            string? note = null;
+            HoldReport? note = null;
             if (target == VaultImmutability.Locked)
             {
                 if (vault.Immutability != VaultImmutability.Enabled)
@@ -325,7 +325,7 @@ public sealed class VaultService(
                 await manifests.RefreshAsync(vault.Id, ct);
             }
 
-            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null, note);
+            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null, note?.Words, note?.Complete == false);
         });
 
     internal static string VaultResource(string? name) => $"vault/{name}";
@@ -350,4 +350,5 @@ public sealed class VaultService(
 
 /// <summary>The vault after an update, and whether part of the change waits for a second approver.</summary>
 /// <param name="Note">What else the change did, in words (the recovery points it held in storage), or null.</param>
-public sealed record VaultUpdateResult(VaultDetails Vault, bool ApprovalRequested, string? Note = null);
+/// <param name="Incomplete">Part of it is left for later (a repository that could not be opened now): the note says which.</param>
+public sealed record VaultUpdateResult(VaultDetails Vault, bool ApprovalRequested, string? Note = null, bool Incomplete = false);
