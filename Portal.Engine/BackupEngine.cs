@@ -232,11 +232,19 @@ public sealed class BackupEngine : IDisposable
 
     /// <summary>
     /// Holds existing snapshots (id or unique prefix → time): forget refuses each until then, as a snapshot written with
-    /// <see cref="BackupRequest.KeepUntil"/>. For points taken before their vault became immutable. Holds only grow.
-    /// Returns how many snapshots are held.
+    /// <see cref="BackupRequest.KeepUntil"/>; those in <paramref name="untilReleased"/> are held with no end (a point kept
+    /// until deleted) until <see cref="ReleaseHoldsAsync"/>. For points taken before their vault became immutable. Dated
+    /// holds only grow. Returns how many snapshots are held.
     /// </summary>
-    public Task<int> HoldAsync(IReadOnlyDictionary<string, DateTimeOffset> holds, CancellationToken cancellationToken = default) =>
-        new HoldOperation(_repo).AddAsync(holds, cancellationToken);
+    public Task<int> HoldAsync(IReadOnlyDictionary<string, DateTimeOffset> holds, IReadOnlyCollection<string>? untilReleased = null, CancellationToken cancellationToken = default) =>
+        new HoldOperation(_repo).AddAsync(holds, untilReleased, cancellationToken);
+
+    /// <summary>
+    /// Releases the holds with no end (the owner turned an unlocked immutability off); dated holds stay until their time.
+    /// Returns how many snapshots were released.
+    /// </summary>
+    public Task<int> ReleaseHoldsAsync(CancellationToken cancellationToken = default) =>
+        new HoldOperation(_repo).ReleaseAsync(cancellationToken);
 
     /// <summary>The newest readable vault manifest, or null when the repository has none (written before manifests existed).</summary>
     public Task<VaultManifest?> ReadVaultManifestAsync(CancellationToken cancellationToken = default) =>

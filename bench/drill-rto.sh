@@ -2,7 +2,8 @@
 # RTO extrapolation benchmark (issue 22): whole restores of the shared dataset against restore drills of random samples,
 # each scaled to the whole point by the files' bytes (the first model) and by the reads from storage (what drills use).
 # Restores are timed inside one process, as the portal's drill times RestoreAsync (no process start or key derivation).
-#   bench/drill-rto.sh [WORKDIR] [RUNS]     (default /tmp/drill-bench, 3 runs of four samples each)
+#   bench/drill-rto.sh [WORKDIR] [ROUNDS]   (default /tmp/drill-bench, 3 rounds of a whole restore and seven samples)
+#   DRILL_FLUSH=1 bench/drill-rto.sh ...    every restore timed until its data is on disk, as drills do
 set -euo pipefail
 B=${1:-/tmp/drill-bench}
 RUNS=${2:-3}

@@ -34,7 +34,7 @@ internal static class MachineDrill
             var wanted = input.Paths.Count == 0 ? listing : listing.Where(e => input.Paths.Contains(e.Path, StringComparer.Ordinal)).ToList();
             IEnumerable<string> missing = input.Paths.Count == 0 ? [] : input.Paths.Except(listing.Select(e => e.Path), StringComparer.Ordinal).Select(p => $"{p}: not in the recovery point's listing.");
             var watch = Stopwatch.StartNew();
-            var restore = await engine.RestoreAsync(new RestoreRequest(input.SnapshotId, scratch) { Include = input.Paths }, context.Control, ct);
+            var restore = await engine.RestoreAsync(new RestoreRequest(input.SnapshotId, scratch) { Include = input.Paths, Flush = true }, context.Control, ct); // timed until on disk, as the portal's drills
             watch.Stop();
             var check = RestoredFilesCheck.Compare(scratch, wanted);
             var problems = restore.Errors.Concat(missing).Concat(check.Problems).ToList();
@@ -44,7 +44,7 @@ internal static class MachineDrill
             if (problems.Count > 0)
                 await context.LogAsync(AgentLogLevel.Error, problems.Take(200).ToList());
             var result = new MachineDrillResult(input.SnapshotId, check.Files, check.Bytes, watch.Elapsed.TotalSeconds, restore.StorageReads, restore.StorageBytesRead,
-                restore.Status == EngineStatus.Completed, Cap(problems), scratch);
+                restore.Status == EngineStatus.Completed, Cap(problems), scratch, restore.Setup.TotalSeconds);
             return new JobResult(OutcomeStatus.Completed, words, JsonSerializer.Serialize(result, WireJson.Default.MachineDrillResult));
         }
         finally

@@ -239,6 +239,7 @@ public sealed record MachineDrillInput(string SnapshotId, IReadOnlyList<string> 
 /// <param name="Completed">The restore completed (no file failed).</param>
 /// <param name="Problems">Each file that did not restore intact, in words (capped; the job's log has them all).</param>
 /// <param name="Scratch">The folder it restored into (deleted again).</param>
+/// <param name="SetupSeconds">What of the restore's time every restore pays once (<see cref="Operations.RestoreResult.Setup"/>); 0 from older agents.</param>
 public sealed record MachineDrillResult(
     string SnapshotId, long Files, long Bytes, double RestoreSeconds, long StorageReads, long StorageBytesRead, bool Completed,
-    IReadOnlyList<string> Problems, string Scratch);
+    IReadOnlyList<string> Problems, string Scratch, double SetupSeconds = 0);

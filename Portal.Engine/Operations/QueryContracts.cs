@@ -17,6 +17,9 @@ namespace Portal.Engine.Operations;
 public sealed record SnapshotInfo(string Id, DateTimeOffset Time, string Host, IReadOnlyList<string> Paths, IReadOnlyList<string> Tags,
     OperationStatus Status, long Files, long Bytes, long BytesAdded, string? Parent, DateTimeOffset? KeepUntil = null)
 {
+    /// <summary>Held with no end date (an immutable vault's point kept until deleted): forget refuses it until the hold is released.</summary>
+    public bool HeldUntilReleased { get; init; }
+
     /// <summary>The first 8 hex digits, as shown to people.</summary>
     public string ShortId => Id[..8];
 }

@@ -59,6 +59,13 @@ public sealed record RestoreRequest(string Snapshot, string TargetPath)
     /// existing file follows <see cref="Conflict"/>.
     /// </summary>
     public DateTimeOffset? ResumeSince { get; init; }
+
+    /// <summary>
+    /// Before returning, write what was restored to disk (Linux: syncfs of the target's file system; elsewhere nothing),
+    /// inside the restore's time: a restore drill's time then includes the disk's write rate, which a whole restore too
+    /// large for the page cache pays, instead of the speed of memory. Off by default.
+    /// </summary>
+    public bool Flush { get; init; }
 }
 
 /// <summary>The outcome of a restore.</summary>
@@ -91,6 +98,11 @@ public sealed record RestoreResult
     public long StorageReads { get; init; }
     /// <summary>Bytes fetched from storage by <see cref="StorageReads"/>: the stored (compressed, encrypted) size of each blob read.</summary>
     public long StorageBytesRead { get; init; }
+    /// <summary>
+    /// The part of the restore's time that every restore pays whatever it restores (the repository lock, the snapshot,
+    /// the index), before the first file: a drill of a sample scales only the rest to the whole point.
+    /// </summary>
+    public TimeSpan Setup { get; init; }
     /// <summary>What the operator should know that is not an item's failure (the repository could not be locked).</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
@@ -114,12 +126,16 @@ public sealed record RestoreSize(string SnapshotId, long Files, long Bytes, long
     /// <paramref name="measured"/> and read <paramref name="reads"/> blobs of <paramref name="storedBytes"/> from storage
     /// (its <see cref="RestoreResult.StorageReads"/> and <see cref="RestoreResult.StorageBytesRead"/>): scaled by the
     /// storage work (each read's bytes plus <paramref name="readCost"/>), not by the files' bytes, since a small file
-    /// costs a read of its own and compressed data reads less than it writes.
+    /// costs a read of its own and compressed data reads less than it writes. The part's <paramref name="setup"/>
+    /// (<see cref="RestoreResult.Setup"/>: what every restore pays once) is not scaled: a whole restore pays it once too.
     /// </summary>
-    public TimeSpan Extrapolate(TimeSpan measured, long reads, long storedBytes, long readCost = DefaultReadCost)
+    public TimeSpan Extrapolate(TimeSpan measured, long reads, long storedBytes, TimeSpan setup = default, long readCost = DefaultReadCost)
     {
         var part = (double)storedBytes + (double)reads * readCost;
         var whole = (double)StorageBytes + (double)StorageReads * readCost;
-        return part <= 0 || part >= whole ? measured : measured * (whole / part);
+        if (part <= 0 || part >= whole)
+            return measured;
+        setup = setup < TimeSpan.Zero ? TimeSpan.Zero : setup > measured ? measured : setup;
+        return setup + (measured - setup) * (whole / part);
     }
 }

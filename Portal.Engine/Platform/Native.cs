@@ -232,6 +232,19 @@ internal static unsafe partial class Native
             throw new IOException($"Could not set the owner of {path}: {Reason(Marshal.GetLastPInvokeError())}.");
     }
 
+    [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
+
+    /// <summary>Writes every dirty page of the file system holding <paramref name="path"/> to disk (syncfs(2)); false when that failed. True off Linux (nothing to do).</summary>
+    public static bool SyncFileSystem(string path)
+    {
+        if (!OperatingSystem.IsLinux()) return true;
+        const int ORdOnly = 0, ODirectory = 0x10000;
+        var fd = OpenMode(path, ORdOnly | ODirectory, 0);
+        if (fd < 0) return false;
+        try { return SyncFs(fd) == 0; } finally { Close(fd); }
+    }
+
     /// <summary>Flushes a directory entry change (a rename) to disk. Best effort off Linux.</summary>
     public static void FsyncDirectory(string dir)
     {

@@ -57,6 +57,24 @@ public static class VaultLayout
     }
 
     /// <summary>
+    /// The machine repositories of vault <paramref name="vaultId"/> other than <paramref name="except"/>, sorted: the
+    /// folders under <c>vaults/{vault:N}/machines/</c> are listed (not the objects inside them, by
+    /// <see cref="FolderListing.ListFoldersAsync"/>), and each one not excepted counts when it holds a <c>config</c>. Cheap
+    /// enough for a page: one listing of a folder and one lookup per machine not excepted.
+    /// </summary>
+    public static async Task<IReadOnlyList<Guid>> FindMachineRepositoriesAsync(IObjectStore regionStore, Guid vaultId, IReadOnlySet<Guid> except,
+        CancellationToken cancellationToken = default)
+    {
+        var prefix = $"{Prefix(vaultId)}/machines/";
+        var found = new List<Guid>();
+        foreach (var folder in await regionStore.ListFoldersAsync(prefix, cancellationToken).ConfigureAwait(false))
+            if (Guid.TryParseExact(folder, "N", out var machine) && !except.Contains(machine)
+                && await regionStore.StatAsync($"{prefix}{folder}/config", cancellationToken).ConfigureAwait(false) is not null)
+                found.Add(machine);
+        return found;
+    }
+
+    /// <summary>
     /// The vault's repository inside <paramref name="regionStore"/>; with <paramref name="throttle"/>, its uploads
     /// wait for that bucket's tokens (one bucket shared by the vaults it limits together).
     /// </summary>

@@ -24,7 +24,7 @@ namespace Portal.Engine.Replication;
 /// the durable repair, which needs no memory of earlier failures.</description></item>
 /// </list>
 /// </remarks>
-public sealed class ReplicatedStore : IStagedPutStore
+public sealed class ReplicatedStore : IStagedPutStore, IFolderListingStore
 {
     private const int CachedObjects = 4;
     private readonly IReadOnlyList<IObjectStore> replicas;
@@ -269,6 +269,37 @@ public sealed class ReplicatedStore : IStagedPutStore
     /// <inheritdoc />
     public Task<ObjectInfo?> StatAsync(string name, CancellationToken cancellationToken = default) =>
         FirstAvailable(async r => await r.StatAsync(name, cancellationToken).ConfigureAwait(false), name, nullMeansMissing: true);
+
+    /// <inheritdoc />
+    public bool CanListFolders => replicas.All(r => r is IFolderListingStore { CanListFolders: true });
+
+    /// <summary>The union of the replicas' folders; a replica that cannot be listed is skipped unless all fail.</summary>
+    public async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        StoreException? lastError = null;
+        var listed = 0;
+        foreach (var replica in replicas)
+        {
+            IReadOnlyList<string> names;
+            try
+            {
+                names = await replica.ListFoldersAsync(prefix, cancellationToken).ConfigureAwait(false);
+                listed++;
+            }
+            catch (StoreException e) when (e.IsTransient)
+            {
+                lastError = e;
+                continue;
+            }
+
+            foreach (var name in names.Where(seen.Add))
+                yield return name;
+        }
+
+        if (listed == 0 && lastError is not null)
+            throw lastError;
+    }
 
     /// <summary>The union of the replicas' listings; a replica that cannot be listed is skipped unless all fail.</summary>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)

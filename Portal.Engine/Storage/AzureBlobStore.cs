@@ -24,7 +24,7 @@ namespace Portal.Engine.Storage;
 /// <c>If-None-Match: *</c> (Put Block List), so the writer holds one block, not the object. Staging without the name is not
 /// possible (blocks belong to their blob): <see cref="IStagedPutStore.CanStage"/> is false.
 /// </remarks>
-public sealed class AzureBlobStore : IStagedPutStore
+public sealed class AzureBlobStore : IStagedPutStore, IFolderListingStore
 {
     /// <summary>The size of one staged block (the last may be shorter).</summary>
     public const int BlockSize = 4 * 1024 * 1024;
@@ -141,6 +141,38 @@ public sealed class AzureBlobStore : IStagedPutStore
         catch (Exception e) when (Translate(e, name) is { } error)
         {
             throw error;
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectName.ValidatePrefix(prefix);
+        var pages = container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = prefix.Length == 0 ? null : prefix, Delimiter = "/" }, cancellationToken)
+            .AsPages().GetAsyncEnumerator(cancellationToken);
+        try
+        {
+            while (true)
+            {
+                Page<BlobHierarchyItem> page;
+                try
+                {
+                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
+                        yield break;
+                    page = pages.Current;
+                }
+                catch (Exception e) when (Translate(e, prefix) is { } error)
+                {
+                    throw error;
+                }
+
+                foreach (var item in page.Values.Where(v => v.IsPrefix))
+                    yield return item.Prefix[prefix.Length..].TrimEnd('/');
+            }
+        }
+        finally
+        {
+            await pages.DisposeAsync().ConfigureAwait(false);
         }
     }
 

@@ -8,7 +8,7 @@ namespace Portal.Engine.Storage;
 /// object's own directory, flushes it to disk, moves it into place without replacing anything and flushes
 /// the directory, so a crash never leaves a torn object under a real name.
 /// </summary>
-public sealed class LocalDirectoryStore : IStagedPutStore
+public sealed class LocalDirectoryStore : IStagedPutStore, IFolderListingStore
 {
     private const string TempMarker = "#tmp-"; // '#' is not a valid name character, so list never shows temps
     private readonly string _root;
@@ -127,6 +127,20 @@ public sealed class LocalDirectoryStore : IStagedPutStore
             long length;
             try { length = info.Length; } catch (FileNotFoundException) { continue; }
             yield return new ObjectInfo(name, length, info.LastWriteTimeUtc);
+        }
+        await Task.CompletedTask.ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ObjectName.ValidatePrefix(prefix);
+        var dir = prefix.Length == 0 ? _root : PathOf(prefix.TrimEnd('/'));
+        if (!Directory.Exists(dir)) yield break;
+        foreach (var sub in new DirectoryInfo(dir).EnumerateDirectories("*", new EnumerationOptions { IgnoreInaccessible = false, AttributesToSkip = 0 }))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return sub.Name;
         }
         await Task.CompletedTask.ConfigureAwait(false);
     }

@@ -22,7 +22,7 @@ public sealed record RetryPolicy(int MaxRetries = 5, TimeSpan? BaseDelay = null,
 /// there fails that object's upload; the backup then fails and the next one reuses every pack already stored.
 /// Puts from a source that opens again (<see cref="IStreamPutStore"/>, a spooled pack) are retried whole.
 /// </summary>
-public sealed class RetryingStore : IStagedPutStore, IStreamPutStore
+public sealed class RetryingStore : IStagedPutStore, IStreamPutStore, IFolderListingStore
 {
     private readonly IObjectStore inner;
     private readonly ResiliencePipeline pipeline;
@@ -78,6 +78,17 @@ public sealed class RetryingStore : IStagedPutStore, IStreamPutStore
         }, cancellationToken).ConfigureAwait(false);
         foreach (var info in all)
             yield return info;
+    }
+
+    /// <inheritdoc />
+    public bool CanListFolders => inner is IFolderListingStore { CanListFolders: true };
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var all = await pipeline.ExecuteAsync(async ct => await inner.ListFoldersAsync(prefix, ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        foreach (var name in all)
+            yield return name;
     }
 
     /// <inheritdoc />

@@ -19,8 +19,6 @@ public sealed class AttachVaultDialogTests : ProtectionComponentTest
 {
     private const string Passphrase = "correct horse battery staple";
 
-    public AttachVaultDialogTests() => Context.Services.AddPortalAttach();
-
     /// <summary>A vault in east's storage that the (empty) catalog does not know: its manifest names vault payroll and item share, with one point.</summary>
     private async Task<Guid> VaultInStorageAsync()
     {
@@ -51,26 +49,92 @@ public sealed class AttachVaultDialogTests : ProtectionComponentTest
         return provider;
     }
 
-    /// <summary>The vault page's "Attach another machine": asks for a machine's passphrase and says in words why nothing came back.</summary>
-    [Fact]
-    public async Task Attach_another_machine_asks_for_a_machines_passphrase_and_says_why_nothing_was_attached()
+    /// <summary>
+    /// A machine repository of vault <paramref name="vaultId"/> in east's storage that the catalog does not know: machine
+    /// web-01 (its passphrase <paramref name="passphrase"/>), its share of the vault manifest naming item site, and two points.
+    /// Returns when the newer point was taken.
+    /// </summary>
+    private async Task<DateTime> MachineInStorageAsync(Guid vaultId, string passphrase)
     {
+        var (machineId, itemId) = (Guid.NewGuid(), Guid.NewGuid());
+        var source = Path.Combine(SourceRoot, "site");
+        Directory.CreateDirectory(source);
+        File.WriteAllText(Path.Combine(source, "index.html"), "version 1");
+        using var engine = await BackupEngine.InitAsync(Context.Services.GetRequiredService<RegionStores>().Machine(vaultId, "east", machineId), passphrase,
+            Engine.EngineTestKit.Options);
+        string[] tags = [$"item:{itemId:N}", "scheduled", "name:site"];
+        await engine.BackupAsync(new BackupRequest(source) { Tags = tags });
+        File.WriteAllText(Path.Combine(source, "index.html"), "version 2");
+        var newest = await engine.BackupAsync(new BackupRequest(source) { Tags = tags });
+        var now = DateTime.UtcNow;
+        var document = new VaultManifestDocument(1,
+            new ManifestVault(vaultId, "payroll", "east", StorageRedundancy.LRS, true, 14, VaultImmutability.Disabled, now, "Ann"), [],
+            [new ManifestItem(itemId, "site", BackupItemKinds.FilesAndFolders, ProtectionState.ProtectionStopped, null, machineId, source, [], [], null, null, null,
+                null, null, null, null, false, now, "Ann", now, null)],
+            [new ManifestMachine(machineId, "web-01", "linux", "1.0", [1, 2, 3], [4, 5, 6], engine.RepositoryId, null, Guid.NewGuid(), "Ann", now, null, null)], null);
+        await engine.WriteVaultManifestAsync(document.ToJson());
+        return (await engine.ListSnapshotsAsync()).Single(p => p.Id == newest.SnapshotId).Time.UtcDateTime;
+    }
+
+    /// <summary>
+    /// The vault page offers "Attach another machine" only while the vault's storage holds a machine repository the catalog
+    /// does not know; the dialog checks the machine's passphrase and shows what comes back (machine, items, points, newest
+    /// point) before anything is saved, then attaches it, and the offer goes.
+    /// </summary>
+    [Fact]
+    public async Task Attach_another_machine_is_offered_only_for_machines_in_storage_and_previews_what_comes_back_before_attaching()
+    {
+        const string machinePassphrase = "the passphrase web-01 registered with";
         var vaultId = await VaultInStorageAsync();
         SignIn(TestUsers.WithRoles("Ann", PortalRoles.Contributor));
         await Context.Services.GetRequiredService<AttachService>().AttachAsync(new AttachVaultRequest("east", Passphrase));
+
         RenderProviders();
-        var provider = Context.Render<MudDialogProvider>();
-        var dialogs = Context.Services.GetRequiredService<IDialogService>();
-        await provider.InvokeAsync(() => dialogs.ShowAsync<Portal.Components.Pages.Machines.AttachMachineDialog>("Attach another machine",
-            new DialogParameters<Portal.Components.Pages.Machines.AttachMachineDialog> { { d => d.VaultId, vaultId }, { d => d.VaultName, "payroll" } }));
-        provider.WaitForAssertion(() => Assert.NotEmpty(provider.FindAll("[data-testid=attach-machine-confirm]")));
-        Assert.Contains("Other machines need their own", provider.Find("[data-testid=attach-machine-dialog]").TextContent);
+        var dialogs = Context.Render<MudDialogProvider>();
+        IRenderedComponent<VaultDetail> Page() =>
+            Context.Render<Microsoft.AspNetCore.Components.Authorization.CascadingAuthenticationState>(p => p.AddChildContent<VaultDetail>(c => c.Add(x => x.Name, "payroll")))
+                .FindComponent<VaultDetail>();
+        var page = Page();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=add-machine]")));
+        Assert.Empty(page.FindAll("[data-testid=attach-machine]")); // no machine repository in its storage: nothing to attach
 
-        provider.Find("#attach-machine-passphrase").Change("a machine passphrase");
-        await ClickAsync(provider, "[data-testid=attach-machine-confirm]");
+        var newest = await MachineInStorageAsync(vaultId, machinePassphrase);
+        page = Page();
+        page.WaitForAssertion(() => Assert.Equal("Attach another machine (1)", page.Find("[data-testid=attach-machine]").TextContent.Trim()));
+        await ClickAsync(page, "[data-testid=attach-machine]");
+        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("[data-testid=attach-machine-find]")));
+        Assert.Contains("Other machines need their own", dialogs.Find("[data-testid=attach-machine-dialog]").TextContent);
 
-        provider.WaitForAssertion(() => Assert.Contains("storage holds no machine repository: there is no machine to attach.", provider.Markup));
-        Assert.Empty(provider.FindAll("[data-testid=attach-machine-done]"));
+        dialogs.Find("#attach-machine-passphrase").Change("not this machine's passphrase");
+        await ClickAsync(dialogs, "[data-testid=attach-machine-find]");
+        dialogs.WaitForAssertion(() => Assert.Contains("That passphrase opens none of the 1 machine repository of vault payroll not yet in the catalog", dialogs.Markup));
+        Assert.Empty(dialogs.FindAll("[data-testid=attach-machine-confirm]"));
+
+        dialogs.Find("#attach-machine-passphrase").Change(machinePassphrase);
+        await ClickAsync(dialogs, "[data-testid=attach-machine-find]");
+        dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("[data-testid=attach-machine-found]")));
+        Assert.Equal($"Found machine web-01: 1 item(s), 2 recovery point(s), the newest taken {newest:yyyy-MM-dd HH:mm} UTC. Nothing is saved until you attach it.",
+            string.Join(" ", dialogs.Find("[data-testid=attach-machine-found]").TextContent.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries)));
+        var row = dialogs.Find("[data-testid=attach-machine-items] tbody tr").TextContent;
+        Assert.Contains("site", row);
+        Assert.Contains("web-01: " + Path.Combine(SourceRoot, "site"), row);
+        Assert.Contains($"{newest:yyyy-MM-dd HH:mm} UTC", row);
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            Assert.False(await db.Machines.AnyAsync()); // nothing is saved before the confirmation
+            Assert.False(await db.VaultEscrowKeys.AnyAsync());
+        }
+
+        await ClickAsync(dialogs, "[data-testid=attach-machine-confirm]");
+        dialogs.WaitForAssertion(() => Assert.Contains("Attached: web-01 with 1 item(s) and 2 recovery point(s).", dialogs.Find("[data-testid=attach-machine-done]").TextContent));
+        await using (var db = Database.Factory.CreateDbContext())
+        {
+            Assert.Equal("web-01", (await db.Machines.SingleAsync()).Name);
+            Assert.Equal(3, await db.RecoveryPoints.CountAsync()); // the vault's one and the machine's two
+        }
+
+        await ClickAsync(dialogs, "[data-testid=attach-machine-close]");
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=attach-machine]"))); // nothing is left to attach
     }
 
     [Fact]

@@ -83,7 +83,7 @@ public sealed class MachineComponentTests : PortalComponentTest
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=machine-status]")));
         Assert.Contains("web01", page.Find("[data-testid=vault-machines]").TextContent);
         Assert.Equal(Changes(role), page.FindAll("[data-testid=add-machine]").Count == 1);
-        Assert.Equal(role == PortalRoles.Contributor, page.FindAll("[data-testid=attach-machine]").Count == 1); // attaching is a vault change
+        Assert.Empty(page.FindAll("[data-testid=attach-machine]")); // offered only while storage holds machines the catalog does not know (AttachVaultDialogTests)
         Assert.Equal(Changes(role), page.FindAll("[data-testid=machine-revoke]").Count == 1);
         Assert.Equal(Changes(role), page.FindAll("[data-testid=machine-upload-limits-edit]").Count == 1);
     }

@@ -1,3 +1,4 @@
+using Portal.Features.Attach;
 using Portal.Features.Drills;
 using Portal.Features.Verification;
 using Microsoft.Extensions.Configuration;
@@ -62,6 +63,7 @@ public static class ProtectionTestServices
         services.AddSingleton<RegionStores>();
         services.AddScoped<Microsoft.AspNetCore.Components.Server.ProtectedBrowserStorage.ProtectedSessionStorage>();
         Portal.Features.Replication.ReplicationServiceCollectionExtensions.AddPortalReplicationLimits(services); // the vault page's replication panel
-        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills().AddPortalVerification();
+        return services.AddPortalProtection().AddPortalWorkloads().AddPortalRestore().AddPortalDrills().AddPortalVerification()
+            .AddPortalAttach(); // the vault page's Machines card offers "Attach another machine"
     }
 }

@@ -260,6 +260,8 @@ public sealed class AttachVaultTests : IAsyncLifetime
             // Attach another machine: this vault has none in its storage.
             var none = await Assert.ThrowsAsync<PortalValidationException>(() => caller.AttachMachineAsync(id, Passphrase));
             Assert.Contains("holds no machine repository", none.Errors["Passphrase"]);
+            Assert.Equal(0, await caller.MachinesWaitingAsync(id)); // so the vault page does not offer it
+            await Assert.ThrowsAsync<PortalValidationException>(() => caller.PreviewMachineAsync(id, Passphrase));
         }
         else
         {
@@ -267,6 +269,7 @@ public sealed class AttachVaultTests : IAsyncLifetime
             Assert.Contains("role", refusal.Message);
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.PreviewAsync(new AttachVaultRequest("east", Passphrase)));
             await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.AttachMachineAsync(id, Passphrase));
+            await Assert.ThrowsAsync<PortalAccessDeniedException>(() => caller.PreviewMachineAsync(id, Passphrase));
         }
 
         await using var db = first.Factory.CreateDbContext();

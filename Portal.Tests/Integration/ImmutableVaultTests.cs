@@ -97,37 +97,130 @@ public sealed class ImmutableVaultTests : ProtectionHostTest
         Assert.Equal(2, (await Approvals(bob).ListAsync()).Count(r => r.Status == ApprovalStatus.Pending)); // still waiting: Bob can reject them
     }
 
+    /// <summary>A second item in the vault, backed up once on demand (kept 30 days).</summary>
+    private async Task<ItemDetails> AnotherItemAsync(VaultDetails vault, PolicyDetails policy, string name)
+    {
+        var folder = Path.Combine(host.SourceRoot, name);
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), $"what only {name} holds");
+        var item = await host.Protection(ann).ConfigureAsync(new ConfigureProtectionRequest(vault.Id, policy.Id, name, folder, null, null, null, null));
+        var job = await host.Protection(ann).BackUpNowAsync(item.Item.Id, DateTime.UtcNow.AddDays(30));
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(job.Id, j => j.Status.IsFinished())).Status);
+        return await ItemAsync(item.Item.Id);
+    }
+
     /// <summary>
-    /// A point taken before the vault became immutable has no keep-until in its snapshot: the next retention run holds its
-    /// snapshot in the repository until its retention ends and gives its row that floor, so the engine's forget refuses it
-    /// whoever asks, as for points taken since.
+    /// Points taken before the vault became immutable carry no keep-until in their snapshots: turning immutability on holds
+    /// them in the repository at once (not at the next retention run), each until its retention ends: an item's on-demand
+    /// point until its own date, one of an item without a policy too, and a stopped item's latest point (kept until
+    /// deleted) with no end. From that moment a removal asked of the services (a retention job, as one queued before would
+    /// run) and of the engine directly is refused with the reason, and nothing is removed. Turning an unlocked immutability
+    /// off releases the hold with no end; the dated ones stay until their time.
     /// </summary>
     [Fact]
-    public async Task Points_taken_before_the_vault_became_immutable_are_held_until_their_retention_ends_and_the_engine_refuses_to_forget_them()
+    public async Task Turning_immutability_on_holds_every_earlier_point_at_once_and_the_services_and_the_engine_refuse_to_remove_them()
+    {
+        var (item, policy) = await ProtectedItemWithAPointAsync();
+        var vault = await VaultAsync();
+        var stopped = await AnotherItemAsync(vault, policy, "archive");
+        await host.Protection(ann).StopProtectionAsync(stopped.Item.Id, stopped.Version); // its latest point is kept until deleted
+        var legacy = await AnotherItemAsync(vault, policy, "legacy");
+        await using (var db = database.Factory.CreateDbContext())
+            await db.BackupItems.Where(i => i.Id == legacy.Item.Id).ExecuteUpdateAsync(u => u.SetProperty(i => i.PolicyId, (Guid?)null)); // an item made before policies
+        var points = new[] { item, stopped, legacy }.Select(i => Assert.Single(i.RecoveryPoints).SnapshotId).ToArray();
+        var keys = host.Services.GetRequiredService<VaultKeys>();
+        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
+            Assert.All(await engine.ListSnapshotsAsync(), s => Assert.Null(s.KeepUntil));
+
+        var turnedOn = await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled);
+        Assert.Contains("are now held in its storage until their retention ends: 3 in the portal host's repository (1 of them kept until deleted, held with no end)", turnedOn.Note);
+
+        List<RecoveryPoint> rows;
+        await using (var db = database.Factory.CreateDbContext())
+            rows = await db.RecoveryPoints.Where(p => p.VaultId == vault.Id).ToListAsync();
+        var own = rows.Single(p => p.SnapshotId == points[0]);
+        var kept = rows.Single(p => p.SnapshotId == points[1]);
+        var noPolicy = rows.Single(p => p.SnapshotId == points[2]);
+        Assert.Equal((own.RetainUntil, false), (own.ImmutableUntil, own.HeldWhileImmutable)); // its on-demand date, as it was when the vault became immutable
+        Assert.Equal((null, true), (kept.ImmutableUntil, kept.HeldWhileImmutable));
+        Assert.Equal((noPolicy.RetainUntil, false), (noPolicy.ImmutableUntil, noPolicy.HeldWhileImmutable));
+
+        // Through the services: a retention job told to remove them (as one queued before immutability was turned on would be) fails with the reason.
+        var pipeline = host.Services.GetRequiredService<Portal.Features.Jobs.Pipeline.JobPipeline>();
+        var retention = host.Services.GetRequiredService<RetentionJob>();
+        var job = await pipeline.RunHereAsync(retention, new RetentionInput(vault.Id, [.. rows.Select(p => p.Id)], []),
+            new Portal.Features.Jobs.Pipeline.JobTarget(vault.Id, vault.Name, null, "retention"), "portal", CancellationToken.None);
+        Assert.Equal(JobStatus.Failed, job.Status);
+        Assert.Contains($"snapshot {points[0][..8]} must be kept until {own.RetainUntil:yyyy-MM-dd HH:mm} UTC", job.Message);
+        Assert.Contains($"snapshot {points[1][..8]} is held with no end date (its retention has none: kept until deleted)", job.Message);
+        await using (var db = database.Factory.CreateDbContext())
+            Assert.Equal(3, await db.RecoveryPoints.CountAsync(p => p.VaultId == vault.Id));
+
+        // Through the engine, whoever asks: nothing is removed, and prune keeps their data.
+        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
+        {
+            foreach (var snapshot in points)
+                await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([snapshot]));
+            await engine.PruneAsync();
+            var listed = await engine.ListSnapshotsAsync();
+            Assert.Equal(3, listed.Count);
+            Assert.Equal(own.RetainUntil, listed.Single(s => s.Id == points[0]).KeepUntil?.UtcDateTime);
+            Assert.True(listed.Single(s => s.Id == points[1]).HeldUntilReleased);
+            Assert.True((await engine.CheckAsync(readData: true)).IsHealthy);
+        }
+
+        // Off again (unlocked): the hold with no end is released; the dated holds stay until their time.
+        vault = await VaultAsync();
+        var turnedOff = await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Disabled);
+        Assert.Contains("no longer held in vault finance's storage: 1 in the portal host's repository", turnedOff.Note);
+        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
+        {
+            await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([points[0]]));
+            Assert.Equal([points[1]], await engine.ForgetAsync([points[1]]));
+        }
+
+        await using (var db = database.Factory.CreateDbContext())
+            Assert.False(await db.RecoveryPoints.AnyAsync(p => p.HeldWhileImmutable));
+    }
+
+    /// <summary>
+    /// A repository that cannot be opened when immutability is turned on (its storage unreachable): the request says so
+    /// (the services refuse early removals meanwhile), and the next retention run holds its points.
+    /// </summary>
+    [Fact]
+    public async Task Points_of_a_repository_out_of_reach_when_immutability_is_turned_on_are_held_by_the_next_retention_run()
     {
         var (item, _) = await ProtectedItemWithAPointAsync();
         var point = Assert.Single(item.RecoveryPoints);
-        var vault = (await Vaults(ann).SetImmutabilityAsync((await VaultAsync()).Id, (await VaultAsync()).Version, VaultImmutability.Enabled)).Vault;
+        var vault = await VaultAsync();
+        var regions = Path.Combine(root, "regions");
+        Directory.Move(regions, regions + "-unreachable");
+        VaultUpdateResult turnedOn;
+        try
+        {
+            turnedOn = await Vaults(ann).SetImmutabilityAsync(vault.Id, vault.Version, VaultImmutability.Enabled);
+        }
+        finally
+        {
+            Directory.Move(regions + "-unreachable", regions);
+        }
+
+        Assert.Equal(VaultImmutability.Enabled, turnedOn.Vault.Immutability);
+        Assert.True(turnedOn.Incomplete);
+        Assert.Contains("1 in the portal host's repository could not be held yet", turnedOn.Note);
+        Assert.Contains("the next retention run tries again", turnedOn.Note);
         RecoveryPoint row;
         await using (var db = database.Factory.CreateDbContext())
             row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
         Assert.Null(row.ImmutableUntil);
-        var keys = host.Services.GetRequiredService<VaultKeys>();
-        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
-            Assert.Null((await engine.ListSnapshotsAsync()).Single().KeepUntil);
 
         await host.Services.GetRequiredService<RetentionRunner>().RunVaultAsync(vault.Id, CancellationToken.None);
 
         await using (var db = database.Factory.CreateDbContext())
             row = await db.RecoveryPoints.SingleAsync(p => p.ItemId == item.Item.Id);
-        Assert.Equal(row.RetainUntil, row.ImmutableUntil); // its on-demand retention, as it was when the vault became immutable
-        using (var engine = await keys.OpenAsync(vault.Id, vault.Name, vault.Region))
-        {
-            Assert.Equal(row.RetainUntil, (await engine.ListSnapshotsAsync()).Single().KeepUntil?.UtcDateTime);
-            var refused = await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([point.SnapshotId]));
-            Assert.Contains($"snapshot {point.SnapshotId[..8]} must be kept until", refused.Message);
-            Assert.Single(await engine.ListSnapshotsAsync());
-        }
+        Assert.Equal(row.RetainUntil, row.ImmutableUntil);
+        using var engine = await host.Services.GetRequiredService<VaultKeys>().OpenAsync(vault.Id, vault.Name, vault.Region);
+        await Assert.ThrowsAsync<Portal.Engine.SnapshotRetainedException>(() => engine.ForgetAsync([point.SnapshotId]));
     }
 
     [Fact]

@@ -44,6 +44,28 @@ public sealed class HoldTests : IDisposable
     }
 
     [Fact]
+    public async Task A_hold_with_no_end_refuses_forget_until_it_is_released_and_dated_holds_stay()
+    {
+        _kit.Write("a.txt", "alpha");
+        using var engine = await _kit.InitAsync();
+        var dated = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        _kit.Write("b.txt", "beta");
+        var open = await engine.BackupAsync(new BackupRequest(_kit.Source));
+        var until = DateTimeOffset.UtcNow.AddDays(7);
+
+        Assert.Equal(2, await engine.HoldAsync(new Dictionary<string, DateTimeOffset> { [dated.SnapshotId] = until }, [open.SnapshotId[..8]]));
+        var refused = await Assert.ThrowsAsync<SnapshotRetainedException>(() => engine.ForgetAsync([open.SnapshotId]));
+        Assert.Contains($"snapshot {open.SnapshotId[..8]} is held with no end date", refused.Message);
+        Assert.True((await engine.ListSnapshotsAsync()).Single(s => s.Id == open.SnapshotId).HeldUntilReleased);
+        Assert.Equal(2, await engine.HoldAsync(new Dictionary<string, DateTimeOffset>())); // a later write keeps the hold with no end
+
+        Assert.Equal(1, await engine.ReleaseHoldsAsync());
+        Assert.Equal([open.SnapshotId], await engine.ForgetAsync([open.SnapshotId]));
+        await Assert.ThrowsAsync<SnapshotRetainedException>(() => engine.ForgetAsync([dated.SnapshotId])); // dated holds stay until their time
+        Assert.Equal(0, await engine.ReleaseHoldsAsync());
+    }
+
+    [Fact]
     public async Task Replication_carries_holds_to_the_paired_region()
     {
         var east = new LocalDirectoryStore(Path.Combine(_kit.Root, "east"));

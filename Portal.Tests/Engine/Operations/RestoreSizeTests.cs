@@ -40,6 +40,11 @@ public sealed class RestoreSizeTests : IDisposable
         var expected = 2 * (size.StorageBytes + 65536.0 * size.StorageReads) / (sample.StorageBytesRead + 65536.0 * sample.StorageReads);
         Assert.Equal(expected, size.Extrapolate(measured, sample.StorageReads, sample.StorageBytesRead).TotalSeconds, 6);
         Assert.Equal(measured, size.Extrapolate(measured, size.StorageReads, size.StorageBytes)); // the whole point: its own time
+
+        // What every restore pays once (the lock, the snapshot, the index) is measured and not scaled: a whole restore pays it once too.
+        Assert.InRange(sample.Setup, TimeSpan.FromTicks(1), TimeSpan.FromMinutes(1));
+        var setup = TimeSpan.FromSeconds(0.5);
+        Assert.Equal(0.5 + 1.5 * expected / 2, size.Extrapolate(measured, sample.StorageReads, sample.StorageBytesRead, setup).TotalSeconds, 6);
     }
 
     [Fact]

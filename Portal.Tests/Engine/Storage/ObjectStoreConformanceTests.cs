@@ -109,6 +109,24 @@ public abstract class ObjectStoreConformanceTests : IAsyncLifetime
         Assert.Equal(2, sizes["data/bb/two"]);
     }
 
+    /// <summary>
+    /// The folders right under a prefix, by the store's own ability where it has one and from a full listing where not:
+    /// the same answer either way (how the vault page finds machine repositories the catalog does not know).
+    /// </summary>
+    [Fact]
+    public async Task Folders_under_a_prefix_are_listed_without_their_objects()
+    {
+        await Store.PutAsync("vaults/v1/machines/m1/config", Bytes("c"));
+        await Store.PutAsync("vaults/v1/machines/m1/data/aa/pack", Bytes("p"));
+        await Store.PutAsync("vaults/v1/machines/m2/keys/k", Bytes("k"));
+        await Store.PutAsync("vaults/v1/machines/loose", Bytes("l"));
+        await Store.PutAsync("vaults/v1/config", Bytes("c"));
+        Assert.Equal(["m1", "m2"], await Store.ListFoldersAsync("vaults/v1/machines/"));
+        Assert.Equal(["machines"], await Store.ListFoldersAsync("vaults/v1/"));
+        Assert.Equal(["vaults"], await Store.ListFoldersAsync(""));
+        Assert.Empty(await Store.ListFoldersAsync("vaults/v2/machines/"));
+    }
+
     [Fact]
     public async Task Delete_removes_and_deleting_a_missing_object_is_not_an_error()
     {

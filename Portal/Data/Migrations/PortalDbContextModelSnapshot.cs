@@ -1021,6 +1021,9 @@ namespace Portal.Data.Migrations
                     b.Property<long>("Files")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("HeldWhileImmutable")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime?>("ImmutableUntil")
                         .HasColumnType("timestamp with time zone");
 

@@ -17,10 +17,18 @@ public sealed record AttachPreview(
     IReadOnlyList<AttachItemPreview> Items, int Machines, IReadOnlyList<string> Unavailable, IReadOnlyList<string> Notes)
 {
     public int RecoveryPoints => Items.Sum(i => i.RecoveryPoints);
+
+    /// <summary>When the newest recovery point that comes back was taken (UTC); null when none does.</summary>
+    public DateTime? NewestPoint => Items.Max(i => i.NewestPoint);
+
+    /// <summary>The machines that come back, by name.</summary>
+    public IReadOnlyList<string> MachineNames { get; init; } = [];
 }
 
 /// <summary>One item that comes back: <paramref name="Recovered"/> when only its points name it (it is no longer in the manifest).</summary>
-public sealed record AttachItemPreview(string Name, string Kind, string Source, string? Machine, string? Policy, int RecoveryPoints, bool Recovered);
+/// <param name="NewestPoint">When its newest recovery point was taken (UTC); null without points.</param>
+public sealed record AttachItemPreview(string Name, string Kind, string Source, string? Machine, string? Policy, int RecoveryPoints, bool Recovered,
+    DateTime? NewestPoint = null);
 
 /// <summary>A region as the attach dialog offers it: its name and where its replicas are (folders or containers).</summary>
 public sealed record AttachRegion(string Name, string DisplayName, IReadOnlyList<string> Locations);

@@ -198,8 +198,11 @@ internal sealed class AttachPlan
             [.. Items.OrderBy(i => i.Name, StringComparer.OrdinalIgnoreCase).Select(i => new AttachItemPreview(i.Name, BackupItemKinds.Display(i.Kind), i.SourcePath,
                 i.MachineId is { } mid ? machineNames.GetValueOrDefault(mid, mid.ToString("N")[..8]) : null,
                 i.PolicyId is { } pid ? policyNames.GetValueOrDefault(pid) : null,
-                Points.Count(p => p.ItemId == i.Id), i.Kind == BackupItemKinds.Recovered))],
-            Machines.Count, unavailable, notes);
+                Points.Count(p => p.ItemId == i.Id), i.Kind == BackupItemKinds.Recovered, i.LatestRecoveryPointAt))],
+            Machines.Count, unavailable, notes)
+        {
+            MachineNames = [.. Machines.Select(m => m.Name).Order(StringComparer.OrdinalIgnoreCase)],
+        };
     }
 
     /// <summary>
@@ -322,7 +325,7 @@ internal sealed class AttachPlan
             Id = Guid.CreateVersion7(), ItemId = item.Id, VaultId = item.VaultId, SnapshotId = s.Id, CreatedAt = s.Time.UtcDateTime,
             Type = s.Tags.Contains(ItemTags.OnDemand) ? RecoveryPointType.OnDemand : RecoveryPointType.Scheduled, Consistency = consistency,
             RetainUntil = retainUntil, ExpiresAt = retainUntil, ImmutableUntil = s.KeepUntil?.UtcDateTime,
-            Files = s.Files, Bytes = s.Bytes, BytesAdded = s.BytesAdded, JobId = jobId,
+            HeldWhileImmutable = s.HeldUntilReleased, Files = s.Files, Bytes = s.Bytes, BytesAdded = s.BytesAdded, JobId = jobId,
         };
     }
 }

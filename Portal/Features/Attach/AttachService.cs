@@ -248,6 +248,34 @@ public sealed class AttachService(
     }
 
     /// <summary>
+    /// How many machine repositories the vault's storage holds that the catalog does not know (after the catalog was lost:
+    /// machines to bring back with "Attach another machine"); 0 for anyone but a Backup.Contributor, and when the storage
+    /// cannot be reached (the page then offers nothing rather than an error). Cheap: the vault's <c>machines/</c> folders are
+    /// listed, not their objects.
+    /// </summary>
+    public async Task<int> MachinesWaitingAsync(Guid vaultId, CancellationToken ct = default)
+    {
+        var user = await currentUser.GetPrincipalAsync();
+        if (user.Identity?.IsAuthenticated != true || !user.IsInRole(PortalRoles.Contributor))
+            return 0;
+        try
+        {
+            return (await WaitingAsync(vaultId, ct)).Waiting.Count;
+        }
+        catch (PortalException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>What attaching the machine whose passphrase this is would bring back (machine, items, points, newest point); nothing is saved.</summary>
+    public async Task<AttachPreview> PreviewMachineAsync(Guid vaultId, string passphrase, CancellationToken ct = default)
+    {
+        await currentUser.RequireAnyRoleAsync("attach machines", PortalRoles.Contributor);
+        return (await ReadMachineAsync(vaultId, passphrase, preview: true, ct)).Plan.Preview;
+    }
+
+    /// <summary>
     /// Attaches one more machine of a vault already in the catalog ("Attach another machine"): with that machine's passphrase,
     /// its repository under the vault's <c>machines/</c> is found among those not in the catalog yet, and the machine, its
     /// items (and any policy they use that is not here) and its points come back. Backup.Contributor only; audited.
@@ -256,64 +284,94 @@ public sealed class AttachService(
         audit.GuardAsync(AuditActions.VaultAttach, $"vault/{vaultId:N}", async user =>
         {
             Access.Require(user, "attach machines", PortalRoles.Contributor);
-            if (string.IsNullOrEmpty(passphrase))
-                throw new PortalValidationException("Passphrase", "Type the machine's passphrase: its backup data is encrypted with it.");
-            Vault vault;
-            List<BackupPolicy> policies;
-            HashSet<Guid> attached;
+            var (vault, machineId, plan) = await ReadMachineAsync(vaultId, passphrase, preview: false, ct);
+            var preview = plan.Preview;
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
-                vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct)
-                    ?? throw new PortalNotFoundException("This vault is not in the catalog: attach the vault first.");
-                policies = await db.BackupPolicies.AsNoTracking().Where(p => p.VaultId == vaultId).ToListAsync(ct);
-                attached = [.. await db.Machines.AsNoTracking().Where(m => m.VaultId == vaultId).Select(m => m.Id).ToListAsync(ct)];
-            }
-
-            IReadOnlyList<(Guid Vault, Guid Machine)> repositories;
-            try
-            {
-                repositories = await VaultLayout.FindMachineRepositoriesAsync(stores.Region(vault.Region), vaultId, ct);
-            }
-            catch (Engine.Storage.StoreException e)
-            {
-                throw new PortalConflictException($"The storage of region {vault.Region} cannot be reached ({e.Message}). Nothing was attached; check its replicas and try again.");
-            }
-
-            var waiting = repositories.Where(r => !attached.Contains(r.Machine)).Select(r => r.Machine).ToList();
-            if (waiting.Count == 0)
-                throw new PortalValidationException("Passphrase", repositories.Count == 0
-                    ? $"Vault {vault.Name}'s storage holds no machine repository: there is no machine to attach."
-                    : $"Every machine repository in vault {vault.Name}'s storage is already in the catalog: there is no machine left to attach.");
-            foreach (var machineId in waiting)
-            {
-                using var engine = await TryOpenAsync(stores.Machine(vaultId, vault.Region, machineId, vault.Name), passphrase, ct);
-                if (engine is null)
-                    continue;
-                var plan = await AttachPlan.ReadMachineAsync(engine, vaultId, machineId, vault.Region, vault, policies, await escrow.PublicKeyAsync(vaultId, ct), null,
-                    [.. waiting.Where(w => w != machineId)], clock, ct);
-                var preview = plan.Preview;
-                await using (var db = await dbFactory.CreateDbContextAsync(ct))
+                var name = plan.Machines[0].NormalizedName;
+                if (await db.Machines.AnyAsync(m => m.VaultId == vaultId && m.RevokedAt == null && m.NormalizedName == name, ct))
+                    throw new PortalConflictException(
+                        $"Vault {vault.Name} already has a machine named {plan.Machines[0].Name}. Nothing was attached: revoke that machine first, then attach this one again.");
+                plan.Add(db);
+                audit.Append(db, user, AuditActions.VaultAttach, VaultService.VaultResource(vault.Name),
+                    $"machine {plan.Machines[0].Name} (machines/{machineId:N}) with its passphrase: {preview.Items.Count} item(s), {preview.RecoveryPoints} recovery point(s)");
+                try
                 {
-                    var name = plan.Machines[0].NormalizedName;
-                    if (await db.Machines.AnyAsync(m => m.VaultId == vaultId && m.RevokedAt == null && m.NormalizedName == name, ct))
-                        throw new PortalConflictException(
-                            $"Vault {vault.Name} already has a machine named {plan.Machines[0].Name}. Nothing was attached: revoke that machine first, then attach this one again.");
-                    plan.Add(db);
-                    audit.Append(db, user, AuditActions.VaultAttach, VaultService.VaultResource(vault.Name),
-                        $"machine {plan.Machines[0].Name} (machines/{machineId:N}) with its passphrase: {preview.Items.Count} item(s), {preview.RecoveryPoints} recovery point(s)");
                     await db.SaveChangesAsync(ct);
                 }
-
-                foreach (var item in plan.Items.Where(i => i.State == ProtectionState.Protected))
-                    await scheduler.SyncItemAsync(item.Id, ct);
-                await manifests.RefreshAsync(vaultId, ct);
-                return preview;
+                catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+                {
+                    throw new PortalConflictException($"Machine {plan.Machines[0].Name} was attached by someone else meanwhile. Nothing was changed.");
+                }
             }
 
-            throw new PortalValidationException("Passphrase",
-                $"That passphrase opens none of the {waiting.Count} machine repositor{(waiting.Count == 1 ? "y" : "ies")} of vault {vault.Name} not yet in the catalog. " +
-                "Nothing was attached; type the passphrase that machine's agent was registered with.");
+            foreach (var item in plan.Items.Where(i => i.State == ProtectionState.Protected))
+                await scheduler.SyncItemAsync(item.Id, ct);
+            await manifests.RefreshAsync(vaultId, ct);
+            return preview;
         });
+
+    /// <summary>The vault, and its machine repositories in storage that the catalog does not know.</summary>
+    private async Task<(Vault Vault, IReadOnlyList<Guid> Waiting, bool Any)> WaitingAsync(Guid vaultId, CancellationToken ct)
+    {
+        Vault vault;
+        HashSet<Guid> attached;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct)
+                ?? throw new PortalNotFoundException("This vault is not in the catalog: attach the vault first.");
+            attached = [.. await db.Machines.AsNoTracking().Where(m => m.VaultId == vaultId).Select(m => m.Id).ToListAsync(ct)];
+        }
+
+        try
+        {
+            var region = stores.Region(vault.Region);
+            var waiting = await VaultLayout.FindMachineRepositoriesAsync(region, vaultId, attached, ct);
+            var any = waiting.Count > 0 || (attached.Count > 0 && (await VaultLayout.FindMachineRepositoriesAsync(region, vaultId, new HashSet<Guid>(), ct)).Count > 0);
+            return (vault, waiting, any);
+        }
+        catch (Engine.Storage.StoreException e)
+        {
+            throw new PortalConflictException($"The storage of region {vault.Region} cannot be reached ({e.Message}). Nothing was attached; check its replicas and try again.");
+        }
+    }
+
+    /// <summary>The plan of the machine repository (not in the catalog yet) that <paramref name="passphrase"/> opens, refused in words when none does.</summary>
+    /// <param name="preview">Only to show it: the machine's key is sealed to a throwaway key, so that the vault gets no escrow key pair yet.</param>
+    private async Task<(Vault Vault, Guid MachineId, AttachPlan Plan)> ReadMachineAsync(Guid vaultId, string passphrase, bool preview, CancellationToken ct)
+    {
+        if (string.IsNullOrEmpty(passphrase))
+            throw new PortalValidationException("Passphrase", "Type the machine's passphrase: its backup data is encrypted with it.");
+        var (vault, waiting, any) = await WaitingAsync(vaultId, ct);
+        if (waiting.Count == 0)
+            throw new PortalValidationException("Passphrase", !any
+                ? $"Vault {vault.Name}'s storage holds no machine repository: there is no machine to attach."
+                : $"Every machine repository in vault {vault.Name}'s storage is already in the catalog: there is no machine left to attach.");
+        List<BackupPolicy> policies;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            policies = await db.BackupPolicies.AsNoTracking().Where(p => p.VaultId == vaultId).ToListAsync(ct);
+        foreach (var machineId in waiting)
+        {
+            using var engine = await TryOpenAsync(stores.Machine(vaultId, vault.Region, machineId, vault.Name), passphrase, ct);
+            if (engine is null)
+                continue;
+            byte[] escrowKey;
+            if (preview)
+            {
+                using var throwaway = System.Security.Cryptography.ECDiffieHellman.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+                escrowKey = throwaway.ExportSubjectPublicKeyInfo();
+            }
+            else
+                escrowKey = await escrow.PublicKeyAsync(vaultId, ct);
+            var plan = await AttachPlan.ReadMachineAsync(engine, vaultId, machineId, vault.Region, vault, policies, escrowKey, null,
+                [.. waiting.Where(w => w != machineId)], clock, ct);
+            return (vault, machineId, plan);
+        }
+
+        throw new PortalValidationException("Passphrase",
+            $"That passphrase opens none of the {waiting.Count} machine repositor{(waiting.Count == 1 ? "y" : "ies")} of vault {vault.Name} not yet in the catalog. " +
+            "Nothing was attached; type the passphrase that machine's agent was registered with.");
+    }
 
     private static PortalConflictException AlreadyAttached(string name) =>
         new($"Vault {name} is already in the catalog: it was created or attached here before. Nothing was changed; open it from the Vaults page.");

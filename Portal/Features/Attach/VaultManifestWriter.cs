@@ -13,8 +13,10 @@ using Portal.Features.Vaults;
 namespace Portal.Features.Attach;
 
 /// <summary>
-/// Writes each vault's manifest (<see cref="VaultManifestDocument"/>) into its own repository after a change and on every
-/// backup, and a machine's share of it into each machine's repository (opened with the key the machine escrowed): the
+/// Writes each vault's manifest (<see cref="VaultManifestDocument"/>) into its own repository after a change, and a
+/// machine's share of it into each machine's repository (opened with the key the machine escrowed): after a change, after
+/// each backup into the one repository the backup wrote to, and every night into all of them (so a machine repository
+/// written before machine manifests, or one a failed write missed, gets its manifest without waiting for a backup): the
 /// vault's settings and policies, that machine and its items, but never the escrow private key nor another machine's
 /// record, so one machine's passphrase opens that machine's data and nothing else. A vault whose items are all on
 /// machines has no repository of its own; these copies are what lets it be attached after the catalog is lost.
@@ -25,11 +27,18 @@ public sealed class VaultManifestWriter(
     IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys, EscrowKeys escrow, RegionStores stores, TimeProvider clock,
     ILogger<VaultManifestWriter> logger) : IVaultManifest
 {
-    public async Task RefreshAsync(Guid vaultId, CancellationToken ct = default)
+    public Task RefreshAsync(Guid vaultId, CancellationToken ct = default) => RefreshAsync(vaultId, Every, ct);
+
+    public Task RefreshRepositoryAsync(Guid vaultId, Guid? machineId, CancellationToken ct = default) => RefreshAsync(vaultId, m => m == machineId, ct);
+
+    /// <summary>Every repository of the vault: its own (null) and each machine's.</summary>
+    private static readonly Func<Guid?, bool> Every = _ => true;
+
+    private async Task RefreshAsync(Guid vaultId, Func<Guid?, bool> which, CancellationToken ct)
     {
         try
         {
-            await WriteAsync(vaultId, ct);
+            await WriteAsync(vaultId, ct, which);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -40,14 +49,16 @@ public sealed class VaultManifestWriter(
 
     /// <summary>
     /// Builds the manifest and writes it where it differs from the one in storage: the vault's repository (when the vault
-    /// has one) and each machine's. Returns false when nothing could hold it (no vault repository and no machine key).
+    /// has one) and each machine's, or those of them <paramref name="which"/> names (null: the vault's own; a machine's
+    /// id: that machine's). Returns false when nothing could hold it (no vault repository and no machine key).
     /// </summary>
-    internal async Task<bool> WriteAsync(Guid vaultId, CancellationToken ct)
+    internal async Task<bool> WriteAsync(Guid vaultId, CancellationToken ct, Func<Guid?, bool>? which = null)
     {
+        which ??= Every;
         if (await BuildAsync(vaultId, ct) is not { } document)
             return false;
         var written = false;
-        if (await keys.HasKeyAsync(vaultId, ct)) // else no passphrase given yet: the vault has no repository of its own
+        if (which(null) && await keys.HasKeyAsync(vaultId, ct)) // else no passphrase given yet: the vault has no repository of its own
         {
             var json = document.ToJson();
             // Compared with what storage holds, not with what this instance wrote last: another portal instance may have written since.
@@ -57,13 +68,13 @@ public sealed class VaultManifestWriter(
             written = true;
         }
 
-        return await WriteMachinesAsync(document, ct) | written;
+        return await WriteMachinesAsync(document, which, ct) | written;
     }
 
     /// <summary>Each machine's share of the manifest (<see cref="ForMachine"/>) into its own repository, through its escrowed key.</summary>
-    private async Task<bool> WriteMachinesAsync(VaultManifestDocument document, CancellationToken ct)
+    private async Task<bool> WriteMachinesAsync(VaultManifestDocument document, Func<Guid?, bool> which, CancellationToken ct)
     {
-        var machines = document.Machines.Where(m => m.RevokedAt is null && m.EscrowedRepositoryKey is not null && m.RepositoryId is not null).ToList();
+        var machines = document.Machines.Where(m => m.RevokedAt is null && m.EscrowedRepositoryKey is not null && m.RepositoryId is not null && which(m.Id)).ToList();
         if (machines.Count == 0)
             return false;
         using var escrowKey = await escrow.PrivateKeyAsync(document.Vault.Id, ct);

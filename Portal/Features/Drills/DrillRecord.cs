@@ -49,6 +49,9 @@ internal sealed class DrillRecord(DrillStart start, JobRun run, DateTime started
     /// <summary>A sample's: what a whole restore of the point would read from storage. Null for a whole drill.</summary>
     public RestoreSize? Whole { get; set; }
 
+    /// <summary>What of the restore's time every restore pays once (<see cref="RestoreResult.Setup"/>): not scaled.</summary>
+    public TimeSpan RestoreSetup { get; set; }
+
     /// <summary>What this drill's restore read from storage: objects and their stored bytes.</summary>
     public long StorageReads { get; set; }
     public long StorageBytes { get; set; }
@@ -85,8 +88,9 @@ internal sealed class DrillRecord(DrillStart start, JobRun run, DateTime started
     /// the listing; records the evidence. <paramref name="where"/> names the machine that restored, or null for the portal host.
     /// </summary>
     public async Task<JobOutcome> ConcludeAsync(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock, RestoredFilesCheck check,
-        IReadOnlyList<string> restoreErrors, bool restoreCompleted, TimeSpan time, long reads, long storedBytes, string? where = null)
+        IReadOnlyList<string> restoreErrors, bool restoreCompleted, TimeSpan time, long reads, long storedBytes, string? where = null, TimeSpan setup = default)
     {
+        RestoreSetup = setup;
         var problems = restoreErrors.Concat(check.Problems).ToList();
         Passed = problems.Count == 0 && restoreCompleted;
         (Files, Bytes, RestoreTime, StorageReads, StorageBytes) = (check.Files, check.Bytes, time, reads, storedBytes);
@@ -128,7 +132,7 @@ internal sealed class DrillRecord(DrillStart start, JobRun run, DateTime started
     /// than it writes (scaling by bytes estimated few-file samples 20 times too long).
     /// </summary>
     public TimeSpan EstimatedFullRestore() =>
-        Whole is null || RestoreTime <= TimeSpan.Zero ? RestoreTime : Whole.Extrapolate(RestoreTime, StorageReads, StorageBytes);
+        Whole is null || RestoreTime <= TimeSpan.Zero ? RestoreTime : Whole.Extrapolate(RestoreTime, StorageReads, StorageBytes, RestoreSetup);
 
     public async Task SaveAsync(IDbContextFactory<PortalDbContext> dbFactory, TimeProvider clock)
     {

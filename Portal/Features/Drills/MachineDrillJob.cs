@@ -50,7 +50,8 @@ public sealed class MachineDrillJob(IDbContextFactory<PortalDbContext> dbFactory
         using (var engine = await OpenAsync(start, ct))
             await record.PlanAsync(engine, ct);
         return await record.ConcludeAsync(dbFactory, clock, new RestoredFilesCheck(result.Files, result.Bytes, result.Problems), [], result.Completed,
-            TimeSpan.FromSeconds(result.RestoreSeconds), result.StorageReads, result.StorageBytesRead, $"{machine ?? "the machine"} (in {result.Scratch}, deleted again)");
+            TimeSpan.FromSeconds(result.RestoreSeconds), result.StorageReads, result.StorageBytesRead, $"{machine ?? "the machine"} (in {result.Scratch}, deleted again)",
+            TimeSpan.FromSeconds(result.SetupSeconds));
     }
 
     private Task<Portal.Engine.BackupEngine> OpenAsync(DrillStart start, CancellationToken ct) =>

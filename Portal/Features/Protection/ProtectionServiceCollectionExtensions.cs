@@ -46,6 +46,8 @@ public static class ProtectionServiceCollectionExtensions
         services.AddJobHandler<RetentionJob>();
         services.AddSingleton<Backups>();
         services.AddSingleton<RetentionRunner>();
+        services.AddSingleton<ImmutabilityHolds>();
+        services.AddSingleton<IVaultHolds>(sp => sp.GetRequiredService<ImmutabilityHolds>());
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
         services.AddScoped<SourceFolders>();

@@ -26,6 +26,13 @@ public sealed class RecoveryPoint
     /// </summary>
     public DateTime? ImmutableUntil { get; set; }
 
+    /// <summary>
+    /// Kept until deleted (no retention end: a point of an item without a policy, or a stopped item's latest) and held in
+    /// its repository with no end while the vault is immutable: the engine's forget refuses it until the hold is released
+    /// (an unlocked immutability turned off).
+    /// </summary>
+    public bool HeldWhileImmutable { get; set; }
+
     /// <summary>When the last retention run says the point expires (null: kept for now without an end, or not evaluated yet).</summary>
     public DateTime? ExpiresAt { get; set; }
 

@@ -42,8 +42,9 @@ public sealed class RecoveryPointRecorder(IDbContextFactory<PortalDbContext> dbF
             await db.SaveChangesAsync(CancellationToken.None);
         }
 
-        // Every backup checks the vault manifest too (cheap when nothing changed): a missed write after a change heals here.
-        await Vaults.VaultManifests.RefreshAsync(manifests, item.VaultId, CancellationToken.None);
+        // Every backup checks the vault manifest in the repository it wrote to (cheap when nothing changed): a missed write
+        // after a change heals here. Only that one: the vault's other machines' repositories are not opened.
+        await Vaults.VaultManifests.RefreshRepositoryAsync(manifests, item.VaultId, item.MachineId, CancellationToken.None);
 
         var summary = database is not null
             ? $"Recovery point {result.SnapshotId[..8]} (application-consistent): a {Format(result.Bytes)} dump of {database}; added {Format(result.BytesAdded)} to the vault."

@@ -110,8 +110,9 @@ public sealed class RetentionJob(IDbContextFactory<PortalDbContext> dbFactory, I
     protected override string Cancelled(RetentionInput input) =>
         "Cancelled. The points already removed are gone; the others stay until the next retention run, which also frees the space.";
 
-    protected override string? Explain(Exception e, RetentionInput input) =>
-        VaultFailures.Explain(e, "expired points stay until the next run, and nothing a policy keeps was removed") is { } vault
+    protected override string? Explain(Exception e, RetentionInput input) => e is SnapshotRetainedException
+        ? $"The retention run stopped: the vault holds these recovery points. {e.Message}" // an immutable vault's, whoever asked
+        : VaultFailures.Explain(e, "expired points stay until the next run, and nothing a policy keeps was removed") is { } vault
             ? $"The retention run could not finish. {vault}"
             : null;
 }

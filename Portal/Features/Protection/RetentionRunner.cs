@@ -1,10 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Portal.Engine;
-using Portal.Engine.Retention;
 using Portal.Features.Audit;
 using Portal.Features.Jobs;
 using Portal.Features.Jobs.Pipeline;
-using Portal.Features.Policies;
 using Portal.Features.Vaults;
 using Quartz;
 using Portal.Data;
@@ -12,8 +10,10 @@ using Portal.Data;
 namespace Portal.Features.Protection;
 
 /// <summary>
-/// The retention run of every vault: applies each item's policy to its recovery points (on-demand points keep their
-/// own date; a stopped item keeps its latest point forever, as Azure's "retain as per policy" does), removes the
+/// The retention run of every vault: applies each item's policy to its recovery points (<see cref="PointRetention"/>:
+/// on-demand points keep their own date; a stopped item keeps its latest point forever, as Azure's "retain as per
+/// policy" does; an item without a policy keeps its other points until deleted), holds in storage what an immutable
+/// vault could not hold when it became immutable (<see cref="ImmutabilityHolds"/>), removes the
 /// expired ones from the repository, purges soft-deleted items whose days are over, then prunes the data nothing
 /// needs any more. Prune takes the repository's exclusive lock: while a backup runs it waits for the next run
 /// (nothing is lost, the space is only freed later). A job (<see cref="RetentionJob"/>) is recorded only for a vault with
@@ -23,7 +23,7 @@ public sealed class RetentionRunner(
     IDbContextFactory<PortalDbContext> dbFactory,
     JobPipeline pipeline,
     RetentionJob retention,
-    ItemRepositories repositories,
+    ImmutabilityHolds holds,
     TimeProvider clock,
     ILogger<RetentionRunner> logger)
 {
@@ -71,51 +71,31 @@ public sealed class RetentionRunner(
         }
     }
 
-    /// <summary>
-    /// Points taken before their vault became immutable: each repository holds their snapshots until their retention's end
-    /// (the engine's forget then refuses them, as it refuses new points), and then their rows get that floor. A repository
-    /// that cannot be opened now is tried again at the next run.
-    /// </summary>
-    private async Task HoldAsync(Vault vault, List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)> points, CancellationToken ct)
-    {
-        foreach (var group in points.GroupBy(p => p.MachineId))
-        {
-            try
-            {
-                using var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct);
-                await engine.HoldAsync(group.ToDictionary(p => p.Point.SnapshotId, p => new DateTimeOffset(p.Until, TimeSpan.Zero)), ct);
-                foreach (var (point, _, until) in group)
-                    point.ImmutableUntil = until;
-                logger.LogInformation("Vault {Vault} is immutable: {Count} recovery point(s) taken before are now held until their retention ends", vault.Name, group.Count());
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Vault {Vault} is immutable, but {Count} recovery point(s) taken before could not be held in their repository yet ({Reason}); the next retention run tries again",
-                    vault.Name, group.Count(), e.Message);
-            }
-        }
-    }
-
     private const int LockNamespace = 0x52455445; // "RETE"
 
-    private static DateTime? Later(DateTime? policy, DateTime? immutable) => policy is null ? null : immutable > policy ? immutable : policy;
+    private static DateTime Later(DateTime policy, DateTime? immutable) => immutable > policy ? immutable.Value : policy;
 
     private async Task<int> RunLockedAsync(PortalDbContext db, Guid vaultId, DateTimeOffset now, CancellationToken ct)
     {
         var vault = await db.Vaults.AsNoTracking().FirstAsync(v => v.Id == vaultId, ct);
+        // What could not be held (or released) when immutability changed: a repository that could not be opened then.
+        if (vault.IsImmutable())
+            await holds.HoldAsync(vaultId, ct);
+        else if (await db.RecoveryPoints.AnyAsync(p => p.VaultId == vaultId && p.HeldWhileImmutable, ct))
+            await holds.ReleaseAsync(vaultId, ct);
         var items = await db.BackupItems.Include(i => i.Policy).Where(i => i.VaultId == vaultId).ToListAsync(ct);
         var points = await db.RecoveryPoints.Where(p => p.VaultId == vaultId).ToListAsync(ct);
 
         var expired = new List<RecoveryPoint>();
         var purged = new List<BackupItem>();
-        var toHold = new List<(RecoveryPoint Point, Guid? MachineId, DateTime Until)>();
         foreach (var item in items)
         {
             var own = points.Where(p => p.ItemId == item.Id).ToList();
             if (item.State == ProtectionState.SoftDeleted)
             {
                 // A point taken while the vault was immutable outlives the soft delete until its own time (the engine would refuse it anyway).
-                if (ProtectionService.PurgeAfter(item, vault) is { } purgeAt && purgeAt <= now.UtcDateTime && !own.Any(p => p.ImmutableUntil > now.UtcDateTime))
+                if (ProtectionService.PurgeAfter(item, vault) is { } purgeAt && purgeAt <= now.UtcDateTime
+                    && !own.Any(p => p.ImmutableUntil > now.UtcDateTime || p.HeldWhileImmutable))
                 {
                     purged.Add(item);
                     expired.AddRange(own);
@@ -124,30 +104,18 @@ public sealed class RetentionRunner(
                 continue; // soft-deleted data is kept whole until it is purged
             }
 
-            if (item.Policy is null || own.Count == 0)
-                continue;
-            var policy = PolicyDefinition.FromJson(item.Policy.Definition);
-            var decisions = RetentionCalculator.Evaluate(
-                [.. own.Select(p => new RecoveryPointRef(p.SnapshotId, new DateTimeOffset(p.CreatedAt, TimeSpan.Zero),
-                    p.RetainUntil is { } u ? new DateTimeOffset(u, TimeSpan.Zero) : null))],
-                policy.Retention, PolicySchedules.Zone(policy.Schedule), now);
-            var latest = own.MaxBy(p => p.CreatedAt)!;
-            foreach (var decision in decisions)
+            foreach (var verdict in PointRetention.Evaluate(item, own, now))
             {
-                var point = own.First(p => p.SnapshotId == decision.Point.Id);
-                var keepLatest = item.State == ProtectionState.ProtectionStopped && point == latest;
-                // A point taken before the vault became immutable carries no floor of its own: it gets its retention's end as it is now.
-                if (vault.IsImmutable() && point.ImmutableUntil is null && !decision.Expired && !keepLatest && decision.KeepUntil > now)
-                    toHold.Add((point, item.MachineId, decision.KeepUntil.Value.UtcDateTime));
-                var immutable = point.ImmutableUntil > now.UtcDateTime; // taken in an immutable vault: kept at least that long, whatever changed since
-                if (decision.Expired && !keepLatest && !immutable)
+                var point = verdict.Point;
+                // Held by an immutable vault: kept at least that long, whatever changed since.
+                var immutable = point.ImmutableUntil > now.UtcDateTime || point.HeldWhileImmutable;
+                if (verdict.Expired && !immutable)
                     expired.Add(point);
                 else
-                    point.ExpiresAt = keepLatest ? null : Later(decision.KeepUntil?.UtcDateTime, point.ImmutableUntil);
+                    point.ExpiresAt = verdict.KeepUntil is null || point.HeldWhileImmutable ? null : Later(verdict.KeepUntil.Value.UtcDateTime, point.ImmutableUntil);
             }
         }
 
-        await HoldAsync(vault, toHold, ct);
         await db.SaveChangesAsync(ct); // the new expiry dates
         if (expired.Count == 0)
             return 0;

@@ -12,6 +12,12 @@ public interface IVaultManifest
     /// throws (a failure is logged as a warning; the next change or backup writes it again).
     /// </summary>
     Task RefreshAsync(Guid vaultId, CancellationToken ct = default);
+
+    /// <summary>
+    /// As <see cref="RefreshAsync"/>, in one repository only: the vault's own (<paramref name="machineId"/> null) or that
+    /// machine's. After a backup, the repository it wrote to: a backup opens no other machine's repository.
+    /// </summary>
+    Task RefreshRepositoryAsync(Guid vaultId, Guid? machineId, CancellationToken ct = default);
 }
 
 /// <summary>Calls every registered <see cref="IVaultManifest"/> (none in hosts without the attach feature).</summary>
@@ -21,5 +27,11 @@ public static class VaultManifests
     {
         foreach (var manifest in manifests)
             await manifest.RefreshAsync(vaultId, ct);
+    }
+
+    public static async Task RefreshRepositoryAsync(this IEnumerable<IVaultManifest> manifests, Guid vaultId, Guid? machineId, CancellationToken ct = default)
+    {
+        foreach (var manifest in manifests)
+            await manifest.RefreshRepositoryAsync(vaultId, machineId, ct);
     }
 }

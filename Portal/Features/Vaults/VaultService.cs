@@ -23,6 +23,7 @@ public sealed class VaultService(
     IVaultContents contents,
     IEnumerable<IVaultCreationObserver> creationObservers,
     IEnumerable<IVaultManifest> manifests,
+    IEnumerable<IVaultHolds> holds,
     TimeProvider clock,
     IEnumerable<IVaultStorageUsed>? storageUsed = null)
 {
@@ -296,6 +297,7 @@ public sealed class VaultService(
                 throw new PortalConflictException($"Vault {vault.Name} is already {(target == VaultImmutability.Disabled ? "not immutable" : "immutable")}.");
 
             ApprovalRequest? approval = null;
+            HoldReport? note = null;
             if (target == VaultImmutability.Locked)
             {
                 if (vault.Immutability != VaultImmutability.Enabled)
@@ -316,10 +318,14 @@ public sealed class VaultService(
                 vault.UpdatedBy = user.DisplayName();
                 audit.Append(db, user, AuditActions.VaultSetImmutability, VaultResource(vault.Name), $"immutability {before} → {target}");
                 await SaveOrReportConflictAsync(db, vault, ct);
+                // From this moment the services refuse early removals; the points taken before are held in storage now, so
+                // that the engine refuses them too (not only at the next retention run).
+                foreach (var h in holds)
+                    note = target == VaultImmutability.Disabled ? await h.ReleaseAsync(vault.Id, ct) : await h.HoldAsync(vault.Id, ct);
                 await manifests.RefreshAsync(vault.Id, ct);
             }
 
-            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null);
+            return new VaultUpdateResult((await GetAsync(vault.Name, ct))!, approval is not null, note?.Words, note?.Complete == false);
         });
 
     internal static string VaultResource(string? name) => $"vault/{name}";
@@ -343,4 +349,6 @@ public sealed class VaultService(
 }
 
 /// <summary>The vault after an update, and whether part of the change waits for a second approver.</summary>
-public sealed record VaultUpdateResult(VaultDetails Vault, bool ApprovalRequested);
+/// <param name="Note">What else the change did, in words (the recovery points it held in storage), or null.</param>
+/// <param name="Incomplete">Part of it is left for later (a repository that could not be opened now): the note says which.</param>
+public sealed record VaultUpdateResult(VaultDetails Vault, bool ApprovalRequested, string? Note = null, bool Incomplete = false);

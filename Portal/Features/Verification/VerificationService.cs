@@ -23,11 +23,11 @@ public sealed record VerificationView(VerificationSettings Settings, DateTime? C
 /// <summary>
 /// Scheduled verification of vaults (issue 22): read the schedule and where each repository's pass stands, change the
 /// schedule (Backup.Contributor; audited), verify now (Backup.Contributor, Backup.Operator; audited), and the nightly run
-/// that queues one verification per vault with the schedule on.
+/// that queues one verification per vault with the schedule on and checks every vault's manifest in all its repositories.
 /// </summary>
 public sealed class VerificationService(
     IDbContextFactory<PortalDbContext> dbFactory, ICurrentUser currentUser, AuditLog audit, JobPipeline pipeline, VerificationJob verifications,
-    VaultRepositories repositories, TimeProvider clock)
+    VaultRepositories repositories, IEnumerable<IVaultManifest> manifests, TimeProvider clock)
 {
     public const int MaxPeriodDays = 365;
     public const int MaxNightlyReadBudgetGiB = 1_000_000;
@@ -106,15 +106,28 @@ public sealed class VerificationService(
         return job;
     }
 
-    /// <summary>The nightly run: one verification per vault with its schedule on and backup data, unless one is already waiting.</summary>
+    /// <summary>
+    /// The nightly run: one verification per vault with its schedule on and backup data, unless one is already waiting;
+    /// then every vault's manifest is checked in each of its repositories (a backup checks only the repository it wrote
+    /// to, so a machine that has not backed up since machine manifests existed gets its copy here).
+    /// </summary>
     internal async Task RunScheduledAsync(CancellationToken ct)
     {
         List<Vault> vaults;
+        List<Guid> every;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             var off = db.VaultVerifications.Where(v => !v.Enabled).Select(v => v.VaultId);
             vaults = await db.Vaults.AsNoTracking().Where(v => !off.Contains(v.Id)).OrderBy(v => v.Name).ToListAsync(ct);
+            every = await db.Vaults.AsNoTracking().OrderBy(v => v.Name).Select(v => v.Id).ToListAsync(ct);
         }
+        await QueueAsync(vaults, ct);
+        foreach (var vaultId in every)
+            await manifests.RefreshAsync(vaultId, ct); // best effort: a failure is a warning in the log, and the next night tries again
+    }
+
+    private async Task QueueAsync(List<Vault> vaults, CancellationToken ct)
+    {
         foreach (var vault in vaults)
         {
             if ((await repositories.TargetsAsync(vault.Id, ct)).Targets.Count == 0)
