@@ -21,6 +21,8 @@ internal static class PortalTheme
             Primary = "#6cb4ff", PrimaryContrastText = "#10243a", Error = "#ff7b8a", ErrorContrastText = "#3a0d14",
             Success = "#4cc38a", SuccessContrastText = "#0b2a17", Info = "#6cb4ff", InfoContrastText = "#10243a",
             Warning = "#ffb347", WarningContrastText = "#2b1a00",
+            // An alert's text is the colour's "darken" shade on its tint: on a dark surface it must be lighter instead.
+            InfoDarken = "#a8d1ff", SuccessDarken = "#8be0b5", WarningDarken = "#ffcc80", ErrorDarken = "#ffa3ad",
             TextSecondary = "rgba(255,255,255,0.70)", TextDisabled = "rgba(255,255,255,0.60)",
         },
     };
