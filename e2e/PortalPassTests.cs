@@ -62,7 +62,7 @@ public sealed class PortalPassTests
         await browser.WaitInteractiveAsync();
 
         // Every page of the menu, and the pages they lead to (a job, protect, a new policy, the drill evidence, the Reports
-        // tab the Backup center links to, access denied, not found). A database item's restore page is in DatabaseJourneyTests' walk.
+        // tab the Backup center links to, access denied, not found). A database item's restore page (it needs a PostgreSQL item) is not in this walk.
         string[] pages =
         [
             "/", "/vaults", "/vaults/finance", "/items", $"/items/{itemId}", "/restore", "/jobs", "/alerts", "/reports", "/approvals", "/audit",
