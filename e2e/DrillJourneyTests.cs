@@ -66,7 +66,7 @@ public sealed class DrillJourneyTests
         // The Backup center: proven recoverable, within its RTO target.
         await page.GotoAsync(app.BaseUrl + "/");
         await browser.WaitInteractiveAsync();
-        var row = page.Locator("[data-testid=recoverability-row][data-item=Contracts]");
+        var row = page.Locator("tr", new() { Has = page.Locator("[data-testid=recoverability-row][data-item=Contracts]") });
         await Expect(row.GetByTestId("recoverability-status")).ToHaveTextAsync("Proven recoverable");
         await Expect(row.GetByTestId("recoverability-rto")).ToContainTextAsync("(met)");
         await Expect(page.Locator("[data-testid=recoverability-vault][data-vault=legal]")).ToContainTextAsync("1 of 1");

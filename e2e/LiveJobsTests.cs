@@ -1,6 +1,3 @@
-using System.Net;
-using AngleSharp.Html.Dom;
-using AngleSharp.Html.Parser;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Portal.Features.Jobs;
@@ -26,7 +23,7 @@ public sealed class LiveJobsTests
         await browser.WaitInteractiveAsync();
         await Expect(page.GetByTestId("job-status")).ToHaveTextAsync("In progress");
 
-        var cookies = await SignInOverHttpAsync(second.BaseUrl, "Script");
+        var cookies = await HttpSignIn.CookiesAsync(second.BaseUrl, "Script");
         await using var hub = new HubConnectionBuilder()
             .WithUrl(second.BaseUrl + JobsHub.Path, options => options.Cookies = cookies)
             .Build();
@@ -54,21 +51,5 @@ public sealed class LiveJobsTests
         await using var hub = new HubConnectionBuilder().WithUrl(app.BaseUrl + JobsHub.Path).Build();
 
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => hub.StartAsync());
-    }
-
-    /// <summary>The development sign-in posted as a browser would (with its antiforgery token); returns the session cookies.</summary>
-    private static async Task<CookieContainer> SignInOverHttpAsync(string baseUrl, string name)
-    {
-        var cookies = new CookieContainer();
-        using var client = new HttpClient(new HttpClientHandler { CookieContainer = cookies });
-        var html = await client.GetStringAsync(baseUrl + "/account/dev-signin");
-        var form = (IHtmlFormElement)(await new HtmlParser().ParseDocumentAsync(html)).QuerySelector("form")!;
-        var fields = form.Elements.OfType<IHtmlInputElement>()
-            .Where(i => !string.IsNullOrEmpty(i.Name) && (i.Type != "checkbox" || i.IsChecked))
-            .Select(i => new KeyValuePair<string, string>(i.Name!, i.Name == "Input.Name" ? name : i.Value));
-        using var response = await client.PostAsync(baseUrl + "/account/dev-signin", new FormUrlEncodedContent(fields));
-        response.EnsureSuccessStatusCode();
-        Assert.Contains(cookies.GetCookies(new Uri(baseUrl)), c => c.Name == "portal.auth");
-        return cookies;
     }
 }

@@ -50,7 +50,8 @@ public sealed class RestoreJourneyTests
         return source;
     }
 
-    private static async Task OpenWizardAtFilesAsync(Browser browser, PortalApp app, string journeyUser)
+    /// <param name="byKeyboard">Choose the point by keyboard: the step gives the focus to "Latest", and Space chooses it.</param>
+    private static async Task OpenWizardAtFilesAsync(Browser browser, PortalApp app, string journeyUser, bool byKeyboard = false)
     {
         var page = browser.Page;
         await browser.SignInLocallyAsync(app.BaseUrl, journeyUser, "/restore", "#role-restore-operator");
@@ -59,7 +60,13 @@ public sealed class RestoreJourneyTests
         await page.FillAsync("#restore-item-search", "share");
         await page.Locator("[data-testid='restore-item'][data-name='share']").ClickAsync();
         await browser.ScreenshotAsync("item-chosen");
-        await page.GetByTestId("restore-point").First.ClickAsync();
+        if (byKeyboard)
+        {
+            await Expect(page.GetByTestId("restore-point-latest")).ToBeFocusedAsync();
+            await page.Keyboard.PressAsync("Space");
+        }
+        else
+            await page.GetByTestId("restore-point").First.ClickAsync();
         await Expect(page.Locator("[data-testid='restore-entry'][data-path='notes.txt']")).ToBeVisibleAsync();
         await browser.ScreenshotAsync("files-of-the-point");
     }
@@ -195,7 +202,7 @@ public sealed class RestoreJourneyTests
         });
         await using var browser = await Browser.StartAsync("restore-help-desk-copy");
         var page = browser.Page;
-        await OpenWizardAtFilesAsync(browser, app, "Helen");
+        await OpenWizardAtFilesAsync(browser, app, "Helen", byKeyboard: true);
         var current = page.GetByTestId("restore-crumb-current");
         await Expect(current).ToHaveTextAsync("share");
         await Expect(page.Locator("#restore-file-search")).ToBeFocusedAsync(); // each step takes the focus to its first control

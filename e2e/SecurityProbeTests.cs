@@ -123,4 +123,67 @@ public sealed class SecurityProbeTests
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/dev-signin"));
     }
+
+    /// <summary>
+    /// Issue 25: access control held under probing (anonymous, Backup.Reader and Restore.Operator against every endpoint,
+    /// another point's id in a download, traversal in its path): keep it so. Each endpoint answers each role as the roles
+    /// table says: data, or a refusal that gives nothing away.
+    /// </summary>
+    [Fact]
+    public async Task Anonymous_readers_and_help_desk_get_only_what_their_role_allows_from_every_endpoint()
+    {
+        await using var app = new PortalApp();
+        var (item, point) = await ProtectedShareAsync(app);
+        var download = $"/restore/download?item={item}&point={point}&path=notes.txt";
+        var evidence = $"/drills/evidence.csv?item={item}";
+        string[] endpoints = [download, "/reports/jobs.csv", "/reports/compliance.csv", evidence, "/audit/export.csv", "/", "/reports", "/audit", "/approvals"];
+
+        using (var anonymous = HttpSignIn.Client(app.BaseUrl, null))
+            foreach (var path in endpoints)
+            {
+                using var response = await anonymous.GetAsync(path);
+                Assert.True(response.StatusCode == System.Net.HttpStatusCode.Redirect && response.Headers.Location!.ToString().Contains("/account/dev-signin"),
+                    $"anonymous GET {path}: {(int)response.StatusCode} {response.Headers.Location}");
+            }
+
+        // Backup.Reader reads reports, evidence and the audit log, and may not download files; Restore.Operator downloads
+        // and reads reports and evidence, not the audit log.
+        var allowed = new Dictionary<string, string[]>
+        {
+            ["Input.Reader"] = ["/reports/jobs.csv", "/reports/compliance.csv", evidence, "/audit/export.csv", "/", "/reports", "/audit"],
+            ["Input.RestoreOperator"] = [download, "/reports/jobs.csv", "/reports/compliance.csv", evidence, "/reports"],
+        };
+        foreach (var (role, mayGet) in allowed)
+        {
+            using var client = HttpSignIn.Client(app.BaseUrl, await HttpSignIn.CookiesAsync(app.BaseUrl, "Probe " + role, role));
+            foreach (var path in new[] { download, "/reports/jobs.csv", "/reports/compliance.csv", evidence, "/audit/export.csv", "/reports", "/audit" })
+            {
+                using var response = await client.GetAsync(path);
+                var body = await response.Content.ReadAsStringAsync();
+                if (mayGet.Contains(path))
+                    Assert.True(response.StatusCode == System.Net.HttpStatusCode.OK, $"{role} GET {path}: {(int)response.StatusCode} {response.Headers.Location}");
+                else
+                {
+                    Assert.True(response.StatusCode == System.Net.HttpStatusCode.Forbidden
+                                || (response.StatusCode == System.Net.HttpStatusCode.Redirect && response.Headers.Location!.ToString().Contains("/account/access-denied")),
+                        $"{role} GET {path}: {(int)response.StatusCode} {response.Headers.Location}");
+                    Assert.DoesNotContain("plain notes", body);
+                }
+            }
+
+            if (role != "Input.RestoreOperator")
+                continue;
+            // The help desk's own download, probed: another point's id, and paths that climb out of the point.
+            using (var swapped = await client.GetAsync($"/restore/download?item={item}&point={Guid.NewGuid()}&path=notes.txt"))
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, swapped.StatusCode);
+            foreach (var climb in new[] { "../../../../etc/passwd", "notes.txt/../../../etc/passwd", "/../etc" })
+            {
+                using var response = await client.GetAsync($"/restore/download?item={item}&point={point}&path={Uri.EscapeDataString(climb)}");
+                var body = await response.Content.ReadAsStringAsync();
+                Assert.True(response.StatusCode is System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.Conflict,
+                    $"path={climb}: {(int)response.StatusCode}");
+                Assert.DoesNotContain("root:", body);
+            }
+        }
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Portal.Components.Pages.Items;
 using Portal.Components.Pages.Vaults;
 using Portal.Features.Identity;
+using Portal.Features.Protection;
 using Portal.Tests.Infrastructure;
 
 namespace Portal.Tests.Components;
@@ -28,6 +29,25 @@ public sealed class ConfigureProtectionTests : ProtectionComponentTest
     {
         await using var db = Database.Factory.CreateDbContext();
         return await db.BackupItems.CountAsync();
+    }
+
+    /// <summary>Issue 25: protecting /srv/data/docs while /srv/data was protected was accepted silently.</summary>
+    [Fact]
+    public async Task Protecting_a_folder_inside_a_protected_one_warns_that_its_files_would_be_backed_up_twice()
+    {
+        var vault = await CreateVaultAsync("archive");
+        var data = await SeedItemAsync(vault, "data", ProtectionState.Protected); // protects SourceRoot/data
+        Directory.CreateDirectory(Path.Combine(SourceRoot, "data", "docs"));
+        SignIn(TestUsers.WithRoles("Olga", PortalRoles.Operator));
+        var page = RenderPage<ConfigureProtection>(p => p.Add(c => c.Vault, "archive"));
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("#item-source")));
+        Assert.Empty(page.FindAll("[data-testid=item-overlap]"));
+
+        page.Find("#item-source").Input(Path.Combine(SourceRoot, "data", "docs"));
+
+        page.WaitForAssertion(() => Assert.Equal($"data (vault archive) protects {data.SourcePath}, which contains {Path.Combine(SourceRoot, "data", "docs")}.",
+            page.Find("[data-testid=item-overlap-row]").TextContent));
+        Assert.Contains("backed up twice", page.Find("[data-testid=item-overlap]").TextContent);
     }
 
     [Fact]

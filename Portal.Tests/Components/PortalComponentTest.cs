@@ -65,9 +65,11 @@ public abstract class PortalComponentTest : IAsyncLifetime
     /// <summary>The user the components see; call before the first render.</summary>
     protected void SignIn(ClaimsPrincipal signedIn) => user = signedIn;
 
-    /// <summary>Renders the providers the layout gives pages; services can't be added after this.</summary>
+    /// <summary>Renders the providers the layout gives pages, once (a test may open a second page); services can't be added after this.</summary>
     protected void RenderProviders()
     {
+        if (Popovers is not null)
+            return;
         Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         Popovers = Context.Render<MudPopoverProvider>();
     }

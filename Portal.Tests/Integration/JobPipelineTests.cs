@@ -208,7 +208,7 @@ public sealed class JobPipelineTests : IAsyncLifetime
 
         Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}");
         Assert.Equal(2, done.Attempt);
-        Assert.Contains("kept 10 an earlier attempt restored and verified", done.Message);
+        Assert.Contains("kept 10 already restored (same size and content)", done.Message);
         Assert.Equal(20, Directory.GetFiles(target).Length);
         foreach (var (file, inode) in kept)
             Assert.Equal(inode, Portal.Engine.Platform.Native.TryLStat(file)!.Value.Inode); // not rewritten

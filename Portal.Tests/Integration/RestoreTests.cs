@@ -128,8 +128,9 @@ public sealed class RestoreTests : ProtectionHostTest
     [Fact]
     public async Task Retry_runs_a_failed_restore_again_as_it_was_asked_by_someone_allowed_to_restore_it_that_way_and_is_audited()
     {
-        var point = await ProtectAndBackUpAsync();
-        var asCopy = new FileRestoreRequest(itemId, point.Id, ["slides/q3.pptx"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
+        await ProtectAndBackUpAsync();
+        var first = (await Restores(helen).ListPointsAsync(itemId))[1]; // q3 was "version 1": today's file differs, so a copy is made
+        var asCopy = new FileRestoreRequest(itemId, first.Id, ["slides/q3.pptx"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
         var failed = await FailedRestoreAsync(asCopy, source);
 
         await Assert.ThrowsAsync<PortalAccessDeniedException>(() => Restores(TestUsers.WithRoles("Rita", PortalRoles.Reader)).RetryAsync(failed.Id));
@@ -140,7 +141,7 @@ public sealed class RestoreTests : ProtectionHostTest
         Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(retry.Id, j => j.Status.IsFinished())).Status);
         var slides = Directory.GetFiles(Path.Combine(source, "slides")).Select(Path.GetFileName).Order().ToList();
         Assert.Equal(3, slides.Count); // q3.pptx kept, its copy next to it, q4.pptx
-        Assert.Contains(slides, f => f != "q3.pptx" && f!.Contains("q3") && File.ReadAllText(Path.Combine(source, "slides", f)) == "quarter three, version 2");
+        Assert.Contains(slides, f => f != "q3.pptx" && f!.Contains("q3") && File.ReadAllText(Path.Combine(source, "slides", f)) == "quarter three, version 1");
 
         // Someone's failed overwrite of the original files: a Restore.Operator may not repeat it, a Backup.Operator may.
         var overwrite = await FailedRestoreAsync(asCopy with { Conflict = RestoreConflictOption.Overwrite }, source);
@@ -154,6 +155,48 @@ public sealed class RestoreTests : ProtectionHostTest
         Assert.Equal([AuditOutcome.Refused, AuditOutcome.Succeeded, AuditOutcome.Refused, AuditOutcome.Refused], audited.Select(a => a.Outcome));
         Assert.StartsWith($"retry of job {failed.Id}: point ", audited[1].Detail);
         Assert.Equal("Helen", audited[1].ActorName);
+    }
+
+    /// <summary>
+    /// Issue 25 (session 16): retrying a partly done "keep as copies" restore made a second copy ("… Copy of q3 (2).pptx") of
+    /// every file the failed attempt had already restored. A retry keeps what is already there with the point's size and
+    /// content (the earlier attempt's copies, and files that were never changed) and restores only the rest.
+    /// </summary>
+    [Fact]
+    public async Task Retrying_a_partly_done_restore_as_copies_restores_only_what_is_missing_and_makes_no_second_copy()
+    {
+        await ProtectAndBackUpAsync();
+        var first = (await Restores(helen).ListPointsAsync(itemId))[1]; // q3 "version 1", q4 and notes.txt as today
+        var slides = Path.Combine(source, "slides");
+        var request = new FileRestoreRequest(itemId, first.Id, ["slides", "notes.txt"], RestoreDestination.OriginalLocation, null, RestoreConflictOption.CreateCopy);
+        // The first attempt restores slides/ (copies next to q3 and q4), then fails at notes.txt, leaving no notes.txt (the
+        // engine removes a file it could not finish): run it for real, then record it as that failure.
+        File.Delete(Path.Combine(source, "notes.txt"));
+        var attempt = await Restores(helen).StartAsync(request);
+        Assert.Equal(JobStatus.Completed, (await host.WaitForJobAsync(attempt.Id, j => j.Status.IsFinished())).Status);
+        File.Delete(Path.Combine(source, "notes.txt"));
+        await using (var db = database.Factory.CreateDbContext())
+            await db.Jobs.Where(j => j.Id == attempt.Id).ExecuteUpdateAsync(x => x.SetProperty(j => j.Status, JobStatus.Failed)
+                .SetProperty(j => j.Message, "Writing to the share failed: No space left on device."));
+        var afterAttempt = Directory.GetFiles(slides).Select(Path.GetFileName).Order().ToList();
+        var copyOfQ3 = $"{first.CreatedAt:yyyy-MM-dd HH-mm} Copy of q3.pptx";
+        Assert.Equal(new[] { "q3.pptx", "q4.pptx", copyOfQ3, $"{first.CreatedAt:yyyy-MM-dd HH-mm} Copy of q4.pptx" }.Order(), afterAttempt);
+        var inodes = afterAttempt.ToDictionary(f => f!, f => Portal.Engine.Platform.Native.TryLStat(Path.Combine(slides, f!))!.Value.Inode);
+
+        var retry = await Restores(helen).RetryAsync(attempt.Id);
+        var done = await host.WaitForJobAsync(retry.Id, j => j.Status.IsFinished());
+
+        Assert.True(done.Status == JobStatus.Completed, $"{done.Status}: {done.Message}");
+        Assert.Equal(afterAttempt, Directory.GetFiles(slides).Select(Path.GetFileName).Order().ToList()); // no "(2)" copies
+        foreach (var (file, inode) in inodes)
+            Assert.Equal(inode, Portal.Engine.Platform.Native.TryLStat(Path.Combine(slides, file))!.Value.Inode); // kept, not rewritten
+        Assert.Equal("plain notes", File.ReadAllText(Path.Combine(source, "notes.txt"))); // what the attempt missed is restored
+        Assert.Equal("quarter three, version 2", File.ReadAllText(Path.Combine(slides, "q3.pptx")));
+        Assert.Equal("quarter three, version 1", File.ReadAllText(Path.Combine(slides, copyOfQ3)));
+        Assert.StartsWith($"Restored 1 file (11 B) to {source}; kept 2 already restored (same size and content); 1 of the 3 is a copy next to the file already there; "
+            + "skipped 0 already there; 0 failed.", done.Message);
+        var (_, copies) = RestoreReport.Read(await host.ActAs(helen).GetRequiredService<JobQueries>().LogAsync(retry.Id));
+        Assert.Equal([$"{source}/slides/{copyOfQ3}"], copies); // the result names the copy the help-desk person will find
     }
 
     [Fact]

@@ -5,7 +5,8 @@ using System.Text.RegularExpressions;
 /// <summary>
 /// Issue 25's page timings: the real portal process (Release, Development for the local sign-in) on the seeded
 /// database, signed in through the development sign-in form, and the server render time of the main pages: the time
-/// until the whole prerendered HTML of a GET has arrived (what a full page load waits for before the browser draws).
+/// until the whole prerendered HTML of a GET has arrived (what a full page load waits for before the browser draws);
+/// then the same pages walked in Chromium (<see cref="BrowserWalk"/>: full page load and in-app navigation).
 /// </summary>
 internal static partial class PageTimings
 {
@@ -56,6 +57,9 @@ internal static partial class PageTimings
                          ("restore wizard (first step)", "/restore"), ("reports", "/reports"),
                      }.Where(p => only is null || only.Split(',').Contains(p.Item2)))
                 await TimeAsync(http, name, path);
+            // PORTAL_BENCH_BROWSER=0: the server render only.
+            if (Environment.GetEnvironmentVariable("PORTAL_BENCH_BROWSER") != "0")
+                await BrowserWalk.RunAsync(http.BaseAddress!.ToString().TrimEnd('/'));
         }
         finally
         {

@@ -44,7 +44,9 @@ internal sealed class RecoveryPointConfiguration : IEntityTypeConfiguration<Reco
         builder.HasOne(p => p.Item).WithMany().HasForeignKey(p => p.ItemId).OnDelete(DeleteBehavior.Cascade);
         builder.HasIndex(p => new { p.ItemId, p.CreatedAt });
         builder.HasIndex(p => new { p.VaultId, p.SnapshotId }).IsUnique();
-        builder.HasIndex(p => p.CreatedAt); // reports and charts by day
+        // Reports and charts by day: covering, so summing a day's points reads the index alone (Backup center's 14 days of
+        // data transferred at 10,000 items: 0.2-0.44 s → 0.06-0.1 s, bench/README "Portal pages at 10,000 items").
+        builder.HasIndex(p => p.CreatedAt).IncludeProperties(p => new { p.ItemId, p.VaultId, p.Bytes, p.BytesAdded });
     }
 }
 

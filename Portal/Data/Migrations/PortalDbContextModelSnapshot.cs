@@ -1056,6 +1056,8 @@ namespace Portal.Data.Migrations
 
                     b.HasIndex("CreatedAt");
 
+                    NpgsqlIndexBuilderExtensions.IncludeProperties(b.HasIndex("CreatedAt"), new[] { "ItemId", "VaultId", "Bytes", "BytesAdded" });
+
                     b.HasIndex("ItemId", "CreatedAt");
 
                     b.HasIndex("VaultId", "SnapshotId")

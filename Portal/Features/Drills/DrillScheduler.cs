@@ -84,24 +84,13 @@ public sealed class DrillRuns(IDbContextFactory<PortalDbContext> dbFactory, JobP
     }
 }
 
-/// <summary>The Quartz job of one item's drill schedule: queues the drill (quick; never overlaps itself).</summary>
+/// <summary>One item's drill schedule: queues the drill (never two of one item at a time; the "not drilled in N days" alert tells of missed slots).</summary>
 [DisallowConcurrentExecution]
-internal sealed class DrillScheduleJob(DrillRuns runs, ILogger<DrillScheduleJob> logger) : IJob
+internal sealed class DrillScheduleJob(DrillRuns runs, ILogger<DrillScheduleJob> logger) : ItemScheduleJob(logger)
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParseExact(context.JobDetail.Key.Name, "N", out var itemId))
-            return;
-        try
-        {
-            await runs.EnqueueScheduledAsync(itemId, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The slot is missed; the "not drilled in N days" alert says so if drills keep not running.
-            logger.LogError(e, "Queueing the scheduled drill of item {Item} failed", itemId);
-        }
-    }
+    protected override string Work => "drill";
+
+    protected override Task QueueAsync(Guid itemId, CancellationToken ct) => runs.EnqueueScheduledAsync(itemId, ct);
 }
 
 /// <summary>Reconciles the drill triggers with the schedules at start and every few minutes.</summary>

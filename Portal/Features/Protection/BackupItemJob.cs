@@ -1,3 +1,4 @@
+using Portal.Features.Jobs.Pipeline;
 using Portal.Features.Protection;
 using Quartz;
 
@@ -5,25 +6,11 @@ using Quartz;
 // stored under: renaming it would orphan the schedules of existing installations.
 namespace Portal.Features.Scheduling;
 
-/// <summary>
-/// The Quartz job of one item's schedule: queues a scheduled backup for the job pipeline (any instance runs it, one
-/// backup of the item at a time). Firing only queues, so it is quick and never overlaps itself.
-/// </summary>
+/// <summary>One item's backup schedule: queues a scheduled backup (one backup of the item at a time; the RPO alert tells of missed slots).</summary>
 [DisallowConcurrentExecution]
-internal sealed class BackupItemJob(Backups backups, ILogger<BackupItemJob> logger) : IJob
+internal sealed class BackupItemJob(Backups backups, ILogger<BackupItemJob> logger) : ItemScheduleJob(logger)
 {
-    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParseExact(context.JobDetail.Key.Name, "N", out var itemId))
-            return;
-        try
-        {
-            await backups.EnqueueScheduledAsync(itemId, cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The slot is missed; the item's RPO alert says so if the next one is missed too.
-            logger.LogError(e, "Queueing the scheduled backup of item {Item} failed", itemId);
-        }
-    }
+    protected override string Work => "backup";
+
+    protected override Task QueueAsync(Guid itemId, CancellationToken ct) => backups.EnqueueScheduledAsync(itemId, ct);
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Portal.Features.Jobs.Pipeline;
 using Quartz;
 using Portal.Data;
+using Portal.Features.Common;
 
 using Portal.Features.Scheduling;
 
@@ -123,20 +124,6 @@ internal sealed class ScheduleReconciler(ProtectionScheduler scheduler, TimeProv
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, clock);
-        do
-        {
-            try
-            {
-                await scheduler.SyncAllAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                logger.LogWarning("Reconciling backup schedules failed, retrying in {Interval}: {Reason}", Interval, e.Message);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Periodic.RunAsync(Interval, clock, logger, "Reconciling backup schedules", scheduler.SyncAllAsync, stoppingToken);
 }

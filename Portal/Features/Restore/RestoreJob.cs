@@ -13,16 +13,17 @@ namespace Portal.Features.Restore;
 /// <summary>
 /// A restore of files as queued: the request as checked when it was started, and where it writes. For a machine's item,
 /// <paramref name="SourceMachineId"/> is the machine whose repository holds the point: the job is the read grant the
-/// store endpoint checks when the restoring machine is another one.
+/// store endpoint checks when the restoring machine is another one. <paramref name="RetryOf"/>: the failed restore this one
+/// repeats (Retry): files already at the target with the point's size and content are kept, not restored a second time.
 /// </summary>
-public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetPath, long Bytes, Guid? SourceMachineId = null);
+public sealed record FileRestoreInput(FileRestoreRequest Request, string TargetPath, long Bytes, Guid? SourceMachineId = null, Guid? RetryOf = null);
 
 /// <summary>
 /// A restore of files as a job: reads the point from its region, writes into the target with the chosen conflict
 /// option (copies named as Azure Backup names them), and finishes with counts restored, skipped and failed, each
 /// failure in the job's log with its path. The engine refuses any path that would lead outside the target. Resumable:
-/// an attempt after a takeover keeps the files (and copies) an earlier attempt restored, verified by their content
-/// fingerprints, and restores the rest.
+/// an attempt after a takeover, and a retry of a failed restore, keep the files (and "Copy of" files) an earlier attempt
+/// restored, verified by size and content fingerprint, and restore the rest: a retry makes no second copy.
 /// </summary>
 public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, VaultKeys keys) : JobHandler<FileRestoreInput>
 {
@@ -59,9 +60,12 @@ public sealed class RestoreJob(IDbContextFactory<PortalDbContext> dbFactory, Vau
             },
             CopyPrefix = $"{point.CreatedAt:yyyy-MM-dd HH-mm} Copy of ",
             Sparse = request.Sparse,
-            Resume = run.Attempt > 1, // an earlier attempt stopped: keep what it restored and verified
-            // What changed since the first attempt started (a minute's margin for the clocks of other portal hosts) is a
-            // file that attempt was writing: written again, whatever the conflict option.
+            // An earlier attempt stopped (a takeover), or failed and this is its retry: keep what it restored, verified by
+            // size and content, including the copies it made next to files already there.
+            Resume = run.Attempt > 1 || input.RetryOf is not null,
+            // After a takeover, what changed since the first attempt started (a minute's margin for the clocks of other
+            // portal hosts) is a file that attempt was writing: written again, whatever the conflict option. Not for a
+            // retry: the failed job wrote no half file (the engine removes it), and files changed since are someone's own.
             ResumeSince = run.Attempt > 1 && run.Job.StartedAt is { } started ? new DateTimeOffset(started, TimeSpan.Zero).AddMinutes(-1) : null,
         }, run.Progress, ct);
 

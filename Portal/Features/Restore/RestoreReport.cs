@@ -38,11 +38,18 @@ public static class RestoreReport
             [.. info.Where(t => t.StartsWith(CopyMade, StringComparison.Ordinal)).Select(t => t[CopyMade.Length..])]);
     }
 
-    /// <summary>"Restored 2 files (29 B) to /srv/share, 1 of them as a copy next to the file already there; skipped 0 already there; 0 failed."</summary>
+    /// <summary>
+    /// "Restored 2 files (29 B) to /srv/share, 1 of them as a copy next to the file already there; skipped 0 already there; 0 failed."
+    /// A resumed or retried restore also keeps files already restored (<paramref name="alreadyComplete"/>: same size and
+    /// content), and <paramref name="copies"/> then counts the copies it kept too: "Restored 1 file (11 B) to /srv/share;
+    /// kept 2 already restored (same size and content); 1 of the 3 is a copy next to the file already there; …".
+    /// </summary>
     public static string Counts(long files, long bytes, string destination, long copies, long alreadyComplete, long skipped, int failed) =>
         $"Restored {Plural(files, "file")} ({Common.Format.Bytes(bytes)}) to {destination}" +
-        (copies > 0 ? $", {copies:N0} of them as {(copies == 1 ? "a copy" : "copies")} next to the file{(copies == 1 ? "" : "s")} already there" : "") + "; " +
-        (alreadyComplete > 0 ? $"kept {alreadyComplete:N0} an earlier attempt restored and verified; " : "") +
+        (alreadyComplete == 0
+            ? (copies > 0 ? $", {copies:N0} of them as {(copies == 1 ? "a copy" : "copies")} next to the file{(copies == 1 ? "" : "s")} already there" : "") + "; "
+            : $"; kept {alreadyComplete:N0} already restored (same size and content); " +
+              (copies > 0 ? $"{copies:N0} of the {files + alreadyComplete:N0} {(copies == 1 ? "is a copy" : "are copies")} next to the file{(copies == 1 ? "" : "s")} already there; " : "")) +
         $"skipped {skipped:N0} already there; {failed:N0} failed.";
 
     private static string Plural(long n, string noun) => $"{n:N0} {noun}{(n == 1 ? "" : "s")}";

@@ -229,7 +229,7 @@ public sealed class RestoreService(
             var failed = await JobRetry.FailedAsync(dbFactory, jobId, j => j.Kind == JobKind.Restore, "restore", ct);
             if (StoredRequest(failed) is not { } request || request.ItemId != failed.ItemId)
                 throw new PortalConflictException("This restore cannot be repeated as it was (a download, or a restore started by an older portal): start it again from Restore files.");
-            return await QueueAsync(user, request, AuditActions.RestoreRetry, $"retry of job {failed.Id}: ", ct);
+            return await QueueAsync(user, request, AuditActions.RestoreRetry, $"retry of job {failed.Id}: ", ct, retryOf: failed.Id);
         });
 
     private static FileRestoreRequest? StoredRequest(Job failed)
@@ -245,7 +245,8 @@ public sealed class RestoreService(
     }
 
     /// <summary>Plans <paramref name="request"/> (every rule), then queues it with its audit row in one transaction.</summary>
-    private async Task<Job> QueueAsync(System.Security.Claims.ClaimsPrincipal user, FileRestoreRequest request, string action, string auditPrefix, CancellationToken ct)
+    private async Task<Job> QueueAsync(System.Security.Claims.ClaimsPrincipal user, FileRestoreRequest request, string action, string auditPrefix, CancellationToken ct,
+        Guid? retryOf = null)
     {
         var plan = await PlanAsync(request, ct);
         var (point, vault, item) = await LoadPointAsync(request.ItemId, request.RecoveryPointId, ct);
@@ -254,7 +255,7 @@ public sealed class RestoreService(
             $"{auditPrefix}point {point.SnapshotId[..8]} ({point.CreatedAt:yyyy-MM-dd HH:mm} UTC) from {plan.Region}: " +
             $"{(request.Paths.Count == 0 ? "everything" : string.Join(", ", request.Paths.Take(20)))} → {plan.TargetPath}" +
             $"{(plan.TargetMachine is { } m ? $" on machine {m.Name}" : "")} ({request.Conflict})");
-        var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes, item.MachineId);
+        var input = new FileRestoreInput(request, plan.TargetPath, plan.Bytes, item.MachineId, retryOf);
         var onto = plan.TargetMachine is { } machine ? $" on {machine.Name}" : "";
         var target = new JobTarget(vault.Id, vault.Name, item.Id, $"{item.Name} → {plan.TargetPath}{onto}", plan.TargetMachine?.Id);
         var job = plan.TargetMachine is null
