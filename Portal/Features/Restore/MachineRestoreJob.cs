@@ -44,7 +44,7 @@ public sealed class MachineRestoreJob(IDbContextFactory<PortalDbContext> dbFacto
         var target = JobExecutors.MachineOf(lease.Executor) ?? throw new InvalidOperationException("A machine restore is claimed by a machine.");
         var granted = target == source ? null : await machines.GrantAsync(source, target, lease.JobId, ct);
         return new MachineRestoreInput(source, point.SnapshotId, [.. request.Paths.Where(p => !string.IsNullOrWhiteSpace(p))], input.TargetPath,
-            request.Conflict.ToString(), granted);
+            request.Conflict.ToString(), granted, Resume: input.RetryOf is not null);
     }
 
     protected override async Task<JobOutcome> CompleteAsync(FileRestoreInput input, RemoteOutcome outcome, MachineRestoreResult? result, JobRun run, CancellationToken ct)
