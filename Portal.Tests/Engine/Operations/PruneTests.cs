@@ -68,8 +68,8 @@ public sealed class PruneTests : IDisposable
         Assert.Null((await engine.ListSnapshotsAsync()).Single(s => s.Id == free.SnapshotId).KeepUntil);
 
         var refused = await Assert.ThrowsAsync<SnapshotRetainedException>(() => engine.ForgetAsync([free.SnapshotId, kept.SnapshotId]));
-        Assert.Equal($"Nothing was removed: snapshot {kept.SnapshotId[..8]} must be kept until 2027-01-06 09:00 UTC (it was written to an immutable vault " +
-            "with that retention). Forget only snapshots whose retention has ended.", refused.Message);
+        Assert.Equal($"Nothing was removed: snapshot {kept.SnapshotId[..8]} must be kept until 2027-01-06 09:00 UTC (it belongs to an immutable vault, " +
+            "which keeps every recovery point until its retention ends). Forget only snapshots whose retention has ended.", refused.Message);
         Assert.Equal(2, (await engine.ListSnapshotsAsync()).Count); // not even the free one went: all or nothing
         Assert.Equal([free.SnapshotId], await engine.ForgetAsync([free.SnapshotId]));
         await engine.PruneAsync();
