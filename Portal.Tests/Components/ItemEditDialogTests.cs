@@ -26,17 +26,17 @@ public sealed class ItemEditDialogTests : ProtectionComponentTest
         var dialogs = Context.Render<MudDialogProvider>();
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=item-edit]")));
 
-        page.Find("[data-testid=item-edit]").Click();
+        await ClickAsync(page, "[data-testid=item-edit]");
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#edit-source")));
         Assert.Contains("Only a Backup.Contributor may change them", dialogs.Find("[data-testid=edit-scripts-locked]").TextContent);
         Assert.Empty(dialogs.FindAll("#item-pre-script"));
         Assert.Empty(dialogs.FindAll("[data-testid=item-overlap]"));
 
-        dialogs.Find("#edit-source").Input(archive);
+        await dialogs.InvokeAsync(() => dialogs.Find("#edit-source").Input(archive));
         dialogs.WaitForAssertion(() => Assert.Equal($"Docs (vault legal) protects {Path.Combine(archive, "docs")}, inside {archive}.",
             dialogs.Find("[data-testid=item-overlap-row]").TextContent));
-        dialogs.Find("#edit-exclude").Change("docs/**");
-        dialogs.Find("[data-testid=item-edit-save]").Click();
+        await dialogs.InvokeAsync(() => dialogs.Find("#edit-exclude").Change("docs/**"));
+        await ClickAsync(dialogs, "[data-testid=item-edit-save]");
 
         page.WaitForAssertion(() => Assert.Equal(archive, page.Find("[data-testid=item-folder]").TextContent));
         Assert.Empty(dialogs.FindAll("[data-testid=item-edit-dialog]"));
@@ -52,11 +52,11 @@ public sealed class ItemEditDialogTests : ProtectionComponentTest
         var dialogs = Context.Render<MudDialogProvider>();
         page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=item-edit]")));
 
-        page.Find("[data-testid=item-edit]").Click();
+        await ClickAsync(page, "[data-testid=item-edit]");
         dialogs.WaitForAssertion(() => Assert.NotEmpty(dialogs.FindAll("#edit-source")));
         Assert.NotEmpty(dialogs.FindAll("#item-pre-script")); // a contributor may change the scripts
-        dialogs.Find("#edit-source").Input("/etc");
-        dialogs.Find("[data-testid=item-edit-save]").Click();
+        await dialogs.InvokeAsync(() => dialogs.Find("#edit-source").Input("/etc"));
+        await ClickAsync(dialogs, "[data-testid=item-edit-save]");
 
         dialogs.WaitForAssertion(() => Assert.Contains("outside the folders", dialogs.Find("[data-testid=item-edit-dialog]").TextContent));
         Assert.Equal("/etc", dialogs.Find("#edit-source").GetAttribute("value"));
