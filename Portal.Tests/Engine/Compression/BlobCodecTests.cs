@@ -22,8 +22,7 @@ public sealed class BlobCodecTests
     [Theory]
     [InlineData(1)]
     [InlineData(3)]
-    [InlineData(BlobCodec.DefaultLevel)]
-    [InlineData(BlobCodec.DefaultTreeLevel)]
+    [InlineData(6)]
     [InlineData(19)]
     public void A_blob_stored_at_any_level_reads_back_without_knowing_the_level(int level)
     {
@@ -36,14 +35,21 @@ public sealed class BlobCodecTests
         Assert.Equal(plain, BlobCodec.Decode(key, sealedBytes.Span, aad));
     }
 
-    [Fact]
-    public void The_default_level_stores_source_text_smaller_than_the_fastest_level()
+    [Theory]
+    [InlineData(BlobCodec.FrameSize)]
+    [InlineData(BlobCodec.FrameSize + 1)]
+    [InlineData(512 * 1024)]
+    [InlineData(3 * BlobCodec.FrameSize + 4321)]
+    public void A_chunk_larger_than_one_frame_is_stored_as_frames_and_reads_back_whole(int length)
     {
+        // The largest chunks (up to 512 KiB) are compressed 128 KiB at a time, so each zstd context stays small.
         using var key = MasterKey.CreateRandom();
-        var plain = SourceText();
-        using var fastest = BlobCodec.EncodePooled(key, plain, [], 1);
-        using var stored = BlobCodec.EncodePooled(key, plain, []);
+        var text = SourceText();
+        var plain = new byte[length];
+        for (var at = 0; at < length; at += text.Length) text.AsSpan(0, Math.Min(text.Length, length - at)).CopyTo(plain.AsSpan(at));
+        using var sealedBytes = BlobCodec.EncodePooled(key, plain, []);
 
-        Assert.True(stored.Length < fastest.Length, $"default level {BlobCodec.Level}: {stored.Length} bytes, level 1: {fastest.Length}");
+        Assert.True(sealedBytes.Length < length / 2, $"{sealedBytes.Length} bytes stored for {length}");
+        Assert.Equal(plain, BlobCodec.Decode(key, sealedBytes.Span, []));
     }
 }
