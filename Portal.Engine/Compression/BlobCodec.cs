@@ -25,10 +25,10 @@ internal static class BlobCodec
     /// <summary>
     /// zstd level 6. restic stores at klauspost's "default" speed (about zstd level 3); on a real software upgrade
     /// (bench/make-upgrade-dataset.sh, node_modules of 38,000 files) the data chunks sealed 107.9 MiB at level 1,
-    /// 103.3 at 3, 99.2 at 5, 96.9 at 6, 96.7 at 7, 95.6 at 9, for 4.0, 5.1, 12.3, 11.3, 18.8 and 17.8 s of one core
-    /// (`Portal.Bench levels`): level 6 is where the size stops falling and what takes the repository under 0.97 of
-    /// restic's. The first backup costs about 2.5 CPU-seconds more on that tree (9.3 against 6.8 s, still half of
-    /// borg's and restic's 18-20 s). On the synthetic dataset's random words level 1 and 3 stored the same (±2 %).
+    /// 103.3 at 3, 99.2 at 5, 96.9 at 6 and 95.6 at 9 (`Portal.Bench levels`): level 6 is where the size stops falling
+    /// and what takes the repository to 0.96 of restic's there and on the 100,000-file scale set (1.07 and 1.02 at level
+    /// 1). It costs first backups CPU: 6.8 -> 8.6-9.3 CPU-s on the upgrade's G1 (borg 18, restic 20), 7.9 -> 15.5 on
+    /// the 100,000 small files, +2.8 on the synthetic G1 (which it shrinks by only 0.3 %). bench/README.md, session 16.
     /// </summary>
     public const int DefaultLevel = 6;
 
