@@ -133,11 +133,8 @@ internal static class BlobCodec
     }
 
     /// <summary>Opens and decompresses into an exact-size array.</summary>
-    public static byte[] Decode(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
-    {
-        using var pooled = DecodePooled(key, sealedBytes, aad);
-        return pooled.Span.ToArray();
-    }
+    public static byte[] Decode(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad) =>
+        DecodePooled(key, sealedBytes, aad).ToExactArray();
 
     /// <summary>Opens and decompresses into a rented buffer. Throws <see cref="CryptographicException"/> or <see cref="InvalidDataException"/> on damage.</summary>
     public static PooledBuffer DecodePooled(MasterKey key, ReadOnlySpan<byte> sealedBytes, ReadOnlySpan<byte> aad)
