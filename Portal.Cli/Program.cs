@@ -9,6 +9,7 @@ using Portal.Engine.Storage;
 
 // Exit codes: 0 ok, 1 failure (also: check found problems, restore incomplete), 2 usage,
 // 3 backup completed with warnings, 10 no repository, 11 locked, 12 wrong passphrase, 130 cancelled.
+Portal.Engine.Platform.ProcessMemory.LimitNativeArenas(); // first: arenas made before it stay
 using var cts = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cts.Cancel(); };
 try

@@ -98,14 +98,15 @@ internal abstract class ZstdContext
     private sealed unsafe class NativeZstd : ZstdContext
     {
         public static readonly Functions? Api = Load();
-        private readonly nint _cctx = Api!.CreateCCtx();
-        private readonly nint _dctx = Api!.CreateDCtx();
+        // Each made on first use: a backup mostly compresses and a restore only decompresses.
+        private nint _cctx, _dctx;
 
         public override int CompressFrame(ReadOnlySpan<byte> source, Span<byte> destination, int level)
         {
             fixed (byte* s = source)
             fixed (byte* d = destination)
             {
+                if (_cctx == 0) _cctx = Api!.CreateCCtx();
                 var n = Api!.CompressCCtx(_cctx, d, (nuint)destination.Length, s, (nuint)source.Length, level);
                 if (Api.IsError(n) != 0) throw new InvalidOperationException($"zstd compression failed: error {unchecked(-(long)n)}");
                 return (int)n;
@@ -117,6 +118,7 @@ internal abstract class ZstdContext
             fixed (byte* s = source)
             fixed (byte* d = destination)
             {
+                if (_dctx == 0) _dctx = Api!.CreateDCtx();
                 var n = Api!.DecompressDCtx(_dctx, d, (nuint)destination.Length, s, (nuint)source.Length);
                 if (Api.IsError(n) != 0) throw new InvalidDataException("Corrupt zstd data.");
                 return (int)n;
@@ -125,8 +127,8 @@ internal abstract class ZstdContext
 
         ~NativeZstd()
         {
-            Api!.FreeCCtx(_cctx);
-            Api.FreeDCtx(_dctx);
+            if (_cctx != 0) Api!.FreeCCtx(_cctx);
+            if (_dctx != 0) Api!.FreeDCtx(_dctx);
         }
 
         private static Functions? Load()

@@ -325,8 +325,8 @@ internal sealed class MasterIndex
     /// <summary>Reads one blob, decrypts, decompresses and verifies its keyed hash. Damage names the pack.</summary>
     public async Task<byte[]> ReadBlobAsync(Repo repo, BlobId id, CancellationToken ct)
     {
-        using var pooled = await ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false);
-        return pooled.Span.ToArray();
+        var pooled = await ReadBlobPooledAsync(repo, id, ct).ConfigureAwait(false);
+        return pooled.ToExactArray(); // a large tree is handed over, not copied
     }
 
     /// <summary>

@@ -14,6 +14,9 @@ switch (args)
     case ["order3", var dir]:
         Portal.Bench.ContextModelProbe.Run(dir);
         return;
+    case ["levels", var dir, ..] when args.Length <= 3:
+        Portal.Bench.CompressionProbe.Run(dir, args.Length > 2 ? [.. args[2].Split(',').Select(int.Parse)] : [1, 3, 6]);
+        return;
     case ["probe", var dir]:
         Portal.Bench.StageProbe.Run(dir);
         return;
