@@ -37,6 +37,7 @@ public sealed class PortalDbContext(DbContextOptions<PortalDbContext> options) :
     public DbSet<Features.Verification.RepositoryVerification> RepositoryVerifications => Set<Features.Verification.RepositoryVerification>();
     public DbSet<Features.Drills.DrillSchedule> DrillSchedules => Set<Features.Drills.DrillSchedule>();
     public DbSet<Features.Replication.VaultReplicationLimits> VaultReplicationLimits => Set<Features.Replication.VaultReplicationLimits>();
+    public DbSet<Features.Protection.VaultUploadLimits> VaultUploadLimits => Set<Features.Protection.VaultUploadLimits>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(PortalDbContext).Assembly);

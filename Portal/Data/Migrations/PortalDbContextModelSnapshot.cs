@@ -1093,6 +1093,45 @@ namespace Portal.Data.Migrations
                     b.ToTable("vault_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Portal.Features.Protection.VaultUploadLimits", b =>
+                {
+                    b.Property<Guid>("VaultId")
+                        .HasColumnType("uuid");
+
+                    b.Property<DateTime>("ChangedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("ChangedBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)");
+
+                    b.Property<double?>("OtherHoursMbps")
+                        .HasColumnType("double precision");
+
+                    b.Property<string>("TimeZone")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.PrimitiveCollection<int[]>("WorkDays")
+                        .IsRequired()
+                        .HasColumnType("integer[]");
+
+                    b.Property<TimeOnly>("WorkEnd")
+                        .HasColumnType("time without time zone");
+
+                    b.Property<double?>("WorkHoursMbps")
+                        .HasColumnType("double precision");
+
+                    b.Property<TimeOnly>("WorkStart")
+                        .HasColumnType("time without time zone");
+
+                    b.HasKey("VaultId");
+
+                    b.ToTable("vault_upload_limits", (string)null);
+                });
+
             modelBuilder.Entity("Portal.Features.Regions.ReplicaRepair", b =>
                 {
                     b.Property<string>("Region")
@@ -1469,6 +1508,15 @@ namespace Portal.Data.Migrations
                     b.HasOne("Portal.Features.Vaults.Vault", null)
                         .WithOne()
                         .HasForeignKey("Portal.Features.Protection.VaultKey", "VaultId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Portal.Features.Protection.VaultUploadLimits", b =>
+                {
+                    b.HasOne("Portal.Features.Vaults.Vault", null)
+                        .WithMany()
+                        .HasForeignKey("VaultId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

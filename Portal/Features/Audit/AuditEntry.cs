@@ -78,6 +78,7 @@ public static class AuditActions
     public const string VaultVerify = "Vault.Verify";
     public const string VaultVerificationSettings = "Vault.VerificationSettings";
     public const string VaultReplicationThrottling = "Vault.ReplicationLimits";
+    public const string VaultBackupUploadLimits = "Vault.BackupUploadLimits";
     public const string RestoreStart = "Restore.Start";
     public const string RestoreRetry = "Restore.Retry";
     public const string ItemDrillRetry = "Item.DrillRetry";

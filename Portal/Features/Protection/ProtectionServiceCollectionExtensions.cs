@@ -50,6 +50,7 @@ public static class ProtectionServiceCollectionExtensions
         services.AddSingleton<IVaultHolds>(sp => sp.GetRequiredService<ImmutabilityHolds>());
         services.AddSingleton<ProtectionScheduler>();
         services.AddScoped<ProtectionService>();
+        services.AddScoped<UploadLimitsService>();
         services.AddScoped<SourceFolders>();
         services.AddSingleton<VaultRepositories>();
         services.AddScoped<VaultMaintenance>();

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Portal.Engine;
+using Portal.Engine.Storage;
 using Portal.Features.Common;
 using Portal.Features.Vaults;
 using Portal.Data;
@@ -40,7 +41,9 @@ public sealed class VaultKeys(
     /// </summary>
     public async Task UnlockAsync(Vault vault, string passphrase, string by, CancellationToken ct = default)
     {
-        var store = stores.Vault(vault.Id, vault.Region, vault.Name);
+        IObjectStore store;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+            store = await UploadLimitsService.StoreAsync(db, stores, vault.Id, vault.Region, vault.Name, ct);
         BackupEngine engine;
         try
         {
@@ -55,7 +58,7 @@ public sealed class VaultKeys(
             throw new PortalValidationException("Passphrase",
                 $"That is not the passphrase of vault {vault.Name}. Its backup data was encrypted with another one; type that passphrase.");
         }
-        catch (Portal.Engine.Storage.StoreException e)
+        catch (StoreException e)
         {
             throw new PortalConflictException(
                 $"The storage of region {vault.Region} cannot be reached ({e.Message}). Nothing was saved; check the region's replicas and try again.");
@@ -81,8 +84,13 @@ public sealed class VaultKeys(
     public async Task<BackupEngine> OpenAsync(Guid vaultId, string vaultName, string region, CancellationToken ct = default)
     {
         VaultKey? row;
+        IObjectStore store;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
             row = await db.VaultKeys.AsNoTracking().FirstOrDefaultAsync(k => k.VaultId == vaultId, ct);
+            store = await UploadLimitsService.StoreAsync(db, stores, vaultId, region, vaultName, ct);
+        }
+
         if (row is null)
             throw new VaultLockedException($"Vault {vaultName} has no passphrase yet: configure protection of an item in it, which asks for one.");
         byte[] key;
@@ -99,7 +107,7 @@ public sealed class VaultKeys(
 
         try
         {
-            var engine = await BackupEngine.OpenWithKeyAsync(stores.Vault(vaultId, region, vaultName), new RepositoryKey(key), EngineOptions, cancellationToken: ct);
+            var engine = await BackupEngine.OpenWithKeyAsync(store, new RepositoryKey(key), EngineOptions, cancellationToken: ct);
             if (engine.RepositoryId != row.RepositoryId)
             {
                 engine.Dispose();

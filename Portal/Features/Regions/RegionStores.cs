@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Azure.Identity;
 using Microsoft.Extensions.Options;
 using Portal.Engine.Regions;
@@ -36,6 +37,24 @@ public sealed class RegionStores(IOptions<StorageOptions> options, ILogger<Regio
     /// </summary>
     public IObjectStore VaultPaced(Guid vaultId, string region, BandwidthSchedule? limits) =>
         VaultLayout.Open(Region(region), vaultId, limits is null ? null : new TokenBucket(limits.LimitAt, time ?? TimeProvider.System));
+
+    private readonly ConcurrentDictionary<Guid, (TokenBucket Bucket, StrongBox<BandwidthSchedule?> Limits)> vaultBuckets = new();
+
+    /// <summary>
+    /// A vault's repository in <paramref name="region"/> paced by <paramref name="limits"/> (null: no limit) instead of
+    /// appsettings: the vault's backup upload limits set in the portal. Every store opened for the vault shares one bucket,
+    /// which follows the latest limits given here (an engine opened earlier is paced by them too).
+    /// </summary>
+    public IObjectStore VaultLimited(Guid vaultId, string region, BandwidthSchedule? limits)
+    {
+        var paced = vaultBuckets.GetOrAdd(vaultId, _ =>
+        {
+            var box = new StrongBox<BandwidthSchedule?>();
+            return (new TokenBucket(now => Volatile.Read(ref box.Value)?.LimitAt(now), time ?? TimeProvider.System), box);
+        });
+        Volatile.Write(ref paced.Limits.Value, limits);
+        return VaultLayout.Open(Region(region), vaultId, paced.Bucket);
+    }
 
     /// <summary>
     /// A registered machine's own repository in its vault (<see cref="VaultLayout.MachinePrefix"/>) in <paramref name="region"/>,

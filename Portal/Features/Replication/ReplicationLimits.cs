@@ -21,7 +21,7 @@ public sealed record ReplicationLimits(
         o.WorkHoursMbps is > 0 ? o.WorkHoursMbps : null, o.NonWorkHoursMbps is > 0 ? o.NonWorkHoursMbps : null, o.WorkDays.ToHashSet(),
         TimeOnly.Parse(o.WorkStart, CultureInfo.InvariantCulture), TimeOnly.Parse(o.WorkEnd, CultureInfo.InvariantCulture), o.TimeZone);
 
-    internal static ReplicationLimits From(VaultReplicationLimits row) => new(row.WorkHoursMbps, row.OtherHoursMbps,
+    internal static ReplicationLimits From(VaultBandwidthLimits row) => new(row.WorkHoursMbps, row.OtherHoursMbps,
         row.WorkDays.Select(d => (DayOfWeek)d).ToHashSet(), row.WorkStart, row.WorkEnd, row.TimeZone);
 
     /// <summary>Whether anything is limited at all.</summary>
@@ -38,10 +38,10 @@ public sealed record ReplicationLimits(
     private static long? BytesPerSecond(double? mbps) => mbps is > 0 ? (long)(mbps.Value * 1_000_000 / 8) : null;
 
     /// <summary>"8 Mbps during work hours (Monday to Friday, 08:00–18:00 Europe/Berlin), 100 Mbps at other times".</summary>
-    public string Describe()
+    public string Describe(string unlimited = "No limit: replication copies as fast as the paired region takes it.")
     {
         if (!Limited)
-            return "No limit: replication copies as fast as the paired region takes it.";
+            return unlimited;
         var hours = WorkDays.Count == 0 ? "no work days" : $"{Days(WorkDays)}, {WorkStart:HH\\:mm}–{WorkEnd:HH\\:mm} {TimeZone}";
         return $"{Rate(WorkHoursMbps)} during work hours ({hours}), {Rate(OtherHoursMbps)} at other times.";
     }

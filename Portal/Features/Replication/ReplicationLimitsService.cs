@@ -33,43 +33,15 @@ public sealed class ReplicationLimitsService(
         return new ReplicationLimitsView(row is null ? defaults : ReplicationLimits.From(row), defaults, source, row is not null, row?.ChangedBy, row?.ChangedAt, pair);
     }
 
+    private static readonly VaultLimitsEdits.Kind<VaultReplicationLimits> Kind =
+        new("replication limits", AuditActions.VaultReplicationThrottling, db => db.VaultReplicationLimits, ReplicationLimits.None.Describe());
+
     public Task SaveAsync(Guid vaultId, ReplicationLimitsRequest request, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.VaultReplicationThrottling, $"vault/{vaultId}", async user =>
-        {
-            Access.Require(user, "change a vault's replication limits", PortalRoles.Contributor);
-            var (limits, problems) = request.Read();
-            if (limits is null)
-                throw new PortalValidationException(problems);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
-            var row = await db.VaultReplicationLimits.FirstOrDefaultAsync(l => l.VaultId == vaultId, ct);
-            var before = row is null ? "appsettings' defaults" : ReplicationLimits.From(row).Describe();
-            if (row is null)
-                db.VaultReplicationLimits.Add(row = new VaultReplicationLimits { VaultId = vaultId });
-            (row.WorkHoursMbps, row.OtherHoursMbps, row.WorkStart, row.WorkEnd, row.TimeZone) =
-                (limits.WorkHoursMbps, limits.OtherHoursMbps, limits.WorkStart, limits.WorkEnd, limits.TimeZone);
-            row.WorkDays = [.. limits.WorkDays.Select(d => (int)d).Order()];
-            row.ChangedAt = clock.GetUtcNow().UtcDateTime;
-            row.ChangedBy = user.DisplayName();
-            audit.Append(db, user, AuditActions.VaultReplicationThrottling, VaultService.VaultResource(vault.Name), $"{before} → {limits.Describe()}");
-            await db.SaveChangesAsync(ct);
-        });
+        VaultLimitsEdits.ChangeAsync(dbFactory, audit, clock, Kind, vaultId, request, ct);
 
     /// <summary>Forgets the portal's setting: the vault follows appsettings again.</summary>
     public Task ResetAsync(Guid vaultId, CancellationToken ct = default) =>
-        audit.GuardAsync(AuditActions.VaultReplicationThrottling, $"vault/{vaultId}", async user =>
-        {
-            Access.Require(user, "change a vault's replication limits", PortalRoles.Contributor);
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var vault = await db.Vaults.AsNoTracking().FirstOrDefaultAsync(v => v.Id == vaultId, ct) ?? throw VaultService.Gone();
-            var row = await db.VaultReplicationLimits.FirstOrDefaultAsync(l => l.VaultId == vaultId, ct);
-            if (row is null)
-                return;
-            db.VaultReplicationLimits.Remove(row);
-            audit.Append(db, user, AuditActions.VaultReplicationThrottling, VaultService.VaultResource(vault.Name),
-                $"{ReplicationLimits.From(row).Describe()} → appsettings' defaults");
-            await db.SaveChangesAsync(ct);
-        });
+        VaultLimitsEdits.ChangeAsync(dbFactory, audit, clock, Kind, vaultId, null, ct);
 
     /// <summary>The limits in force for replicating <paramref name="vaultId"/> to <paramref name="pair"/>: the portal's, else appsettings'.</summary>
     internal static async Task<ReplicationLimits> InForceAsync(PortalDbContext db, StorageOptions storage, Guid vaultId, string pair, CancellationToken ct)
@@ -82,7 +54,7 @@ public sealed class ReplicationLimitsService(
     }
 
     /// <summary>appsettings' limits for a vault's writes to <paramref name="pair"/>: its VaultThrottling entry, else the region's Throttling.</summary>
-    private static (ReplicationLimits Limits, string Source) Defaults(StorageOptions storage, string? pair, string? vaultName)
+    internal static (ReplicationLimits Limits, string Source) Defaults(StorageOptions storage, string? pair, string? vaultName)
     {
         var region = storage.Regions.FirstOrDefault(r => string.Equals(r.Name, pair, StringComparison.OrdinalIgnoreCase));
         if (region is null)

@@ -5,7 +5,14 @@ namespace Portal.Features.Replication;
 /// region during work hours and at other times, and what the work hours are. A vault without a row uses appsettings
 /// (<c>Storage:Regions:&lt;pair&gt;:VaultThrottling:&lt;vault&gt;</c>, else the pair's <c>Throttling</c>).
 /// </summary>
-public sealed class VaultReplicationLimits
+public sealed class VaultReplicationLimits : VaultBandwidthLimits;
+
+/// <summary>
+/// A vault's bandwidth limits as the portal stores them (one row per vault): megabits per second during work hours and at
+/// other times, and the work hours. <see cref="VaultReplicationLimits"/> pace GRS replication; the vault's backup upload
+/// limits (Protection) pace the host's own backups.
+/// </summary>
+public abstract class VaultBandwidthLimits
 {
     public Guid VaultId { get; set; }
 
