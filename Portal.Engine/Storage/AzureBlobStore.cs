@@ -148,45 +148,31 @@ public sealed class AzureBlobStore : IStagedPutStore, IFolderListingStore
     public async IAsyncEnumerable<string> ListFoldersAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectName.ValidatePrefix(prefix);
-        var pages = container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = prefix.Length == 0 ? null : prefix, Delimiter = "/" }, cancellationToken)
-            .AsPages().GetAsyncEnumerator(cancellationToken);
-        try
-        {
-            while (true)
-            {
-                Page<BlobHierarchyItem> page;
-                try
-                {
-                    if (!await pages.MoveNextAsync().ConfigureAwait(false))
-                        yield break;
-                    page = pages.Current;
-                }
-                catch (Exception e) when (Translate(e, prefix) is { } error)
-                {
-                    throw error;
-                }
-
-                foreach (var item in page.Values.Where(v => v.IsPrefix))
-                    yield return item.Prefix[prefix.Length..].TrimEnd('/');
-            }
-        }
-        finally
-        {
-            await pages.DisposeAsync().ConfigureAwait(false);
-        }
+        var items = container.GetBlobsByHierarchyAsync(new GetBlobsByHierarchyOptions { Prefix = prefix.Length == 0 ? null : prefix, Delimiter = "/" }, cancellationToken);
+        await foreach (var item in ItemsAsync(items, prefix, cancellationToken).ConfigureAwait(false))
+            if (item.IsPrefix)
+                yield return item.Prefix[prefix.Length..].TrimEnd('/');
     }
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ObjectName.ValidatePrefix(prefix);
-        var pages = container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix.Length == 0 ? null : prefix }, cancellationToken)
-            .AsPages().GetAsyncEnumerator(cancellationToken);
+        var items = container.GetBlobsAsync(new GetBlobsOptions { Prefix = prefix.Length == 0 ? null : prefix }, cancellationToken);
+        await foreach (var item in ItemsAsync(items, prefix, cancellationToken).ConfigureAwait(false))
+            yield return new ObjectInfo(item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified ?? DateTimeOffset.MinValue);
+    }
+
+    /// <summary>The items of a listing page by page, each page's failure translated as every other call's (a listing cannot wrap its yields in a try).</summary>
+    private async IAsyncEnumerable<T> ItemsAsync<T>(AsyncPageable<T> listing, string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+        where T : notnull
+    {
+        var pages = listing.AsPages().GetAsyncEnumerator(cancellationToken);
         try
         {
             while (true)
             {
-                Page<BlobItem> page;
+                Page<T> page;
                 try
                 {
                     if (!await pages.MoveNextAsync().ConfigureAwait(false))
@@ -199,7 +185,7 @@ public sealed class AzureBlobStore : IStagedPutStore, IFolderListingStore
                 }
 
                 foreach (var item in page.Values)
-                    yield return new ObjectInfo(item.Name, item.Properties.ContentLength ?? 0, item.Properties.LastModified ?? DateTimeOffset.MinValue);
+                    yield return item;
             }
         }
         finally
