@@ -38,7 +38,8 @@ public sealed class RestoreSizeTests : IDisposable
         // Scaled by the storage work (each read's bytes plus a fixed cost per read), never by the files' bytes alone.
         var measured = TimeSpan.FromSeconds(2);
         var expected = 2 * (size.StorageBytes + 65536.0 * size.StorageReads) / (sample.StorageBytesRead + 65536.0 * sample.StorageReads);
-        Assert.Equal(expected, size.Extrapolate(measured, sample.StorageReads, sample.StorageBytesRead).TotalSeconds, 6);
+        // Within a microsecond: a TimeSpan holds 100 ns ticks, so rounding both to six places can fall on either side of a half.
+        Assert.Equal(expected, size.Extrapolate(measured, sample.StorageReads, sample.StorageBytesRead).TotalSeconds, tolerance: 1e-6);
         Assert.Equal(measured, size.Extrapolate(measured, size.StorageReads, size.StorageBytes)); // the whole point: its own time
 
         // What every restore pays once (the lock, the snapshot, the index) is measured and not scaled: a whole restore pays it once too.
