@@ -55,33 +55,22 @@ public sealed class ImmutabilityHolds(
         if (toHold.Count == 0)
             return null;
 
-        var done = new List<string>();
-        var later = new List<string>();
-        foreach (var group in toHold.GroupBy(p => p.MachineId))
+        var (done, later) = await EachRepositoryAsync(db, vault, toHold.GroupBy(p => p.MachineId), async (engine, group) =>
         {
-            var where = await RepositoryNameAsync(group.Key, ct);
-            try
+            var dated = group.Where(p => !p.Verdict.KeptUntilDeleted).ToDictionary(p => p.Verdict.Point.SnapshotId, p => p.Verdict.KeepUntil!.Value);
+            var open = group.Where(p => p.Verdict.KeptUntilDeleted).Select(p => p.Verdict.Point.SnapshotId).ToList();
+            await engine.HoldAsync(dated, open, ct);
+            foreach (var (verdict, _) in group)
             {
-                var dated = group.Where(p => !p.Verdict.KeptUntilDeleted).ToDictionary(p => p.Verdict.Point.SnapshotId, p => p.Verdict.KeepUntil!.Value);
-                var open = group.Where(p => p.Verdict.KeptUntilDeleted).Select(p => p.Verdict.Point.SnapshotId).ToList();
-                using (var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct))
-                    await engine.HoldAsync(dated, open, ct);
-                foreach (var (verdict, _) in group)
-                {
-                    if (verdict.KeptUntilDeleted)
-                        verdict.Point.HeldWhileImmutable = true;
-                    else
-                        verdict.Point.ImmutableUntil = verdict.KeepUntil!.Value.UtcDateTime;
-                }
+                if (verdict.KeptUntilDeleted)
+                    verdict.Point.HeldWhileImmutable = true;
+                else
+                    verdict.Point.ImmutableUntil = verdict.KeepUntil!.Value.UtcDateTime;
+            }
 
-                await db.SaveChangesAsync(ct); // each repository's rows as soon as its holds are written
-                done.Add($"{group.Count()} in {where}" + (open.Count > 0 ? $" ({open.Count} of them kept until deleted, held with no end)" : ""));
-            }
-            catch (Exception e) when (e is not OperationCanceledException && VaultFailures.Explain(e, "they are held at the next retention run") is { } why)
-            {
-                later.Add($"{group.Count()} in {where} could not be held yet ({why}); the next retention run tries again, and the portal refuses their removal meanwhile");
-            }
-        }
+            return open.Count > 0 ? $" ({open.Count} of them kept until deleted, held with no end)" : "";
+        }, "they are held at the next retention run",
+            why => $"could not be held yet ({why}); the next retention run tries again, and the portal refuses their removal meanwhile", ct);
 
         var words = (done.Count > 0 ? $"Recovery points taken before vault {vault.Name} became immutable are now held in its storage until their retention ends: {string.Join("; ", done)}." : "")
                     + (later.Count > 0 ? $" {string.Join("; ", later)}." : "");
@@ -100,30 +89,48 @@ public sealed class ImmutabilityHolds(
             .Join(db.BackupItems, p => p.ItemId, i => i.Id, (p, i) => new { Point = p, i.MachineId }).ToListAsync(ct);
         if (held.Count == 0)
             return null;
-        var done = new List<string>();
-        var later = new List<string>();
-        foreach (var group in held.GroupBy(h => h.MachineId))
+        var (done, later) = await EachRepositoryAsync(db, vault, held.GroupBy(h => h.MachineId), async (engine, group) =>
         {
-            var where = await RepositoryNameAsync(group.Key, ct);
-            try
-            {
-                using (var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct))
-                    await engine.ReleaseHoldsAsync(ct);
-                foreach (var h in group)
-                    h.Point.HeldWhileImmutable = false;
-                await db.SaveChangesAsync(ct);
-                done.Add($"{group.Count()} in {where}");
-            }
-            catch (Exception e) when (e is not OperationCanceledException && VaultFailures.Explain(e, "they are released at the next retention run") is { } why)
-            {
-                later.Add($"{group.Count()} in {where} stay held until the next retention run ({why})");
-            }
-        }
+            await engine.ReleaseHoldsAsync(ct);
+            foreach (var h in group)
+                h.Point.HeldWhileImmutable = false;
+            return "";
+        }, "they are released at the next retention run", why => $"stay held until the next retention run ({why})", ct);
 
         var words = (done.Count > 0 ? $"Recovery points kept until deleted are no longer held in vault {vault.Name}'s storage: {string.Join("; ", done)}." : "")
                     + (later.Count > 0 ? $" {string.Join("; ", later)}." : "");
         logger.LogInformation("Vault {Vault} is no longer immutable: {Words}", vault.Name, words.Trim());
         return new HoldReport(words.Trim(), later.Count == 0);
+    }
+
+    /// <summary>
+    /// Applies <paramref name="apply"/> to each repository's group (its points' rows changed by it are saved as soon as
+    /// its repository is done); a repository out of reach is left for the next retention run. Returns the words for
+    /// what was done and what was left, one per repository.
+    /// </summary>
+    private async Task<(List<string> Done, List<string> Later)> EachRepositoryAsync<T>(PortalDbContext db, Vault vault, IEnumerable<IGrouping<Guid?, T>> groups,
+        Func<Portal.Engine.BackupEngine, IGrouping<Guid?, T>, Task<string>> apply, string retry, Func<string, string> left, CancellationToken ct)
+    {
+        var done = new List<string>();
+        var later = new List<string>();
+        foreach (var group in groups)
+        {
+            var where = await RepositoryNameAsync(group.Key, ct);
+            try
+            {
+                string more;
+                using (var engine = await repositories.OpenAsync(vault.Id, vault.Name, vault.Region, group.Key, ct))
+                    more = await apply(engine, group);
+                await db.SaveChangesAsync(ct);
+                done.Add($"{group.Count()} in {where}{more}");
+            }
+            catch (Exception e) when (e is not OperationCanceledException && VaultFailures.Explain(e, retry) is { } why)
+            {
+                later.Add($"{group.Count()} in {where} {left(why)}");
+            }
+        }
+
+        return (done, later);
     }
 
     private async Task<string> RepositoryNameAsync(Guid? machineId, CancellationToken ct) =>
